@@ -1,0 +1,53 @@
+/*
+ * config.h — the daemon's settings: "key = value" lines, '#' comments.
+ *
+ * Every setting has a name, a type, a default and bounds in one table
+ * (config.c).  An unknown key or a bad value is an error naming the file,
+ * the line and the key: "postino.conf:12: unknown setting 'relya'".
+ */
+#ifndef POSTINO_CONFIG_H
+#define POSTINO_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct config {
+	char	*path;			/* file read, or NULL for defaults */
+	char	*database;		/* SQLite file */
+	char	*lmtp_listen;		/* "HOST:PORT", "unix:PATH" or "off" */
+	char	*smtp_listen;
+	char	*relay;			/* smtp://H:P lmtp://H:P lmtp:unix:P maildir:DIR */
+	int	 relay_connections;	/* parallel outbound connections */
+	int	 relay_batch;		/* recipients per transaction */
+	int	 relay_timeout;		/* seconds, per reply */
+	char	*hostname;		/* our name in greetings and Message-IDs */
+	size_t	 max_message_size;	/* bytes */
+	int	 max_recipients;	/* per transaction, inbound */
+	int	 max_sessions;		/* concurrent inbound sessions */
+	int	 idle_timeout;		/* seconds without a command */
+	int	 session_timeout;	/* seconds for a whole session */
+	int	 data_timeout;		/* seconds for a whole DATA phase */
+	int	 retry_min;		/* first back-off, seconds */
+	int	 retry_max;		/* back-off cap, seconds */
+	int	 retry_lifetime;	/* give up after, seconds */
+	char	*templates;		/* directory holding <lang>/NAME.txt */
+	char	*recipient_delimiter;	/* "+" */
+	char	*demo_list;		/* list created at start-up, or "" */
+	char	*log_level;		/* debug|info|warning */
+};
+
+/* Fill cfg with the embedded defaults.  Free with config_free(). */
+void	config_defaults(struct config *cfg);
+
+/*
+ * Load path over the defaults.  When path is NULL, try ./postino.conf, then
+ * /etc/postino/postino.conf, and keep the defaults if neither exists.
+ * Returns 0, or -1 with a malloc'd message in *error_r (caller frees).
+ */
+int	config_load(struct config *cfg, const char *path, char **error_r);
+void	config_free(struct config *cfg);
+
+/* Print the effective settings as "key = value" lines. */
+void	config_dump(const struct config *cfg, FILE *fp);
+
+#endif

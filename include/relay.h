@@ -1,0 +1,64 @@
+/*
+ * relay.h — the only outbound mail client: SMTP or LMTP to the site's
+ * relay (pipelined, RFC 2920), or a Maildir per recipient for development.
+ *
+ * Connections are blocking with a timeout on every read and write; each
+ * delivery thread owns its connection.  One call sends several
+ * transactions; with PIPELINING, MAIL, every RCPT and DATA go out in one
+ * write, and the end of one message is sent together with the commands of
+ * the next, so a batch costs two round trips, not one per command.
+ */
+#ifndef POSTINO_RELAY_H
+#define POSTINO_RELAY_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+enum relay_kind { RELAY_SMTP, RELAY_LMTP, RELAY_MAILDIR };
+
+struct relay_target {
+	enum relay_kind	 kind;
+	char		*host;		/* NULL for unix sockets and maildir */
+	char		*port;
+	char		*path;		/* unix socket, or maildir directory */
+};
+
+/* Parse "smtp://HOST:PORT", "lmtp://HOST:PORT", "lmtp:unix:PATH" or
+ * "maildir:DIR".  0, or -1 with a static *error_r. */
+int	 relay_target_parse(const char *spec, struct relay_target *,
+	    const char **error_r);
+void	 relay_target_clear(struct relay_target *);
+
+struct relay_conn;
+
+/*
+ * Connect, read the greeting, send EHLO (LHLO for LMTP) as helo_name.
+ * Returns 0, or -1 with a text in err (the failure is temporary: the
+ * caller defers the batch and backs off).
+ */
+int	 relay_connect(const struct relay_target *, const char *helo_name,
+	    int timeout, struct relay_conn **c_r, char *err, size_t errlen);
+void	 relay_close(struct relay_conn **);	/* QUIT when possible */
+int	 relay_pipelining(const struct relay_conn *);
+
+/* One transaction: one sender, several recipients, one message. */
+struct relay_txn {
+	const char		*from;		/* "" = null sender */
+	struct store_rcpt	*rcpts;
+	size_t			 nrcpts;
+	const char		*body;		/* CRLF, not dot-stuffed */
+	size_t			 len;
+};
+
+/*
+ * Send the transactions in order and set every recipient's outcome, code
+ * and text (RCPT 2xx then final 2xx: OK; 4xx anywhere: TEMP; 5xx: PERM;
+ * for LMTP the per-recipient reply after the dot decides).  A recipient
+ * rejected at RCPT does not stop the others.  Returns 0 when the
+ * connection is still usable, -1 when it broke (recipients without a final
+ * reply are TEMP; the caller must relay_close and reconnect).
+ */
+int	 relay_send(struct relay_conn *, struct relay_txn *txns, size_t n);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * server.h — the LMTP (RFC 2033) and SMTP (RFC 5321) servers: listeners,
+ * one event loop, sessions, and group commit.
+ *
+ * The server knows nothing of lists or SQLite: it asks its hooks whether
+ * a recipient exists, whether a message is well-formed, and to commit a
+ * group of received messages durably.  A session that has received the
+ * final dot waits (reading nothing more) until the group commit that
+ * holds its message returns; then it replies 250 (per recipient in LMTP)
+ * or 4xx, and goes on with any pipelined input.
+ */
+#ifndef POSTINO_SERVER_H
+#define POSTINO_SERVER_H
+
+#include "config.h"
+#include "store.h"
+
+enum server_proto { PROTO_LMTP, PROTO_SMTP };
+
+struct server_hooks {
+	/* Is addr a recipient we take?  0 yes (r filled), 1 no such user
+	 * (550 5.1.1), -1 temporary failure (451 4.3.0). */
+	int	(*rcpt)(void *arg, const char *addr, struct ingest_rcpt *r);
+	/* Is the message well formed?  0 yes; -1 no, *error_r for 554 5.6.0. */
+	int	(*validate)(void *arg, const char *body, size_t len,
+		    const char **error_r);
+	/* Commit items durably in one transaction.  0 all stored; -1 none,
+	 * with *disk_full_r set when the disk is full (452 4.3.1). */
+	int	(*commit)(void *arg, struct ingest *const *items, size_t n,
+		    int *disk_full_r);
+};
+
+struct server;
+
+struct server *server_new(const struct config *, const struct server_hooks *,
+	    void *arg);
+void	 server_free(struct server **);
+
+/* Listen on "HOST:PORT" or "unix:PATH" ("off" is not passed here).
+ * 0, or -1 with a malloc'd *error_r. */
+int	 server_listen(struct server *, enum server_proto, const char *spec,
+	    char **error_r);
+
+/*
+ * Run the event loop.  Returns 1 when server_reload() was called (the
+ * caller reloads its config, calls server_configure and runs again), 0
+ * once server_stop() was called and in-flight sessions finished (or the
+ * grace period ran out), -1 on a fatal error.
+ */
+int	 server_run(struct server *);
+void	 server_configure(struct server *, const struct config *);
+
+/* Async-signal-safe: ask the loop to stop or to return for a reload. */
+void	 server_stop(struct server *);
+void	 server_reload(struct server *);
+
+#endif

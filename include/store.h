@@ -1,0 +1,293 @@
+/*
+ * store.h — the SQLite store: the only module that talks to sqlite3.
+ *
+ * One database file in WAL mode.  Each thread opens its own handle.
+ * Handles opened with STORE_DURABLE use synchronous=FULL: a commit on them
+ * survives power loss, and the ingest path acknowledges mail only after
+ * such a commit.  STORE_RELAXED handles (delivery progress) use
+ * synchronous=NORMAL: a commit survives a crash of the process, and a
+ * power loss can at worst resend a batch.
+ *
+ * Implementation is split by concern: store.c (open, migrations,
+ * transactions, statement cache), store_schema.c (the migrations),
+ * store_list.c (lists, settings, roles, members), store_post.c (ingest,
+ * inbox, posts), store_queue.c (jobs, fan-out cursors, retries, bounces).
+ *
+ * Errors: functions return 0 (or 1/0 for found/not found) and -1 on error;
+ * the error is logged where it happened, and store_error_full() tells a
+ * caller that must choose a reply whether the disk was full.
+ * Strings returned in structs are malloc'd and freed by the matching
+ * *_free / *_clear function.
+ */
+#ifndef POSTINO_STORE_H
+#define POSTINO_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "postino.h"
+
+struct store;
+struct buf;
+
+#define STORE_DURABLE	0x01	/* synchronous=FULL */
+#define STORE_RELAXED	0x02	/* synchronous=NORMAL */
+#define STORE_READONLY	0x04
+
+int	 store_open(const char *path, int flags, struct store **st_r,
+	    const char **error_r);
+void	 store_close(struct store **);
+int	 store_begin(struct store *);		/* BEGIN IMMEDIATE */
+int	 store_commit(struct store *);
+void	 store_rollback(struct store *);
+int	 store_error_full(const struct store *);	/* last error SQLITE_FULL? */
+const char *store_errmsg(const struct store *);
+
+/* ---- lists (store_list.c) ---------------------------------------- */
+
+struct store_list {
+	int64_t	 id;
+	char	*addr;		/* normalised list address, lower case */
+	time_t	 created;
+};
+
+/* Create a list; 0 ok, 1 exists already, -1 error. */
+int	 store_list_create(struct store *, const char *addr, int64_t *id_r);
+/* Look up by exact (lower-case) address: 1 found, 0 not, -1 error. */
+int	 store_list_get(struct store *, const char *addr, struct store_list *);
+int	 store_list_get_id(struct store *, int64_t id, struct store_list *);
+void	 store_list_clear(struct store_list *);
+/* Call fn for each list in address order; stops early when fn != 0. */
+int	 store_list_each(struct store *,
+	    int (*fn)(const struct store_list *, void *), void *arg);
+int	 store_list_delete(struct store *, int64_t list_id);
+
+/* Per-list settings (validated by listconf.c before they get here).
+ * get: 1 found (*value_r malloc'd), 0 unset, -1 error. */
+int	 store_list_setting_get(struct store *, int64_t list_id,
+	    const char *key, char **value_r);
+int	 store_list_setting_set(struct store *, int64_t list_id,
+	    const char *key, const char *value);
+int	 store_list_setting_each(struct store *, int64_t list_id,
+	    int (*fn)(const char *key, const char *value, void *), void *arg);
+
+/* Roles: "owner" or "moderator". */
+int	 store_role_add(struct store *, int64_t list_id, const char *role,
+	    const char *addr);
+int	 store_role_rm(struct store *, int64_t list_id, const char *role,
+	    const char *addr);
+int	 store_role_each(struct store *, int64_t list_id, const char *role,
+	    int (*fn)(const char *addr, void *), void *arg);
+
+/* ---- members (store_list.c) -------------------------------------- */
+
+enum member_mode { MODE_EACH, MODE_DIGEST, MODE_NOMAIL };
+
+struct store_member {
+	int64_t		 id;
+	int64_t		 list_id;
+	char		*addr;
+	enum member_mode mode;
+	time_t		 created;
+};
+
+const char *member_mode_name(enum member_mode);
+int	 member_mode_parse(const char *, enum member_mode *);
+
+/* Add; 0 added, 1 already a member, -1 error.  addr is normalised. */
+int	 store_member_add(struct store *, int64_t list_id, const char *addr,
+	    enum member_mode, int64_t *id_r);
+/* Remove; 1 removed, 0 was not a member, -1 error. */
+int	 store_member_rm(struct store *, int64_t list_id, const char *addr);
+/* Find by address (case-insensitive): 1 found, 0 not, -1 error. */
+int	 store_member_get(struct store *, int64_t list_id, const char *addr,
+	    struct store_member *);
+int	 store_member_set_mode(struct store *, int64_t list_id,
+	    const char *addr, enum member_mode);
+void	 store_member_clear(struct store_member *);
+int	 store_member_each(struct store *, int64_t list_id,
+	    int (*fn)(const struct store_member *, void *), void *arg);
+int64_t	 store_member_count(struct store *, int64_t list_id);
+int64_t	 store_member_max_id(struct store *);	/* highest member id, 0 if none */
+
+/*
+ * Bulk import inside one transaction the caller opened: prepared once,
+ * called per address.  0 added, 1 duplicate, -1 error.
+ */
+int	 store_member_import_one(struct store *, int64_t list_id,
+	    const char *addr, enum member_mode);
+
+/* ---- ingest, inbox and posts (store_post.c) ---------------------- */
+
+/*
+ * One received message and the recipients it was accepted for.  The body
+ * is the message as received, CRLF line ends, dot-unstuffed.
+ */
+struct ingest_rcpt {
+	char	 addr[ADDR_MAX];	/* as given in RCPT TO, normalised */
+	int64_t	 list_id;
+	char	 ext[ADDR_LOCAL_MAX + 1];/* "" for the list itself, else the
+					  * plus-extension or "request" */
+};
+
+struct ingest {
+	char			 sender[ADDR_MAX];	/* "" = null sender */
+	struct ingest_rcpt	*rcpts;
+	size_t			 nrcpts;
+	const char		*body;
+	size_t			 len;
+};
+
+/*
+ * Store n messages and their inbox rows in ONE transaction (group commit)
+ * on a STORE_DURABLE handle.  Returns 0 when all are durable, -1 when none
+ * is (the transaction was rolled back).
+ */
+int	 store_ingest(struct store *, struct ingest *const *items, size_t n);
+
+/* An inbox row waiting to be processed (routed) after its ack. */
+struct store_inbox {
+	int64_t	 id;
+	int64_t	 message_id;
+	int64_t	 list_id;
+	char	*rcpt;
+	char	*ext;
+	char	*sender;
+	char	*body;		/* the raw message, NUL-terminated */
+	size_t	 len;
+	int	 attempts;
+};
+
+/* Next inbox row with attempts < max_attempts: 1 found, 0 none, -1 error.
+ * Increments attempts in the same step, so a row that crashes the
+ * processor is tried at most max_attempts times. */
+int	 store_inbox_next(struct store *, int max_attempts,
+	    struct store_inbox *);
+/* Delete a processed row (and its message when no longer referenced). */
+int	 store_inbox_done(struct store *, int64_t inbox_id);
+/* Rows that reached max_attempts are moved to quarantine. */
+int	 store_inbox_quarantine(struct store *, int max_attempts);
+void	 store_inbox_clear(struct store_inbox *);
+
+enum post_state { POST_HELD, POST_ACCEPTED, POST_REJECTED, POST_DISCARDED };
+
+struct store_post {
+	int64_t		 id;
+	int64_t		 list_id;
+	int64_t		 message_id;	/* raw message in messages */
+	char		*msgid;		/* Message-ID header value */
+	char		*subject;	/* decoded UTF-8 */
+	char		*author;	/* From: address */
+	char		*sender;	/* envelope sender */
+	enum post_state	 state;
+	char		*reason;	/* why held / rejected / discarded */
+	int64_t		 max_member;	/* members with a higher id joined later */
+	time_t		 created;
+	time_t		 decided;
+};
+
+const char *post_state_name(enum post_state);
+
+/* Insert a post row; the raw message stays referenced by it. */
+int	 store_post_add(struct store *, struct store_post *p, int64_t *id_r);
+int	 store_post_get(struct store *, int64_t id, struct store_post *);
+int	 store_post_set_state(struct store *, int64_t id, enum post_state,
+	    const char *reason);
+/* Each post of a list in a state (state < 0: any), newest first. */
+int	 store_post_each(struct store *, int64_t list_id, int state,
+	    int (*fn)(const struct store_post *, void *), void *arg);
+/* Raw bytes of a stored message; *body_r malloc'd, NUL-terminated. */
+int	 store_message_get(struct store *, int64_t message_id, char **body_r,
+	    size_t *len_r);
+void	 store_post_clear(struct store_post *);
+
+/* ---- delivery queue (store_queue.c) ------------------------------ */
+
+/*
+ * A job sends one outgoing message.  A fan-out job walks the members of a
+ * list with a cursor (member id), in batches; claimed batches are recorded
+ * as in-flight ranges until the relay answered, so a crash resends only
+ * what was in flight.  Recipients that got a temporary failure, and the
+ * recipients of direct jobs (notices to one address), live in the retry
+ * set with a next-attempt time.
+ */
+struct store_job {
+	int64_t	 id;
+	int64_t	 list_id;	/* 0 for a direct job */
+	int64_t	 post_id;	/* 0 when not a post */
+	char	*kind;		/* "fanout" | "direct" */
+	char	*env_from;
+	char	*body;
+	size_t	 len;
+	int64_t	 cursor;
+	int64_t	 max_member;
+	char	*state;		/* "active" | "done" */
+	time_t	 created;
+	int64_t	 sent, failed, deferred, inflight;
+};
+
+struct store_rcpt {
+	int64_t	 member_id;	/* 0 for direct recipients */
+	int64_t	 retry_id;	/* 0 when from a fan-out range */
+	int	 attempts;
+	time_t	 first_attempt;
+	char	 addr[ADDR_MAX];
+	/* filled by the sender: */
+	enum outcome	 outcome;
+	int		 code;
+	char		 text[256];
+};
+
+struct store_batch {
+	int64_t		 job_id;
+	int64_t		 lo, hi;	/* fan-out range (lo, hi]; 0,0 for retries */
+	int64_t		 inflight_id;	/* 0 for retries */
+	struct store_rcpt *rcpts;
+	size_t		 nrcpts;
+};
+
+/* Create a fan-out job for a post, in the caller's transaction. */
+int	 store_job_fanout(struct store *, int64_t list_id, int64_t post_id,
+	    const char *env_from, const char *body, size_t len,
+	    int64_t max_member, int64_t *job_id_r);
+/* Create a direct job to n addresses, in the caller's transaction. */
+int	 store_job_direct(struct store *, const char *env_from,
+	    const char *const *rcpts, size_t n, const char *body, size_t len,
+	    int64_t *job_id_r);
+/* Load a job (with its body). 1 found, 0 not, -1 error. */
+int	 store_job_get(struct store *, int64_t job_id, struct store_job *);
+void	 store_job_clear(struct store_job *);
+int	 store_job_each(struct store *, int active_only,
+	    int (*fn)(const struct store_job *, void *), void *arg);
+
+/*
+ * Claim up to max recipients that are due: first orphaned in-flight
+ * ranges (from before a restart), then due retries, then the next range
+ * of an active fan-out job.  1 claimed, 0 nothing due, -1 error.
+ * *next_due_r is set to the earliest future retry time (0 if none).
+ */
+int	 store_batch_claim(struct store *, size_t max, time_t now,
+	    struct store_batch *, time_t *next_due_r);
+/*
+ * Record the outcome of every recipient of a claimed batch in one
+ * transaction: OK counted as sent, TEMP into the retry set with back-off
+ * (or failed past the lifetime), PERM recorded as a bounce.
+ */
+int	 store_batch_finish(struct store *, struct store_batch *, time_t now,
+	    int retry_min, int retry_max, int retry_lifetime);
+void	 store_batch_clear(struct store_batch *);
+/* At start-up: every in-flight range left by a previous run is orphaned. */
+int	 store_queue_recover(struct store *);
+
+struct store_retry {
+	int64_t	 job_id;
+	char	*addr;
+	int	 attempts;
+	time_t	 next_attempt;
+	char	*last_error;
+};
+int	 store_retry_each(struct store *,
+	    int (*fn)(const struct store_retry *, void *), void *arg);
+
+#endif

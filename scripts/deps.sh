@@ -1,0 +1,45 @@
+#!/bin/sh
+# deps.sh — make sure the Debian packages postino needs are installed.
+#
+# Usage: scripts/deps.sh build|check|bench
+#   build  what `make` and `make run` need
+#   check  what `make check` needs (adds cmocka and the real mail peers)
+#   bench  what `make bench` needs
+# As root, missing packages are installed with apt-get; otherwise the exact
+# apt-get line is printed and the script fails.
+set -eu
+
+build="gcc make pkg-config libetpan-dev libsqlite3-dev libsodium-dev"
+check="$build clang libcmocka-dev postfix swaks python3 sqlite3 libclang-rt-14-dev"
+bench="$build postfix"
+
+case "${1:-build}" in
+build) want=$build ;;
+check) want=$check ;;
+bench) want=$bench ;;
+*) echo "usage: $0 build|check|bench" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "postino needs these Debian packages; install them with:" >&2
+	echo "  sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+
+echo "deps: installing$missing" >&2
+# postfix asks how to configure the MTA; we only want its tools, not a
+# running mail server.
+echo "postfix postfix/main_mailer_type select No configuration" |
+	debconf-set-selections
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null || true
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,344 @@
+/*
+ * config.c — daemon settings: one table of {name, type, default, bounds}.
+ *
+ * The file is "key = value" lines; '#' starts a comment; blank lines are
+ * ignored.  Errors name the file, the line and the key.  With no file at
+ * all postino runs on the embedded defaults, which include a demo list so
+ * that `make run` shows the whole flow.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "config.h"
+#include "relay.h"
+
+enum ctype { C_STR, C_INT, C_SIZE, C_LISTEN, C_RELAY, C_ADDR, C_LEVEL };
+
+struct setting {
+	const char	*name;
+	enum ctype	 type;
+	size_t		 off;
+	const char	*def;
+	long long	 min, max;
+};
+
+#define S(f)	offsetof(struct config, f)
+static const struct setting settings[] = {
+	{ "database",		C_STR,	  S(database),	"var/postino.db", 0, 0 },
+	{ "lmtp_listen",	C_LISTEN, S(lmtp_listen), "127.0.0.1:2424", 0, 0 },
+	{ "smtp_listen",	C_LISTEN, S(smtp_listen), "127.0.0.1:2525", 0, 0 },
+	{ "relay",		C_RELAY,  S(relay),	"maildir:var/outbox", 0, 0 },
+	{ "relay_connections",	C_INT,	  S(relay_connections), "4", 1, 64 },
+	{ "relay_batch",	C_INT,	  S(relay_batch), "100", 1, 1000 },
+	{ "relay_timeout",	C_INT,	  S(relay_timeout), "300", 1, 3600 },
+	{ "hostname",		C_STR,	  S(hostname),	"", 0, 0 },
+	{ "max_message_size",	C_SIZE,	  S(max_message_size), "10M", 1024,
+	    1LL << 30 },
+	{ "max_recipients",	C_INT,	  S(max_recipients), "1000", 100,
+	    100000 },
+	{ "max_sessions",	C_INT,	  S(max_sessions), "200", 1, 10000 },
+	{ "idle_timeout",	C_INT,	  S(idle_timeout), "300", 1, 86400 },
+	{ "session_timeout",	C_INT,	  S(session_timeout), "3600", 1,
+	    86400 },
+	{ "data_timeout",	C_INT,	  S(data_timeout), "600", 1, 86400 },
+	{ "retry_min",		C_INT,	  S(retry_min),	"300", 1, 86400 },
+	{ "retry_max",		C_INT,	  S(retry_max),	"14400", 1, 604800 },
+	{ "retry_lifetime",	C_INT,	  S(retry_lifetime), "432000", 1,
+	    2592000 },
+	{ "templates",		C_STR,	  S(templates),	"templates", 0, 0 },
+	{ "recipient_delimiter", C_STR,	  S(recipient_delimiter), "+", 0, 0 },
+	{ "demo_list",		C_ADDR,	  S(demo_list),	"", 0, 0 },
+	{ "log_level",		C_LEVEL,  S(log_level),	"info", 0, 0 },
+};
+#define NSETTINGS	(sizeof(settings) / sizeof(settings[0]))
+
+/* The demo list exists only on the embedded defaults (no file read). */
+#define DEMO_LIST	"demo@localhost"
+
+static const struct setting *
+setting_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NSETTINGS; i++)
+		if (strcmp(settings[i].name, name) == 0)
+			return &settings[i];
+	return NULL;
+}
+
+static int
+parse_size(const char *v, long long *out)
+{
+	char *end;
+	long long n, mult = 1;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || n < 0)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		mult = 1024, end++;
+	else if (*end == 'm' || *end == 'M')
+		mult = 1024 * 1024, end++;
+	else if (*end == 'g' || *end == 'G')
+		mult = 1024 * 1024 * 1024, end++;
+	if (*end != '\0' || n > LLONG_MAX / mult)
+		return -1;
+	*out = n * mult;
+	return 0;
+}
+
+static int
+check_listen(const char *v, const char **why)
+{
+	const char *colon;
+	char *end;
+	long port;
+
+	if (strcmp(v, "off") == 0)
+		return 0;
+	if (strncmp(v, "unix:", 5) == 0) {
+		if (v[5] == '\0') {
+			*why = "empty socket path";
+			return -1;
+		}
+		return 0;
+	}
+	colon = strrchr(v, ':');
+	if (colon == NULL || colon == v) {
+		*why = "expected HOST:PORT, unix:PATH or off";
+		return -1;
+	}
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port < 0 || port > 65535 || end == colon + 1) {
+		*why = "bad port";
+		return -1;
+	}
+	return 0;
+}
+
+/* Set one setting from text.  0 ok, -1 with *why. */
+static int
+setting_apply(struct config *cfg, const struct setting *s, const char *v,
+    const char **why)
+{
+	char *base = (char *)cfg + s->off;
+	struct relay_target rt;
+	char norm[ADDR_MAX];
+	long long n;
+	char *end;
+
+	switch (s->type) {
+	case C_INT:
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno != 0 || end == v || *end != '\0') {
+			*why = "not a number";
+			return -1;
+		}
+		if (n < s->min || n > s->max) {
+			*why = "out of range";
+			return -1;
+		}
+		*(int *)base = (int)n;
+		return 0;
+	case C_SIZE:
+		if (parse_size(v, &n) < 0) {
+			*why = "not a size (bytes, or with K, M, G)";
+			return -1;
+		}
+		if (n < s->min || n > s->max) {
+			*why = "out of range";
+			return -1;
+		}
+		*(size_t *)base = (size_t)n;
+		return 0;
+	case C_LISTEN:
+		if (check_listen(v, why) < 0)
+			return -1;
+		break;
+	case C_RELAY:
+		if (relay_target_parse(v, &rt, why) < 0)
+			return -1;
+		relay_target_clear(&rt);
+		break;
+	case C_ADDR:
+		if (*v != '\0' && addr_normalize(v, norm, why) < 0)
+			return -1;
+		break;
+	case C_LEVEL:
+		if (strcmp(v, "debug") != 0 && strcmp(v, "info") != 0 &&
+		    strcmp(v, "warning") != 0) {
+			*why = "expected debug, info or warning";
+			return -1;
+		}
+		break;
+	case C_STR:
+		break;
+	}
+	free(*(char **)base);
+	*(char **)base = xstrdup(v);
+	return 0;
+}
+
+void
+config_defaults(struct config *cfg)
+{
+	const char *why;
+	char host[256];
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < NSETTINGS; i++)
+		if (setting_apply(cfg, &settings[i], settings[i].def, &why) < 0)
+			abort();	/* a bad default is a programming error */
+	if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	free(cfg->hostname);
+	cfg->hostname = xstrdup(host);
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int
+config_read(struct config *cfg, const char *path, FILE *fp, char **error_r)
+{
+	struct buf err = BUF_INIT;
+	char line[4096], *key, *val, *eq, *hash;
+	const struct setting *s;
+	const char *why;
+	int lineno = 0;
+
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			buf_printf(&err, "%s:%d: line too long", path, lineno);
+			goto fail;
+		}
+		if ((hash = strchr(line, '#')) != NULL)
+			*hash = '\0';
+		key = trim(line);
+		if (*key == '\0')
+			continue;
+		if ((eq = strchr(key, '=')) == NULL) {
+			buf_printf(&err, "%s:%d: expected 'key = value'",
+			    path, lineno);
+			goto fail;
+		}
+		*eq = '\0';
+		key = trim(key);
+		val = trim(eq + 1);
+		if ((s = setting_find(key)) == NULL) {
+			buf_printf(&err, "%s:%d: unknown setting '%s'",
+			    path, lineno, key);
+			goto fail;
+		}
+		if (setting_apply(cfg, s, val, &why) < 0) {
+			buf_printf(&err, "%s:%d: %s: %s: '%s'", path, lineno,
+			    key, why, val);
+			goto fail;
+		}
+	}
+	if (ferror(fp)) {
+		buf_printf(&err, "%s: read error", path);
+		goto fail;
+	}
+	return 0;
+fail:
+	*error_r = buf_steal(&err, NULL);
+	return -1;
+}
+
+int
+config_load(struct config *cfg, const char *path, char **error_r)
+{
+	static const char *const search[] = {
+		"postino.conf", "/etc/postino/postino.conf",
+	};
+	struct buf err = BUF_INIT;
+	const char *why;
+	FILE *fp = NULL;
+	size_t i;
+	int rc;
+
+	if (path != NULL) {
+		if ((fp = fopen(path, "r")) == NULL) {
+			buf_printf(&err, "%s: %s", path, strerror(errno));
+			*error_r = buf_steal(&err, NULL);
+			return -1;
+		}
+	} else {
+		for (i = 0; i < sizeof(search) / sizeof(search[0]); i++) {
+			if ((fp = fopen(search[i], "r")) != NULL) {
+				path = search[i];
+				break;
+			}
+		}
+	}
+	if (fp == NULL) {
+		/* Embedded defaults: the development setup of `make run`. */
+		return setting_apply(cfg, setting_find("demo_list"), DEMO_LIST,
+		    &why);
+	}
+	rc = config_read(cfg, path, fp, error_r);
+	fclose(fp);
+	if (rc == 0) {
+		free(cfg->path);
+		cfg->path = xstrdup(path);
+	}
+	return rc;
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < NSETTINGS; i++) {
+		if (settings[i].type == C_INT || settings[i].type == C_SIZE)
+			continue;
+		free(*(char **)((char *)cfg + settings[i].off));
+	}
+	free(cfg->path);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void
+config_dump(const struct config *cfg, FILE *fp)
+{
+	const char *base;
+	size_t i;
+
+	for (i = 0; i < NSETTINGS; i++) {
+		base = (const char *)cfg + settings[i].off;
+		if (settings[i].type == C_INT)
+			fprintf(fp, "%s = %d\n", settings[i].name,
+			    *(const int *)base);
+		else if (settings[i].type == C_SIZE)
+			fprintf(fp, "%s = %zu\n", settings[i].name,
+			    *(const size_t *)base);
+		else
+			fprintf(fp, "%s = %s\n", settings[i].name,
+			    *(char *const *)base);
+	}
+}

@@ -1,0 +1,126 @@
+/*
+ * main.c — postino's entry point: global options, then a table of
+ * subcommands (as in git.c).  Each subcommand lives in src/cmd_*.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "postino.h"
+#include "store.h"
+
+struct command {
+	const char	*name;
+	int		(*run)(struct cmd_ctx *, int, char **);
+	const char	*usage;
+};
+
+static const struct command commands[] = {
+	{ "serve",   cmd_serve,   "serve" },
+	{ "deliver", cmd_deliver, "deliver --recipient ADDR [--sender ADDR]" },
+	{ "list",    cmd_list,    "list create|ls|show|set|rm ..." },
+	{ "member",  cmd_member,  "member add|rm|ls|import|set ..." },
+	{ "mod",     cmd_mod,     "mod ls LIST" },
+	{ "queue",   cmd_queue,   "queue" },
+	{ "config",  cmd_config,  "config [check]" },
+};
+
+static void
+usage(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "usage: postino [-c FILE] [--json] COMMAND ...\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(fp, "       postino %s\n", commands[i].usage);
+}
+
+int
+cmd_store(struct cmd_ctx *ctx, struct store **st_r)
+{
+	const char *error;
+
+	if (ctx->st == NULL &&
+	    store_open(ctx->cfg.database, STORE_DURABLE, &ctx->st, &error) < 0) {
+		fprintf(stderr, "postino: %s: %s\n", ctx->cfg.database, error);
+		return -1;
+	}
+	*st_r = ctx->st;
+	return 0;
+}
+
+/* Remove argv[i] by shifting the rest down. */
+static void
+arg_drop(int *argc, char **argv, int i)
+{
+	memmove(&argv[i], &argv[i + 1], (size_t)(*argc - i) * sizeof(*argv));
+	(*argc)--;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cmd_ctx ctx;
+	char *error = NULL;
+	size_t i;
+	int rc, a;
+
+	memset(&ctx, 0, sizeof(ctx));
+	log_init("postino", LOG_L_INFO);
+	if (sodium_init() < 0)
+		fatalx("libsodium cannot initialise");
+
+	/* Global options may appear anywhere before or after the command
+	 * (--json after "member ls LIST" reads naturally). */
+	for (a = 1; a < argc;) {
+		if (strcmp(argv[a], "--json") == 0) {
+			ctx.json = 1;
+			arg_drop(&argc, argv, a);
+		} else if (strcmp(argv[a], "-c") == 0 && a + 1 < argc &&
+		    a == 1) {
+			ctx.config_path = argv[a + 1];
+			arg_drop(&argc, argv, a);
+			arg_drop(&argc, argv, a);
+		} else if (strcmp(argv[a], "-h") == 0 ||
+		    strcmp(argv[a], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[a], "--version") == 0) {
+			printf("postino %s\n", POSTINO_VERSION);
+			return 0;
+		} else
+			a++;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return EX_USAGE_;
+	}
+
+	config_defaults(&ctx.cfg);
+	if (config_load(&ctx.cfg, ctx.config_path, &error) < 0) {
+		fprintf(stderr, "postino: %s\n", error);
+		free(error);
+		config_free(&ctx.cfg);
+		return EX_CONFIG_;
+	}
+
+	rc = -1;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			rc = commands[i].run(&ctx, argc - 1, argv + 1);
+			break;
+		}
+	}
+	if (rc == -1) {
+		fprintf(stderr, "postino: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		rc = EX_USAGE_;
+	}
+	store_close(&ctx.st);
+	config_free(&ctx.cfg);
+	return rc;
+}

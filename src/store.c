@@ -1,0 +1,222 @@
+/*
+ * store.c — opening the database, transactions, the statement cache.
+ *
+ * Every handle sets WAL, foreign keys, a busy timeout and its synchronous
+ * level, then runs the migrations (store_schema.c) in one transaction.
+ * Writers use BEGIN IMMEDIATE: a deferred read that later upgrades to a
+ * write fails with SQLITE_BUSY whatever the busy timeout
+ * (reliability.md §5.14).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "log.h"
+#include "store_int.h"
+
+#define STORE_BUSY_MS	5000
+
+/* Create the directories leading to path (like mkdir -p dirname). */
+static int
+mkdir_parents(const char *path)
+{
+	char *copy = xstrdup(path), *p;
+	int rc = 0;
+
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0750) < 0 && errno != EEXIST)
+			rc = -1;
+		*p = '/';
+	}
+	free(copy);
+	return rc;
+}
+
+static int
+store_exec(struct store *st, const char *sql)
+{
+	char *msg = NULL;
+	int rc;
+
+	rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		st->last_rc = rc;
+		log_warnx("store: %s: %s", sql, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_open(const char *path, int flags, struct store **st_r,
+    const char **error_r)
+{
+	struct store *st;
+	int oflags, rc;
+
+	*st_r = NULL;
+	st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(path);
+	oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	oflags |= SQLITE_OPEN_NOMUTEX;	/* one handle per thread */
+	if (!(flags & STORE_READONLY) && mkdir_parents(path) < 0) {
+		*error_r = "cannot create the database directory";
+		goto fail;
+	}
+	rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
+	if (rc != SQLITE_OK) {
+		*error_r = sqlite3_errstr(rc);
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	if (store_exec(st, "PRAGMA foreign_keys = ON") < 0 ||
+	    store_exec(st, (flags & STORE_RELAXED) ?
+	    "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL") < 0) {
+		*error_r = "cannot configure the database";
+		goto fail;
+	}
+	if (!(flags & STORE_READONLY)) {
+		if (store_exec(st, "PRAGMA journal_mode = WAL") < 0) {
+			*error_r = "cannot switch the database to WAL mode";
+			goto fail;
+		}
+		if (store_migrate(st, error_r) < 0)
+			goto fail;
+	}
+	*st_r = st;
+	return 0;
+fail:
+	store_close(&st);
+	return -1;
+}
+
+void
+store_close(struct store **stp)
+{
+	struct store *st = *stp;
+	size_t i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < st->nstmts; i++)
+		sqlite3_finalize(st->stmts[i].stmt);
+	if (st->db != NULL)
+		sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+	*stp = NULL;
+}
+
+sqlite3_stmt *
+store_stmt(struct store *st, const char *sql)
+{
+	sqlite3_stmt *stmt;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < st->nstmts; i++) {
+		if (st->stmts[i].sql == sql) {
+			stmt = st->stmts[i].stmt;
+			sqlite3_reset(stmt);
+			sqlite3_clear_bindings(stmt);
+			return stmt;
+		}
+	}
+	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &stmt, NULL);
+	if (rc != SQLITE_OK) {
+		st->last_rc = rc;
+		log_warnx("store: prepare: %s: %s", sqlite3_errmsg(st->db), sql);
+		return NULL;
+	}
+	if (st->nstmts == STORE_STMT_MAX)
+		fatalx("store: statement cache full");
+	st->stmts[st->nstmts].sql = sql;
+	st->stmts[st->nstmts].stmt = stmt;
+	st->nstmts++;
+	return stmt;
+}
+
+void
+store_fail(struct store *st, const char *what, int rc)
+{
+	st->last_rc = rc;
+	log_warnx("store: %s: %s", what, sqlite3_errmsg(st->db));
+}
+
+int
+store_step_done(struct store *st, sqlite3_stmt *stmt)
+{
+	int rc = sqlite3_step(stmt);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		store_fail(st, sqlite3_sql(stmt), rc);
+		sqlite3_reset(stmt);
+		return -1;
+	}
+	sqlite3_reset(stmt);
+	return 0;
+}
+
+char *
+store_col_str(sqlite3_stmt *stmt, int col)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, col);
+
+	return xstrdup(s != NULL ? (const char *)s : "");
+}
+
+int
+store_begin(struct store *st)
+{
+	if (store_exec(st, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	st->in_txn = 1;
+	return 0;
+}
+
+int
+store_commit(struct store *st)
+{
+	int rc = store_exec(st, "COMMIT");
+
+	if (rc < 0) {
+		/* A failed COMMIT may leave the transaction open. */
+		if (!sqlite3_get_autocommit(st->db))
+			store_rollback(st);
+		return -1;
+	}
+	st->in_txn = 0;
+	return 0;
+}
+
+void
+store_rollback(struct store *st)
+{
+	int saved = st->last_rc;
+
+	if (!sqlite3_get_autocommit(st->db))
+		(void)store_exec(st, "ROLLBACK");
+	st->in_txn = 0;
+	st->last_rc = saved;
+}
+
+int
+store_error_full(const struct store *st)
+{
+	return (st->last_rc & 0xff) == SQLITE_FULL;
+}
+
+const char *
+store_errmsg(const struct store *st)
+{
+	return sqlite3_errmsg(st->db);
+}

@@ -1,0 +1,40 @@
+/*
+ * store_int.h — what the store_*.c files share, and nobody else sees.
+ */
+#ifndef POSTINO_STORE_INT_H
+#define POSTINO_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define STORE_STMT_MAX	128
+
+struct store {
+	sqlite3		*db;
+	char		*path;
+	int		 last_rc;		/* last sqlite error code */
+	int		 in_txn;
+	size_t		 nstmts;
+	struct {
+		const char	*sql;		/* static string: the key */
+		sqlite3_stmt	*stmt;
+	}		 stmts[STORE_STMT_MAX];
+};
+
+/*
+ * Prepared statement for sql (a string literal: its address is the cache
+ * key), reset and with bindings cleared.  NULL on error (logged).
+ */
+sqlite3_stmt	*store_stmt(struct store *, const char *sql);
+/* Log a failed sqlite call with the statement's text; remember the code. */
+void		 store_fail(struct store *, const char *what, int rc);
+/* Run a statement that returns no rows; 0 or -1. */
+int		 store_step_done(struct store *, sqlite3_stmt *);
+/* Copy a text column (NULL -> "") into a malloc'd string. */
+char		*store_col_str(sqlite3_stmt *, int col);
+
+/* store_schema.c */
+int		 store_migrate(struct store *, const char **error_r);
+
+#endif

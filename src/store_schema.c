@@ -1,0 +1,207 @@
+/*
+ * store_schema.c — the schema, as an ordered list of migrations.
+ *
+ * PRAGMA user_version holds the number of migrations applied.  On open,
+ * the missing ones run in one IMMEDIATE transaction, so two processes
+ * starting at once cannot both migrate.  Never edit a released
+ * migration: append a new one.
+ */
+#include <stddef.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "store_int.h"
+
+static const char *const migrations[] = {
+	/* 1: lists, members, ingest, posts, delivery queue. */
+	"CREATE TABLE lists ("
+	"  id INTEGER PRIMARY KEY,"
+	"  addr TEXT NOT NULL UNIQUE,"		/* lower-case local@domain */
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE TABLE list_settings ("
+	"  list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (list_id, key)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE list_roles ("
+	"  list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
+	"  role TEXT NOT NULL CHECK (role IN ('owner', 'moderator')),"
+	"  addr TEXT NOT NULL,"
+	"  addr_key TEXT NOT NULL,"
+	"  PRIMARY KEY (list_id, role, addr_key)"
+	") WITHOUT ROWID;"
+	/* Member ids only grow (AUTOINCREMENT): a post delivers to members
+	 * with id <= its max_member, so later joiners never get it. */
+	"CREATE TABLE members ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
+	"  addr TEXT NOT NULL,"
+	"  addr_key TEXT NOT NULL,"
+	"  mode TEXT NOT NULL DEFAULT 'each'"
+	"    CHECK (mode IN ('each', 'digest', 'nomail')),"
+	"  created INTEGER NOT NULL,"
+	"  UNIQUE (list_id, addr_key)"
+	");"
+	"CREATE INDEX members_fanout ON members (list_id, id);"
+	/* Raw messages as received (CRLF, dot-unstuffed). */
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  received INTEGER NOT NULL,"
+	"  sender TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  body BLOB NOT NULL"
+	");"
+	/* One row per accepted recipient, processed after the ack. */
+	"CREATE TABLE inbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
+	"  list_id INTEGER NOT NULL,"
+	"  rcpt TEXT NOT NULL,"
+	"  ext TEXT NOT NULL DEFAULT '',"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE TABLE quarantine ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
+	"  list_id INTEGER NOT NULL,"
+	"  rcpt TEXT NOT NULL,"
+	"  ext TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE TABLE posts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
+	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
+	"  msgid TEXT NOT NULL DEFAULT '',"
+	"  subject TEXT NOT NULL DEFAULT '',"
+	"  author TEXT NOT NULL DEFAULT '',"
+	"  sender TEXT NOT NULL DEFAULT '',"
+	"  state TEXT NOT NULL"
+	"    CHECK (state IN ('held', 'accepted', 'rejected', 'discarded')),"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  max_member INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  decided INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX posts_list_state ON posts (list_id, state, id);"
+	"CREATE INDEX posts_msgid ON posts (list_id, msgid);"
+	/* Delivery: one job per outgoing message. */
+	"CREATE TABLE jobs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list_id INTEGER NOT NULL DEFAULT 0,"
+	"  post_id INTEGER NOT NULL DEFAULT 0,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('fanout', 'direct')),"
+	"  env_from TEXT NOT NULL,"
+	"  body BLOB NOT NULL,"
+	"  cursor INTEGER NOT NULL DEFAULT 0,"	/* members <= cursor claimed */
+	"  max_member INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL DEFAULT 'active'"
+	"    CHECK (state IN ('active', 'done')),"
+	"  created INTEGER NOT NULL,"
+	"  sent INTEGER NOT NULL DEFAULT 0,"
+	"  failed INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX jobs_active ON jobs (state, id);"
+	/* Claimed fan-out ranges (lo, hi] not yet answered by the relay;
+	 * orphan = 1 after a restart: to be sent again. */
+	"CREATE TABLE inflight ("
+	"  id INTEGER PRIMARY KEY,"
+	"  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
+	"  lo INTEGER NOT NULL,"
+	"  hi INTEGER NOT NULL,"
+	"  orphan INTEGER NOT NULL DEFAULT 0,"
+	"  claimed INTEGER NOT NULL"
+	");"
+	/* Recipients waiting for (another) attempt. */
+	"CREATE TABLE retries ("
+	"  id INTEGER PRIMARY KEY,"
+	"  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
+	"  member_id INTEGER NOT NULL DEFAULT 0,"
+	"  addr TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  first_attempt INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL,"
+	"  leased INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX retries_due ON retries (leased, next_attempt);"
+	"CREATE INDEX retries_job ON retries (job_id);"
+	"CREATE TABLE bounces ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list_id INTEGER NOT NULL DEFAULT 0,"
+	"  member_id INTEGER NOT NULL DEFAULT 0,"
+	"  job_id INTEGER NOT NULL DEFAULT 0,"
+	"  addr TEXT NOT NULL,"
+	"  time INTEGER NOT NULL,"
+	"  code INTEGER NOT NULL,"
+	"  text TEXT NOT NULL"
+	");"
+	"CREATE INDEX bounces_member ON bounces (list_id, member_id);",
+};
+
+#define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
+
+static int
+user_version(struct store *st, int *v_r)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(stmt);
+	*v_r = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+	sqlite3_finalize(stmt);
+	return *v_r < 0 ? -1 : 0;
+}
+
+int
+store_migrate(struct store *st, const char **error_r)
+{
+	char pragma[64], *msg = NULL;
+	int v, rc;
+
+	if (user_version(st, &v) < 0) {
+		*error_r = "cannot read the schema version";
+		return -1;
+	}
+	if ((size_t)v == NMIGRATIONS)
+		return 0;
+	if ((size_t)v > NMIGRATIONS) {
+		*error_r = "database written by a newer postino";
+		return -1;
+	}
+	if (store_begin(st) < 0) {
+		*error_r = "cannot lock the database to migrate it";
+		return -1;
+	}
+	/* Re-read under the lock: another process may have migrated. */
+	if (user_version(st, &v) < 0)
+		goto fail;
+	for (; (size_t)v < NMIGRATIONS; v++) {
+		rc = sqlite3_exec(st->db, migrations[v], NULL, NULL, &msg);
+		if (rc != SQLITE_OK) {
+			log_warnx("store: migration %d: %s", v + 1, msg);
+			sqlite3_free(msg);
+			goto fail;
+		}
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+		    v + 1);
+		if (sqlite3_exec(st->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+	}
+	if (store_commit(st) < 0)
+		goto fail;
+	if (v > 0)
+		log_debug("store: schema at version %d", v);
+	return 0;
+fail:
+	store_rollback(st);
+	*error_r = "schema migration failed";
+	return -1;
+}
