@@ -35,7 +35,8 @@ OBJS	:= $(SRCS:src/%.c=$(B)/%.o)
 LIBOBJS	:= $(filter-out $(B)/main.o,$(OBJS))
 UNITS	:= $(patsubst tests/unit/%.c,$(B)/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all run check unit integration san bench clean deps deps-check fuzz
+.PHONY: all run check unit integration san bench clean deps deps-check \
+	fuzz golden
 
 all: deps $(BIN)
 
@@ -48,7 +49,7 @@ $(BIN): $(OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
-$(B)/%.o: src/%.c $(wildcard include/*.h) src/store_int.h
+$(B)/%.o: src/%.c $(wildcard include/*.h) $(wildcard src/*.h)
 	@mkdir -p $(B)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -59,7 +60,7 @@ $(B)/libpostino.a: $(LIBOBJS)
 	ar rcs $@ $(LIBOBJS)
 
 $(B)/test_%: tests/unit/test_%.c $(B)/libpostino.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpostino.a $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(B)/libpostino.a $(LDLIBS) -lcmocka
 
 run: all
 	./$(BIN) serve
@@ -81,9 +82,33 @@ san:
 	$(MAKE) --no-print-directory CC=clang SAN=1 B=build/san \
 		BIN=bin/postino-san unit integration
 
-bench: all
+bench: all $(B)/relay_bench
 	@scripts/deps.sh bench
-	@POSTINO=$(abspath $(BIN)) python3 bench/bench.py
+	@POSTINO=$(abspath $(BIN)) RELAY_BENCH=$(abspath $(B)/relay_bench) \
+	    python3 bench/bench.py
+
+$(B)/relay_bench: bench/relay_bench.c $(B)/libpostino.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpostino.a $(LDLIBS)
+
+# Rewrite the golden outputs of tests/data/ from the current code; review
+# the diff before committing it.
+golden: $(B)/test_msg
+	REGEN=1 ./$(B)/test_msg
+
+# libFuzzer targets (clang): make fuzz FUZZTIME=60 runs each for a minute.
+FUZZTIME ?= 60
+FUZZCC	  = clang -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 \
+	    -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
+fuzz:
+	@mkdir -p build/fuzz build/fuzz/corpus-msg build/fuzz/corpus-session
+	$(FUZZCC) -o build/fuzz/fuzz_msg fuzz/fuzz_msg.c src/msg.c \
+	    src/decorate.c src/buf.c src/log.c src/addr.c -letpan
+	$(FUZZCC) -o build/fuzz/fuzz_session fuzz/fuzz_session.c src/proto.c \
+	    src/session.c src/buf.c src/log.c src/addr.c
+	./build/fuzz/fuzz_msg -max_total_time=$(FUZZTIME) -max_len=65536 \
+	    -rss_limit_mb=2048 -timeout=10 build/fuzz/corpus-msg tests/data
+	./build/fuzz/fuzz_session -max_total_time=$(FUZZTIME) \
+	    build/fuzz/corpus-session
 
 clean:
 	rm -rf build bin

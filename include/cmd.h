@@ -9,6 +9,7 @@
 #define POSTINO_CMD_H
 
 #include "config.h"
+#include "postino.h"
 
 struct store;
 

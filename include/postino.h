@@ -29,6 +29,7 @@ enum outcome {
 #define EX_OK_		0
 #define EX_USAGE_	64
 #define EX_DATAERR_	65
+#define EX_NOINPUT_	66
 #define EX_NOUSER_	67
 #define EX_SOFTWARE_	70
 #define EX_CANTCREAT_	73

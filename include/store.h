@@ -157,6 +157,7 @@ struct store_inbox {
 	char	*body;		/* the raw message, NUL-terminated */
 	size_t	 len;
 	int	 attempts;
+	int64_t	 max_member;	/* highest member id when it was received */
 };
 
 /* Next inbox row with attempts < max_attempts: 1 found, 0 none, -1 error.
@@ -223,6 +224,7 @@ struct store_job {
 	int64_t	 cursor;
 	int64_t	 max_member;
 	char	*state;		/* "active" | "done" */
+	int	 per_rcpt;	/* one transaction per recipient */
 	time_t	 created;
 	int64_t	 sent, failed, deferred, inflight;
 };
@@ -250,7 +252,7 @@ struct store_batch {
 /* Create a fan-out job for a post, in the caller's transaction. */
 int	 store_job_fanout(struct store *, int64_t list_id, int64_t post_id,
 	    const char *env_from, const char *body, size_t len,
-	    int64_t max_member, int64_t *job_id_r);
+	    int64_t max_member, int per_rcpt, int64_t *job_id_r);
 /* Create a direct job to n addresses, in the caller's transaction. */
 int	 store_job_direct(struct store *, const char *env_from,
 	    const char *const *rcpts, size_t n, const char *body, size_t len,

@@ -38,6 +38,10 @@ local_check(const char *s, size_t n, const char **error_r)
 			*error_r = "unterminated quoted local part";
 			return -1;
 		}
+		if (n == 2) {
+			*error_r = "empty local part";
+			return -1;
+		}
 		for (i = 1; i < n - 1; i++) {
 			unsigned char c = (unsigned char)s[i];
 

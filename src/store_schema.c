@@ -61,8 +61,10 @@ static const char *const migrations[] = {
 	"  rcpt TEXT NOT NULL,"
 	"  ext TEXT NOT NULL DEFAULT '',"
 	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  max_member INTEGER NOT NULL DEFAULT 0,"	/* at receipt */
 	"  created INTEGER NOT NULL"
 	");"
+	"CREATE INDEX inbox_message ON inbox (message_id);"
 	"CREATE TABLE quarantine ("
 	"  id INTEGER PRIMARY KEY,"
 	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
@@ -89,6 +91,8 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX posts_list_state ON posts (list_id, state, id);"
 	"CREATE INDEX posts_msgid ON posts (list_id, msgid);"
+	"CREATE INDEX posts_message ON posts (message_id);"
+	"CREATE INDEX quarantine_message ON quarantine (message_id);"
 	/* Delivery: one job per outgoing message. */
 	"CREATE TABLE jobs ("
 	"  id INTEGER PRIMARY KEY,"
@@ -99,6 +103,7 @@ static const char *const migrations[] = {
 	"  body BLOB NOT NULL,"
 	"  cursor INTEGER NOT NULL DEFAULT 0,"	/* members <= cursor claimed */
 	"  max_member INTEGER NOT NULL DEFAULT 0,"
+	"  per_rcpt INTEGER NOT NULL DEFAULT 0,"
 	"  state TEXT NOT NULL DEFAULT 'active'"
 	"    CHECK (state IN ('active', 'done')),"
 	"  created INTEGER NOT NULL,"

@@ -290,15 +290,17 @@ def lmtp_send(port, sender, rcpts, data, lhlo="test.example"):
 class SmtpSink:
     """Postfix's smtp-sink on a free loopback port, one file per message."""
 
-    def __init__(self, extra_args=(), backlog=256):
+    def __init__(self, extra_args=(), backlog=256, dump=True):
         self.dir = tempfile.mkdtemp(prefix="postino-sink-")
         os.chmod(self.dir, 0o777)
         self.port = free_port()
         args = ["smtp-sink"]
         if os.geteuid() == 0:
             args += ["-u", "nobody"]
-        args += list(extra_args) + ["-d", os.path.join(self.dir, "%M."),
-                                    "127.0.0.1:%d" % self.port, str(backlog)]
+        args += list(extra_args)
+        if dump:
+            args += ["-d", os.path.join(self.dir, "%M.")]
+        args += ["127.0.0.1:%d" % self.port, str(backlog)]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         wait_port(self.port, proc=self.proc)
@@ -331,8 +333,8 @@ class RecordingRelay:
     the body), "tempfail_data" (451 after the dot)."""
 
     def __init__(self, rcpt_reply=None, fail_mode=None, pipelining=True,
-                 lmtp=False):
-        self.port = free_port()
+                 lmtp=False, port=None):
+        self.port = port or free_port()
         self.rcpt_reply = rcpt_reply or (lambda a: "250 2.1.5 ok")
         self.fail_mode = fail_mode
         self.pipelining = pipelining

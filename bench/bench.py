@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""bench.py - postino's benchmarks (make bench).
+
+Starts Postfix's smtp-sink on loopback and the real postino daemon, and
+reports, in one run:
+  (a) shared fan-out: one 4 KB post to 10,000 / 100,000 / 1,000,000
+      members, relay_batch 100, relay_connections 1 and 4, recipients/s
+      from the LMTP acknowledgement to the last recipient accepted by the
+      sink (the job's completion), next to smtp-source against the same
+      sink with the same sessions and recipients per transaction;
+  (b) personalized fan-out (one transaction per recipient): messages/s,
+      next to smtp-source with one recipient per transaction;
+  (c) durable LMTP ingest: 8 concurrent smtp-source -L sessions posting
+      4 KB messages, posts/s, next to one fsync per post on the same disk;
+  (d) peak RSS of postino serve in each case.
+Set BENCH_QUICK=1 for a short run (fewer members).
+"""
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" /
+                       "integration"))
+from harness import Postino, SmtpSink, lmtp_send, message  # noqa: E402
+
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+LIST = "bench@example.org"
+BODY = ("x" * 70 + "\r\n") * 56          # about 4 KB
+
+
+def peak_rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def sink():
+    """smtp-sink without dumping, as fast as it goes."""
+    return SmtpSink(extra_args=[], backlog=1000, dump=False)
+
+
+def smtp_source(port, sessions, msgs, rcpts, lmtp=False, size=4096):
+    args = ["smtp-source", "-s", str(sessions), "-m", str(msgs),
+            "-r", str(rcpts), "-l", str(size), "-f", "bench@example.org",
+            "-t", "rcpt@example.org"]
+    if lmtp:
+        args.insert(1, "-L")
+    t0 = time.monotonic()
+    subprocess.run(args + ["127.0.0.1:%d" % port], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - t0
+
+
+def wait_done(db, timeout=600):
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            try:
+                rows = con.execute("SELECT state FROM jobs").fetchall()
+            except sqlite3.OperationalError:
+                rows = []
+            if rows and all(r[0] == "done" for r in rows):
+                return time.monotonic()
+            time.sleep(0.005)
+    finally:
+        con.close()
+    raise RuntimeError("fan-out did not finish")
+
+
+def fanout(members, conns, per_rcpt, port):
+    settings = {"relay_batch": "1" if per_rcpt else "100",
+                "relay_connections": str(conns), "log_level": "warning"}
+    with Postino(relay="smtp://127.0.0.1:%d" % port, settings=settings) as p:
+        p.cli("list", "create", LIST)
+        p.cli("list", "set", LIST, "footer", "no")
+        if per_rcpt:
+            p.cli("list", "set", LIST, "personalize", "yes")
+        data = "".join("m%07d@example.org\n" % i for i in range(members))
+        p.cli("member", "import", LIST, "-", input=data.encode(),
+              timeout=600)
+        p.start()
+        t0 = time.monotonic()
+        codes = lmtp_send(p.lmtp_port, "m0000000@example.org", [LIST],
+                          message(sender="m0000000@example.org",
+                                  to=LIST, body=BODY))
+        assert codes == [250], codes
+        t1 = wait_done(p.settings["database"])
+        rss = peak_rss_kb(p.proc.pid)
+        sent = int(p.sql("SELECT sum(sent) FROM jobs")[0][0])
+        p.stop()
+    assert sent == members, (sent, members)
+    return members / (t1 - t0), rss
+
+
+def fsync_rate(directory, n=2000):
+    path = os.path.join(directory, "fsync.bench")
+    block = b"x" * 4096
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    t0 = time.monotonic()
+    for _ in range(n):
+        os.write(fd, block)
+        os.fsync(fd)
+    dt = time.monotonic() - t0
+    os.close(fd)
+    os.unlink(path)
+    return n / dt
+
+
+def ingest(posts=20000, sessions=8):
+    with Postino(settings={"log_level": "warning"}) as p:
+        p.cli("list", "create", LIST)
+        p.start()
+        dt = smtp_source(p.lmtp_port, sessions, posts, 1, lmtp=True)
+        # Every acknowledged post is in the database.
+        stored = int(p.sql("SELECT count(*) FROM messages")[0][0]) + \
+            int(p.sql("SELECT count(*) FROM posts")[0][0])
+        rss = peak_rss_kb(p.proc.pid)
+        fs = fsync_rate(p.dir)
+        p.stop()
+    return posts / dt, fs, rss, stored
+
+
+def main():
+    sizes = [10000, 100000] if QUICK else [10000, 100000, 1000000]
+    print("postino benchmark  %s" % time.strftime("%Y-%m-%d %H:%M:%S"))
+    print("machine: %s, %d cores, %s; python %s" % (
+        platform.machine(), os.cpu_count(), platform.platform(),
+        platform.python_version()))
+    print("loadavg at start: %s" % open("/proc/loadavg").read().strip())
+    print("peer: smtp-sink (Postfix) on 127.0.0.1, 4 KB message\n")
+    rows = []
+    with sink() as s:
+        print("(a) shared fan-out, relay_batch 100")
+        for conns in (1, 4):
+            for n in sizes:
+                if n == 1000000 and conns == 1:
+                    continue
+                rate, rss = fanout(n, conns, False, s.port)
+                msgs = max(1, n // 100)
+                ref = (msgs * 100) / smtp_source(s.port, conns, msgs, 100)
+                print("    %7d members, %d conn: postino %9.0f rcpt/s,"
+                      " smtp-source %9.0f rcpt/s, ratio %.2f, peak RSS"
+                      " %.1f MB" % (n, conns, rate, ref, rate / ref,
+                                    rss / 1024))
+                rows.append(("a", n, conns, rate, ref, rss))
+        print("(b) personalized fan-out, one transaction per recipient")
+        for conns in (1, 4):
+            n = 10000 if QUICK else 100000
+            rate, rss = fanout(n, conns, True, s.port)
+            ref = n / smtp_source(s.port, conns, n, 1)
+            print("    %7d members, %d conn: postino %9.0f msg/s,"
+                  " smtp-source %9.0f msg/s, ratio %.2f, peak RSS %.1f MB"
+                  % (n, conns, rate, ref, rate / ref, rss / 1024))
+    print("(c) durable LMTP ingest, 8 smtp-source -L sessions, 4 KB posts")
+    rate, fs, rss, stored = ingest(5000 if QUICK else 20000)
+    print("    postino %.0f posts/s acknowledged durably (%d stored);"
+          " one fsync per post: %.0f/s on the same disk; ratio %.2f;"
+          " peak RSS %.1f MB" % (rate, stored, fs, rate / fs, rss / 1024))
+    print("loadavg at end: %s" % open("/proc/loadavg").read().strip())
+
+
+if __name__ == "__main__":
+    main()

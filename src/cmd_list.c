@@ -1,0 +1,500 @@
+/*
+ * cmd_list.c — `postino list create|ls|show|set|rm`: lists, their settings
+ * and their owners and moderators.
+ *
+ * Owns nothing beyond one command's run.  Results go to stdout (one JSON
+ * value with --json), errors to stderr as "postino: list SUB: what: why",
+ * and the exit code is a sysexits value: 64 usage, 65 bad address or
+ * value, 67 no such list, 73 list exists already, 75 store error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "cmd.h"
+#include "listconf.h"
+#include "postino.h"
+#include "store.h"
+
+struct list_cmd {
+	const char	*name;
+	int		(*run)(struct cmd_ctx *, int, char **);
+	const char	*usage;
+};
+
+static int	list_create(struct cmd_ctx *, int, char **);
+static int	list_ls(struct cmd_ctx *, int, char **);
+static int	list_show(struct cmd_ctx *, int, char **);
+static int	list_set(struct cmd_ctx *, int, char **);
+static int	list_rm(struct cmd_ctx *, int, char **);
+
+static const struct list_cmd list_cmds[] = {
+	{ "create", list_create,
+	    "list create ADDR [--owner ADDR]... [--moderator ADDR]..." },
+	{ "ls", list_ls, "list ls [--json]" },
+	{ "show", list_show, "list show ADDR [--json]" },
+	{ "set", list_set, "list set ADDR KEY VALUE" },
+	{ "rm", list_rm, "list rm ADDR" },
+};
+#define NLIST_CMDS	(sizeof(list_cmds) / sizeof(list_cmds[0]))
+
+static int
+usage(const char *sub)
+{
+	size_t i;
+
+	for (i = 0; i < NLIST_CMDS; i++)
+		if (sub == NULL || strcmp(sub, list_cmds[i].name) == 0)
+			fprintf(stderr, "%s postino %s\n",
+			    i == 0 || sub != NULL ? "usage:" : "      ",
+			    list_cmds[i].usage);
+	return EX_USAGE_;
+}
+
+/* ISO 8601 UTC time into a static buffer. */
+static const char *
+fmt_time(time_t t)
+{
+	static char s[32];
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(s, sizeof(s), "%lld", (long long)t);
+	return s;
+}
+
+/*
+ * A new list's address: a valid address, lower-cased, whose local part is
+ * [a-z0-9][a-z0-9._-]{0,63} and cannot be confused with the address of
+ * another list's extension or command address.
+ */
+static int
+list_addr_check(const char *in, const char *delim, char out[ADDR_MAX],
+    const char **error_r)
+{
+	static char why[80];
+	size_t llen, i;
+
+	if (addr_normalize(in, out, error_r) < 0)
+		return -1;
+	addr_key(out, out);
+	(void)addr_domain(out, &llen);
+	if (*delim != '\0' && memchr(out, *delim, llen) != NULL) {
+		snprintf(why, sizeof(why), "'%c' is the recipient delimiter,"
+		    " not allowed in a list name", *delim);
+		*error_r = why;
+		return -1;
+	}
+	for (i = 0; i < llen; i++) {
+		if ((out[i] >= 'a' && out[i] <= 'z') ||
+		    (out[i] >= '0' && out[i] <= '9'))
+			continue;
+		if (i == 0 || strchr("._-", out[i]) == NULL) {
+			*error_r = i == 0 ? "list name must start with a letter"
+			    " or digit" : "list name may only contain letters,"
+			    " digits, '.', '_' and '-'";
+			return -1;
+		}
+	}
+	if (llen >= 8 && memcmp(out + llen - 8, "-request", 8) == 0) {
+		*error_r = "names ending in '-request' are reserved for"
+		    " command addresses";
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Open the store and find the list named arg.  0 with *l filled (clear
+ * it), or the exit code after printing why.
+ */
+static int
+list_find(struct cmd_ctx *ctx, const char *sub, const char *arg,
+    struct store **st_r, struct store_list *l)
+{
+	char key[ADDR_MAX];
+	const char *error;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	if (addr_normalize(arg, key, &error) < 0) {
+		fprintf(stderr, "postino: list %s: '%s': %s\n", sub, arg, error);
+		return EX_DATAERR_;
+	}
+	addr_key(key, key);
+	if (cmd_store(ctx, st_r) < 0)
+		return EX_TEMPFAIL_;
+	if ((rc = store_list_get(*st_r, key, l)) < 0) {
+		fprintf(stderr, "postino: list %s: store error: %s\n", sub,
+		    store_errmsg(*st_r));
+		return EX_TEMPFAIL_;
+	}
+	if (rc == 0) {
+		fprintf(stderr, "postino: list %s: no such list '%s'\n", sub,
+		    key);
+		return EX_NOUSER_;
+	}
+	return 0;
+}
+
+static int
+store_error(struct store *st, const char *sub)
+{
+	fprintf(stderr, "postino: list %s: store error: %s\n", sub,
+	    store_errmsg(st));
+	return EX_TEMPFAIL_;
+}
+
+/* ---- create ------------------------------------------------------ */
+
+/* Add each "--owner X" / "--moderator X" of argv; 0 or an exit code. */
+static int
+create_roles(struct store *st, int64_t id, int argc, char **argv)
+{
+	char addr[ADDR_MAX];
+	const char *error;
+	int i;
+
+	for (i = 2; i + 1 < argc; i += 2) {
+		const char *role = strcmp(argv[i], "--owner") == 0 ?
+		    "owner" : "moderator";
+
+		if (addr_normalize(argv[i + 1], addr, &error) < 0) {
+			fprintf(stderr, "postino: list create: %s '%s': %s\n",
+			    role, argv[i + 1], error);
+			return EX_DATAERR_;
+		}
+		if (store_role_add(st, id, role, addr) < 0)
+			return store_error(st, "create");
+	}
+	return 0;
+}
+
+/* "create ADDR" then "--owner X" / "--moderator X" pairs only. */
+static int
+create_args_ok(int argc, char **argv)
+{
+	int i;
+
+	if (argc < 2 || argv[1][0] == '-')
+		return 0;
+	for (i = 2; i < argc; i += 2)
+		if ((strcmp(argv[i], "--owner") != 0 &&
+		    strcmp(argv[i], "--moderator") != 0) || i + 1 >= argc)
+			return 0;
+	return 1;
+}
+
+static int
+list_create(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct store *st;
+	char addr[ADDR_MAX];
+	const char *error;
+	int64_t id;
+	int rc;
+
+	if (!create_args_ok(argc, argv))
+		return usage("create");
+	if (list_addr_check(argv[1], ctx->cfg.recipient_delimiter, addr,
+	    &error) < 0) {
+		fprintf(stderr, "postino: list create: '%s': %s\n", argv[1],
+		    error);
+		return EX_DATAERR_;
+	}
+	if (cmd_store(ctx, &st) < 0)
+		return EX_TEMPFAIL_;
+	if (store_begin(st) < 0)
+		return store_error(st, "create");
+	if ((rc = store_list_create(st, addr, &id)) < 0) {
+		rc = store_error(st, "create");
+		goto fail;
+	}
+	if (rc == 1) {
+		fprintf(stderr, "postino: list create: list '%s' exists"
+		    " already\n", addr);
+		rc = EX_CANTCREAT_;
+		goto fail;
+	}
+	if ((rc = create_roles(st, id, argc, argv)) != 0)
+		goto fail;
+	if (store_commit(st) < 0)
+		return store_error(st, "create");
+	printf("created list %s\n", addr);
+	return 0;
+fail:
+	store_rollback(st);
+	return rc;
+}
+
+/* ---- ls ---------------------------------------------------------- */
+
+struct ls_state {
+	struct cmd_ctx	*ctx;
+	struct store	*st;
+	int		 n;
+};
+
+static int
+ls_one(const struct store_list *l, void *arg)
+{
+	struct ls_state *s = arg;
+	int64_t count = store_member_count(s->st, l->id);
+
+	if (count < 0)
+		return -1;
+	if (!s->ctx->json) {
+		printf("%s %lld\n", l->addr, (long long)count);
+	} else {
+		printf("%s\n  {\"address\": ", s->n == 0 ? "" : ",");
+		json_str(stdout, l->addr);
+		printf(", \"members\": %lld, \"created\": \"%s\"}",
+		    (long long)count, fmt_time(l->created));
+	}
+	s->n++;
+	return 0;
+}
+
+static int
+list_ls(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct ls_state s;
+
+	(void)argv;
+	if (argc != 1)
+		return usage("ls");
+	memset(&s, 0, sizeof(s));
+	s.ctx = ctx;
+	if (cmd_store(ctx, &s.st) < 0)
+		return EX_TEMPFAIL_;
+	if (ctx->json)
+		printf("[");
+	if (store_list_each(s.st, ls_one, &s) < 0)
+		return store_error(s.st, "ls");
+	if (ctx->json)
+		printf("%s]\n", s.n > 0 ? "\n" : "");
+	return 0;
+}
+
+/* ---- show -------------------------------------------------------- */
+
+struct show_counts {
+	int64_t		 modes[3];
+	int64_t		 held;
+	int		 n;
+};
+
+static int
+count_member(const struct store_member *m, void *arg)
+{
+	struct show_counts *c = arg;
+
+	if ((size_t)m->mode < sizeof(c->modes) / sizeof(c->modes[0]))
+		c->modes[m->mode]++;
+	return 0;
+}
+
+static int
+count_post(const struct store_post *p, void *arg)
+{
+	(void)p;
+	((struct show_counts *)arg)->held++;
+	return 0;
+}
+
+struct role_state {
+	int	 json;
+	int	 n;
+};
+
+static int
+print_role(const char *addr, void *arg)
+{
+	struct role_state *r = arg;
+
+	if (r->json) {
+		printf("%s", r->n > 0 ? ", " : "");
+		json_str(stdout, addr);
+	} else
+		printf(" %s", addr);
+	r->n++;
+	return 0;
+}
+
+static int
+show_roles(struct cmd_ctx *ctx, struct store *st, const struct store_list *l)
+{
+	static const char *const roles[] = { "owner", "moderator" };
+	struct role_state r;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		r.json = ctx->json;
+		r.n = 0;
+		printf(ctx->json ? "  \"%ss\": [" : "%ss:", roles[i]);
+		if (store_role_each(st, l->id, roles[i], print_role, &r) < 0)
+			return -1;
+		printf(ctx->json ? "],\n" : "\n");
+	}
+	return 0;
+}
+
+static int
+show_settings(struct cmd_ctx *ctx, struct store *st,
+    const struct store_list *l)
+{
+	const struct listconf_key *keys;
+	size_t n, i;
+	char *set, *v;
+	int rc;
+
+	keys = listconf_keys(&n);
+	printf(ctx->json ? "  \"settings\": {" : "settings:\n");
+	for (i = 0; i < n; i++) {
+		if ((rc = store_list_setting_get(st, l->id, keys[i].name,
+		    &set)) < 0)
+			return -1;
+		free(set);
+		if ((v = listconf_get(st, l->id, l->addr, keys[i].name)) == NULL)
+			return -1;
+		if (ctx->json) {
+			printf("%s\n    \"%s\": {\"value\": ", i ? "," : "",
+			    keys[i].name);
+			json_str(stdout, v);
+			printf(", \"default\": %s}", rc ? "false" : "true");
+		} else
+			printf("  %-18s %s%s\n", keys[i].name,
+			    *v ? v : "''", rc ? "" : "  (default)");
+		free(v);
+	}
+	printf(ctx->json ? "\n  },\n" : "");
+	return 0;
+}
+
+static int
+show_counts(struct cmd_ctx *ctx, struct store *st, const struct store_list *l)
+{
+	struct show_counts c;
+	int64_t total;
+
+	memset(&c, 0, sizeof(c));
+	if (store_member_each(st, l->id, count_member, &c) < 0 ||
+	    store_post_each(st, l->id, POST_HELD, count_post, &c) < 0)
+		return -1;
+	total = c.modes[MODE_EACH] + c.modes[MODE_DIGEST] + c.modes[MODE_NOMAIL];
+	printf(ctx->json ? "  \"members\": {\"total\": %lld, \"each\": %lld,"
+	    " \"digest\": %lld, \"nomail\": %lld},\n  \"held\": %lld\n" :
+	    "members: %lld (each %lld, digest %lld, nomail %lld)\n"
+	    "held posts: %lld\n", (long long)total,
+	    (long long)c.modes[MODE_EACH], (long long)c.modes[MODE_DIGEST],
+	    (long long)c.modes[MODE_NOMAIL], (long long)c.held);
+	return 0;
+}
+
+static int
+list_show(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct store_list l;
+	struct store *st;
+	int rc;
+
+	if (argc != 2)
+		return usage("show");
+	if ((rc = list_find(ctx, "show", argv[1], &st, &l)) != 0)
+		return rc;
+	if (ctx->json) {
+		printf("{\n  \"address\": ");
+		json_str(stdout, l.addr);
+		printf(",\n  \"created\": \"%s\",\n", fmt_time(l.created));
+	} else
+		printf("address: %s\ncreated: %s\n", l.addr,
+		    fmt_time(l.created));
+	if (show_settings(ctx, st, &l) < 0 || show_roles(ctx, st, &l) < 0 ||
+	    show_counts(ctx, st, &l) < 0)
+		rc = store_error(st, "show");
+	else if (ctx->json)
+		printf("}\n");
+	store_list_clear(&l);
+	return rc;
+}
+
+/* ---- set, rm ----------------------------------------------------- */
+
+static void
+known_keys(FILE *fp)
+{
+	const struct listconf_key *keys;
+	size_t n, i;
+
+	keys = listconf_keys(&n);
+	fprintf(fp, "known settings:\n");
+	for (i = 0; i < n; i++)
+		fprintf(fp, "  %-18s %s\n", keys[i].name, keys[i].help);
+}
+
+static int
+list_set(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct store_list l;
+	struct store *st;
+	const char *error;
+	int rc;
+
+	if (argc != 4)
+		return usage("set");
+	if (listconf_find(argv[2]) == NULL) {
+		fprintf(stderr, "postino: list set: unknown setting '%s'\n",
+		    argv[2]);
+		known_keys(stderr);
+		return EX_DATAERR_;
+	}
+	if (listconf_check(argv[2], argv[3], &error) < 0) {
+		fprintf(stderr, "postino: list set: %s '%s': %s\n", argv[2],
+		    argv[3], error);
+		return EX_DATAERR_;
+	}
+	if ((rc = list_find(ctx, "set", argv[1], &st, &l)) != 0)
+		return rc;
+	if (store_list_setting_set(st, l.id, argv[2], argv[3]) < 0)
+		rc = store_error(st, "set");
+	else
+		printf("%s: %s = %s\n", l.addr, argv[2], argv[3]);
+	store_list_clear(&l);
+	return rc;
+}
+
+static int
+list_rm(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct store_list l;
+	struct store *st;
+	int rc;
+
+	if (argc != 2)
+		return usage("rm");
+	if ((rc = list_find(ctx, "rm", argv[1], &st, &l)) != 0)
+		return rc;
+	if (store_list_delete(st, l.id) < 0)
+		rc = store_error(st, "rm");
+	else
+		printf("removed list %s\n", l.addr);
+	store_list_clear(&l);
+	return rc;
+}
+
+int
+cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return usage(NULL);
+	for (i = 0; i < NLIST_CMDS; i++)
+		if (strcmp(argv[1], list_cmds[i].name) == 0)
+			return list_cmds[i].run(ctx, argc - 1, argv + 1);
+	fprintf(stderr, "postino: list: unknown subcommand '%s'\n", argv[1]);
+	return usage(NULL);
+}

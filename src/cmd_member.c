@@ -1,0 +1,491 @@
+/*
+ * cmd_member.c — `postino member add|rm|ls|set|import`: a list's members.
+ *
+ * Owns nothing beyond one command's run.  Results go to stdout (one JSON
+ * value with --json), errors to stderr as "postino: member SUB: what: why";
+ * an import reports each bad line as "FILE:LINE: reason: 'text'".
+ * Exit codes (sysexits): 64 usage, 65 bad address or value (for import:
+ * some lines were invalid, the valid ones were imported), 66 unreadable
+ * file, 67 no such list or member, 73 already a member, 75 store error.
+ * An import is one transaction: a store or read error leaves no row.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "cmd.h"
+#include "postino.h"
+#include "store.h"
+
+#define SHOW_MAX	120	/* bytes of a bad line quoted in a report */
+
+struct member_cmd {
+	const char	*name;
+	int		(*run)(struct cmd_ctx *, int, char **);
+	const char	*usage;
+};
+
+static int	member_add(struct cmd_ctx *, int, char **);
+static int	member_rm(struct cmd_ctx *, int, char **);
+static int	member_ls(struct cmd_ctx *, int, char **);
+static int	member_set(struct cmd_ctx *, int, char **);
+static int	member_import(struct cmd_ctx *, int, char **);
+
+static const struct member_cmd member_cmds[] = {
+	{ "add", member_add,
+	    "member add LIST ADDR [--mode each|digest|nomail]" },
+	{ "rm", member_rm, "member rm LIST ADDR" },
+	{ "ls", member_ls, "member ls LIST [--json]" },
+	{ "set", member_set, "member set LIST ADDR mode each|digest|nomail" },
+	{ "import", member_import, "member import LIST FILE|- [--mode MODE]\n"
+	    "         one address or 'Name <addr>' per line, '#' comments;"
+	    " exits 0 when\n         no line was invalid, 65 when some were"
+	    " (the valid ones are imported)" },
+};
+#define NMEMBER_CMDS	(sizeof(member_cmds) / sizeof(member_cmds[0]))
+
+static int
+usage(const char *sub)
+{
+	size_t i;
+
+	for (i = 0; i < NMEMBER_CMDS; i++)
+		if (sub == NULL || strcmp(sub, member_cmds[i].name) == 0)
+			fprintf(stderr, "%s postino %s\n",
+			    i == 0 || sub != NULL ? "usage:" : "      ",
+			    member_cmds[i].usage);
+	return EX_USAGE_;
+}
+
+static int
+store_error(struct store *st, const char *sub)
+{
+	fprintf(stderr, "postino: member %s: store error: %s\n", sub,
+	    store_errmsg(st));
+	return EX_TEMPFAIL_;
+}
+
+/* Open the store and find list arg: 0 (clear *l), or the exit code. */
+static int
+list_find(struct cmd_ctx *ctx, const char *sub, const char *arg,
+    struct store **st_r, struct store_list *l)
+{
+	char key[ADDR_MAX];
+	const char *error;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	if (addr_normalize(arg, key, &error) < 0) {
+		fprintf(stderr, "postino: member %s: list '%s': %s\n", sub, arg,
+		    error);
+		return EX_DATAERR_;
+	}
+	addr_key(key, key);
+	if (cmd_store(ctx, st_r) < 0)
+		return EX_TEMPFAIL_;
+	if ((rc = store_list_get(*st_r, key, l)) < 0)
+		return store_error(*st_r, sub);
+	if (rc == 0) {
+		fprintf(stderr, "postino: member %s: no such list '%s'\n", sub,
+		    key);
+		return EX_NOUSER_;
+	}
+	return 0;
+}
+
+/* Normalise a member address argument: 0, or EX_DATAERR_ after saying why. */
+static int
+member_addr(const char *sub, const char *arg, char out[ADDR_MAX])
+{
+	const char *error;
+
+	if (addr_normalize(arg, out, &error) < 0) {
+		fprintf(stderr, "postino: member %s: '%s': %s\n", sub, arg,
+		    error);
+		return EX_DATAERR_;
+	}
+	return 0;
+}
+
+static int
+mode_arg(const char *sub, const char *arg, enum member_mode *mode_r)
+{
+	if (member_mode_parse(arg, mode_r) < 0) {
+		fprintf(stderr, "postino: member %s: unknown mode '%s' (each,"
+		    " digest or nomail)\n", sub, arg);
+		return EX_DATAERR_;
+	}
+	return 0;
+}
+
+/* ---- add, rm, set ------------------------------------------------ */
+
+static int
+member_add(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	enum member_mode mode = MODE_EACH;
+	struct store_list l;
+	struct store *st;
+	char addr[ADDR_MAX];
+	int64_t id;
+	int rc;
+
+	if (argc != 3 && (argc != 5 || strcmp(argv[3], "--mode") != 0))
+		return usage("add");
+	if ((argc == 5 && (rc = mode_arg("add", argv[4], &mode)) != 0) ||
+	    (rc = member_addr("add", argv[2], addr)) != 0)
+		return rc;
+	if ((rc = list_find(ctx, "add", argv[1], &st, &l)) != 0)
+		return rc;
+	switch (store_member_add(st, l.id, addr, mode, &id)) {
+	case 0:
+		printf("added %s to %s (%s)\n", addr, l.addr,
+		    member_mode_name(mode));
+		break;
+	case 1:
+		fprintf(stderr, "postino: member add: '%s' is already a member"
+		    " of %s\n", addr, l.addr);
+		rc = EX_CANTCREAT_;
+		break;
+	default:
+		rc = store_error(st, "add");
+	}
+	store_list_clear(&l);
+	return rc;
+}
+
+static int
+member_rm(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct store_list l;
+	struct store *st;
+	char addr[ADDR_MAX];
+	int rc;
+
+	if (argc != 3)
+		return usage("rm");
+	if ((rc = member_addr("rm", argv[2], addr)) != 0 ||
+	    (rc = list_find(ctx, "rm", argv[1], &st, &l)) != 0)
+		return rc;
+	switch (store_member_rm(st, l.id, addr)) {
+	case 1:
+		printf("removed %s from %s\n", addr, l.addr);
+		break;
+	case 0:
+		fprintf(stderr, "postino: member rm: '%s' is not a member of"
+		    " %s\n", addr, l.addr);
+		rc = EX_NOUSER_;
+		break;
+	default:
+		rc = store_error(st, "rm");
+	}
+	store_list_clear(&l);
+	return rc;
+}
+
+static int
+member_set(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	enum member_mode mode;
+	struct store_member m;
+	struct store_list l;
+	struct store *st;
+	char addr[ADDR_MAX];
+	int rc;
+
+	if (argc != 5 || strcmp(argv[3], "mode") != 0)
+		return usage("set");
+	if ((rc = mode_arg("set", argv[4], &mode)) != 0 ||
+	    (rc = member_addr("set", argv[2], addr)) != 0 ||
+	    (rc = list_find(ctx, "set", argv[1], &st, &l)) != 0)
+		return rc;
+	if ((rc = store_member_get(st, l.id, addr, &m)) == 1) {
+		if (store_member_set_mode(st, l.id, addr, mode) < 0)
+			rc = store_error(st, "set");
+		else {
+			printf("%s: %s mode = %s\n", l.addr, m.addr,
+			    member_mode_name(mode));
+			rc = 0;
+		}
+		store_member_clear(&m);
+	} else if (rc == 0) {
+		fprintf(stderr, "postino: member set: '%s' is not a member of"
+		    " %s\n", addr, l.addr);
+		rc = EX_NOUSER_;
+	} else
+		rc = store_error(st, "set");
+	store_list_clear(&l);
+	return rc;
+}
+
+/* ---- ls ---------------------------------------------------------- */
+
+struct ls_state {
+	int	 json;
+	int64_t	 n;
+};
+
+static int
+ls_one(const struct store_member *m, void *arg)
+{
+	struct ls_state *s = arg;
+	char when[32];
+	struct tm tm;
+	time_t t = m->created;
+
+	if (!s->json) {
+		printf("%s %s\n", m->addr, member_mode_name(m->mode));
+		s->n++;
+		return 0;
+	}
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(when, sizeof(when), "%lld", (long long)t);
+	printf("%s\n  {\"id\": %lld, \"address\": ", s->n ? "," : "",
+	    (long long)m->id);
+	json_str(stdout, m->addr);
+	printf(", \"mode\": \"%s\", \"created\": \"%s\"}",
+	    member_mode_name(m->mode), when);
+	s->n++;
+	return 0;
+}
+
+static int
+member_ls(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct store_list l;
+	struct ls_state s;
+	struct store *st;
+	int rc;
+
+	if (argc != 2)
+		return usage("ls");
+	if ((rc = list_find(ctx, "ls", argv[1], &st, &l)) != 0)
+		return rc;
+	s.json = ctx->json;
+	s.n = 0;
+	if (ctx->json)
+		printf("[");
+	if (store_member_each(st, l.id, ls_one, &s) < 0)
+		rc = store_error(st, "ls");
+	else if (ctx->json)
+		printf("%s]\n", s.n ? "\n" : "");
+	store_list_clear(&l);
+	return rc;
+}
+
+/* ---- import ------------------------------------------------------ */
+
+struct import {
+	const char	*name;		/* file name for reports */
+	struct store	*st;
+	int64_t		 list_id;
+	enum member_mode mode;
+	int64_t		 max_before;	/* members above it: from this file */
+	long long	 added, dups, invalid;
+};
+
+/*
+ * Report a line: "FILE:LINE: why: 'text'", unprintable bytes as \xNN.
+ * One write per report: stderr is unbuffered, and an import may report
+ * a million duplicates.
+ */
+static void
+import_report(const struct import *im, unsigned long lineno,
+    const char *why, const char *text, size_t len)
+{
+	char out[4 * SHOW_MAX + 512];
+	size_t i, n;
+
+	n = (size_t)snprintf(out, 320, "%.200s:%lu: %.80s: '", im->name,
+	    lineno, why);
+	if (n >= 320)		/* cannot happen with those precisions */
+		n = 319;
+	for (i = 0; i < len && i < SHOW_MAX; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c < 32 || c >= 127)
+			n += (size_t)snprintf(out + n, 5, "\\x%02x", c);
+		else
+			out[n++] = (char)c;
+	}
+	n += (size_t)snprintf(out + n, 8, "'%s\n", len > SHOW_MAX ? "..." : "");
+	fwrite(out, 1, n, stderr);
+}
+
+/*
+ * The address in s[0..len): "addr", "<addr>" or "Name <addr>", copied
+ * NUL-terminated into out.  0, or -1 with *error_r.
+ */
+static int
+line_addr(const char *s, size_t len, char out[ADDR_MAX],
+    const char **error_r)
+{
+	const char *lt;
+
+	if (len > 0 && s[len - 1] == '>' &&
+	    (lt = memrchr(s, '<', len)) != NULL) {
+		len = (size_t)(s + len - 1 - (lt + 1));
+		s = lt + 1;
+	}
+	if (len >= ADDR_MAX) {
+		*error_r = "address too long";
+		return -1;
+	}
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* Classify a duplicate: already a member before, or earlier in the file. */
+static int
+import_dup(struct import *im, const char *addr, const char **why_r)
+{
+	struct store_member m;
+	int rc;
+
+	if ((rc = store_member_get(im->st, im->list_id, addr, &m)) < 0)
+		return -1;
+	*why_r = rc == 1 && m.id > im->max_before ?
+	    "duplicate of an earlier line" : "already a member";
+	store_member_clear(&m);
+	return 0;
+}
+
+/* One raw line (no newline) of len bytes; 0, or -1 on a store error. */
+static int
+import_line(struct import *im, char *line, size_t len, unsigned long lineno)
+{
+	char raw[ADDR_MAX], addr[ADDR_MAX];
+	const char *why;
+	int rc;
+
+	while (len > 0 && strchr(" \t\r", line[len - 1]) != NULL)
+		len--;
+	while (len > 0 && (*line == ' ' || *line == '\t')) {
+		line++;
+		len--;
+	}
+	if (len == 0 || *line == '#')
+		return 0;
+	if (memchr(line, '\0', len) != NULL)
+		why = "NUL byte in line";
+	else if (line_addr(line, len, raw, &why) == 0 &&
+	    addr_normalize(raw, addr, &why) == 0) {
+		if ((rc = store_member_import_one(im->st, im->list_id, addr,
+		    im->mode)) < 0)
+			return -1;
+		if (rc == 0) {
+			im->added++;
+			return 0;
+		}
+		if (import_dup(im, addr, &why) < 0)
+			return -1;
+		im->dups++;
+		import_report(im, lineno, why, line, len);
+		return 0;
+	}
+	im->invalid++;
+	import_report(im, lineno, why, line, len);
+	return 0;
+}
+
+/* Read fp to the end inside the open transaction; 0 or an exit code. */
+static int
+import_read(struct import *im, FILE *fp)
+{
+	unsigned long lineno = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc = 0;
+
+	while ((n = getline(&line, &cap, fp)) >= 0) {
+		lineno++;
+		if (n > 0 && line[n - 1] == '\n')
+			n--;
+		if (import_line(im, line, (size_t)n, lineno) < 0) {
+			rc = store_error(im->st, "import");
+			goto out;
+		}
+	}
+	if (ferror(fp)) {
+		fprintf(stderr, "postino: member import: %s: read error: %s;"
+		    " nothing imported\n", im->name, strerror(errno));
+		rc = EX_NOINPUT_;
+	}
+out:
+	free(line);
+	return rc;
+}
+
+/* Parse "LIST FILE|- [--mode MODE]"; 0 or an exit code. */
+static int
+import_args(int argc, char **argv, struct import *im)
+{
+	memset(im, 0, sizeof(*im));
+	im->mode = MODE_EACH;
+	if (argc != 3 && (argc != 5 || strcmp(argv[3], "--mode") != 0))
+		return usage("import");
+	if (argc == 5)
+		return mode_arg("import", argv[4], &im->mode);
+	return 0;
+}
+
+static int
+member_import(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct store_list l;
+	struct import im;
+	FILE *fp = NULL;
+	int rc;
+
+	if ((rc = import_args(argc, argv, &im)) != 0 ||
+	    (rc = list_find(ctx, "import", argv[1], &im.st, &l)) != 0)
+		return rc;
+	im.list_id = l.id;
+	im.name = strcmp(argv[2], "-") == 0 ? "stdin" : argv[2];
+	fp = strcmp(argv[2], "-") == 0 ? stdin : fopen(argv[2], "r");
+	if (fp == NULL) {
+		fprintf(stderr, "postino: member import: %s: %s\n", argv[2],
+		    strerror(errno));
+		rc = EX_NOINPUT_;
+		goto out;
+	}
+	if (store_begin(im.st) < 0 ||
+	    (im.max_before = store_member_max_id(im.st)) < 0) {
+		rc = store_error(im.st, "import");
+		store_rollback(im.st);
+		goto out;
+	}
+	if ((rc = import_read(&im, fp)) != 0 || store_commit(im.st) < 0) {
+		store_rollback(im.st);
+		rc = rc != 0 ? rc : store_error(im.st, "import");
+		goto out;
+	}
+	printf("imported %lld, duplicates %lld, invalid %lld\n", im.added,
+	    im.dups, im.invalid);
+	rc = im.invalid > 0 ? EX_DATAERR_ : 0;
+out:
+	if (fp != NULL && fp != stdin)
+		fclose(fp);
+	store_list_clear(&l);
+	return rc;
+}
+
+int
+cmd_member(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return usage(NULL);
+	for (i = 0; i < NMEMBER_CMDS; i++)
+		if (strcmp(argv[1], member_cmds[i].name) == 0)
+			return member_cmds[i].run(ctx, argc - 1, argv + 1);
+	fprintf(stderr, "postino: member: unknown subcommand '%s'\n", argv[1]);
+	return usage(NULL);
+}

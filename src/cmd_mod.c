@@ -1,0 +1,137 @@
+/*
+ * cmd_mod.c — `postino mod ls LIST`: the posts held for moderation.
+ * (Approving and rejecting come with the moderation module.)
+ *
+ * Owns nothing beyond one command's run.  Results go to stdout (one JSON
+ * array with --json), errors to stderr as "postino: mod SUB: what: why";
+ * exit codes (sysexits): 64 usage, 65 bad list address, 67 no such list,
+ * 75 store error.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "cmd.h"
+#include "postino.h"
+#include "store.h"
+
+#define MOD_USAGE	"usage: postino mod ls LIST [--json]\n"
+
+struct held_state {
+	int	 json;
+	int	 n;
+};
+
+/* One-line text: control characters (a subject could hold any) as '?'. */
+static void
+print_field(const char *s)
+{
+	for (; *s != '\0'; s++)
+		putchar((unsigned char)*s < 32 || *s == 127 ? '?' : *s);
+}
+
+static int
+held_one(const struct store_post *p, void *arg)
+{
+	struct held_state *s = arg;
+	char when[32];
+	struct tm tm;
+	time_t t = p->created;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(when, sizeof(when), "%lld", (long long)t);
+	if (!s->json) {
+		printf("%lld\t%s\t", (long long)p->id, when);
+		print_field(p->author);
+		putchar('\t');
+		print_field(p->subject);
+		putchar('\t');
+		print_field(p->reason);
+		putchar('\n');
+	} else {
+		printf("%s\n  {\"id\": %lld, \"date\": \"%s\", \"author\": ",
+		    s->n ? "," : "", (long long)p->id, when);
+		json_str(stdout, p->author);
+		printf(", \"sender\": ");
+		json_str(stdout, p->sender);
+		printf(", \"subject\": ");
+		json_str(stdout, p->subject);
+		printf(", \"message_id\": ");
+		json_str(stdout, p->msgid);
+		printf(", \"reason\": ");
+		json_str(stdout, p->reason);
+		printf("}");
+	}
+	s->n++;
+	return 0;
+}
+
+/* Find list arg in the store: 0 (clear *l), or the exit code. */
+static int
+list_find(struct cmd_ctx *ctx, const char *arg, struct store **st_r,
+    struct store_list *l)
+{
+	char key[ADDR_MAX];
+	const char *error;
+	int rc;
+
+	if (addr_normalize(arg, key, &error) < 0) {
+		fprintf(stderr, "postino: mod ls: list '%s': %s\n", arg, error);
+		return EX_DATAERR_;
+	}
+	addr_key(key, key);
+	if (cmd_store(ctx, st_r) < 0)
+		return EX_TEMPFAIL_;
+	if ((rc = store_list_get(*st_r, key, l)) < 0) {
+		fprintf(stderr, "postino: mod ls: store error: %s\n",
+		    store_errmsg(*st_r));
+		return EX_TEMPFAIL_;
+	}
+	if (rc == 0) {
+		fprintf(stderr, "postino: mod ls: no such list '%s'\n", key);
+		return EX_NOUSER_;
+	}
+	return 0;
+}
+
+static int
+mod_ls(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct held_state s;
+	struct store_list l;
+	struct store *st;
+	int rc;
+
+	if (argc != 2) {
+		fputs(MOD_USAGE, stderr);
+		return EX_USAGE_;
+	}
+	if ((rc = list_find(ctx, argv[1], &st, &l)) != 0)
+		return rc;
+	s.json = ctx->json;
+	s.n = 0;
+	if (ctx->json)
+		printf("[");
+	if (store_post_each(st, l.id, POST_HELD, held_one, &s) < 0) {
+		fprintf(stderr, "postino: mod ls: store error: %s\n",
+		    store_errmsg(st));
+		rc = EX_TEMPFAIL_;
+	} else if (ctx->json)
+		printf("%s]\n", s.n ? "\n" : "");
+	store_list_clear(&l);
+	return rc;
+}
+
+int
+cmd_mod(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "ls") == 0)
+		return mod_ls(ctx, argc - 1, argv + 1);
+	if (argc >= 2)
+		fprintf(stderr, "postino: mod: unknown subcommand '%s'\n",
+		    argv[1]);
+	fputs(MOD_USAGE, stderr);
+	return EX_USAGE_;
+}

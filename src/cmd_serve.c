@@ -1,0 +1,274 @@
+/*
+ * cmd_serve.c — `postino serve`: the daemon.
+ *
+ * Wires the pieces together: the server (LMTP/SMTP sessions, group
+ * commit) in the main thread, the processor thread (inbox -> posts ->
+ * jobs) and the delivery threads (jobs -> relay).  SIGTERM/SIGINT finish
+ * in-flight work and exit 0; SIGHUP reloads the config file.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "cmd.h"
+#include "log.h"
+#include "msg.h"
+#include "process.h"
+#include "queue.h"
+#include "router.h"
+#include "server.h"
+#include "store.h"
+#include "template.h"
+
+struct serve {
+	struct config	*cfg;		/* the one in force */
+	struct store	*st;		/* main thread: RCPT look-ups, ingest */
+	struct process	*proc;
+	struct queue	*queue;
+	struct server	*server;
+};
+
+static struct server *signal_server;
+
+static void
+on_signal(int sig)
+{
+	if (signal_server == NULL)
+		return;
+	if (sig == SIGHUP)
+		server_reload(signal_server);
+	else
+		server_stop(signal_server);
+}
+
+static int
+hook_rcpt(void *arg, const char *addr, struct ingest_rcpt *r)
+{
+	struct serve *s = arg;
+
+	switch (router_rcpt(s->st, s->cfg->recipient_delimiter, addr, r)) {
+	case 1:
+		return 0;
+	case 0:
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+static int
+hook_validate(void *arg, const char *body, size_t len, const char **error_r)
+{
+	struct msg *m = NULL;
+
+	(void)arg;
+	if (msg_parse(body, len, &m, error_r) < 0)
+		return -1;
+	msg_free(&m);
+	return 0;
+}
+
+static int
+hook_commit(void *arg, struct ingest *const *items, size_t n, int *full_r)
+{
+	struct serve *s = arg;
+
+	*full_r = 0;
+	if (store_ingest(s->st, items, n) < 0) {
+		*full_r = store_error_full(s->st);
+		return -1;
+	}
+	process_kick(s->proc);
+	return 0;
+}
+
+static void
+queue_kick_cb(void *arg)
+{
+	queue_kick(arg);
+}
+
+/* The demo list of the embedded defaults, so `make run` shows the flow. */
+static int
+demo_setup(struct serve *s)
+{
+	static const char *const members[] = {
+		"alice@example.org", "bob@example.org", "carol@example.org",
+	};
+	const struct config *cfg = s->cfg;
+	const char *listen, *proto;
+	int64_t id;
+	size_t i;
+
+	if (cfg->demo_list == NULL || *cfg->demo_list == '\0')
+		return 0;
+	switch (store_list_create(s->st, cfg->demo_list, &id)) {
+	case 0:
+		for (i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+			if (store_member_add(s->st, id, members[i], MODE_EACH,
+			    NULL) < 0)
+				return -1;
+		break;
+	case 1:
+		break;		/* made by an earlier run: leave it as it is */
+	default:
+		return -1;
+	}
+	listen = cfg->smtp_listen;
+	proto = "";
+	if (strcmp(listen, "off") == 0) {
+		listen = cfg->lmtp_listen;
+		proto = " --protocol LMTP";
+	}
+	/* stdout, so it stands apart from the log on stderr. */
+	printf("postino: demo list %s ready; post to it with:  swaks%s"
+	    " --server %s --from alice@example.org --to %s  (copies land"
+	    " in %s)\n", cfg->demo_list, proto, listen, cfg->demo_list,
+	    cfg->relay);
+	fflush(stdout);
+	return 0;
+}
+
+static int
+serve_listen(struct serve *s)
+{
+	char *error = NULL;
+
+	if (strcmp(s->cfg->lmtp_listen, "off") != 0 &&
+	    server_listen(s->server, PROTO_LMTP, s->cfg->lmtp_listen,
+	    &error) < 0)
+		goto fail;
+	if (strcmp(s->cfg->smtp_listen, "off") != 0 &&
+	    server_listen(s->server, PROTO_SMTP, s->cfg->smtp_listen,
+	    &error) < 0)
+		goto fail;
+	return 0;
+fail:
+	log_warnx("%s", error);
+	free(error);
+	return -1;
+}
+
+static enum log_level
+level_of(const char *name)
+{
+	if (strcmp(name, "debug") == 0)
+		return LOG_L_DEBUG;
+	if (strcmp(name, "warning") == 0)
+		return LOG_L_WARN;
+	return LOG_L_INFO;
+}
+
+/* SIGHUP: read the file again; on error keep what runs. */
+static struct config *
+serve_reload(struct serve *s, const char *path)
+{
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	char *error = NULL;
+
+	config_defaults(cfg);
+	if (config_load(cfg, path, &error) < 0) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    error);
+		free(error);
+		config_free(cfg);
+		free(cfg);
+		return NULL;
+	}
+	log_set_level(level_of(cfg->log_level));
+	server_configure(s->server, cfg);
+	queue_configure(s->queue, cfg);
+	log_info("reload: configuration read from %s",
+	    cfg->path ? cfg->path : "embedded defaults");
+	return cfg;
+}
+
+static int
+serve_start(struct serve *s, struct cmd_ctx *ctx)
+{
+	static const struct server_hooks hooks = {
+		hook_rcpt, hook_validate, hook_commit,
+	};
+	char *error = NULL;
+
+	if (template_check(ctx->cfg.templates, &error) < 0 ||
+	    queue_start(s->cfg, &s->queue, &error) < 0 ||
+	    process_start(s->cfg, queue_kick_cb, s->queue, &s->proc,
+	    &error) < 0) {
+		log_warnx("%s", error);
+		free(error);
+		return -1;
+	}
+	if ((s->server = server_new(s->cfg, &hooks, s)) == NULL)
+		return -1;
+	return serve_listen(s);
+}
+
+int
+cmd_serve(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct serve s;
+	struct config *reloaded[64];
+	struct sigaction sa;
+	size_t nreloaded = 0, i;
+	int rc, status = EX_TEMPFAIL_;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: postino serve\n");
+		return EX_USAGE_;
+	}
+	memset(&s, 0, sizeof(s));
+	s.cfg = &ctx->cfg;
+	log_set_level(level_of(s.cfg->log_level));
+	if (cmd_store(ctx, &s.st) < 0)
+		return EX_TEMPFAIL_;
+	if (store_queue_recover(s.st) < 0 || demo_setup(&s) < 0)
+		goto out;
+	if (serve_start(&s, ctx) < 0)
+		goto out;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	signal_server = s.server;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("postino %s ready: lmtp %s, smtp %s, relay %s",
+	    POSTINO_VERSION, s.cfg->lmtp_listen, s.cfg->smtp_listen,
+	    s.cfg->relay);
+
+	while ((rc = server_run(s.server)) == 1) {
+		struct config *c = serve_reload(&s, ctx->cfg.path);
+
+		if (c != NULL && nreloaded < sizeof(reloaded) /
+		    sizeof(reloaded[0])) {
+			/* Threads may still read the previous strings: keep
+			 * every configuration until exit. */
+			reloaded[nreloaded++] = c;
+			s.cfg = c;
+		} else if (c != NULL) {
+			config_free(c);
+			free(c);
+		}
+	}
+	status = rc == 0 ? 0 : EX_SOFTWARE_;
+	log_info("stopping: finishing in-flight work");
+out:
+	signal_server = NULL;
+	server_free(&s.server);
+	process_stop(&s.proc);
+	queue_stop(&s.queue);
+	for (i = 0; i < nreloaded; i++) {
+		config_free(reloaded[i]);
+		free(reloaded[i]);
+	}
+	if (status == 0)
+		log_info("stopped");
+	return status;
+}

@@ -1,0 +1,239 @@
+/*
+ * listconf.c — the per-list settings: one table of {name, default, help,
+ * check}.  `postino list set` validates through it; every module reads a
+ * setting through listconf_get(), which supplies the default.
+ *
+ * Owns nothing: values live in the store (list_settings).  A value never
+ * contains a control character (CR and LF above all): settings end up in
+ * headers and footers.  Checks return 0, or -1 with a static reason.
+ * listconf_get() returns NULL only on a store error (logged there).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "listconf.h"
+#include "store.h"
+
+#define TEXT_MAX	1000	/* free text, e.g. description */
+#define PREFIX_MAX	64	/* subject prefix */
+#define URL_MAX		2000
+#define MSGSIZE_MAX	(1LL << 30)
+
+static int
+check_text(const char *v, const char **error_r)
+{
+	if (strlen(v) > TEXT_MAX) {
+		*error_r = "value too long (at most 1000 characters)";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_prefix(const char *v, const char **error_r)
+{
+	if (strlen(v) > PREFIX_MAX) {
+		*error_r = "subject prefix too long (at most 64 characters)";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_language(const char *v, const char **error_r)
+{
+	if (strcmp(v, "en") != 0 && strcmp(v, "it") != 0) {
+		*error_r = "language must be 'en' or 'it'";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_bool(const char *v, const char **error_r)
+{
+	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
+		*error_r = "value must be 'yes' or 'no'";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_url(const char *v, const char **error_r)
+{
+	const char *host;
+
+	if (*v == '\0')
+		return 0;
+	if (strncmp(v, "http://", 7) == 0)
+		host = v + 7;
+	else if (strncmp(v, "https://", 8) == 0)
+		host = v + 8;
+	else {
+		*error_r = "URL must start with http:// or https://";
+		return -1;
+	}
+	if (*host == '\0' || *host == '/') {
+		*error_r = "URL has no host";
+		return -1;
+	}
+	if (strlen(v) > URL_MAX) {
+		*error_r = "URL too long";
+		return -1;
+	}
+	if (strpbrk(v, " <>\"") != NULL) {
+		*error_r = "URL contains a space, '<', '>' or '\"'";
+		return -1;
+	}
+	return 0;
+}
+
+/* "0" (the daemon's limit) or a byte count with an optional K or M. */
+static int
+check_size(const char *v, const char **error_r)
+{
+	unsigned long long n;
+	char *end;
+
+	*error_r = "size must be a number of bytes, with an optional K or M"
+	    " suffix (0 = the daemon's limit)";
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end == 'K' || *end == 'k') {
+		n = n > MSGSIZE_MAX ? n : n * 1024;
+		end++;
+	} else if (*end == 'M' || *end == 'm') {
+		n = n > MSGSIZE_MAX ? n : n * 1024 * 1024;
+		end++;
+	}
+	if (*end != '\0')
+		return -1;
+	if (n > (unsigned long long)MSGSIZE_MAX) {
+		*error_r = "size too large (at most 1024M)";
+		return -1;
+	}
+	return 0;
+}
+
+static const struct listconf_key keys[] = {
+	{ "description", "", "one line shown in the list's help and rules",
+	    check_text },
+	{ "subject_prefix", "[%l]", "put before each subject ('' for none;"
+	    " %l is the list name)", check_prefix },
+	{ "language", "en", "language of the texts postino sends: en or it",
+	    check_language },
+	{ "footer", "yes", "append the list footer to posts: yes or no",
+	    check_bool },
+	{ "moderated", "no", "hold every post for a moderator: yes or no",
+	    check_bool },
+	{ "personalize", "no", "one transaction per recipient (VERP,"
+	    " personal footers): yes or no", check_bool },
+	{ "archive_url", "", "public archive (http:// or https://), or ''",
+	    check_url },
+	{ "max_message_size", "0", "largest post in bytes, K or M suffix"
+	    " (0 = the daemon's max_message_size)", check_size },
+};
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+const struct listconf_key *
+listconf_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+const struct listconf_key *
+listconf_keys(size_t *n_r)
+{
+	*n_r = NKEYS;
+	return keys;
+}
+
+int
+listconf_check(const char *key, const char *value, const char **error_r)
+{
+	const struct listconf_key *k;
+	const unsigned char *p;
+
+	if ((k = listconf_find(key)) == NULL) {
+		*error_r = "unknown setting";
+		return -1;
+	}
+	for (p = (const unsigned char *)value; *p != '\0'; p++) {
+		if (*p == '\r' || *p == '\n') {
+			*error_r = "value contains a line break";
+			return -1;
+		}
+		if ((*p < 32 && *p != '\t') || *p == 127) {
+			*error_r = "value contains a control character";
+			return -1;
+		}
+	}
+	return k->check(value, error_r);
+}
+
+/* def with every "%l" replaced by the local part of list_addr; malloc'd. */
+static char *
+expand_default(const char *def, const char *list_addr)
+{
+	struct buf b = BUF_INIT;
+	size_t llen;
+	const char *p;
+
+	(void)addr_domain(list_addr, &llen);
+	buf_puts(&b, "");	/* "" stays a valid string */
+	for (p = def; *p != '\0'; p++) {
+		if (p[0] == '%' && p[1] == 'l') {
+			buf_append(&b, list_addr, llen);
+			p++;
+		} else
+			buf_putc(&b, *p);
+	}
+	return buf_steal(&b, NULL);
+}
+
+char *
+listconf_get(struct store *st, int64_t list_id, const char *list_addr,
+    const char *key)
+{
+	const struct listconf_key *k;
+	char *value;
+	int rc;
+
+	rc = store_list_setting_get(st, list_id, key, &value);
+	if (rc < 0)
+		return NULL;
+	if (rc == 1)
+		return value;
+	if ((k = listconf_find(key)) == NULL)
+		return xstrdup("");
+	return expand_default(k->def, list_addr);
+}
+
+/* 1 for "yes", 0 for anything else, -1 on store error. */
+int
+listconf_get_bool(struct store *st, int64_t list_id, const char *list_addr,
+    const char *key)
+{
+	char *v;
+	int yes;
+
+	if ((v = listconf_get(st, list_id, list_addr, key)) == NULL)
+		return -1;
+	yes = strcmp(v, "yes") == 0;
+	free(v);
+	return yes;
+}

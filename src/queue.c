@@ -1,0 +1,400 @@
+/*
+ * queue.c — the delivery engine.
+ *
+ * relay_connections worker threads.  Each owns a store handle (relaxed
+ * sync: progress lost to a power cut only means a resend) and a relay
+ * connection, and loops: connect (backing off while the relay is down,
+ * without claiming anything), claim a batch, send it, record the outcome.
+ * Recipients of one batch go in one transaction, or in one transaction
+ * each for per-recipient jobs (still pipelined).  A relay that cannot be
+ * reached costs no retry rows: work stays unclaimed until it is back.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "log.h"
+#include "queue.h"
+#include "relay.h"
+#include "store.h"
+
+#define BREAKER_MIN	1	/* first wait after a failed connect, s */
+#define BREAKER_MAX	60
+
+struct worker {
+	struct queue		*q;
+	int			 n;
+	pthread_t		 thread;
+	struct store		*st;
+	struct relay_conn	*conn;
+	unsigned		 generation;	/* of the settings it uses */
+	struct store_job	 job;		/* cached body of the last job */
+	time_t			 breaker;	/* current connect back-off */
+};
+
+struct queue {
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	int			 stop;
+	unsigned		 kicks;
+	/* Settings, under lock; generation counts reloads. */
+	unsigned		 generation;
+	struct relay_target	 target;
+	char			*hostname;
+	int			 batch, timeout;
+	int			 retry_min, retry_max, retry_lifetime;
+	char			*database;
+	int			 nworkers;
+	struct worker		*workers;
+};
+
+/* Sleep until kicked, stopped, or `seconds` passed. */
+static void
+queue_wait(struct queue *q, unsigned seen, time_t seconds)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += seconds;
+	pthread_mutex_lock(&q->lock);
+	while (!q->stop && q->kicks == seen)
+		if (pthread_cond_timedwait(&q->cond, &q->lock, &ts) ==
+		    ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Sleep `seconds`, waking only to stop (a kick cannot fix a dead relay). */
+static void
+queue_sleep(struct queue *q, time_t seconds)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += seconds;
+	pthread_mutex_lock(&q->lock);
+	while (!q->stop)
+		if (pthread_cond_timedwait(&q->cond, &q->lock, &ts) ==
+		    ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&q->lock);
+}
+
+static int
+queue_stopping(struct queue *q)
+{
+	int stop;
+
+	pthread_mutex_lock(&q->lock);
+	stop = q->stop;
+	pthread_mutex_unlock(&q->lock);
+	return stop;
+}
+
+static unsigned
+queue_kicks(struct queue *q)
+{
+	unsigned k;
+
+	pthread_mutex_lock(&q->lock);
+	k = q->kicks;
+	pthread_mutex_unlock(&q->lock);
+	return k;
+}
+
+/* Make sure the worker has a live connection; 0 or -1 (backed off). */
+static int
+worker_connect(struct worker *w)
+{
+	struct queue *q = w->q;
+	struct relay_target t;
+	char err[512], *host;
+	int timeout, rc;
+
+	pthread_mutex_lock(&q->lock);
+	if (w->conn != NULL && w->generation != q->generation)
+		relay_close(&w->conn);
+	w->generation = q->generation;
+	t = q->target;
+	t.host = t.host ? xstrdup(t.host) : NULL;
+	t.port = t.port ? xstrdup(t.port) : NULL;
+	t.path = t.path ? xstrdup(t.path) : NULL;
+	host = xstrdup(q->hostname);
+	timeout = q->timeout;
+	pthread_mutex_unlock(&q->lock);
+
+	rc = 0;
+	if (w->conn == NULL) {
+		rc = relay_connect(&t, host, timeout, &w->conn, err,
+		    sizeof(err));
+		if (rc < 0) {
+			w->breaker = w->breaker ? w->breaker * 2 : BREAKER_MIN;
+			if (w->breaker > BREAKER_MAX)
+				w->breaker = BREAKER_MAX;
+			log_warnx("queue %d: relay: %s; next try in %llds",
+			    w->n, err, (long long)w->breaker);
+		} else
+			w->breaker = 0;
+	}
+	relay_target_clear(&t);
+	free(host);
+	return rc;
+}
+
+/* The job's body, from the cache or the store. */
+static int
+worker_job(struct worker *w, int64_t job_id)
+{
+	if (w->job.id == job_id)
+		return 0;
+	store_job_clear(&w->job);
+	if (store_job_get(w->st, job_id, &w->job) != 1) {
+		log_warnx("queue %d: job %lld vanished", w->n,
+		    (long long)job_id);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+log_batch(const struct worker *w, const struct store_batch *b)
+{
+	size_t i, ok = 0, temp = 0, perm = 0;
+
+	for (i = 0; i < b->nrcpts; i++) {
+		if (b->rcpts[i].outcome == OUT_OK)
+			ok++;
+		else if (b->rcpts[i].outcome == OUT_TEMP)
+			temp++;
+		else {
+			perm++;
+			log_info("job %lld: <%s> bounced: %d %s",
+			    (long long)b->job_id, b->rcpts[i].addr,
+			    b->rcpts[i].code, b->rcpts[i].text);
+		}
+	}
+	if (temp > 0)
+		log_info("job %lld: %zu deferred: %s", (long long)b->job_id,
+		    temp, b->rcpts[0].text);
+	log_debug("queue %d: job %lld: batch (%lld,%lld]: %zu sent, %zu"
+	    " deferred, %zu bounced", w->n, (long long)b->job_id,
+	    (long long)b->lo, (long long)b->hi, ok, temp, perm);
+}
+
+/* Send a claimed batch; the outcome of each recipient is set. */
+static void
+worker_send(struct worker *w, struct store_batch *b)
+{
+	struct relay_txn one, *txns;
+	size_t i, n;
+
+	if (worker_job(w, b->job_id) < 0) {
+		for (i = 0; i < b->nrcpts; i++) {
+			b->rcpts[i].outcome = OUT_PERM;
+			b->rcpts[i].code = 554;
+			strcpy(b->rcpts[i].text, "job vanished");
+		}
+		return;
+	}
+	if (w->job.per_rcpt) {
+		n = b->nrcpts;
+		txns = xcalloc(n, sizeof(*txns));
+		for (i = 0; i < n; i++) {
+			txns[i].from = w->job.env_from;
+			txns[i].rcpts = &b->rcpts[i];
+			txns[i].nrcpts = 1;
+			txns[i].body = w->job.body;
+			txns[i].len = w->job.len;
+		}
+	} else {
+		n = 1;
+		txns = &one;
+		one.from = w->job.env_from;
+		one.rcpts = b->rcpts;
+		one.nrcpts = b->nrcpts;
+		one.body = w->job.body;
+		one.len = w->job.len;
+	}
+	if (relay_send(w->conn, txns, n) < 0)
+		relay_close(&w->conn);
+	if (txns != &one)
+		free(txns);
+}
+
+/* One round: 1 did work, 0 idle (*wait_r seconds), -1 error. */
+static int
+worker_round(struct worker *w, time_t *wait_r)
+{
+	struct queue *q = w->q;
+	struct store_batch b;
+	time_t now = time(NULL), due;
+	int rc, batch, rmin, rmax, life;
+
+	pthread_mutex_lock(&q->lock);
+	batch = q->batch;
+	rmin = q->retry_min;
+	rmax = q->retry_max;
+	life = q->retry_lifetime;
+	pthread_mutex_unlock(&q->lock);
+
+	rc = store_batch_claim(w->st, (size_t)batch, now, &b, &due);
+	if (rc <= 0) {
+		*wait_r = rc < 0 ? 1 : (due > now ? due - now : 5);
+		if (*wait_r > 5)
+			*wait_r = 5;
+		return rc;
+	}
+	worker_send(w, &b);
+	log_batch(w, &b);
+	if (store_batch_finish(w->st, &b, time(NULL), rmin, rmax, life) < 0)
+		log_warnx("queue %d: job %lld: cannot record the outcome of"
+		    " a batch; it will be sent again", w->n,
+		    (long long)b.job_id);
+	store_batch_clear(&b);
+	return 1;
+}
+
+static void *
+worker_thread(void *arg)
+{
+	struct worker *w = arg;
+	struct queue *q = w->q;
+	unsigned seen;
+	time_t wait;
+
+	while (!queue_stopping(q)) {
+		seen = queue_kicks(q);
+		if (worker_connect(w) < 0) {
+			queue_sleep(q, w->breaker);
+			continue;
+		}
+		if (worker_round(w, &wait) <= 0)
+			queue_wait(q, seen, wait);
+	}
+	relay_close(&w->conn);
+	store_job_clear(&w->job);
+	return NULL;
+}
+
+static void
+queue_settings(struct queue *q, const struct config *cfg,
+    struct relay_target *t)
+{
+	relay_target_clear(&q->target);
+	q->target = *t;
+	free(q->hostname);
+	q->hostname = xstrdup(cfg->hostname);
+	q->batch = cfg->relay_batch;
+	q->timeout = cfg->relay_timeout;
+	q->retry_min = cfg->retry_min;
+	q->retry_max = cfg->retry_max;
+	q->retry_lifetime = cfg->retry_lifetime;
+	q->generation++;
+}
+
+int
+queue_start(const struct config *cfg, struct queue **q_r, char **error_r)
+{
+	struct queue *q = xcalloc(1, sizeof(*q));
+	struct buf err = BUF_INIT;
+	struct relay_target t;
+	const char *error;
+	int i;
+
+	if (relay_target_parse(cfg->relay, &t, &error) < 0) {
+		buf_printf(&err, "relay '%s': %s", cfg->relay, error);
+		free(q);
+		*error_r = buf_steal(&err, NULL);
+		return -1;
+	}
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->cond, NULL);
+	queue_settings(q, cfg, &t);
+	q->database = xstrdup(cfg->database);
+	q->nworkers = cfg->relay_connections;
+	q->workers = xcalloc((size_t)q->nworkers, sizeof(*q->workers));
+	for (i = 0; i < q->nworkers; i++) {
+		q->workers[i].q = q;
+		q->workers[i].n = i;
+		if (store_open(q->database, STORE_RELAXED, &q->workers[i].st,
+		    &error) < 0) {
+			buf_printf(&err, "%s: %s", q->database, error);
+			goto fail;
+		}
+	}
+	for (i = 0; i < q->nworkers; i++)
+		if ((errno = pthread_create(&q->workers[i].thread, NULL,
+		    worker_thread, &q->workers[i])) != 0)
+			fatal("cannot start delivery thread");
+	*q_r = q;
+	return 0;
+fail:
+	for (i = 0; i < q->nworkers; i++)
+		store_close(&q->workers[i].st);
+	free(q->workers);
+	relay_target_clear(&q->target);
+	free(q->hostname);
+	free(q->database);
+	free(q);
+	*error_r = buf_steal(&err, NULL);
+	return -1;
+}
+
+void
+queue_kick(struct queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->kicks++;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+void
+queue_configure(struct queue *q, const struct config *cfg)
+{
+	struct relay_target t;
+	const char *error;
+
+	if (relay_target_parse(cfg->relay, &t, &error) < 0) {
+		log_warnx("reload: relay '%s': %s; keeping the old one",
+		    cfg->relay, error);
+		return;
+	}
+	pthread_mutex_lock(&q->lock);
+	queue_settings(q, cfg, &t);
+	q->kicks++;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	if (cfg->relay_connections != q->nworkers)
+		log_warnx("reload: relay_connections changes at the next"
+		    " restart");
+}
+
+void
+queue_stop(struct queue **qp)
+{
+	struct queue *q = *qp;
+	int i;
+
+	if (q == NULL)
+		return;
+	pthread_mutex_lock(&q->lock);
+	q->stop = 1;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	for (i = 0; i < q->nworkers; i++) {
+		pthread_join(q->workers[i].thread, NULL);
+		store_close(&q->workers[i].st);
+	}
+	free(q->workers);
+	relay_target_clear(&q->target);
+	free(q->hostname);
+	free(q->database);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->cond);
+	free(q);
+	*qp = NULL;
+}

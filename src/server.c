@@ -1,0 +1,746 @@
+/*
+ * server.c — listeners, the event loop, timeouts, and group commit.
+ *
+ * One thread, poll(2), non-blocking sockets.  Each connection wraps a
+ * proto_session (proto.h), which does all the protocol work on bytes;
+ * this file only moves bytes, keeps time (CLOCK_MONOTONIC) and decides
+ * when to commit.
+ *
+ * Group commit: a session whose message is complete stops reading
+ * (PROTO_WANT_COMMIT) but keeps what it has buffered.  After all ready
+ * events of one loop iteration were handled, every waiting message goes
+ * to the commit hook in ONE call (one transaction, one fsync); then each
+ * session writes its replies and goes on with its pipelined input.  While
+ * a commit runs, other clients' data piles up in the kernel, so the next
+ * iteration finds several messages ready: the batch size adapts to load
+ * without any timer.
+ *
+ * Memory per connection is bounded: we read only while less than
+ * SERVER_IN_MAX bytes are buffered and less than PROTO_OUT_MAX bytes of
+ * replies are unsent, so a client that pipelines 100,000 NOOPs without
+ * reading the replies is simply not read from.
+ *
+ * Owns: listening sockets (and unix socket files it created), connections,
+ * the self-pipe.  Fails: a session never ends the process; server_run
+ * returns -1 only when poll(2) itself fails.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "proto.h"
+#include "server.h"
+
+#define SERVER_IN_MAX		16384	/* read only below this much input */
+#define SERVER_READ		16384
+#define SERVER_ACCEPT_BURST	64
+#define SERVER_GRACE_MS		10000	/* transactions may finish at stop */
+#define SERVER_LINGER_MS	10000	/* to flush a final 421/221 */
+#define SERVER_MAX_LISTENERS	16
+
+struct listener {
+	int			 fd;
+	enum server_proto	 proto;
+	char			*unix_path;	/* unlinked at server_free */
+};
+
+struct conn {
+	struct proto_session	*ps;
+	int			 fd;
+	enum proto_status	 status;
+	int			 eof;		/* peer closed its side */
+	int			 dead;		/* close now, drop the output */
+	int64_t			 t_start, t_input, t_data, t_close;
+	int			 idle_ms, data_ms, session_ms;
+};
+
+struct server {
+	struct server_hooks	 hooks;
+	void			*arg;
+	struct proto_conf	 pconf;
+	int			 max_sessions;
+	int			 idle_timeout, data_timeout, session_timeout;
+
+	struct listener		 ls[SERVER_MAX_LISTENERS];
+	size_t			 nls;
+	struct conn		**conns;
+	size_t			 nconns, capconns;
+	struct pollfd		*pfd;
+	size_t			 cappfd;
+	unsigned long		 next_id;
+
+	int			 pipe[2];
+	volatile sig_atomic_t	 stop_req, reload_req;
+	int			 stopping;
+	int64_t			 grace_end;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -1;
+	return fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+void
+server_configure(struct server *srv, const struct config *cfg)
+{
+	snprintf(srv->pconf.hostname, sizeof(srv->pconf.hostname), "%s",
+	    cfg->hostname != NULL && *cfg->hostname ? cfg->hostname :
+	    "localhost");
+	srv->pconf.max_message_size = cfg->max_message_size;
+	srv->pconf.max_recipients = cfg->max_recipients < 100 ? 100 :
+	    cfg->max_recipients;
+	srv->max_sessions = cfg->max_sessions < 1 ? 1 : cfg->max_sessions;
+	srv->idle_timeout = cfg->idle_timeout;
+	srv->data_timeout = cfg->data_timeout;
+	srv->session_timeout = cfg->session_timeout;
+}
+
+struct server *
+server_new(const struct config *cfg, const struct server_hooks *hooks,
+    void *arg)
+{
+	struct server *srv;
+
+	srv = xcalloc(1, sizeof(*srv));
+	srv->hooks = *hooks;
+	srv->arg = arg;
+	srv->next_id = 1;
+	server_configure(srv, cfg);
+	if (pipe(srv->pipe) < 0 || set_nonblock(srv->pipe[0]) < 0 ||
+	    set_nonblock(srv->pipe[1]) < 0)
+		fatal("server: self-pipe");
+	return srv;
+}
+
+static void
+conn_free(struct conn **cp)
+{
+	struct conn *c = *cp;
+
+	if (c == NULL)
+		return;
+	proto_free(&c->ps);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+	*cp = NULL;
+}
+
+void
+server_free(struct server **srvp)
+{
+	struct server *srv = *srvp;
+	size_t i;
+
+	if (srv == NULL)
+		return;
+	for (i = 0; i < srv->nconns; i++)
+		conn_free(&srv->conns[i]);
+	for (i = 0; i < srv->nls; i++) {
+		if (srv->ls[i].fd >= 0)
+			close(srv->ls[i].fd);
+		if (srv->ls[i].unix_path != NULL)
+			unlink(srv->ls[i].unix_path);
+		free(srv->ls[i].unix_path);
+	}
+	close(srv->pipe[0]);
+	close(srv->pipe[1]);
+	free(srv->conns);
+	free(srv->pfd);
+	free(srv);
+	*srvp = NULL;
+}
+
+/* ---- listeners ------------------------------------------------------ */
+
+static int
+listen_add(struct server *srv, enum server_proto proto, int fd,
+    const char *unix_path, struct buf *err)
+{
+	if (srv->nls == SERVER_MAX_LISTENERS) {
+		buf_printf(err, "too many listening sockets");
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, 128) < 0 || set_nonblock(fd) < 0) {
+		buf_printf(err, "listen: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	srv->ls[srv->nls].fd = fd;
+	srv->ls[srv->nls].proto = proto;
+	srv->ls[srv->nls].unix_path = unix_path ? xstrdup(unix_path) : NULL;
+	srv->nls++;
+	return 0;
+}
+
+/* "unix:PATH": a stale socket file is removed, anything else is not. */
+static int
+listen_unix(struct server *srv, enum server_proto proto, const char *path,
+    struct buf *err)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		buf_printf(err, "%s: socket path too long", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			buf_printf(err, "%s: exists and is not a socket", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		buf_printf(err, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return listen_add(srv, proto, fd, path, err);
+}
+
+static int
+listen_inet(struct server *srv, enum server_proto proto,
+    const struct addrinfo *ai, struct buf *err)
+{
+	int fd, on = 1;
+
+	if ((fd = socket(ai->ai_family, ai->ai_socktype,
+	    ai->ai_protocol)) < 0) {
+		buf_printf(err, "socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		buf_printf(err, "bind: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return listen_add(srv, proto, fd, NULL, err);
+}
+
+/* "HOST:PORT", "[V6]:PORT", "*:PORT": every address HOST resolves to. */
+static int
+listen_tcp(struct server *srv, enum server_proto proto, const char *spec,
+    struct buf *err)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char host[256];
+	const char *colon = strrchr(spec, ':');
+	size_t hlen;
+	int rc, n = 0;
+
+	if (colon == NULL || (hlen = (size_t)(colon - spec)) >= sizeof(host)) {
+		buf_printf(err, "%s: expected HOST:PORT or unix:PATH", spec);
+		return -1;
+	}
+	if (hlen >= 2 && spec[0] == '[' && spec[hlen - 1] == ']')
+		memcpy(host, spec + 1, hlen -= 2);
+	else
+		memcpy(host, spec, hlen);
+	host[hlen] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(hlen == 0 || strcmp(host, "*") == 0 ? NULL : host,
+	    colon + 1, &hints, &res);
+	if (rc != 0) {
+		buf_printf(err, "%s: %s", spec, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		if (listen_inet(srv, proto, ai, err) == 0)
+			n++;
+	freeaddrinfo(res);
+	if (n == 0) {
+		buf_printf(err, " (%s)", spec);
+		return -1;
+	}
+	return 0;
+}
+
+int
+server_listen(struct server *srv, enum server_proto proto, const char *spec,
+    char **error_r)
+{
+	struct buf err = BUF_INIT;
+	int rc;
+
+	if (strncmp(spec, "unix:", 5) == 0)
+		rc = listen_unix(srv, proto, spec + 5, &err);
+	else
+		rc = listen_tcp(srv, proto, spec, &err);
+	if (rc < 0) {
+		*error_r = buf_steal(&err, NULL);
+		return -1;
+	}
+	buf_free(&err);
+	log_info("%s: listening on %s", proto == PROTO_LMTP ? "lmtp" : "smtp",
+	    spec);
+	return 0;
+}
+
+/* ---- signals -------------------------------------------------------- */
+
+static void
+server_wake(struct server *srv)
+{
+	int saved = errno;
+
+	/* A full pipe already wakes the loop: the error is harmless. */
+	if (write(srv->pipe[1], "x", 1) < 0)
+		errno = saved;
+	errno = saved;
+}
+
+void
+server_stop(struct server *srv)
+{
+	srv->stop_req = 1;
+	server_wake(srv);
+}
+
+void
+server_reload(struct server *srv)
+{
+	srv->reload_req = 1;
+	server_wake(srv);
+}
+
+/* ---- connections ---------------------------------------------------- */
+
+/* Send what we can; a failed write ends the connection. */
+static void
+conn_flush(struct conn *c)
+{
+	struct buf *out = &c->ps->out;
+	ssize_t n;
+
+	while (out->len > 0 && !c->dead) {
+		n = send(c->fd, out->data, out->len, MSG_NOSIGNAL);
+		if (n > 0) {
+			buf_consume(out, (size_t)n);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n < 0 && errno == EINTR)
+			continue;
+		log_debug("%s: write: %s", c->ps->logid, strerror(errno));
+		c->dead = 1;
+	}
+	if (out->len == 0 && out->cap > 2 * PROTO_OUT_MAX)
+		buf_free(out);		/* give back a burst's memory */
+}
+
+static int
+conn_wants_input(const struct conn *c)
+{
+	return !c->eof && !c->dead && c->status != PROTO_WANT_COMMIT &&
+	    c->status != PROTO_CLOSE && c->ps->in.len < SERVER_IN_MAX &&
+	    c->ps->out.len < PROTO_OUT_MAX;
+}
+
+static void
+conn_read(struct conn *c, int64_t now)
+{
+	char chunk[SERVER_READ];
+	ssize_t n;
+
+	n = recv(c->fd, chunk, sizeof(chunk), 0);
+	if (n > 0) {
+		proto_input(c->ps, chunk, (size_t)n);
+		c->t_input = now;
+	} else if (n == 0)
+		c->eof = 1;
+	else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		log_debug("%s: read: %s", c->ps->logid, strerror(errno));
+		c->eof = 1;
+	}
+}
+
+/* Answer as much buffered input as the output room allows. */
+static void
+conn_run(struct server *srv, struct conn *c, int64_t now)
+{
+	do {
+		c->status = proto_run(c->ps);
+		conn_flush(c);
+	} while (c->status == PROTO_WANT_OUTPUT && !c->dead &&
+	    c->ps->out.len < PROTO_OUT_MAX);
+	if (c->ps->state != PROTO_S_DATA)
+		c->t_data = 0;
+	else if (c->t_data == 0)
+		c->t_data = now;
+	if (srv->stopping && c->status != PROTO_CLOSE &&
+	    !proto_in_transaction(c->ps)) {
+		proto_close(c->ps, "4.3.2", "shutting down");
+		c->status = PROTO_CLOSE;
+		conn_flush(c);
+	}
+	if (c->status == PROTO_CLOSE && c->t_close == 0)
+		c->t_close = now;
+}
+
+static void
+conn_new(struct server *srv, enum server_proto proto, int fd,
+    const struct sockaddr_storage *ss, socklen_t sslen, int64_t now)
+{
+	char peer[NI_MAXHOST] = "local";
+	struct conn *c;
+	int on = 1;
+
+	if (ss->ss_family == AF_INET || ss->ss_family == AF_INET6) {
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+		if (getnameinfo((const struct sockaddr *)ss, sslen, peer,
+		    sizeof(peer), NULL, 0, NI_NUMERICHOST) != 0)
+			strcpy(peer, "unknown");
+	}
+	if (srv->nconns == srv->capconns) {
+		srv->capconns = srv->capconns ? srv->capconns * 2 : 16;
+		srv->conns = xrealloc(srv->conns,
+		    srv->capconns * sizeof(*srv->conns));
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->fd = fd;
+	c->ps = proto_new(proto, srv->next_id++, &srv->pconf, &srv->hooks,
+	    srv->arg);
+	c->t_start = c->t_input = now;
+	c->idle_ms = srv->idle_timeout * 1000;
+	c->data_ms = srv->data_timeout * 1000;
+	c->session_ms = srv->session_timeout * 1000;
+	srv->conns[srv->nconns++] = c;
+	log_info("%s: connect from %s", c->ps->logid, peer);
+	proto_greet(c->ps);
+	conn_flush(c);
+}
+
+/* Over max_sessions: one best-effort line, then close. */
+static void
+server_busy(struct server *srv, int fd, enum server_proto proto)
+{
+	char line[PROTO_HOST_MAX + 64];
+	int n;
+
+	log_warnx("%s: too many sessions (%d), connection refused",
+	    proto == PROTO_LMTP ? "lmtp" : "smtp", srv->max_sessions);
+	n = snprintf(line, sizeof(line), "421 4.3.2 %s too busy, try again "
+	    "later\r\n", srv->pconf.hostname);
+	if (n > 0 && send(fd, line, (size_t)n, MSG_NOSIGNAL) < 0)
+		log_debug("busy reply: %s", strerror(errno));
+	close(fd);
+}
+
+static void
+server_accept(struct server *srv, const struct listener *l, int64_t now)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int fd, i;
+
+	for (i = 0; i < SERVER_ACCEPT_BURST; i++) {
+		sslen = sizeof(ss);
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept");
+			return;
+		}
+		if (srv->nconns >= (size_t)srv->max_sessions)
+			server_busy(srv, fd, l->proto);
+		else
+			conn_new(srv, l->proto, fd, &ss, sslen, now);
+	}
+}
+
+/* ---- the loop ------------------------------------------------------- */
+
+static int64_t
+conn_deadline(const struct conn *c)
+{
+	int64_t d;
+
+	if (c->dead)
+		return 0;
+	if (c->status == PROTO_WANT_COMMIT)
+		return INT64_MAX;
+	if (c->status == PROTO_CLOSE)
+		return c->t_close + SERVER_LINGER_MS;
+	d = c->t_input + c->idle_ms;
+	if (c->t_start + c->session_ms < d)
+		d = c->t_start + c->session_ms;
+	if (c->t_data != 0 && c->t_data + c->data_ms < d)
+		d = c->t_data + c->data_ms;
+	return d;
+}
+
+static void
+conn_timeout(struct conn *c, int64_t now)
+{
+	if (now < conn_deadline(c))
+		return;
+	if (c->status == PROTO_CLOSE) {
+		c->dead = 1;	/* the client does not read its 421 */
+		return;
+	}
+	log_info("%s: timeout%s, closing", c->ps->logid,
+	    c->ps->state == PROTO_S_DATA ? " in DATA, nothing stored" : "");
+	proto_close(c->ps, "4.4.2", "timeout, closing");
+	c->status = PROTO_CLOSE;
+	c->t_close = now;
+	conn_flush(c);
+}
+
+/* Fill the poll set; returns its size and the poll timeout in ms. */
+static size_t
+server_pollset(struct server *srv, int64_t now, int *timeout_r)
+{
+	int64_t next = srv->stopping ? srv->grace_end : now + 60000, d;
+	size_t i, n = 0;
+	struct conn *c;
+
+	if (srv->cappfd < 1 + srv->nls + srv->nconns) {
+		srv->cappfd = 1 + srv->nls + srv->nconns + 16;
+		srv->pfd = xrealloc(srv->pfd, srv->cappfd * sizeof(*srv->pfd));
+	}
+	srv->pfd[n].fd = srv->pipe[0];
+	srv->pfd[n++].events = POLLIN;
+	for (i = 0; i < srv->nls; i++, n++) {
+		srv->pfd[n].fd = srv->stopping ? -1 : srv->ls[i].fd;
+		srv->pfd[n].events = POLLIN;
+	}
+	for (i = 0; i < srv->nconns; i++, n++) {
+		c = srv->conns[i];
+		srv->pfd[n].fd = c->fd;
+		srv->pfd[n].events = (conn_wants_input(c) ? POLLIN : 0) |
+		    (c->ps->out.len > 0 ? POLLOUT : 0);
+		if (srv->pfd[n].events == 0)
+			srv->pfd[n].fd = -1;
+		if ((d = conn_deadline(c)) < next)
+			next = d;
+		if (c->status == PROTO_WANT_COMMIT)
+			next = now;
+	}
+	*timeout_r = next <= now ? 0 : (int)(next - now);
+	return n;
+}
+
+static void
+server_drain_pipe(struct server *srv)
+{
+	char junk[64];
+
+	while (read(srv->pipe[0], junk, sizeof(junk)) > 0)
+		continue;
+}
+
+static void
+server_events(struct server *srv, size_t npfd, int64_t now)
+{
+	struct pollfd *p;
+	struct conn *c;
+	size_t i, nconns = srv->nconns;
+
+	if (srv->pfd[0].revents & POLLIN)
+		server_drain_pipe(srv);
+	for (i = 0; i < srv->nls && !srv->stopping; i++)
+		if (srv->pfd[1 + i].revents & POLLIN)
+			server_accept(srv, &srv->ls[i], now);
+	/* Connections accepted just now have no poll slot yet. */
+	for (i = 0; i < nconns && 1 + srv->nls + i < npfd; i++) {
+		p = &srv->pfd[1 + srv->nls + i];
+		c = srv->conns[i];
+		if (p->fd < 0 || p->revents == 0)
+			continue;
+		if (p->revents & POLLOUT)
+			conn_flush(c);
+		if ((p->revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    conn_wants_input(c))
+			conn_read(c, now);
+		conn_run(srv, c, now);
+	}
+}
+
+/*
+ * The group commit: every message completed in this iteration goes to
+ * the commit hook in one call; then its session replies and answers the
+ * input it had buffered behind the final dot.
+ */
+static void
+server_commit(struct server *srv)
+{
+	struct proto_session **group;
+	struct conn **members;
+	size_t i, n = 0;
+	int64_t t0, t1;
+	int rc;
+
+	for (i = 0; i < srv->nconns; i++)
+		if (srv->conns[i]->status == PROTO_WANT_COMMIT)
+			n++;
+	if (n == 0)
+		return;
+	group = xcalloc(n, sizeof(*group));
+	members = xcalloc(n, sizeof(*members));
+	for (i = 0, n = 0; i < srv->nconns; i++) {
+		if (srv->conns[i]->status != PROTO_WANT_COMMIT)
+			continue;
+		members[n] = srv->conns[i];
+		group[n++] = srv->conns[i]->ps;
+	}
+	t0 = now_ms();
+	rc = proto_commit_group(group, n, &srv->hooks, srv->arg);
+	t1 = now_ms();
+	log_debug("group commit: %zu message%s in %lld ms%s", n,
+	    n == 1 ? "" : "s", (long long)(t1 - t0), rc == 0 ? "" : ", failed");
+	for (i = 0; i < n; i++)
+		conn_run(srv, members[i], t1);
+	free(members);
+	free(group);
+}
+
+/* Free connections that are done; keep the array dense. */
+static void
+server_reap(struct server *srv, int64_t now)
+{
+	struct conn *c;
+	size_t i, j;
+	int done;
+
+	for (i = 0, j = 0; i < srv->nconns; i++) {
+		c = srv->conns[i];
+		done = c->dead ||
+		    (c->status == PROTO_CLOSE && c->ps->out.len == 0) ||
+		    (c->status == PROTO_CLOSE && srv->stopping &&
+		    now >= srv->grace_end) ||
+		    (c->eof && c->status == PROTO_WANT_INPUT);
+		if (done && c->status == PROTO_WANT_COMMIT)
+			done = 0;	/* its message is in no group yet */
+		if (!done) {
+			srv->conns[j++] = c;
+			continue;
+		}
+		log_info("%s: disconnect%s", c->ps->logid,
+		    c->ps->state == PROTO_S_DATA ?
+		    " in DATA, nothing stored" : "");
+		conn_free(&c);
+	}
+	srv->nconns = j;
+}
+
+static void
+server_begin_stop(struct server *srv, int64_t now)
+{
+	size_t i;
+
+	log_info("server: stopping, %zu session%s open", srv->nconns,
+	    srv->nconns == 1 ? "" : "s");
+	srv->stopping = 1;
+	srv->grace_end = now + SERVER_GRACE_MS;
+	for (i = 0; i < srv->nls; i++) {
+		close(srv->ls[i].fd);
+		srv->ls[i].fd = -1;
+	}
+	for (i = 0; i < srv->nconns; i++)
+		conn_run(srv, srv->conns[i], now);
+}
+
+/* Timeouts, and at the end of the grace period, close everyone. */
+static void
+server_timeouts(struct server *srv, int64_t now)
+{
+	struct conn *c;
+	size_t i;
+
+	for (i = 0; i < srv->nconns; i++) {
+		c = srv->conns[i];
+		if (srv->stopping && now >= srv->grace_end &&
+		    c->status != PROTO_WANT_COMMIT &&
+		    c->status != PROTO_CLOSE) {
+			log_info("%s: grace period over", c->ps->logid);
+			proto_close(c->ps, "4.3.2", "shutting down");
+			c->status = PROTO_CLOSE;
+			c->t_close = now;
+			conn_flush(c);
+		} else
+			conn_timeout(c, now);
+	}
+}
+
+int
+server_run(struct server *srv)
+{
+	int64_t now;
+	size_t npfd;
+	int timeout;
+
+	for (;;) {
+		now = now_ms();
+		if (srv->stop_req && !srv->stopping)
+			server_begin_stop(srv, now);
+		server_reap(srv, now);
+		if (srv->stopping && srv->nconns == 0) {
+			log_info("server: stopped");
+			return 0;
+		}
+		npfd = server_pollset(srv, now, &timeout);
+		if (poll(srv->pfd, (nfds_t)npfd, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("server: poll");
+			return -1;
+		}
+		now = now_ms();
+		server_events(srv, npfd, now);
+		server_commit(srv);
+		server_timeouts(srv, now_ms());
+		if (srv->reload_req) {
+			srv->reload_req = 0;
+			server_reap(srv, now_ms());
+			return 1;
+		}
+	}
+}

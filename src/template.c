@@ -1,0 +1,304 @@
+/*
+ * template.c — load templates/<lang>/NAME.txt, expand {{placeholders}},
+ * and check at start-up that every template exists and uses only the
+ * placeholders its caller provides (one table below).
+ *
+ * A template file is "Subject: ..." on its first line, a blank line, then
+ * the UTF-8 body.  Line ends are normalised to LF on load; whoever puts
+ * a body into a mail converts to CRLF (msg_decorate does for the footer).
+ *
+ * Owns: the strings of a loaded struct template (template_clear).
+ * Fails: -1 with a malloc'd message naming the file and the problem.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "template.h"
+
+#define TEMPLATE_MAX_SIZE	(64 * 1024)
+#define TVAR_NAME_MAX		64
+
+/* Each template and the placeholders it may use. */
+static const struct tdef {
+	const char	*name;
+	const char	*vars[16];
+} tdefs[] = {
+	{ "footer", { "list_addr", "list_name", "description", "help_addr",
+	    "unsubscribe_addr", "owner_addr", "archive_url", NULL } },
+};
+
+/* Languages that must be complete. */
+static const char *const required_langs[] = { "en", "it", NULL };
+
+static char *
+errorf(const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	return buf_steal(&b, NULL);
+}
+
+/* Read path into b with line ends normalised to LF.  0, -1 errno-style. */
+static int
+read_file(const char *path, struct buf *b, char **error_r)
+{
+	FILE *f = fopen(path, "rb");
+	int c, prev = 0;
+
+	if (f == NULL) {
+		*error_r = errorf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((c = getc(f)) != EOF) {
+		if (b->len >= TEMPLATE_MAX_SIZE || c == '\0') {
+			fclose(f);
+			*error_r = errorf("%s: %s", path, c == '\0' ?
+			    "NUL byte in template" : "template too large");
+			return -1;
+		}
+		if (c == '\n' && prev == '\r')
+			b->data[b->len - 1] = '\n';
+		else
+			buf_putc(b, c == '\r' ? '\n' : (char)c);
+		prev = c;
+	}
+	fclose(f);
+	buf_puts(b, "");
+	return 0;
+}
+
+/* Split "Subject: ...\n\nbody" into t. */
+static int
+template_split(const char *path, const char *s, struct template *t,
+    char **error_r)
+{
+	const char *nl = strchr(s, '\n');
+	const char *subj;
+
+	if (strncmp(s, "Subject:", 8) != 0 || nl == NULL) {
+		*error_r = errorf("%s:1: first line must be 'Subject: ...'",
+		    path);
+		return -1;
+	}
+	if (nl[1] != '\n' && nl[1] != '\0') {
+		*error_r = errorf("%s:2: a blank line must follow the Subject",
+		    path);
+		return -1;
+	}
+	for (subj = s + 8; subj < nl && (*subj == ' ' || *subj == '\t'); subj++)
+		;
+	t->subject = xstrndup(subj, (size_t)(nl - subj));
+	t->body = xstrdup(nl[1] == '\0' ? "" : nl + 2);
+	return 0;
+}
+
+static int
+file_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int
+load_path(const char *path, struct template *t, char **error_r)
+{
+	struct buf b = BUF_INIT;
+	int r;
+
+	t->subject = t->body = NULL;
+	r = read_file(path, &b, error_r);
+	if (r == 0)
+		r = template_split(path, b.data, t, error_r);
+	buf_free(&b);
+	return r;
+}
+
+int
+template_load(const char *dir, const char *override_dir, const char *lang,
+    const char *name, struct template *t, char **error_r)
+{
+	char path[4096];
+
+	*error_r = NULL;
+	if (strchr(name, '/') != NULL || strchr(lang, '/') != NULL ||
+	    name[0] == '.' || lang[0] == '.') {
+		*error_r = errorf("bad template name '%s' or language '%s'",
+		    name, lang);
+		return -1;
+	}
+	if (override_dir != NULL) {
+		snprintf(path, sizeof(path), "%s/%s.txt", override_dir, name);
+		if (file_exists(path))
+			return load_path(path, t, error_r);
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s.txt", dir, lang, name);
+	if (file_exists(path))
+		return load_path(path, t, error_r);
+	snprintf(path, sizeof(path), "%s/en/%s.txt", dir, name);
+	if (file_exists(path))
+		return load_path(path, t, error_r);
+	*error_r = errorf("template '%s' not found in %s/%s or %s/en", name,
+	    dir, lang, dir);
+	return -1;
+}
+
+void
+template_clear(struct template *t)
+{
+	free(t->subject);
+	free(t->body);
+	t->subject = t->body = NULL;
+}
+
+/* The placeholder at s ("{{name}}"): its name into name, its length. */
+static int
+placeholder(const char *s, char name[TVAR_NAME_MAX], size_t *len_r,
+    char **error_r)
+{
+	const char *e = strstr(s + 2, "}}"), *a = s + 2, *z;
+
+	if (e == NULL) {
+		*error_r = errorf("unterminated placeholder '%.20s'", s);
+		return -1;
+	}
+	while (a < e && *a == ' ')
+		a++;
+	for (z = e; z > a && z[-1] == ' '; z--)
+		;
+	if (z == a || (size_t)(z - a) >= TVAR_NAME_MAX ||
+	    strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789_") <
+	    (size_t)(z - a)) {
+		*error_r = errorf("bad placeholder '%.*s'",
+		    (int)(e + 2 - s > 40 ? 40 : e + 2 - s), s);
+		return -1;
+	}
+	memcpy(name, a, (size_t)(z - a));
+	name[z - a] = '\0';
+	*len_r = (size_t)(e + 2 - s);
+	return 0;
+}
+
+int
+template_render(const char *text, const struct tvar *vars, size_t n,
+    struct buf *out, char **error_r)
+{
+	char name[TVAR_NAME_MAX];
+	const char *p = text, *o;
+	size_t len, i;
+
+	*error_r = NULL;
+	while ((o = strstr(p, "{{")) != NULL) {
+		buf_append(out, p, (size_t)(o - p));
+		if (strncmp(o, "{{{{", 4) == 0) {
+			buf_puts(out, "{{");
+			p = o + 4;
+			continue;
+		}
+		if (placeholder(o, name, &len, error_r) < 0)
+			return -1;
+		for (i = 0; i < n && strcmp(vars[i].name, name) != 0; i++)
+			;
+		if (i == n) {
+			*error_r = errorf("unknown placeholder {{%s}}", name);
+			return -1;
+		}
+		if (vars[i].value != NULL)
+			buf_puts(out, vars[i].value);
+		p = o + len;
+	}
+	buf_puts(out, p);
+	return 0;
+}
+
+/* Render text against the allowed names of def, with empty values. */
+static int
+check_text(const char *path, const struct tdef *def, const char *text,
+    char **error_r)
+{
+	struct tvar vars[16];
+	struct buf out = BUF_INIT;
+	char *why = NULL;
+	size_t n;
+	int r;
+
+	for (n = 0; def->vars[n] != NULL; n++) {
+		vars[n].name = def->vars[n];
+		vars[n].value = "";
+	}
+	r = template_render(text, vars, n, &out, &why);
+	buf_free(&out);
+	if (r < 0) {
+		*error_r = errorf("%s: %s", path, why);
+		free(why);
+	}
+	return r;
+}
+
+static int
+check_lang(const char *dir, const char *lang, char **error_r)
+{
+	char path[4096];
+	struct template t;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < sizeof(tdefs) / sizeof(tdefs[0]) && r == 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s/%s.txt", dir, lang,
+		    tdefs[i].name);
+		if (!file_exists(path)) {
+			*error_r = errorf("%s: missing template", path);
+			return -1;
+		}
+		if (load_path(path, &t, error_r) < 0)
+			return -1;
+		r = check_text(path, &tdefs[i], t.subject, error_r);
+		if (r == 0)
+			r = check_text(path, &tdefs[i], t.body, error_r);
+		template_clear(&t);
+	}
+	return r;
+}
+
+int
+template_check(const char *dir, char **error_r)
+{
+	char path[4096];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	size_t i;
+	int r = 0;
+
+	*error_r = NULL;
+	for (i = 0; required_langs[i] != NULL; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, required_langs[i]);
+		if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			*error_r = errorf("%s: missing language directory", path);
+			return -1;
+		}
+	}
+	if ((d = opendir(dir)) == NULL) {
+		*error_r = errorf("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (de->d_name[0] == '.' || stat(path, &st) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		r = check_lang(dir, de->d_name, error_r);
+	}
+	closedir(d);
+	return r;
+}

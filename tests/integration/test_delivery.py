@@ -1,0 +1,286 @@
+"""Receiving and redistributing: the spine of postino, end to end.
+
+Each test starts the real daemon with its own directory and ports, posts
+over LMTP/SMTP or the pipe, and reads what reached the maildir transport
+or a relay.
+"""
+import email
+import email.policy
+import os
+import signal
+import subprocess
+import time
+
+from harness import (POSTINO, Client, Postino, RecordingRelay, SmtpSink,
+                     free_port, lmtp_send, message, wait_for)
+
+LIST = "team@example.org"
+MEMBERS = ["alice@example.org", "bob@example.net", "Carol@Example.COM"]
+
+
+def parse(raw):
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+def delivered_to(p, n, timeout=30):
+    return wait_for(lambda: p.outbox() if sum(map(len, p.outbox().values()))
+                    >= n else None, timeout, "%d deliveries" % n)
+
+
+def test_member_post_reaches_every_member_with_list_headers():
+    with Postino() as p:
+        p.make_list(LIST, MEMBERS)
+        p.start()
+        codes = lmtp_send(p.lmtp_port, "alice@example.org", [LIST],
+                          message(subject="Welcome all"))
+        assert codes == [250]
+        box = delivered_to(p, 3)
+        assert sorted(box) == ["alice@example.org", "bob@example.net",
+                               "carol@example.com"]
+        m = parse(box["bob@example.net"][0])
+        assert m["List-Id"].endswith("<team.example.org>")
+        assert m["List-Post"] == "<mailto:team@example.org>"
+        assert m["List-Unsubscribe"] == "<mailto:team+unsubscribe@example.org>"
+        assert m["List-Help"] == "<mailto:team+help@example.org>"
+        assert m["List-Subscribe"] == "<mailto:team+subscribe@example.org>"
+        assert m["List-Owner"] == "<mailto:team+owner@example.org>"
+        assert m["Precedence"] == "list"
+        assert m["Subject"] == "[team] Welcome all"
+        # The envelope sender is the list's bounce address.
+        assert m["Return-Path"] == "<team+bounces@example.org>"
+        assert "team+unsubscribe@example.org" in m.get_content()
+        assert p.stop() == 0
+
+
+def test_reply_subject_prefix_not_doubled():
+    with Postino() as p:
+        p.make_list(LIST, MEMBERS[:1])
+        p.start()
+        lmtp_send(p.lmtp_port, "alice@example.org", [LIST],
+                  message(subject="Re: [team] plans"))
+        box = delivered_to(p, 1)
+        assert parse(box["alice@example.org"][0])["Subject"] == \
+            "Re: [team] plans"
+
+
+def test_nonmember_post_is_held_and_listed():
+    with Postino() as p:
+        p.make_list(LIST, MEMBERS)
+        p.start()
+        assert lmtp_send(p.lmtp_port, "mallory@evil.example", [LIST],
+                         message(sender="mallory@evil.example",
+                                 subject="Buy now")) == [250]
+        wait_for(lambda: p.sql("SELECT state FROM posts") == [["held"]],
+                 what="held post")
+        out = p.cli("mod", "ls", LIST).stdout.decode()
+        assert "Buy now" in out and "mallory@evil.example" in out
+        time.sleep(0.5)
+        assert p.outbox() == {}
+
+
+def test_loops_and_automatic_mail_are_never_redistributed():
+    cases = [
+        ("alice@example.org", ["List-Id: Team <team.example.org>"]),
+        ("alice@example.org", ["X-Loop: team@example.org"]),
+        ("alice@example.org", ["Auto-Submitted: auto-replied"]),
+        ("alice@example.org", ["Precedence: bulk"]),
+        ("alice@example.org", ["X-Autoreply: yes"]),
+        ("", []),       # null sender
+    ]
+    with Postino() as p:
+        p.make_list(LIST, MEMBERS)
+        p.start()
+        for sender, headers in cases:
+            assert lmtp_send(p.lmtp_port, sender, [LIST],
+                             message(headers=headers)) == [250]
+        wait_for(lambda: len(p.sql("SELECT id FROM posts")) == len(cases),
+                 what="all posts decided")
+        assert p.sql("SELECT DISTINCT state FROM posts") == [["discarded"]]
+        assert p.sql("SELECT count(*) FROM jobs") == [["0"]]
+        assert p.outbox() == {}
+
+
+def test_unknown_recipient_refused_at_rcpt_and_extensions_accepted():
+    with Postino() as p:
+        p.make_list(LIST)
+        p.start()
+        with Client(p.lmtp_port) as c:
+            c.cmd("LHLO x")
+            c.cmd("MAIL FROM:<a@example.org>")
+            assert c.cmd("RCPT TO:<nobody@example.org>")[0] == 550
+            assert c.cmd("RCPT TO:<TEAM@Example.ORG>")[0] == 250
+            assert c.cmd("RCPT TO:<team+subscribe@example.org>")[0] == 250
+            assert c.cmd("RCPT TO:<team-request@example.org>")[0] == 250
+            assert c.cmd("RCPT TO:<team+@example.org>")[0] == 550
+            assert c.cmd("RCPT TO:<other+x@example.org>")[0] == 550
+
+
+def test_late_joiner_does_not_get_earlier_post():
+    with Postino() as p:
+        p.make_list(LIST, MEMBERS[:1])
+        p.start()
+        # Stop delivery before the post, so the join happens in between.
+        assert lmtp_send(p.lmtp_port, "alice@example.org", [LIST],
+                         message()) == [250]
+        p.cli("member", "add", LIST, "late@example.org")
+        box = delivered_to(p, 1)
+        time.sleep(1)
+        assert list(p.outbox()) == ["alice@example.org"]
+        lmtp_send(p.lmtp_port, "alice@example.org", [LIST], message())
+        wait_for(lambda: "late@example.org" in p.outbox(), what="late")
+        del box
+
+
+def test_smtp_listener_and_swaks_peer():
+    with Postino() as p:
+        p.make_list(LIST, MEMBERS)
+        p.start()
+        r = subprocess.run(
+            ["swaks", "--server", "127.0.0.1:%d" % p.smtp_port,
+             "--from", "alice@example.org", "--to", LIST,
+             "--header", "Subject: via swaks", "--silent", "2"],
+            capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        box = delivered_to(p, 3)
+        assert parse(box["alice@example.org"][0])["Subject"] == \
+            "[team] via swaks"
+
+
+def test_lmtp_multi_list_one_reply_per_recipient():
+    with Postino() as p:
+        p.make_list(LIST, MEMBERS[:1])
+        p.make_list("other@example.org", ["zed@example.org"])
+        p.start()
+        codes = lmtp_send(p.lmtp_port, "alice@example.org",
+                          [LIST, "nobody@example.org", "other@example.org",
+                           LIST], message())
+        assert codes == [250, None, 250, 250]
+
+
+def test_pipe_mode_exit_codes():
+    with Postino() as p:
+        p.make_list(LIST, MEMBERS)
+
+        def deliver(rcpt, data, sender="alice@example.org"):
+            return subprocess.run(
+                [POSTINO, "-c", p.conf, "deliver", "--recipient", rcpt,
+                 "--sender", sender], input=data, capture_output=True,
+                cwd=p.dir, timeout=60)
+
+        lf = message(subject="piped").replace(b"\r\n", b"\n")
+        r = deliver(LIST, lf)
+        assert r.returncode == 0, r.stderr
+        assert deliver("nobody@example.org", lf).returncode == 67
+        assert deliver(LIST, b"no headers at all").returncode == 65
+        assert deliver(LIST, b"From: a@b\rSubject: x\n\nbody\n").returncode \
+            == 65
+        # Queued while no daemon runs; delivered once it starts.
+        p.start()
+        box = delivered_to(p, 3)
+        m = parse(box["alice@example.org"][0])
+        assert m["Subject"] == "[team] piped"
+        os.chmod(p.settings["database"], 0o400)
+        try:
+            if os.geteuid() != 0:
+                assert deliver(LIST, lf).returncode == 75
+        finally:
+            os.chmod(p.settings["database"], 0o600)
+
+
+def test_relay_smtp_sink_receives_fanout():
+    with SmtpSink() as sink:
+        with Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
+            p.make_list(LIST, ["m%d@example.org" % i for i in range(250)])
+            p.start()
+            lmtp_send(p.lmtp_port, "m1@example.org", [LIST],
+                      message(subject="to the sink"))
+            wait_for(lambda: p.sql("SELECT sent FROM jobs") == [["250"]],
+                     what="250 sent")
+            msgs = sink.messages()
+            assert len(msgs) >= 3      # 3 transactions of <= 100
+            assert all(b"[team] to the sink" in m for m in msgs)
+
+
+def test_relay_faults_retry_and_bounce():
+    def rcpt_reply(addr):
+        if addr.startswith("gone"):
+            return "550 5.1.1 no such user"
+        if addr.startswith("later"):
+            return "450 4.2.0 try later"
+        return "250 2.1.5 ok"
+
+    with RecordingRelay(rcpt_reply=rcpt_reply) as relay:
+        settings = {"retry_min": "1", "retry_max": "2"}
+        with Postino(relay="smtp://127.0.0.1:%d" % relay.port,
+                     settings=settings) as p:
+            p.make_list(LIST, ["ok1@example.org", "gone@example.org",
+                               "later@example.org", "ok2@example.org"])
+            p.start()
+            lmtp_send(p.lmtp_port, "ok1@example.org", [LIST], message())
+            wait_for(lambda: p.sql("SELECT addr, code FROM bounces") ==
+                     [["gone@example.org", "550"]], what="bounce")
+            wait_for(lambda: relay.delivered.count("ok1@example.org") == 1,
+                     what="delivery")
+            # The deferred member is retried with back-off.
+            wait_for(lambda: p.sql("SELECT attempts FROM retries"
+                                   " WHERE addr='later@example.org'")
+                     in ([["2"]], [["3"]]), timeout=20, what="retries")
+            out = p.cli("queue").stdout.decode()
+            assert "later@example.org" in out and "450" in out
+
+
+def test_relay_down_then_up_delivers_with_backoff():
+    port = free_port()              # nothing listens there yet
+    with Postino(relay="smtp://127.0.0.1:%d" % port) as p:
+        p.make_list(LIST, MEMBERS)
+        p.start()
+        lmtp_send(p.lmtp_port, "alice@example.org", [LIST], message())
+        wait_for(lambda: "next try in 2s" in p.read_log(), timeout=20,
+                 what="growing back-off")
+        assert "next try in 1s" in p.read_log()
+        # Nothing was claimed while the relay was down.
+        assert p.sql("SELECT count(*) FROM retries") == [["0"]]
+        with RecordingRelay(port=port) as up:
+            wait_for(lambda: len(up.delivered) == 3, timeout=90,
+                     what="delivery after the outage")
+
+
+def test_relay_drops_connection_mid_data_batch_retried():
+    with RecordingRelay(fail_mode="drop_in_data") as relay:
+        settings = {"retry_min": "1", "retry_max": "1"}
+        with Postino(relay="smtp://127.0.0.1:%d" % relay.port,
+                     settings=settings) as p:
+            p.make_list(LIST, MEMBERS)
+            p.start()
+            body = "line\r\n" * 50
+            lmtp_send(p.lmtp_port, "alice@example.org", [LIST],
+                      message(body=body))
+            wait_for(lambda: p.sql("SELECT count(*) FROM retries") ==
+                     [["3"]], what="deferred batch")
+            relay.fail_mode = None
+            # Local parts keep their case; domains are lower-cased.
+            wait_for(lambda: sorted(relay.delivered) == sorted(
+                ["alice@example.org", "bob@example.net",
+                 "Carol@example.com"]), timeout=30, what="resend")
+            wait_for(lambda: p.sql("SELECT state, sent FROM jobs") ==
+                     [["done", "3"]], what="job done")
+
+
+def test_sigterm_exits_cleanly_and_sighup_reloads():
+    with Postino() as p:
+        p.make_list(LIST, MEMBERS)
+        p.start()
+        with open(p.conf, "a") as f:
+            f.write("relay_batch = 7\n")
+        p.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "reload" in p.read_log(), what="reload")
+        with open(p.conf, "a") as f:
+            f.write("bogus_key = 1\n")
+        p.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "unknown setting 'bogus_key'" in p.read_log(),
+                 what="reload error")
+        # Still serving after a bad reload.
+        assert lmtp_send(p.lmtp_port, "alice@example.org", [LIST],
+                         message()) == [250]
+        delivered_to(p, 3)
+        assert p.stop() == 0

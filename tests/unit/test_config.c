@@ -1,0 +1,131 @@
+/*
+ * test_config.c — the settings file: values, and errors that name the
+ * file, the line and the key.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+struct conf_case {
+	const char	*label;
+	const char	*text;
+	const char	*error;		/* substring of the error, NULL = ok */
+};
+
+static const struct conf_case cases[] = {
+	{ "empty", "", NULL },
+	{ "comments", "# hello\n\n   # indented\n", NULL },
+	{ "values", "relay_batch = 50\nmax_message_size = 2M\n"
+	    "relay = smtp://127.0.0.1:25 # trailing comment\n", NULL },
+	{ "unknown key", "\n\nrelya = x\n", ":3: unknown setting 'relya'" },
+	{ "no equals", "relay_batch 5\n", ":1: expected 'key = value'" },
+	{ "not a number", "relay_batch = lots\n",
+	    ":1: relay_batch: not a number: 'lots'" },
+	{ "out of range", "relay_batch = 0\n", ":1: relay_batch: out of range" },
+	{ "too few recipients", "max_recipients = 10\n", "out of range" },
+	{ "bad size", "max_message_size = 10Q\n", "not a size" },
+	{ "bad listen", "lmtp_listen = localhost\n", "lmtp_listen" },
+	{ "bad port", "smtp_listen = 127.0.0.1:99999\n", "bad port" },
+	{ "bad relay", "relay = ftp://x\n", ":1: relay:" },
+	{ "bad level", "log_level = loud\n", "log_level" },
+	{ "bad demo", "demo_list = not an address\n", "demo_list" },
+};
+
+static char *
+write_conf(const char *text)
+{
+	char *path = strdup("/tmp/postino-test-conf-XXXXXX");
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void
+test_cases(void **state)
+{
+	struct config cfg;
+	char *path, *error;
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		path = write_conf(cases[i].text);
+		config_defaults(&cfg);
+		error = NULL;
+		rc = config_load(&cfg, path, &error);
+		if (cases[i].error == NULL && rc != 0)
+			fail_msg("%s: unexpected error %s", cases[i].label, error);
+		if (cases[i].error != NULL) {
+			if (rc == 0)
+				fail_msg("%s: accepted", cases[i].label);
+			if (strstr(error, cases[i].error) == NULL ||
+			    strncmp(error, path, strlen(path)) != 0)
+				fail_msg("%s: error '%s' lacks '%s'",
+				    cases[i].label, error, cases[i].error);
+		}
+		free(error);
+		config_free(&cfg);
+		unlink(path);
+		free(path);
+	}
+}
+
+static void
+test_values_and_defaults(void **state)
+{
+	struct config cfg;
+	char *path, *error = NULL;
+
+	(void)state;
+	path = write_conf("relay_batch = 50\nmax_message_size = 2M\n"
+	    "relay = lmtp:unix:/tmp/x.sock\n");
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, path, &error), 0);
+	assert_int_equal(cfg.relay_batch, 50);
+	assert_int_equal(cfg.max_message_size, 2 * 1024 * 1024);
+	assert_string_equal(cfg.relay, "lmtp:unix:/tmp/x.sock");
+	assert_string_equal(cfg.lmtp_listen, "127.0.0.1:2424");
+	assert_string_equal(cfg.demo_list, "");	/* only without a file */
+	assert_string_equal(cfg.path, path);
+	config_free(&cfg);
+	unlink(path);
+	free(path);
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct config cfg;
+	char *error = NULL;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, "/nonexistent/postino.conf",
+	    &error), -1);
+	assert_non_null(strstr(error, "/nonexistent/postino.conf: "));
+	free(error);
+	config_free(&cfg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_values_and_defaults),
+		cmocka_unit_test(test_missing_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

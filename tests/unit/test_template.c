@@ -1,0 +1,260 @@
+/*
+ * test_template.c — loading (language fall-back, list override), the
+ * file format, rendering and its errors, and template_check on both a
+ * scratch tree and the real templates/ directory.  Run from the
+ * repository root.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "template.h"
+
+static char root[64];
+
+static void
+put(const char *rel, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int
+setup(void **state)
+{
+	char path[256];
+
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/postino-tpl-XXXXXX");
+	if (mkdtemp(root) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/en", root);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/it", root);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/over", root);
+	mkdir(path, 0700);
+	put("en/footer.txt", "Subject:\n\nPost to {{list_addr}}.\n");
+	put("it/footer.txt", "Subject:\r\n\r\nScrivi a {{ list_addr }}.\r\n");
+	put("en/welcome.txt", "Subject: Welcome to {{list_addr}}\n\nHi\n");
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+test_load(void **state)
+{
+	struct template t;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(template_load(root, NULL, "it", "footer", &t, &err), 0);
+	assert_string_equal(t.subject, "");
+	assert_string_equal(t.body, "Scrivi a {{ list_addr }}.\n");
+	template_clear(&t);
+	/* Missing in "it": falls back to "en". */
+	assert_int_equal(template_load(root, NULL, "it", "welcome", &t, &err),
+	    0);
+	assert_string_equal(t.subject, "Welcome to {{list_addr}}");
+	assert_string_equal(t.body, "Hi\n");
+	template_clear(&t);
+	/* Unknown language: "en". */
+	assert_int_equal(template_load(root, NULL, "fr", "footer", &t, &err), 0);
+	assert_string_equal(t.body, "Post to {{list_addr}}.\n");
+	template_clear(&t);
+}
+
+static void
+test_override(void **state)
+{
+	char dir[128];
+	struct template t;
+	char *err = NULL;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/over", root);
+	put("over/footer.txt", "Subject:\n\nOur own footer\n");
+	assert_int_equal(template_load(root, dir, "it", "footer", &t, &err), 0);
+	assert_string_equal(t.body, "Our own footer\n");
+	template_clear(&t);
+	/* Not overridden: the language file. */
+	assert_int_equal(template_load(root, dir, "en", "welcome", &t, &err), 0);
+	assert_string_equal(t.body, "Hi\n");
+	template_clear(&t);
+}
+
+static const struct {
+	const char	*label;
+	const char	*file;
+	const char	*want;	/* substring of the error */
+} load_errors[] = {
+	{ "missing", NULL, "template 'nothere' not found" },
+	{ "no subject line", "Hello\n\nbody\n", "first line must be" },
+	{ "no blank line", "Subject: x\nbody\n", "a blank line must follow" },
+	{ "path in name", NULL, "bad template name" },
+};
+
+static void
+test_load_errors(void **state)
+{
+	struct template t;
+	char *err = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(load_errors) / sizeof(load_errors[0]); i++) {
+		const char *name = i == 0 ? "nothere" : i == 3 ? "../x" : "bad";
+
+		if (load_errors[i].file != NULL)
+			put("en/bad.txt", load_errors[i].file);
+		assert_int_equal(template_load(root, NULL, "en", name, &t, &err),
+		    -1);
+		if (strstr(err, load_errors[i].want) == NULL)
+			fail_msg("%s: got %s", load_errors[i].label, err);
+		free(err);
+	}
+}
+
+static const struct {
+	const char	*label;
+	const char	*text;
+	const char	*want;		/* output, or error substring */
+	int		 ok;
+} render_cases[] = {
+	{ "plain", "no placeholders", "no placeholders", 1 },
+	{ "one", "to {{list_addr}}.", "to team@example.org.", 1 },
+	{ "spaces", "to {{ list_addr }}", "to team@example.org", 1 },
+	{ "twice", "{{list_addr}}{{list_addr}}",
+	    "team@example.orgteam@example.org", 1 },
+	{ "null value", "[{{archive_url}}]", "[]", 1 },
+	{ "escape", "{{{{list_addr}}", "{{list_addr}}", 1 },
+	{ "single brace", "a { b } c", "a { b } c", 1 },
+	{ "unknown", "{{nope}}", "unknown placeholder {{nope}}", 0 },
+	{ "unterminated", "hi {{list_addr", "unterminated placeholder", 0 },
+	{ "empty", "{{}}", "bad placeholder", 0 },
+	{ "bad chars", "{{a-b}}", "bad placeholder", 0 },
+};
+
+static void
+test_render(void **state)
+{
+	static const struct tvar vars[] = {
+		{ "list_addr", "team@example.org" },
+		{ "archive_url", NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(render_cases) / sizeof(render_cases[0]); i++) {
+		struct buf out = BUF_INIT;
+		char *err = NULL;
+		int r;
+
+		r = template_render(render_cases[i].text, vars, 2, &out, &err);
+		if (render_cases[i].ok) {
+			if (r != 0)
+				fail_msg("%s: %s", render_cases[i].label, err);
+			buf_puts(&out, "");
+			assert_string_equal(out.data, render_cases[i].want);
+		} else {
+			assert_int_equal(r, -1);
+			if (strstr(err, render_cases[i].want) == NULL)
+				fail_msg("%s: got %s", render_cases[i].label, err);
+			free(err);
+		}
+		buf_free(&out);
+	}
+}
+
+static void
+test_check_scratch(void **state)
+{
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(template_check(root, &err), 0);
+	put("it/footer.txt", "Subject:\n\nScrivi a {{lista}}.\n");
+	assert_int_equal(template_check(root, &err), -1);
+	assert_non_null(strstr(err, "it/footer.txt"));
+	assert_non_null(strstr(err, "{{lista}}"));
+	free(err);
+	put("it/footer.txt", "Subject: {{bad}}\n\nok\n");
+	assert_int_equal(template_check(root, &err), -1);
+	assert_non_null(strstr(err, "{{bad}}"));
+	free(err);
+	put("it/footer.txt", "Subject:\n\nok\n");
+	{
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/it/footer.txt", root);
+		unlink(path);
+	}
+	assert_int_equal(template_check(root, &err), -1);
+	assert_non_null(strstr(err, "it/footer.txt: missing template"));
+	free(err);
+	put("it/footer.txt", "Subject:\n\nok\n");
+}
+
+static void
+test_check_real(void **state)
+{
+	struct template t;
+	struct buf out = BUF_INIT;
+	static const struct tvar vars[] = {
+		{ "list_addr", "team@example.org" },
+		{ "help_addr", "team+help@example.org" },
+		{ "unsubscribe_addr", "team+unsubscribe@example.org" },
+		{ "owner_addr", "team+owner@example.org" },
+	};
+	char *err = NULL;
+
+	(void)state;
+	if (template_check("templates", &err) != 0)
+		fail_msg("templates: %s", err);
+	assert_int_equal(template_load("templates", NULL, "it", "footer", &t,
+	    &err), 0);
+	assert_int_equal(template_render(t.body, vars, 4, &out, &err), 0);
+	assert_non_null(strstr(out.data, "team+unsubscribe@example.org"));
+	assert_null(strstr(out.data, "{{"));
+	buf_free(&out);
+	template_clear(&t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_override),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_check_scratch),
+		cmocka_unit_test(test_check_real),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
