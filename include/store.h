@@ -165,6 +165,15 @@ struct store_inbox {
  * processor is tried at most max_attempts times. */
 int	 store_inbox_next(struct store *, int max_attempts,
 	    struct store_inbox *);
+/*
+ * Count one more attempt for up to n rows with attempts < max_attempts,
+ * in one statement, and return their ids and new attempt counts (the
+ * number claimed, or -1).  Load each with store_inbox_get.
+ */
+int	 store_inbox_claim(struct store *, int max_attempts, size_t n,
+	    int64_t *ids, int *attempts);
+/* Load one row and its message without counting an attempt: 1/0/-1. */
+int	 store_inbox_get(struct store *, int64_t id, struct store_inbox *);
 /* Delete a processed row (and its message when no longer referenced). */
 int	 store_inbox_done(struct store *, int64_t inbox_id);
 /* Rows that reached max_attempts are moved to quarantine. */

@@ -26,6 +26,11 @@
 #include "process.h"
 #include "template.h"
 
+/* Fresh inbox rows decided in one transaction. */
+#define PROCESS_BATCH	64
+/* Pause after a wake-up, so that a burst of posts forms one batch. */
+#define PROCESS_GATHER_MS	5
+
 struct process {
 	struct config	 cfg;		/* private copy of what we use */
 	struct store	*st;
@@ -214,14 +219,38 @@ post_decide(struct post_ctx *pc, const struct msg *m, struct store_post *p)
 	return 0;
 }
 
-/* Store the post and, when accepted, its fan-out job.  In a txn. */
-static int
-post_store(struct post_ctx *pc, const struct msg *m, struct store_post *p,
-    int *job_r)
+/*
+ * What processing one inbox row decided, prepared without the write lock
+ * (parsing, membership look-ups, decoration) and applied afterwards in a
+ * short transaction, so that the group commit of the sessions never
+ * waits behind a post being parsed.
+ */
+struct decision {
+	int64_t			 inbox_id;
+	int			 have_post;
+	struct store_post	 post;
+	int			 have_job;
+	struct buf		 body;		/* decorated copy */
+	struct buf		 env_from;
+	int			 per_rcpt;
+	struct buf		 note;		/* logged once committed */
+};
+
+static void
+decision_clear(struct decision *d)
 {
-	struct buf out = BUF_INIT, bounces = BUF_INIT;
-	int64_t post_id;
-	int rc = -1;
+	store_post_clear(&d->post);
+	buf_free(&d->body);
+	buf_free(&d->env_from);
+	buf_free(&d->note);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Fill the post row and, when accepted, the job of d. */
+static int
+post_prepare(struct post_ctx *pc, const struct msg *m, struct decision *d)
+{
+	struct store_post *p = &d->post;
 
 	p->list_id = pc->list.id;
 	p->message_id = pc->in->message_id;
@@ -231,68 +260,57 @@ post_store(struct post_ctx *pc, const struct msg *m, struct store_post *p,
 	p->sender = xstrdup(pc->in->sender);
 	p->max_member = pc->in->max_member;
 	p->created = time(NULL);
-	if (store_post_add(pc->st, p, &post_id) < 0)
-		goto out;
-	if (p->state == POST_ACCEPTED) {
-		if (decorate(pc, m, &out) < 0)
-			goto out;
-		list_ext_addr(pc, "bounces", &bounces);
-		if (store_job_fanout(pc->st, pc->list.id, post_id, bounces.data,
-		    out.data, out.len, p->max_member, listconf_get_bool(pc->st,
-		    pc->list.id, pc->list.addr, "personalize") == 1, NULL) < 0)
-			goto out;
-		*job_r = 1;
-	}
-	rc = 0;
-out:
-	buf_free(&out);
-	buf_free(&bounces);
-	return rc;
+	d->have_post = 1;
+	if (p->state != POST_ACCEPTED)
+		return 0;
+	if (decorate(pc, m, &d->body) < 0)
+		return -1;
+	list_ext_addr(pc, "bounces", &d->env_from);
+	d->per_rcpt = listconf_get_bool(pc->st, pc->list.id, pc->list.addr,
+	    "personalize") == 1;
+	d->have_job = 1;
+	return 0;
 }
 
 static int
-handle_post(struct post_ctx *pc, int *job_r)
+handle_post(struct post_ctx *pc, struct decision *d)
 {
-	struct store_post p;
 	struct msg *m = NULL;
 	const char *error;
 	int rc = -1;
 
-	memset(&p, 0, sizeof(p));
 	if (msg_parse(pc->in->body, pc->in->len, &m, &error) < 0) {
 		/* Checked at ingest; only a policy change can get here. */
-		log_warnx("inbox %lld: list %s: malformed post dropped: %s",
-		    (long long)pc->in->id, pc->list.addr, error);
+		buf_printf(&d->note, "list %s: malformed post dropped: %s",
+		    pc->list.addr, error);
 		return 0;
 	}
-	if (post_decide(pc, m, &p) < 0 || post_store(pc, m, &p, job_r) < 0)
+	if (post_decide(pc, m, &d->post) < 0 || post_prepare(pc, m, d) < 0)
 		goto out;
-	log_info("inbox %lld: list %s: post %s from <%s> %s%s%s",
-	    (long long)pc->in->id, pc->list.addr, msg_message_id(m),
-	    pc->in->sender, post_state_name(p.state),
-	    p.reason ? ": " : "", p.reason ? p.reason : "");
+	buf_printf(&d->note, "list %s: post %s from <%s> %s%s%s",
+	    pc->list.addr, msg_message_id(m), pc->in->sender,
+	    post_state_name(d->post.state), d->post.reason ? ": " : "",
+	    d->post.reason ? d->post.reason : "");
 	rc = 0;
 out:
-	store_post_clear(&p);
 	msg_free(&m);
 	return rc;
 }
 
-int
-process_row(struct store *st, const struct config *cfg,
-    const struct store_inbox *in, int *job_r)
+/* Decide what to do with one row; reads only.  0, or -1 on error. */
+static int
+decide(struct store *st, const struct config *cfg,
+    const struct store_inbox *in, struct decision *d)
 {
 	struct post_ctx pc;
 	size_t llen;
 	int rc;
 
-	*job_r = 0;
 	memset(&pc, 0, sizeof(pc));
 	pc.cfg = cfg;
 	pc.st = st;
 	pc.in = in;
-	if (store_begin(st) < 0)
-		return -1;
+	d->inbox_id = in->id;
 	rc = store_list_get_id(st, in->list_id, &pc.list);
 	if (rc == 1) {
 		pc.domain = addr_domain(pc.list.addr, &llen);
@@ -301,25 +319,144 @@ process_row(struct store *st, const struct config *cfg,
 		memcpy(pc.local, pc.list.addr, llen);
 		pc.local[llen] = '\0';
 		if (in->ext[0] == '\0')
-			rc = handle_post(&pc, job_r);
+			rc = handle_post(&pc, d);
 		else {
-			log_info("inbox %lld: list %s: no handler for '%s'"
-			    " mail from <%s>; dropped", (long long)in->id,
-			    pc.list.addr, in->ext, in->sender);
+			buf_printf(&d->note, "list %s: no handler for '%s'"
+			    " mail from <%s>; dropped", pc.list.addr, in->ext,
+			    in->sender);
 			rc = 0;
 		}
 	} else if (rc == 0)
-		log_info("inbox %lld: list %lld no longer exists; dropped",
-		    (long long)in->id, (long long)in->list_id);
-	if (rc == 0 && store_inbox_done(st, in->id) < 0)
-		rc = -1;
+		buf_printf(&d->note, "list %lld no longer exists; dropped",
+		    (long long)in->list_id);
 	store_list_clear(&pc.list);
-	if (rc < 0 || store_commit(st) < 0) {
-		store_rollback(st);
-		*job_r = 0;
+	return rc;
+}
+
+/* Apply a decision inside the caller's transaction. */
+static int
+apply(struct store *st, struct decision *d)
+{
+	int64_t post_id = 0;
+
+	if (d->have_post && store_post_add(st, &d->post, &post_id) < 0)
 		return -1;
-	}
+	if (d->have_job && store_job_fanout(st, d->post.list_id, post_id,
+	    d->env_from.data, d->body.data, d->body.len, d->post.max_member,
+	    d->per_rcpt, NULL) < 0)
+		return -1;
+	return store_inbox_done(st, d->inbox_id);
+}
+
+/* Apply n decisions in one transaction; 0 or -1 (nothing applied). */
+static int
+apply_all(struct store *st, struct decision *ds, size_t n)
+{
+	size_t i;
+
+	if (store_begin(st) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (apply(st, &ds[i]) < 0)
+			goto fail;
+	if (store_commit(st) < 0)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (ds[i].note.len > 0)
+			log_info("inbox %lld: %s", (long long)ds[i].inbox_id,
+			    ds[i].note.data);
 	return 0;
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+int
+process_row(struct store *st, const struct config *cfg,
+    const struct store_inbox *in, int *job_r)
+{
+	struct decision d;
+	int rc = -1;
+
+	memset(&d, 0, sizeof(d));
+	*job_r = 0;
+	if (decide(st, cfg, in, &d) == 0 && apply_all(st, &d, 1) == 0) {
+		*job_r = d.have_job;
+		rc = 0;
+	}
+	decision_clear(&d);
+	return rc;
+}
+
+/*
+ * Rows never tried before are decided one by one and applied together in
+ * one transaction.  A row tried before may be the one that crashed us:
+ * it goes alone, so only it reaches quarantine.
+ */
+static int
+process_batch(struct process *p, const int64_t *ids, size_t n, int *job_r)
+{
+	struct decision *ds = xcalloc(n, sizeof(*ds));
+	struct store_inbox in;
+	size_t i, nd = 0;
+	int rc = 0;
+
+	*job_r = 0;
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = store_inbox_get(p->st, ids[i], &in);
+		if (rc == 1) {
+			rc = decide(p->st, &p->cfg, &in, &ds[nd]);
+			*job_r |= ds[nd++].have_job;
+			store_inbox_clear(&in);
+		}
+	}
+	if (rc == 0 && apply_all(p->st, ds, nd) < 0)
+		rc = -1;
+	for (i = 0; i < nd; i++)
+		decision_clear(&ds[i]);
+	free(ds);
+	if (rc < 0)
+		*job_r = 0;
+	return rc;
+}
+
+static void
+process_one(struct process *p, int64_t id, int *job_r)
+{
+	struct store_inbox in;
+
+	*job_r = 0;
+	if (store_inbox_get(p->st, id, &in) != 1)
+		return;
+	if (process_row(p->st, &p->cfg, &in, job_r) < 0)
+		log_warnx("inbox %lld: processing failed (attempt %d)",
+		    (long long)in.id, in.attempts);
+	store_inbox_clear(&in);
+}
+
+/* Claim and handle the next rows: the number claimed, or -1. */
+static int
+process_round(struct process *p)
+{
+	int64_t ids[PROCESS_BATCH];
+	int attempts[PROCESS_BATCH], job, any = 0;
+	int n, i, fresh = 1;
+
+	n = store_inbox_claim(p->st, PROCESS_MAX_ATTEMPTS, PROCESS_BATCH, ids,
+	    attempts);
+	if (n <= 0)
+		return n;
+	for (i = 0; i < n; i++)
+		fresh &= attempts[i] == 1;
+	if (!fresh || process_batch(p, ids, (size_t)n, &any) < 0) {
+		for (i = 0; i < n; i++) {
+			process_one(p, ids[i], &job);
+			any |= job;
+		}
+	}
+	if (any && p->kick != NULL)
+		p->kick(p->kick_arg);
+	return n;
 }
 
 static void
@@ -342,34 +479,25 @@ static void *
 process_thread(void *arg)
 {
 	struct process *p = arg;
-	struct store_inbox in;
-	int rc, job;
+	struct timespec gather = { 0, PROCESS_GATHER_MS * 1000000L };
+	int stop, n;
 
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		rc = p->stop;
+		stop = p->stop;
 		pthread_mutex_unlock(&p->lock);
-		if (rc)
+		if (stop)
 			break;
 		if (store_inbox_quarantine(p->st, PROCESS_MAX_ATTEMPTS) < 0) {
 			wait_kick(p, 1);
 			continue;
 		}
-		rc = store_inbox_next(p->st, PROCESS_MAX_ATTEMPTS, &in);
-		if (rc == 0) {
+		if ((n = process_round(p)) <= 0) {
 			wait_kick(p, 1);
-			continue;
+			/* Let a burst gather: fewer, larger batches take the
+			 * write lock less often from the sessions' commits. */
+			nanosleep(&gather, NULL);
 		}
-		if (rc < 0) {
-			wait_kick(p, 1);
-			continue;
-		}
-		if (process_row(p->st, &p->cfg, &in, &job) < 0)
-			log_warnx("inbox %lld: processing failed (attempt %d)",
-			    (long long)in.id, in.attempts);
-		else if (job && p->kick != NULL)
-			p->kick(p->kick_arg);
-		store_inbox_clear(&in);
 	}
 	return NULL;
 }

@@ -53,6 +53,7 @@
 #define SERVER_GRACE_MS		10000	/* transactions may finish at stop */
 #define SERVER_LINGER_MS	10000	/* to flush a final 421/221 */
 #define SERVER_MAX_LISTENERS	16
+#define SERVER_COMMIT_DELAY_US	2000	/* see server_should_delay */
 
 struct listener {
 	int			 fd;
@@ -89,6 +90,7 @@ struct server {
 	volatile sig_atomic_t	 stop_req, reload_req;
 	int			 stopping;
 	int64_t			 grace_end;
+	struct timespec		 delay_since;	/* commit delay started */
 };
 
 static int64_t
@@ -710,9 +712,50 @@ server_timeouts(struct server *srv, int64_t now)
 	}
 }
 
+/*
+ * Commit delay: when messages are ready but other sessions are in the
+ * middle of their DATA, wait up to SERVER_COMMIT_DELAY_US for them, so
+ * that one fsync covers more messages (PostgreSQL's commit_delay).  The
+ * wait is never longer than the delay, and nobody waits when no other
+ * message is on its way.
+ */
+static int
+server_should_delay(struct server *srv, struct timespec *wait_r)
+{
+	struct timespec now;
+	size_t i, ready = 0, coming = 0;
+	long long waited;
+
+	for (i = 0; i < srv->nconns; i++) {
+		if (srv->conns[i]->status == PROTO_WANT_COMMIT)
+			ready++;
+		else if (srv->conns[i]->ps->state == PROTO_S_DATA &&
+		    srv->conns[i]->status == PROTO_WANT_INPUT)
+			coming++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (ready == 0 || coming == 0 || srv->stopping) {
+		srv->delay_since.tv_sec = 0;
+		return 0;
+	}
+	if (srv->delay_since.tv_sec == 0)
+		srv->delay_since = now;
+	waited = (now.tv_sec - srv->delay_since.tv_sec) * 1000000LL +
+	    (now.tv_nsec - srv->delay_since.tv_nsec) / 1000;
+	if (waited >= SERVER_COMMIT_DELAY_US) {
+		srv->delay_since.tv_sec = 0;
+		return 0;
+	}
+	wait_r->tv_sec = 0;
+	wait_r->tv_nsec = (SERVER_COMMIT_DELAY_US - waited) * 1000;
+	return 1;
+}
+
 int
 server_run(struct server *srv)
 {
+	struct timespec delay;
+	int delaying = 0;
 	int64_t now;
 	size_t npfd;
 	int timeout;
@@ -727,7 +770,13 @@ server_run(struct server *srv)
 			return 0;
 		}
 		npfd = server_pollset(srv, now, &timeout);
-		if (poll(srv->pfd, (nfds_t)npfd, timeout) < 0) {
+		if (delaying && timeout != 0) {
+			if (ppoll(srv->pfd, (nfds_t)npfd, &delay, NULL) < 0 &&
+			    errno != EINTR) {
+				log_warn("server: ppoll");
+				return -1;
+			}
+		} else if (poll(srv->pfd, (nfds_t)npfd, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_warn("server: poll");
@@ -735,7 +784,9 @@ server_run(struct server *srv)
 		}
 		now = now_ms();
 		server_events(srv, npfd, now);
-		server_commit(srv);
+		delaying = server_should_delay(srv, &delay);
+		if (!delaying)
+			server_commit(srv);
 		server_timeouts(srv, now_ms());
 		if (srv->reload_req) {
 			srv->reload_req = 0;

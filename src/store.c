@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "buf.h"
 #include "log.h"
@@ -35,6 +36,30 @@ mkdir_parents(const char *path)
 	}
 	free(copy);
 	return rc;
+}
+
+/*
+ * Busy handler: SQLite's default sleeps in steps of whole milliseconds,
+ * which stalls every LMTP session behind a group commit whenever another
+ * thread holds the write lock for a few microseconds.  We poll in short
+ * steps instead, up to STORE_BUSY_MS in all.
+ */
+static int
+store_busy(void *arg, int count)
+{
+	struct store *st = arg;
+	struct timespec now, nap = { 0, 50 * 1000 };
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (count == 0)
+		st->busy_since = now;
+	else if ((now.tv_sec - st->busy_since.tv_sec) * 1000 +
+	    (now.tv_nsec - st->busy_since.tv_nsec) / 1000000 > STORE_BUSY_MS)
+		return 0;
+	if (count > 20)
+		nap.tv_nsec = 500 * 1000;
+	nanosleep(&nap, NULL);
+	return 1;
 }
 
 static int
@@ -75,7 +100,7 @@ store_open(const char *path, int flags, struct store **st_r,
 		*error_r = sqlite3_errstr(rc);
 		goto fail;
 	}
-	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	sqlite3_busy_handler(st->db, store_busy, st);
 	sqlite3_extended_result_codes(st->db, 1);
 	if (store_exec(st, "PRAGMA foreign_keys = ON") < 0 ||
 	    store_exec(st, (flags & STORE_RELAXED) ?

@@ -5,6 +5,7 @@
 #define POSTINO_STORE_INT_H
 
 #include <sqlite3.h>
+#include <time.h>
 
 #include "store.h"
 
@@ -15,6 +16,7 @@ struct store {
 	char		*path;
 	int		 last_rc;		/* last sqlite error code */
 	int		 in_txn;
+	struct timespec	 busy_since;		/* start of a busy wait */
 	size_t		 nstmts;
 	struct {
 		const char	*sql;		/* static string: the key */

@@ -177,6 +177,72 @@ store_inbox_next(struct store *st, int max_attempts, struct store_inbox *in)
 	return 1;
 }
 
+int
+store_inbox_claim(struct store *st, int max_attempts, size_t n,
+    int64_t *ids, int *attempts)
+{
+	sqlite3_stmt *stmt;
+	size_t got = 0;
+	int rc;
+
+	stmt = store_stmt(st, "UPDATE inbox SET attempts = attempts + 1"
+	    " WHERE id IN (SELECT id FROM inbox WHERE attempts < ?1"
+	    " ORDER BY id LIMIT ?2) RETURNING id, attempts");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int(stmt, 1, max_attempts);
+	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)n);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && got < n) {
+		ids[got] = sqlite3_column_int64(stmt, 0);
+		attempts[got] = sqlite3_column_int(stmt, 1);
+		got++;
+	}
+	/* Run the UPDATE to its end, or its write would stay open. */
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "inbox claim", rc);
+		return -1;
+	}
+	return (int)got;
+}
+
+int
+store_inbox_get(struct store *st, int64_t id, struct store_inbox *in)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	stmt = store_stmt(st, "SELECT id, message_id, list_id, rcpt, ext,"
+	    " attempts, max_member FROM inbox WHERE id = ?1");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(stmt);
+		if (rc == SQLITE_DONE)
+			return 0;
+		store_fail(st, "inbox get", rc);
+		return -1;
+	}
+	in->id = sqlite3_column_int64(stmt, 0);
+	in->message_id = sqlite3_column_int64(stmt, 1);
+	in->list_id = sqlite3_column_int64(stmt, 2);
+	in->rcpt = store_col_str(stmt, 3);
+	in->ext = store_col_str(stmt, 4);
+	in->attempts = sqlite3_column_int(stmt, 5);
+	in->max_member = sqlite3_column_int64(stmt, 6);
+	sqlite3_reset(stmt);
+	if (inbox_message(st, in->message_id, in) < 0) {
+		store_inbox_clear(in);
+		return -1;
+	}
+	return 1;
+}
+
 /* Delete message_id if no inbox, quarantine or posts row refers to it. */
 static int
 message_release(struct store *st, int64_t message_id)
