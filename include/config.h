@@ -34,6 +34,9 @@ struct config {
 	char	*recipient_delimiter;	/* "+" */
 	char	*demo_list;		/* list created at start-up, or "" */
 	char	*log_level;		/* debug|info|warning */
+	char	*secret_file;		/* master key for tokens and MACs */
+	int	 token_lifetime;	/* seconds a confirmation token lives */
+	int	 max_requests_per_day;	/* per address and list */
 };
 
 /* Fill cfg with the embedded defaults.  Free with config_free(). */

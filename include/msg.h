@@ -66,6 +66,22 @@ const char *msg_is_auto(const struct msg *);
  */
 int	 msg_is_loop(const struct msg *, const char *list_id, const char *loop);
 
+/*
+ * The readable text of the message, for commands: the first text/plain
+ * part (the top part of multipart/alternative or mixed), transfer-decoded
+ * and converted to UTF-8; when there is none, the first text/html part
+ * turned into plain text (tags dropped, entities decoded, block tags as
+ * line breaks).  At most max bytes.  0, or -1 when there is no text.
+ */
+int	 msg_text(const struct msg *, size_t max, struct buf *out);
+
+/*
+ * The thread a message belongs to: the first Message-ID of References,
+ * else In-Reply-To, else its own Message-ID; without <>, malloc'd; ""
+ * when none of them can be read.
+ */
+char	*msg_thread(const struct msg *);
+
 /* Number of Received: fields (mail loop detection, RFC 5321 §6.3). */
 int	 msg_received_count(const struct msg *);
 

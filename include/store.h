@@ -34,6 +34,7 @@ struct buf;
 #define STORE_DURABLE	0x01	/* synchronous=FULL */
 #define STORE_RELAXED	0x02	/* synchronous=NORMAL */
 #define STORE_READONLY	0x04
+#define STORE_NOCKPT	0x08	/* leave WAL checkpoints to other handles */
 
 int	 store_open(const char *path, int flags, struct store **st_r,
 	    const char **error_r);
@@ -82,7 +83,7 @@ int	 store_role_each(struct store *, int64_t list_id, const char *role,
 
 /* ---- members (store_list.c) -------------------------------------- */
 
-enum member_mode { MODE_EACH, MODE_DIGEST, MODE_NOMAIL };
+enum member_mode { MODE_EACH, MODE_DIGEST, MODE_NOMAIL, MODE_FOLLOW };
 
 struct store_member {
 	int64_t		 id;
@@ -211,6 +212,64 @@ int	 store_post_each(struct store *, int64_t list_id, int state,
 int	 store_message_get(struct store *, int64_t message_id, char **body_r,
 	    size_t *len_r);
 void	 store_post_clear(struct store_post *);
+
+/* ---- tokens and request limits (store_token.c) ------------------- */
+
+/*
+ * A token row is found by the keyed hash of the token (token.h), never by
+ * the token.  purpose: "subscribe", "unsubscribe", "approve" (an owner's
+ * approval of a subscription), and later ones.  data: purpose-specific.
+ */
+struct store_token {
+	char	*purpose;
+	int64_t	 list_id;
+	char	*addr;
+	char	*data;
+	time_t	 created;
+	time_t	 expires;
+	time_t	 used;		/* 0 while unused */
+};
+
+enum token_status {
+	TOKEN_OK,		/* valid: now marked used */
+	TOKEN_UNKNOWN,
+	TOKEN_USED,
+	TOKEN_EXPIRED,
+};
+
+int	 store_token_add(struct store *, const uint8_t *hash, size_t hashlen,
+	    const char *purpose, int64_t list_id, const char *addr,
+	    const char *data, time_t now, time_t expires);
+/*
+ * Look a token up and, when it is valid (unused, not expired), mark it
+ * used in the same statement, so that two concurrent uses cannot both
+ * succeed.  *status says which; t is filled whenever the row exists
+ * (clear it with store_token_clear).  0, or -1 on a store error.
+ */
+int	 store_token_take(struct store *, const uint8_t *hash, size_t hashlen,
+	    time_t now, enum token_status *status, struct store_token *t);
+void	 store_token_clear(struct store_token *);
+/* 1 when (list, addr, purpose) has an unused, unexpired token. */
+int	 store_token_pending(struct store *, int64_t list_id,
+	    const char *addr, const char *purpose, time_t now);
+/* Delete tokens expired, or used, before `before`.  Rows deleted, or -1. */
+int	 store_token_purge(struct store *, time_t before);
+
+/*
+ * Count one more request by addr to list on day (days since the epoch)
+ * and return the count including this one in *count_r.
+ */
+int	 store_request_count(struct store *, int64_t list_id,
+	    const char *addr, int64_t day, int *count_r);
+
+/* ---- threads (store_list.c) ---------------------------------------- */
+
+/* pref: "mute", "follow", or NULL to clear. */
+int	 store_thread_pref_set(struct store *, int64_t member_id,
+	    const char *thread, const char *pref);
+/* 1 and *pref_r ("mute"/"follow", static) when set, 0 when not, -1. */
+int	 store_thread_pref_get(struct store *, int64_t member_id,
+	    const char *thread, const char **pref_r);
 
 /* ---- delivery queue (store_queue.c) ------------------------------ */
 

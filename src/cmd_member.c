@@ -36,10 +36,10 @@ static int	member_import(struct cmd_ctx *, int, char **);
 
 static const struct member_cmd member_cmds[] = {
 	{ "add", member_add,
-	    "member add LIST ADDR [--mode each|digest|nomail]" },
+	    "member add LIST ADDR [--mode each|digest|nomail|follow]" },
 	{ "rm", member_rm, "member rm LIST ADDR" },
 	{ "ls", member_ls, "member ls LIST [--json]" },
-	{ "set", member_set, "member set LIST ADDR mode each|digest|nomail" },
+	{ "set", member_set, "member set LIST ADDR mode each|digest|nomail|follow" },
 	{ "import", member_import, "member import LIST FILE|- [--mode MODE]\n"
 	    "         one address or 'Name <addr>' per line, '#' comments;"
 	    " exits 0 when\n         no line was invalid, 65 when some were"

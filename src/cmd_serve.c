@@ -214,6 +214,7 @@ cmd_serve(struct cmd_ctx *ctx, int argc, char **argv)
 	struct config *reloaded[64];
 	struct sigaction sa;
 	size_t nreloaded = 0, i;
+	const char *error;
 	int rc, status = EX_TEMPFAIL_;
 
 	(void)argv;
@@ -224,8 +225,12 @@ cmd_serve(struct cmd_ctx *ctx, int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	s.cfg = &ctx->cfg;
 	log_set_level(level_of(s.cfg->log_level));
-	if (cmd_store(ctx, &s.st) < 0)
+	if (store_open(ctx->cfg.database, STORE_DURABLE | STORE_NOCKPT, &s.st,
+	    &error) < 0) {
+		log_warnx("%s: %s", ctx->cfg.database, error);
 		return EX_TEMPFAIL_;
+	}
+	ctx->st = s.st;		/* closed by main */
 	if (store_queue_recover(s.st) < 0 || demo_setup(&s) < 0)
 		goto out;
 	if (serve_start(&s, ctx) < 0)

@@ -57,6 +57,11 @@ static const struct setting settings[] = {
 	{ "recipient_delimiter", C_STR,	  S(recipient_delimiter), "+", 0, 0 },
 	{ "demo_list",		C_ADDR,	  S(demo_list),	"", 0, 0 },
 	{ "log_level",		C_LEVEL,  S(log_level),	"info", 0, 0 },
+	{ "secret_file",	C_STR,	  S(secret_file), "var/postino.key", 0, 0 },
+	{ "token_lifetime",	C_INT,	  S(token_lifetime), "604800", 60,
+	    31536000 },
+	{ "max_requests_per_day", C_INT,  S(max_requests_per_day), "10", 1,
+	    10000 },
 };
 #define NSETTINGS	(sizeof(settings) / sizeof(settings[0]))
 

@@ -115,6 +115,13 @@ store_open(const char *path, int flags, struct store **st_r,
 		}
 		if (store_migrate(st, error_r) < 0)
 			goto fail;
+		/* The sessions' handle must not stall on a checkpoint's
+		 * fsyncs; the processor's and the workers' handles do them. */
+		if ((flags & STORE_NOCKPT) &&
+		    store_exec(st, "PRAGMA wal_autocheckpoint = 0") < 0) {
+			*error_r = "cannot configure the database";
+			goto fail;
+		}
 	}
 	*st_r = st;
 	return 0;

@@ -25,6 +25,7 @@ static const char *const mode_names[] = {
 	[MODE_EACH] = "each",
 	[MODE_DIGEST] = "digest",
 	[MODE_NOMAIL] = "nomail",
+	[MODE_FOLLOW] = "follow",
 };
 
 /* Step a statement that yields one integer (count, max): value or -1. */

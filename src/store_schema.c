@@ -40,7 +40,7 @@ static const char *const migrations[] = {
 	"  addr TEXT NOT NULL,"
 	"  addr_key TEXT NOT NULL,"
 	"  mode TEXT NOT NULL DEFAULT 'each'"
-	"    CHECK (mode IN ('each', 'digest', 'nomail')),"
+	"    CHECK (mode IN ('each', 'digest', 'nomail', 'follow')),"
 	"  created INTEGER NOT NULL,"
 	"  UNIQUE (list_id, addr_key)"
 	");"
@@ -146,6 +146,38 @@ static const char *const migrations[] = {
 	"  text TEXT NOT NULL"
 	");"
 	"CREATE INDEX bounces_member ON bounces (list_id, member_id);",
+
+	/* 2: tokens, request limits, per-member thread preferences, and the
+	 * thread of each post. */
+	"CREATE TABLE tokens ("
+	"  hash BLOB PRIMARY KEY,"		/* keyed hash of the token */
+	"  purpose TEXT NOT NULL,"
+	"  list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
+	"  addr TEXT NOT NULL,"
+	"  addr_key TEXT NOT NULL,"
+	"  data TEXT NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL,"
+	"  used INTEGER NOT NULL DEFAULT 0"
+	") WITHOUT ROWID;"
+	"CREATE INDEX tokens_pending ON tokens (list_id, addr_key, purpose);"
+	"CREATE INDEX tokens_expires ON tokens (expires);"
+	"CREATE TABLE requests ("
+	"  list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
+	"  addr_key TEXT NOT NULL,"
+	"  day INTEGER NOT NULL,"
+	"  count INTEGER NOT NULL,"
+	"  PRIMARY KEY (list_id, addr_key, day)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE thread_prefs ("
+	"  member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,"
+	"  thread TEXT NOT NULL,"
+	"  pref TEXT NOT NULL CHECK (pref IN ('mute', 'follow')),"
+	"  PRIMARY KEY (member_id, thread)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX thread_prefs_thread ON thread_prefs (thread, member_id);"
+	"ALTER TABLE posts ADD COLUMN thread TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE jobs ADD COLUMN thread TEXT NOT NULL DEFAULT '';",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))

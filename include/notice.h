@@ -1,0 +1,64 @@
+/*
+ * notice.h — mails postino writes itself (confirmations, welcome,
+ * goodbye, help, command results, owner notices), built from templates
+ * and queued as direct jobs.
+ *
+ * Every notice is a complete RFC 5322 message: From the list's -request
+ * address (or -owner for owner notices), To the recipient, a Subject from
+ * the template (RFC 2047-encoded when not ASCII), Date, a fresh
+ * Message-ID, In-Reply-To/References when it answers a mail, MIME-Version,
+ * "text/plain; charset=utf-8" with 7bit or quoted-printable as needed,
+ * List-Id, Auto-Submitted: auto-replied (RFC 3834) and X-Loop, so that
+ * nobody's auto-responder answers it and we never answer ours.  The
+ * envelope sender is the list's bounce address.
+ */
+#ifndef POSTINO_NOTICE_H
+#define POSTINO_NOTICE_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "template.h"
+
+struct buf;
+struct store;
+
+struct notice {
+	const char		*list_addr;	/* team@example.org */
+	const char		*list_descr;	/* may be "" */
+	const char		*lang;		/* "en", "it" */
+	const char		*override_dir;	/* list's own templates, or NULL */
+	const char		*template_name;	/* "confirm_subscribe", ... */
+	const struct tvar	*vars;		/* besides the common ones */
+	size_t			 nvars;
+	const char		*to;		/* one recipient */
+	const char		*from_role;	/* "request" (default) or "owner" */
+	const char		*reply_to;	/* Reply-To address, or NULL */
+	const char		*in_reply_to;	/* Message-ID answered (no <>), or NULL */
+	const char		*attach;	/* message/rfc822 to attach, or NULL */
+	size_t			 attach_len;
+};
+
+/*
+ * The common placeholders every template may use, filled by notice_build:
+ * list_addr, list_name (local part), description, request_addr,
+ * help_addr, owner_addr, subscribe_addr, unsubscribe_addr, hostname.
+ * Render and build the whole mail (CRLF) into out.  0, or -1 with a
+ * malloc'd *error_r (unknown template or placeholder: a bug or a broken
+ * override, never a blank mail).
+ */
+int	 notice_build(const struct config *, const struct notice *,
+	    struct buf *out, char **error_r);
+
+/* Build and queue it as a direct job, in the caller's transaction. */
+int	 notice_queue(struct store *, const struct config *,
+	    const struct notice *, char **error_r);
+
+/* Render a one-line (or few-line) result text: the body of template
+ * NAME with vars, trimmed of its trailing newlines; appended to out. */
+int	 notice_line(const struct config *, const char *lang,
+	    const char *override_dir, const char *name,
+	    const struct tvar *vars, size_t nvars, struct buf *out,
+	    char **error_r);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * token.h — the only user of libsodium: random tokens, keyed hashes,
+ * MACs, base32.
+ *
+ * Tokens travel in local parts ("team+confirm-TOKEN@"), so they are
+ * lower-case RFC 4648 base32 without padding: MTAs may change the case of
+ * a local part, and '+', '/', '-' or '_' would clash with our syntax.
+ * The store keeps only a keyed BLAKE2b hash of a token, never the token.
+ * MACs (VERP addresses, personal links) need no stored row at all.
+ *
+ * Keys come from one 32-byte master key kept in a file (created 0600 on
+ * first use); subkeys for each purpose are derived with crypto_kdf.
+ */
+#ifndef POSTINO_TOKEN_H
+#define POSTINO_TOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TOKEN_RAW	16			/* random bytes */
+#define TOKEN_LEN	26			/* base32 chars of 16 bytes */
+#define TOKEN_HASH	32			/* stored hash bytes */
+#define TOKEN_MAC_RAW	10			/* truncated MAC bytes */
+#define TOKEN_MAC_LEN	16			/* base32 chars of 10 bytes */
+
+/*
+ * Load the master key from path, creating it (mode 0600, random) when it
+ * does not exist.  Must run once before any other call (after
+ * sodium_init).  0, or -1 with a malloc'd *error_r.
+ */
+int	 token_init(const char *path, char **error_r);
+/* Forget the keys (tests, shutdown): wiped with sodium_memzero. */
+void	 token_shutdown(void);
+
+/* A new random token (NUL-terminated) and its keyed hash. */
+void	 token_new(char tok[TOKEN_LEN + 1], uint8_t hash[TOKEN_HASH]);
+/*
+ * Hash of a token as found in mail: case-insensitive, exactly TOKEN_LEN
+ * base32 characters.  0, or -1 when it cannot be a token of ours (the
+ * caller answers "unknown token" without looking anything up).
+ */
+int	 token_hash(const char *tok, size_t len, uint8_t hash[TOKEN_HASH]);
+
+/*
+ * MAC of the fields (joined unambiguously), cut to TOKEN_MAC_RAW bytes,
+ * as TOKEN_MAC_LEN base32 characters; token_mac_verify compares in
+ * constant time (0 match, -1 not).  purpose separates the uses ("verp",
+ * "link") so that a MAC made for one is worthless for another.
+ */
+void	 token_mac(const char *purpose, const char *const *fields, size_t n,
+	    char out[TOKEN_MAC_LEN + 1]);
+int	 token_mac_verify(const char *purpose, const char *const *fields,
+	    size_t n, const char *mac, size_t len);
+
+/* RFC 4648 base32, lower case, no padding.  out needs
+ * BASE32_LEN(n) + 1 bytes.  decode: bytes written, or -1. */
+#define BASE32_LEN(n)	(((n) * 8 + 4) / 5)
+void	 base32_encode(const uint8_t *in, size_t n, char *out);
+int	 base32_decode(const char *in, size_t len, uint8_t *out, size_t outsz);
+
+#endif
