@@ -24,6 +24,23 @@ struct cmd_ctx {
  * returns -1 on failure. */
 int	 cmd_store(struct cmd_ctx *, struct store **st_r);
 
+/* One row of a family's subcommand table (cmd_list.c, cmd_member.c, ...).
+ * usage is the text after "postino ", e.g. "list rm ADDR". */
+struct cmd_sub {
+	const char	*name;
+	int		(*run)(struct cmd_ctx *, int, char **);
+	const char	*usage;
+};
+
+/* Print the usage line of subcommand sub (all of them when sub is NULL)
+ * on stderr; returns EX_USAGE_. */
+int	 cmd_usage(const struct cmd_sub *, size_t n, const char *sub);
+/* Run the subcommand of family named by argv[1] with argv from its own
+ * name; with none or an unknown one, print the usage (after "postino:
+ * family: unknown subcommand 'X'") and return EX_USAGE_. */
+int	 cmd_dispatch(struct cmd_ctx *, const char *family,
+	    const struct cmd_sub *, size_t n, int argc, char **argv);
+
 /* Print s as a JSON string literal (quoted, escaped) on fp. */
 void	 json_str(FILE *fp, const char *s);
 

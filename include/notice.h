@@ -42,7 +42,9 @@ struct notice {
 /*
  * The common placeholders every template may use, filled by notice_build:
  * list_addr, list_name (local part), description, request_addr,
- * help_addr, owner_addr, subscribe_addr, unsubscribe_addr, hostname.
+ * help_addr, owner_addr, subscribe_addr, unsubscribe_addr, digest_addr,
+ * nomail_addr, each_addr, follow_addr, mute_addr, hostname.  Result lines
+ * (notice_line) use only their own placeholders.
  * Render and build the whole mail (CRLF) into out.  0, or -1 with a
  * malloc'd *error_r (unknown template or placeholder: a bug or a broken
  * override, never a blank mail).

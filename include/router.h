@@ -3,7 +3,8 @@
  *
  * "team@example.org" is the list; "team+EXT@example.org" one of its
  * extensions (lower-cased); "team-request@example.org" the command
- * address, reported as extension "request".  Matching is
+ * address, reported as extension "request", and "team-owner@example.org"
+ * as extension "owner".  Matching is
  * case-insensitive.
  */
 #ifndef POSTINO_ROUTER_H

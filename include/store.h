@@ -104,6 +104,9 @@ int	 store_member_rm(struct store *, int64_t list_id, const char *addr);
 /* Find by address (case-insensitive): 1 found, 0 not, -1 error. */
 int	 store_member_get(struct store *, int64_t list_id, const char *addr,
 	    struct store_member *);
+/* Find by id within a list: 1 found, 0 not, -1 error. */
+int	 store_member_get_id(struct store *, int64_t list_id, int64_t id,
+	    struct store_member *);
 int	 store_member_set_mode(struct store *, int64_t list_id,
 	    const char *addr, enum member_mode);
 void	 store_member_clear(struct store_member *);
@@ -193,6 +196,7 @@ struct store_post {
 	char		*sender;	/* envelope sender */
 	enum post_state	 state;
 	char		*reason;	/* why held / rejected / discarded */
+	char		*thread;	/* root Message-ID of its thread */
 	int64_t		 max_member;	/* members with a higher id joined later */
 	time_t		 created;
 	time_t		 decided;
@@ -213,7 +217,7 @@ int	 store_message_get(struct store *, int64_t message_id, char **body_r,
 	    size_t *len_r);
 void	 store_post_clear(struct store_post *);
 
-/* ---- tokens and request limits (store_token.c) ------------------- */
+/* ---- tokens, request limits (store_token.c) ----------------------- */
 
 /*
  * A token row is found by the keyed hash of the token (token.h), never by
@@ -241,13 +245,15 @@ int	 store_token_add(struct store *, const uint8_t *hash, size_t hashlen,
 	    const char *purpose, int64_t list_id, const char *addr,
 	    const char *data, time_t now, time_t expires);
 /*
- * Look a token up and, when it is valid (unused, not expired), mark it
- * used in the same statement, so that two concurrent uses cannot both
- * succeed.  *status says which; t is filled whenever the row exists
- * (clear it with store_token_clear).  0, or -1 on a store error.
+ * Look a token of list_id up and, when it is valid (unused, not expired),
+ * mark it used in the same statement, so that two concurrent uses cannot
+ * both succeed.  A token of another list reads as TOKEN_UNKNOWN and is
+ * left untouched.  *status says which; t is filled whenever the row
+ * exists (clear it with store_token_clear).  0, or -1 on a store error.
  */
 int	 store_token_take(struct store *, const uint8_t *hash, size_t hashlen,
-	    time_t now, enum token_status *status, struct store_token *t);
+	    int64_t list_id, time_t now, enum token_status *status,
+	    struct store_token *t);
 void	 store_token_clear(struct store_token *);
 /* 1 when (list, addr, purpose) has an unused, unexpired token. */
 int	 store_token_pending(struct store *, int64_t list_id,
@@ -261,8 +267,10 @@ int	 store_token_purge(struct store *, time_t before);
  */
 int	 store_request_count(struct store *, int64_t list_id,
 	    const char *addr, int64_t day, int *count_r);
+/* Forget the counts of days before before_day.  Rows deleted, or -1. */
+int	 store_request_purge(struct store *, int64_t before_day);
 
-/* ---- threads (store_list.c) ---------------------------------------- */
+/* ---- threads (store_token.c) --------------------------------------- */
 
 /* pref: "mute", "follow", or NULL to clear. */
 int	 store_thread_pref_set(struct store *, int64_t member_id,
@@ -293,6 +301,8 @@ struct store_job {
 	int64_t	 max_member;
 	char	*state;		/* "active" | "done" */
 	int	 per_rcpt;	/* one transaction per recipient */
+	char	*list_addr;	/* "" for a direct job */
+	char	*thread;	/* root Message-ID of the post's thread */
 	time_t	 created;
 	int64_t	 sent, failed, deferred, inflight;
 };
@@ -320,7 +330,8 @@ struct store_batch {
 /* Create a fan-out job for a post, in the caller's transaction. */
 int	 store_job_fanout(struct store *, int64_t list_id, int64_t post_id,
 	    const char *env_from, const char *body, size_t len,
-	    int64_t max_member, int per_rcpt, int64_t *job_id_r);
+	    int64_t max_member, int per_rcpt, const char *thread,
+	    int64_t *job_id_r);
 /* Create a direct job to n addresses, in the caller's transaction. */
 int	 store_job_direct(struct store *, const char *env_from,
 	    const char *const *rcpts, size_t n, const char *body, size_t len,

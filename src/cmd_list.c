@@ -18,19 +18,13 @@
 #include "postino.h"
 #include "store.h"
 
-struct list_cmd {
-	const char	*name;
-	int		(*run)(struct cmd_ctx *, int, char **);
-	const char	*usage;
-};
-
 static int	list_create(struct cmd_ctx *, int, char **);
 static int	list_ls(struct cmd_ctx *, int, char **);
 static int	list_show(struct cmd_ctx *, int, char **);
 static int	list_set(struct cmd_ctx *, int, char **);
 static int	list_rm(struct cmd_ctx *, int, char **);
 
-static const struct list_cmd list_cmds[] = {
+static const struct cmd_sub list_cmds[] = {
 	{ "create", list_create,
 	    "list create ADDR [--owner ADDR]... [--moderator ADDR]..." },
 	{ "ls", list_ls, "list ls [--json]" },
@@ -43,14 +37,7 @@ static const struct list_cmd list_cmds[] = {
 static int
 usage(const char *sub)
 {
-	size_t i;
-
-	for (i = 0; i < NLIST_CMDS; i++)
-		if (sub == NULL || strcmp(sub, list_cmds[i].name) == 0)
-			fprintf(stderr, "%s postino %s\n",
-			    i == 0 || sub != NULL ? "usage:" : "      ",
-			    list_cmds[i].usage);
-	return EX_USAGE_;
+	return cmd_usage(list_cmds, NLIST_CMDS, sub);
 }
 
 /* ISO 8601 UTC time into a static buffer. */
@@ -488,13 +475,5 @@ list_rm(struct cmd_ctx *ctx, int argc, char **argv)
 int
 cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	size_t i;
-
-	if (argc < 2)
-		return usage(NULL);
-	for (i = 0; i < NLIST_CMDS; i++)
-		if (strcmp(argv[1], list_cmds[i].name) == 0)
-			return list_cmds[i].run(ctx, argc - 1, argv + 1);
-	fprintf(stderr, "postino: list: unknown subcommand '%s'\n", argv[1]);
-	return usage(NULL);
+	return cmd_dispatch(ctx, "list", list_cmds, NLIST_CMDS, argc, argv);
 }

@@ -22,19 +22,13 @@
 
 #define SHOW_MAX	120	/* bytes of a bad line quoted in a report */
 
-struct member_cmd {
-	const char	*name;
-	int		(*run)(struct cmd_ctx *, int, char **);
-	const char	*usage;
-};
-
 static int	member_add(struct cmd_ctx *, int, char **);
 static int	member_rm(struct cmd_ctx *, int, char **);
 static int	member_ls(struct cmd_ctx *, int, char **);
 static int	member_set(struct cmd_ctx *, int, char **);
 static int	member_import(struct cmd_ctx *, int, char **);
 
-static const struct member_cmd member_cmds[] = {
+static const struct cmd_sub member_cmds[] = {
 	{ "add", member_add,
 	    "member add LIST ADDR [--mode each|digest|nomail|follow]" },
 	{ "rm", member_rm, "member rm LIST ADDR" },
@@ -50,14 +44,7 @@ static const struct member_cmd member_cmds[] = {
 static int
 usage(const char *sub)
 {
-	size_t i;
-
-	for (i = 0; i < NMEMBER_CMDS; i++)
-		if (sub == NULL || strcmp(sub, member_cmds[i].name) == 0)
-			fprintf(stderr, "%s postino %s\n",
-			    i == 0 || sub != NULL ? "usage:" : "      ",
-			    member_cmds[i].usage);
-	return EX_USAGE_;
+	return cmd_usage(member_cmds, NMEMBER_CMDS, sub);
 }
 
 static int
@@ -479,13 +466,6 @@ out:
 int
 cmd_member(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	size_t i;
-
-	if (argc < 2)
-		return usage(NULL);
-	for (i = 0; i < NMEMBER_CMDS; i++)
-		if (strcmp(argv[1], member_cmds[i].name) == 0)
-			return member_cmds[i].run(ctx, argc - 1, argv + 1);
-	fprintf(stderr, "postino: member: unknown subcommand '%s'\n", argv[1]);
-	return usage(NULL);
+	return cmd_dispatch(ctx, "member", member_cmds, NMEMBER_CMDS, argc,
+	    argv);
 }

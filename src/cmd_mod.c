@@ -8,7 +8,6 @@
  * 75 store error.
  */
 #include <stdio.h>
-#include <string.h>
 #include <time.h>
 
 #include "addr.h"
@@ -16,7 +15,12 @@
 #include "postino.h"
 #include "store.h"
 
-#define MOD_USAGE	"usage: postino mod ls LIST [--json]\n"
+static int	mod_ls(struct cmd_ctx *, int, char **);
+
+static const struct cmd_sub mod_cmds[] = {
+	{ "ls", mod_ls, "mod ls LIST [--json]" },
+};
+#define NMOD_CMDS	(sizeof(mod_cmds) / sizeof(mod_cmds[0]))
 
 struct held_state {
 	int	 json;
@@ -104,10 +108,8 @@ mod_ls(struct cmd_ctx *ctx, int argc, char **argv)
 	struct store *st;
 	int rc;
 
-	if (argc != 2) {
-		fputs(MOD_USAGE, stderr);
-		return EX_USAGE_;
-	}
+	if (argc != 2)
+		return cmd_usage(mod_cmds, NMOD_CMDS, "ls");
 	if ((rc = list_find(ctx, argv[1], &st, &l)) != 0)
 		return rc;
 	s.json = ctx->json;
@@ -127,11 +129,5 @@ mod_ls(struct cmd_ctx *ctx, int argc, char **argv)
 int
 cmd_mod(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	if (argc >= 2 && strcmp(argv[1], "ls") == 0)
-		return mod_ls(ctx, argc - 1, argv + 1);
-	if (argc >= 2)
-		fprintf(stderr, "postino: mod: unknown subcommand '%s'\n",
-		    argv[1]);
-	fputs(MOD_USAGE, stderr);
-	return EX_USAGE_;
+	return cmd_dispatch(ctx, "mod", mod_cmds, NMOD_CMDS, argc, argv);
 }

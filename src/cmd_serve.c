@@ -22,6 +22,7 @@
 #include "server.h"
 #include "store.h"
 #include "template.h"
+#include "token.h"
 
 struct serve {
 	struct config	*cfg;		/* the one in force */
@@ -194,7 +195,8 @@ serve_start(struct serve *s, struct cmd_ctx *ctx)
 	};
 	char *error = NULL;
 
-	if (template_check(ctx->cfg.templates, &error) < 0 ||
+	if (token_init(s->cfg->secret_file, &error) < 0 ||
+	    template_check(ctx->cfg.templates, &error) < 0 ||
 	    queue_start(s->cfg, &s->queue, &error) < 0 ||
 	    process_start(s->cfg, queue_kick_cb, s->queue, &s->proc,
 	    &error) < 0) {
@@ -273,6 +275,7 @@ out:
 		config_free(reloaded[i]);
 		free(reloaded[i]);
 	}
+	token_shutdown();
 	if (status == 0)
 		log_info("stopped");
 	return status;

@@ -54,6 +54,18 @@ check_language(const char *v, const char **error_r)
 }
 
 static int
+check_policy(const char *v, const char **error_r)
+{
+	if (strcmp(v, "open") != 0 && strcmp(v, "confirm") != 0 &&
+	    strcmp(v, "approve") != 0 && strcmp(v, "confirm+approve") != 0) {
+		*error_r = "subscribe_policy must be open, confirm, approve or"
+		    " confirm+approve";
+		return -1;
+	}
+	return 0;
+}
+
+static int
 check_bool(const char *v, const char **error_r)
 {
 	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
@@ -137,6 +149,10 @@ static const struct listconf_key keys[] = {
 	    check_bool },
 	{ "personalize", "no", "one transaction per recipient (VERP,"
 	    " personal footers): yes or no", check_bool },
+	{ "subscribe_policy", "confirm", "how people join: open, confirm,"
+	    " approve or confirm+approve", check_policy },
+	{ "notify_owner", "no", "tell the owners of each join and leave:"
+	    " yes or no", check_bool },
 	{ "archive_url", "", "public archive (http:// or https://), or ''",
 	    check_url },
 	{ "max_message_size", "0", "largest post in bytes, K or M suffix"

@@ -5,14 +5,14 @@
  * caught before libetpan sees it: we find the header/body boundary
  * ourselves, index the fields, and enforce the MSG_MAX_* limits, the
  * comment nesting depth and a bounded, iterative MIME walk (depth and part
- * count).  Only then does mailimf_fields_parse run, and we check that it
- * consumed the whole header block (it reports success on garbage).
+ * count, msg_mime.c).  Only then does mailimf_fields_parse run, and we
+ * check that it consumed the whole header block (it reports success on
+ * garbage).  msg_text.c reads the text of a parsed message.
  *
  * Owns: the struct msg and its field index; the caller owns the buffer,
  * which must outlive the msg.  No libetpan tree outlives msg_parse.
  * Fails: msg_parse returns -1 with a static reason; nothing else fails.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,14 +27,6 @@
 
 /* libetpan parses comments recursively (RFC 5322 §3.2.2 lets them nest). */
 #define MSG_MAX_COMMENT_DEPTH	64
-/* A Content-Type value longer than this is read only this far. */
-#define MIME_CT_READ_MAX	4096
-
-static int
-is_wsp(char c)
-{
-	return c == ' ' || c == '\t';
-}
 
 /* End of the line starting at p: offset of its CR.  -1 on a bare CR or
  * LF, a NUL, or a last line without CRLF. */
@@ -71,7 +63,7 @@ field_start(struct msg *m, size_t p, size_t eol, const char **error_r)
 	while (i < eol && d[i] > 32 && d[i] < 127 && d[i] != ':')
 		i++;
 	n = i - p;
-	while (i < eol && is_wsp(d[i]))	/* obs-optional "Name :" */
+	while (i < eol && msg_is_wsp(d[i]))	/* obs-optional "Name :" */
 		i++;
 	if (i == eol || d[i] != ':') {
 		*error_r = memchr(d + p, ':', eol - p) == NULL ?
@@ -115,7 +107,7 @@ header_scan(struct msg *m, const char **error_r)
 			m->body = p + 2;
 			return 0;
 		}
-		if (is_wsp(m->data[p])) {
+		if (msg_is_wsp(m->data[p])) {
 			if (m->nfields == 0) {
 				*error_r = "header starts with a continuation line";
 				return -1;
@@ -174,19 +166,19 @@ msg_field_value(const struct msg *m, const struct msg_field *f)
 	for (i = f->value; i < f->end; i++) {
 		if (m->data[i] == '\r' || m->data[i] == '\n')
 			continue;
-		if (b.len == 0 && is_wsp(m->data[i]))
+		if (b.len == 0 && msg_is_wsp(m->data[i]))
 			continue;
 		buf_putc(&b, m->data[i]);
 	}
-	while (b.len > 0 && is_wsp(b.data[b.len - 1]))
+	while (b.len > 0 && msg_is_wsp(b.data[b.len - 1]))
 		b.data[--b.len] = '\0';
 	if (b.data == NULL)
 		buf_puts(&b, "");
 	return buf_steal(&b, NULL);
 }
 
-static const struct msg_field *
-field_find(const struct msg *m, const char *name)
+const struct msg_field *
+msg_field_find(const struct msg *m, const char *name)
 {
 	size_t i;
 
@@ -199,7 +191,7 @@ field_find(const struct msg *m, const char *name)
 char *
 msg_header(const struct msg *m, const char *name)
 {
-	const struct msg_field *f = field_find(m, name);
+	const struct msg_field *f = msg_field_find(m, name);
 
 	return f == NULL ? NULL : msg_field_value(m, f);
 }
@@ -272,7 +264,7 @@ message_id_raw(const struct msg *m)
 static int
 from_extract(struct msg *m, const char **error_r)
 {
-	const struct msg_field *f = field_find(m, "From");
+	const struct msg_field *f = msg_field_find(m, "From");
 	struct mailimf_mailbox_list *l = NULL;
 	struct mailimf_mailbox *mb = NULL;
 	const char *why;
@@ -299,7 +291,7 @@ from_extract(struct msg *m, const char **error_r)
 static void
 message_id_extract(struct msg *m)
 {
-	const struct msg_field *f = field_find(m, "Message-ID");
+	const struct msg_field *f = msg_field_find(m, "Message-ID");
 	size_t idx = 0;
 	char *id = NULL;
 
@@ -335,256 +327,6 @@ etpan_check(struct msg *m, const char **error_r)
 out:
 	if (fields != NULL)
 		mailimf_fields_free(fields);
-	return res;
-}
-
-/* ---- Content-Type, read by hand so that it is bounded ---------------- */
-
-/* Copy a token or quoted string at v[*i..n) into out (cap bytes). */
-static void
-ct_word(const char *v, size_t n, size_t *i, char *out, size_t cap)
-{
-	size_t o = 0, k = *i;
-
-	if (k < n && v[k] == '"') {
-		for (k++; k < n && v[k] != '"'; k++) {
-			if (v[k] == '\\' && k + 1 < n)
-				k++;
-			if (o + 1 < cap)
-				out[o++] = v[k];
-		}
-		if (k < n)
-			k++;
-	} else {
-		for (; k < n && (unsigned char)v[k] > 32 &&
-		    strchr("()<>@,;:\\\"/[]?=", v[k]) == NULL; k++)
-			if (o + 1 < cap)
-				out[o++] = v[k];
-	}
-	out[o] = '\0';
-	*i = k;
-}
-
-static void
-ct_skip(const char *v, size_t n, size_t *i)
-{
-	int depth = 0;
-
-	for (; *i < n; (*i)++) {
-		char c = v[*i];
-
-		if (c == '(')
-			depth++;
-		else if (c == ')' && depth > 0)
-			depth--;
-		else if (depth == 0 && !is_wsp(c) && c != '\r' && c != '\n')
-			return;
-	}
-}
-
-static void
-lower(char *s)
-{
-	for (; *s != '\0'; s++)
-		*s = (char)tolower((unsigned char)*s);
-}
-
-static void
-ct_param(struct mime_ct *ct, const char *name, const char *val)
-{
-	if (strcasecmp(name, "charset") == 0) {
-		snprintf(ct->charset, sizeof(ct->charset), "%s", val);
-		lower(ct->charset);
-	} else if (strcasecmp(name, "boundary") == 0) {
-		size_t n = strlen(val);
-
-		if (n >= 1 && n <= MIME_BOUNDARY_MAX &&
-		    strpbrk(val, "\r\n") == NULL)
-			memcpy(ct->boundary, val, n + 1);
-	} else if (strcasecmp(name, "format") == 0)
-		ct->flowed = strcasecmp(val, "flowed") == 0;
-	else if (strcasecmp(name, "delsp") == 0)
-		ct->delsp = strcasecmp(val, "yes") == 0;
-}
-
-void
-mime_ct_parse(const char *v, size_t n, struct mime_ct *ct)
-{
-	char name[MIME_TOKEN_MAX], val[MIME_BOUNDARY_MAX + 2];
-	size_t i = 0;
-
-	memset(ct, 0, sizeof(*ct));
-	if (n > MIME_CT_READ_MAX)
-		n = MIME_CT_READ_MAX;
-	ct_skip(v, n, &i);
-	ct_word(v, n, &i, ct->type, sizeof(ct->type));
-	ct_skip(v, n, &i);
-	if (i < n && v[i] == '/') {
-		i++;
-		ct_skip(v, n, &i);
-		ct_word(v, n, &i, ct->subtype, sizeof(ct->subtype));
-	}
-	lower(ct->type);
-	lower(ct->subtype);
-	for (;;) {
-		ct_skip(v, n, &i);
-		if (i >= n || v[i] != ';')
-			return;
-		i++;
-		ct_skip(v, n, &i);
-		ct_word(v, n, &i, name, sizeof(name));
-		ct_skip(v, n, &i);
-		if (i >= n || v[i] != '=')
-			return;
-		i++;
-		ct_skip(v, n, &i);
-		ct_word(v, n, &i, val, sizeof(val));
-		ct_param(ct, name, val);
-	}
-}
-
-/* ---- A bounded, iterative walk over the MIME structure --------------- */
-
-struct mime_walk {
-	const char	*d;
-	size_t		 len;
-	int		 depth;
-	int		 parts;
-	/* An empty boundary marks a message/rfc822 level. */
-	char		 bound[MSG_MAX_MIME_DEPTH][MIME_BOUNDARY_MAX + 1];
-	size_t		 blen[MSG_MAX_MIME_DEPTH];
-};
-
-/* Read the part headers at *p; leave *p at the part body and fill ct. */
-static void
-walk_headers(struct mime_walk *w, size_t *p, struct mime_ct *ct)
-{
-	const char *d = w->d, *nl;
-	size_t q = *p, e, ct_at = 0, ct_end = 0;
-	int in_ct = 0;
-
-	memset(ct, 0, sizeof(*ct));
-	while (q < w->len) {
-		nl = memchr(d + q, '\n', w->len - q);
-		e = nl == NULL ? w->len : (size_t)(nl - d) + 1;
-		if (d[q] == '\r' || d[q] == '\n') {
-			q = e;
-			break;
-		}
-		if (is_wsp(d[q]) && in_ct)
-			ct_end = e;
-		else if (ct_at == 0 && e - q > 13 &&
-		    strncasecmp(d + q, "Content-Type:", 13) == 0) {
-			ct_at = q + 13;
-			ct_end = e;
-			in_ct = 1;
-		} else
-			in_ct = 0;
-		q = e;
-	}
-	if (ct_at != 0)
-		mime_ct_parse(d + ct_at, ct_end - ct_at, ct);
-	*p = q;
-}
-
-/* Which stack level the line at p delimits: level, *close_r.  -1 none. */
-static int
-walk_delim(const struct mime_walk *w, size_t p, size_t e, int *close_r)
-{
-	const char *d = w->d;
-	size_t n, k;
-	int i;
-
-	if (e - p < 3 || d[p] != '-' || d[p + 1] != '-')
-		return -1;
-	for (i = w->depth - 1; i >= 0; i--) {
-		n = w->blen[i];
-		if (n == 0 || e - p - 2 < n || memcmp(d + p + 2, w->bound[i], n))
-			continue;
-		k = p + 2 + n;
-		*close_r = e - k >= 2 && d[k] == '-' && d[k + 1] == '-';
-		if (*close_r)
-			k += 2;
-		while (k < e && (is_wsp(d[k]) || d[k] == '\r' || d[k] == '\n'))
-			k++;
-		if (k == e)
-			return i;
-	}
-	return -1;
-}
-
-/* Scan from *p to the next part start; 0 found, 1 end of data. */
-static int
-walk_next(struct mime_walk *w, size_t *p)
-{
-	const char *nl;
-	size_t q = *p, e;
-	int lvl, close;
-
-	while (q < w->len && w->depth > 0) {
-		nl = memchr(w->d + q, '\n', w->len - q);
-		e = nl == NULL ? w->len : (size_t)(nl - w->d) + 1;
-		lvl = walk_delim(w, q, e, &close);
-		if (lvl >= 0) {
-			w->depth = close ? lvl : lvl + 1;
-			if (!close) {
-				*p = e;
-				return 0;
-			}
-		}
-		q = e;
-	}
-	return 1;
-}
-
-static int
-walk_push(struct mime_walk *w, const char *boundary, const char **error_r)
-{
-	if (w->depth == MSG_MAX_MIME_DEPTH) {
-		*error_r = "MIME nesting too deep";
-		return -1;
-	}
-	w->blen[w->depth] = strlen(boundary);
-	memcpy(w->bound[w->depth], boundary, w->blen[w->depth] + 1);
-	w->depth++;
-	return 0;
-}
-
-static int
-mime_check(const struct msg *m, const char **error_r)
-{
-	struct mime_walk *w = xcalloc(1, sizeof(*w));
-	struct mime_ct ct;
-	char *v = msg_header(m, "Content-Type");
-	size_t p = m->body;
-	int res = -1;
-
-	w->d = m->data;
-	w->len = m->len;
-	mime_ct_parse(v ? v : "", v ? strlen(v) : 0, &ct);
-	for (;;) {
-		if (++w->parts > MSG_MAX_MIME_PARTS) {
-			*error_r = "too many MIME parts";
-			goto out;
-		}
-		if (strcmp(ct.type, "multipart") == 0 && ct.boundary[0]) {
-			if (walk_push(w, ct.boundary, error_r) < 0)
-				goto out;
-		} else if (strcmp(ct.type, "message") == 0 &&
-		    strcmp(ct.subtype, "rfc822") == 0) {
-			if (walk_push(w, "", error_r) < 0)
-				goto out;
-			walk_headers(w, &p, &ct);
-			continue;
-		}
-		if (walk_next(w, &p) != 0)
-			break;
-		walk_headers(w, &p, &ct);
-	}
-	res = 0;
-out:
-	free(v);
-	free(w);
 	return res;
 }
 
@@ -638,8 +380,8 @@ msg_message_id(const struct msg *m)
 }
 
 /* Length of the valid UTF-8 sequence at s[0..n), or 0. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
+size_t
+msg_utf8_len(const unsigned char *s, size_t n)
 {
 	size_t want, i;
 	unsigned int cp;
@@ -674,7 +416,7 @@ msg_clean_utf8(const char *s, size_t n, struct buf *out)
 	size_t i = 0, k;
 
 	while (i < n) {
-		k = utf8_len(u + i, n - i);
+		k = msg_utf8_len(u + i, n - i);
 		if (k == 0) {
 			buf_putc(out, '?');
 			i++;
@@ -810,3 +552,4 @@ msg_received_count(const struct msg *m)
 {
 	return msg_header_count(m, "Received");
 }
+

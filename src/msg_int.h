@@ -1,16 +1,19 @@
 /*
- * msg_int.h — what msg.c and decorate.c share, and nobody else sees.
+ * msg_int.h — what msg.c, msg_mime.c, msg_text.c and decorate.c share,
+ * and nobody else sees.
  *
  * struct msg indexes the header block of the caller's buffer once, at
  * parse time, so that header access and decoration never parse again.
  * mime_ct is a small, bounded Content-Type reader: it never allocates and
- * silently ignores what it does not understand.
+ * silently ignores what it does not understand.  struct mime_walk is the
+ * fixed-size stack of the iterative MIME walk (msg_mime.c).
  */
 #ifndef POSTINO_MSG_INT_H
 #define POSTINO_MSG_INT_H
 
 #include <stddef.h>
 
+#include "msg.h"
 #include "postino.h"
 
 struct buf;
@@ -46,9 +49,62 @@ struct mime_ct {
 	int	delsp;				/* delsp=yes */
 };
 
+/* The state of one bounded walk; large, so callers xcalloc it. */
+struct mime_walk {
+	const char	*d;
+	size_t		 len;
+	int		 depth;
+	int		 parts;
+	/* An empty boundary marks a message/rfc822 level. */
+	char		 bound[MSG_MAX_MIME_DEPTH][MIME_BOUNDARY_MAX + 1];
+	size_t		 blen[MSG_MAX_MIME_DEPTH];
+	/* msg_text: this level is inside an attachment or a message/rfc822. */
+	int		 hide[MSG_MAX_MIME_DEPTH];
+};
+
+/* The part header fields the walkers read. */
+struct mime_part {
+	struct mime_ct	ct;
+	int		enc;	/* MAILMIME_MECHANISM_* */
+	int		attach;	/* Content-Disposition: attachment */
+};
+
 /* Parse a Content-Type value v[0..n) (unfolded or not). */
 void	 mime_ct_parse(const char *v, size_t n, struct mime_ct *);
+/* Walk the whole MIME structure within MSG_MAX_MIME_DEPTH and
+ * MSG_MAX_MIME_PARTS; -1 with a static *error_r when it is exceeded. */
+int	 mime_check(const struct msg *, const char **error_r);
+/* The top-level part's header fields, from the field index. */
+void	 mime_top_headers(const struct msg *, struct mime_part *);
+/* Read the part headers at *p; leave *p at the part body, fill ph. */
+void	 mime_walk_headers(struct mime_walk *, size_t *p,
+	    struct mime_part *ph);
+/* Scan from *p to the next part start; 0 found, 1 end of data. */
+int	 mime_walk_next(struct mime_walk *, size_t *p);
+/* Enter a multipart level ("" for message/rfc822); -1 too deep. */
+int	 mime_walk_push(struct mime_walk *, const char *boundary,
+	    const char **error_r);
+/* Offset of the delimiter line that ends the part whose body starts at
+ * p, or the end of data. */
+size_t	 mime_part_end(const struct mime_walk *, size_t p);
+/* Transfer-decode d[0..n) (enc a MAILMIME_MECHANISM_*); NULL on failure,
+ * else free with mmap_string_unref. */
+char	*mime_part_decode(const char *d, size_t n, int enc, size_t *dlen_r);
+/* Convert s[0..n) from charset cs to clean UTF-8 text with LF line ends
+ * in out; an unknown charset keeps the bytes (invalid UTF-8 becomes '?'). */
+void	 mime_text_utf8(const char *s, size_t n, const char *cs,
+	    struct buf *out);
 
+static inline int
+msg_is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Length of the valid UTF-8 sequence at s[0..n), or 0. */
+size_t	 msg_utf8_len(const unsigned char *s, size_t n);
+/* First field named name (case-insensitive), or NULL; borrowed from m. */
+const struct msg_field *msg_field_find(const struct msg *, const char *name);
 /* Whether field f is named name (case-insensitive). */
 int	 msg_field_is(const struct msg *, const struct msg_field *,
 	    const char *name);

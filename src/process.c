@@ -23,13 +23,17 @@
 #include "listconf.h"
 #include "log.h"
 #include "msg.h"
+#include "personal.h"
 #include "process.h"
+#include "subscription.h"
 #include "template.h"
 
 /* Fresh inbox rows decided in one transaction. */
 #define PROCESS_BATCH	64
 /* Pause after a wake-up, so that a burst of posts forms one batch. */
 #define PROCESS_GATHER_MS	5
+/* Seconds between two rounds of housekeeping. */
+#define PROCESS_MAINT_S		3600
 
 struct process {
 	struct config	 cfg;		/* private copy of what we use */
@@ -51,6 +55,7 @@ struct post_ctx {
 	struct store_list	 list;
 	char			 local[ADDR_LOCAL_MAX + 1];
 	const char		*domain;
+	int64_t			 author_member;	/* 0: not a member */
 };
 
 static char *
@@ -67,11 +72,34 @@ list_ext_addr(const struct post_ctx *pc, const char *what, struct buf *out)
 	    what, pc->domain);
 }
 
-/* Render the list's footer template into out ("" when footer = no). */
+/* Marker addresses of the personal links (personal.h), or "" each. */
+static void
+personal_markers(struct post_ctx *pc, struct buf *leave, struct buf *digest,
+    struct buf *mute)
+{
+	const char *d = pc->cfg->recipient_delimiter;
+
+	if (personal_marker(pc->list.addr, d, PERSONAL_LEAVE, leave) < 0 ||
+	    personal_marker(pc->list.addr, d, PERSONAL_DIGEST, digest) < 0 ||
+	    personal_marker(pc->list.addr, d, PERSONAL_MUTE, mute) < 0) {
+		log_warnx("list %s: name too long for personal links",
+		    pc->list.addr);
+		buf_reset(leave);
+		buf_reset(digest);
+		buf_reset(mute);
+	}
+}
+
+/*
+ * Render the list's footer template into out.  A personalized list gets
+ * footer_personal, whose links are markers that the delivery engine
+ * fills in for each recipient.
+ */
 static int
-render_footer(struct post_ctx *pc, struct buf *out)
+render_footer(struct post_ctx *pc, int personal, struct buf *out)
 {
 	struct buf help = BUF_INIT, unsub = BUF_INIT, owner = BUF_INIT;
+	struct buf leave = BUF_INIT, digest = BUF_INIT, mute = BUF_INIT;
 	char *lang = list_setting(pc, "language");
 	char *descr = list_setting(pc, "description");
 	char *archive = list_setting(pc, "archive_url");
@@ -82,10 +110,12 @@ render_footer(struct post_ctx *pc, struct buf *out)
 	list_ext_addr(pc, "help", &help);
 	list_ext_addr(pc, "unsubscribe", &unsub);
 	list_ext_addr(pc, "owner", &owner);
+	if (personal)
+		personal_markers(pc, &leave, &digest, &mute);
 	if (lang == NULL || descr == NULL || archive == NULL)
 		goto out;
-	if (template_load(pc->cfg->templates, NULL, lang, "footer", &t,
-	    &error) < 0)
+	if (template_load(pc->cfg->templates, NULL, lang, personal ?
+	    "footer_personal" : "footer", &t, &error) < 0)
 		goto out;
 	{
 		const struct tvar vars[] = {
@@ -96,10 +126,13 @@ render_footer(struct post_ctx *pc, struct buf *out)
 			{ "unsubscribe_addr", unsub.data },
 			{ "owner_addr", owner.data },
 			{ "archive_url", archive },
+			{ "leave_link", leave.len ? leave.data : unsub.data },
+			{ "digest_link", digest.len ? digest.data : "" },
+			{ "mute_link", mute.len ? mute.data : "" },
 		};
 
-		rc = template_render(t.body, vars, sizeof(vars) / sizeof(vars[0]),
-		    out, &error);
+		rc = template_render(t.body, vars, personal ? 10 : 7, out,
+		    &error);
 	}
 out:
 	if (error != NULL)
@@ -109,6 +142,9 @@ out:
 	buf_free(&help);
 	buf_free(&unsub);
 	buf_free(&owner);
+	buf_free(&leave);
+	buf_free(&digest);
+	buf_free(&mute);
 	free(lang);
 	free(descr);
 	free(archive);
@@ -130,7 +166,8 @@ decorate(struct post_ctx *pc, const struct msg *m, struct buf *out)
 	if (prefix == NULL || descr == NULL || archive == NULL)
 		goto out;
 	if (listconf_get_bool(pc->st, pc->list.id, pc->list.addr, "footer") &&
-	    render_footer(pc, &footer) < 0)
+	    render_footer(pc, listconf_get_bool(pc->st, pc->list.id,
+	    pc->list.addr, "personalize") == 1, &footer) < 0)
 		goto out;
 	buf_printf(&list_id, "%s.%s", pc->local, pc->domain);
 	memset(&d, 0, sizeof(d));
@@ -183,13 +220,13 @@ is_member(struct post_ctx *pc, const struct msg *m)
 	int rc;
 
 	rc = store_member_get(pc->st, pc->list.id, msg_from(m), &mb);
-	if (rc == 1)
+	if (rc == 0)
+		rc = store_member_get(pc->st, pc->list.id, pc->in->sender,
+		    &mb);
+	if (rc == 1) {
+		pc->author_member = mb.id;
 		store_member_clear(&mb);
-	if (rc != 0)
-		return rc;
-	rc = store_member_get(pc->st, pc->list.id, pc->in->sender, &mb);
-	if (rc == 1)
-		store_member_clear(&mb);
+	}
 	return rc;
 }
 
@@ -233,7 +270,9 @@ struct decision {
 	struct buf		 body;		/* decorated copy */
 	struct buf		 env_from;
 	int			 per_rcpt;
+	int64_t			 author_member;	/* follows the thread it posts to */
 	struct buf		 note;		/* logged once committed */
+	const struct store_inbox *command;	/* handled under the lock */
 };
 
 static void
@@ -260,7 +299,9 @@ post_prepare(struct post_ctx *pc, const struct msg *m, struct decision *d)
 	p->sender = xstrdup(pc->in->sender);
 	p->max_member = pc->in->max_member;
 	p->created = time(NULL);
+	p->thread = msg_thread(m);
 	d->have_post = 1;
+	d->author_member = pc->author_member;
 	if (p->state != POST_ACCEPTED)
 		return 0;
 	if (decorate(pc, m, &d->body) < 0)
@@ -321,9 +362,7 @@ decide(struct store *st, const struct config *cfg,
 		if (in->ext[0] == '\0')
 			rc = handle_post(&pc, d);
 		else {
-			buf_printf(&d->note, "list %s: no handler for '%s'"
-			    " mail from <%s>; dropped", pc.list.addr, in->ext,
-			    in->sender);
+			d->command = in;	/* writes: done in apply() */
 			rc = 0;
 		}
 	} else if (rc == 0)
@@ -333,31 +372,68 @@ decide(struct store *st, const struct config *cfg,
 	return rc;
 }
 
+/* A member follows the threads he starts or replies to, unless muted. */
+static int
+follow_own_thread(struct store *st, int64_t member, const char *thread)
+{
+	const char *pref;
+	int rc;
+
+	if (thread == NULL || *thread == '\0')
+		return 0;
+	if ((rc = store_thread_pref_get(st, member, thread, &pref)) < 0)
+		return -1;
+	if (rc == 1)
+		return 0;	/* muted or already following: keep it */
+	return store_thread_pref_set(st, member, thread, "follow");
+}
+
+/* A command mail: reads and writes, all under the lock. */
+static int
+apply_command(struct store *st, const struct config *cfg,
+    struct decision *d)
+{
+	struct store_list list;
+	int rc;
+
+	rc = store_list_get_id(st, d->command->list_id, &list);
+	if (rc == 1)
+		rc = subscription_handle(st, cfg, &list, d->command, &d->note);
+	store_list_clear(&list);
+	return rc < 0 ? -1 : 0;
+}
+
 /* Apply a decision inside the caller's transaction. */
 static int
-apply(struct store *st, struct decision *d)
+apply(struct store *st, const struct config *cfg, struct decision *d)
 {
 	int64_t post_id = 0;
 
+	if (d->command != NULL && apply_command(st, cfg, d) < 0)
+		return -1;
 	if (d->have_post && store_post_add(st, &d->post, &post_id) < 0)
 		return -1;
 	if (d->have_job && store_job_fanout(st, d->post.list_id, post_id,
 	    d->env_from.data, d->body.data, d->body.len, d->post.max_member,
-	    d->per_rcpt, NULL) < 0)
+	    d->per_rcpt, d->post.thread, NULL) < 0)
+		return -1;
+	if (d->have_job && d->author_member != 0 &&
+	    follow_own_thread(st, d->author_member, d->post.thread) < 0)
 		return -1;
 	return store_inbox_done(st, d->inbox_id);
 }
 
 /* Apply n decisions in one transaction; 0 or -1 (nothing applied). */
 static int
-apply_all(struct store *st, struct decision *ds, size_t n)
+apply_all(struct store *st, const struct config *cfg, struct decision *ds,
+    size_t n)
 {
 	size_t i;
 
 	if (store_begin(st) < 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (apply(st, &ds[i]) < 0)
+		if (apply(st, cfg, &ds[i]) < 0)
 			goto fail;
 	if (store_commit(st) < 0)
 		goto fail;
@@ -380,8 +456,8 @@ process_row(struct store *st, const struct config *cfg,
 
 	memset(&d, 0, sizeof(d));
 	*job_r = 0;
-	if (decide(st, cfg, in, &d) == 0 && apply_all(st, &d, 1) == 0) {
-		*job_r = d.have_job;
+	if (decide(st, cfg, in, &d) == 0 && apply_all(st, cfg, &d, 1) == 0) {
+		*job_r = d.have_job || d.command != NULL;
 		rc = 0;
 	}
 	decision_clear(&d);
@@ -397,24 +473,28 @@ static int
 process_batch(struct process *p, const int64_t *ids, size_t n, int *job_r)
 {
 	struct decision *ds = xcalloc(n, sizeof(*ds));
-	struct store_inbox in;
+	struct store_inbox *ins = xcalloc(n, sizeof(*ins));
 	size_t i, nd = 0;
 	int rc = 0;
 
 	*job_r = 0;
 	for (i = 0; i < n && rc == 0; i++) {
-		rc = store_inbox_get(p->st, ids[i], &in);
+		/* Rows stay loaded until applied: commands read them then. */
+		rc = store_inbox_get(p->st, ids[i], &ins[nd]);
 		if (rc == 1) {
-			rc = decide(p->st, &p->cfg, &in, &ds[nd]);
-			*job_r |= ds[nd++].have_job;
-			store_inbox_clear(&in);
+			rc = decide(p->st, &p->cfg, &ins[nd], &ds[nd]);
+			*job_r |= ds[nd].have_job || ds[nd].command != NULL;
+			nd++;
 		}
 	}
-	if (rc == 0 && apply_all(p->st, ds, nd) < 0)
+	if (rc == 0 && apply_all(p->st, &p->cfg, ds, nd) < 0)
 		rc = -1;
-	for (i = 0; i < nd; i++)
+	for (i = 0; i < nd; i++) {
 		decision_clear(&ds[i]);
+		store_inbox_clear(&ins[i]);
+	}
 	free(ds);
+	free(ins);
 	if (rc < 0)
 		*job_r = 0;
 	return rc;
@@ -475,11 +555,33 @@ wait_kick(struct process *p, int seconds)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/*
+ * Housekeeping, at most once per PROCESS_MAINT_S: expired and used
+ * tokens and old request counts go (a day's grace keeps "already used"
+ * answers meaningful for a while).
+ */
+static void
+process_maintain(struct process *p, time_t *last)
+{
+	time_t now = time(NULL);
+	int tokens, requests;
+
+	if (now - *last < PROCESS_MAINT_S)
+		return;
+	*last = now;
+	tokens = store_token_purge(p->st, now - 86400);
+	requests = store_request_purge(p->st, (int64_t)(now / 86400) - 1);
+	if (tokens > 0 || requests > 0)
+		log_info("maintenance: %d token(s) and %d request count(s)"
+		    " purged", tokens, requests);
+}
+
 static void *
 process_thread(void *arg)
 {
 	struct process *p = arg;
 	struct timespec gather = { 0, PROCESS_GATHER_MS * 1000000L };
+	time_t maintained = 0;
 	int stop, n;
 
 	for (;;) {
@@ -488,6 +590,7 @@ process_thread(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		if (stop)
 			break;
+		process_maintain(p, &maintained);
 		if (store_inbox_quarantine(p->st, PROCESS_MAX_ATTEMPTS) < 0) {
 			wait_kick(p, 1);
 			continue;

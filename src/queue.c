@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "personal.h"
 #include "queue.h"
 #include "relay.h"
 #include "store.h"
@@ -33,6 +34,9 @@ struct worker {
 	unsigned		 generation;	/* of the settings it uses */
 	struct store_job	 job;		/* cached body of the last job */
 	time_t			 breaker;	/* current connect back-off */
+	struct buf		*pbodies;	/* personalized copies of a batch */
+	struct buf		*pfrom;		/* their VERP senders */
+	size_t			 npersonal;
 };
 
 struct queue {
@@ -45,6 +49,7 @@ struct queue {
 	struct relay_target	 target;
 	char			*hostname;
 	int			 batch, timeout;
+	char			*delim;		/* recipient delimiter */
 	int			 retry_min, retry_max, retry_lifetime;
 	char			*database;
 	int			 nworkers;
@@ -184,6 +189,50 @@ log_batch(const struct worker *w, const struct store_batch *b)
 	    (long long)b->lo, (long long)b->hi, ok, temp, perm);
 }
 
+/*
+ * A personalized job: each recipient gets his own copy (links filled in,
+ * personal.h) and a VERP envelope sender, in a transaction of his own;
+ * the transactions still go out pipelined.
+ */
+static void
+personal_prepare(struct worker *w, struct store_batch *b,
+    struct relay_txn *txns)
+{
+	const char *delim = w->q->delim;
+	size_t i;
+
+	w->pbodies = xcalloc(b->nrcpts, sizeof(*w->pbodies));
+	w->pfrom = xcalloc(b->nrcpts, sizeof(*w->pfrom));
+	w->npersonal = b->nrcpts;
+	for (i = 0; i < b->nrcpts; i++) {
+		personal_render(w->job.body, w->job.len, w->job.list_addr,
+		    delim, b->rcpts[i].member_id, w->job.post_id,
+		    w->job.thread, &w->pbodies[i]);
+		personal_verp(w->job.list_addr, delim, b->rcpts[i].member_id,
+		    &w->pfrom[i]);
+		txns[i].from = w->pfrom[i].data;
+		txns[i].rcpts = &b->rcpts[i];
+		txns[i].nrcpts = 1;
+		txns[i].body = w->pbodies[i].data;
+		txns[i].len = w->pbodies[i].len;
+	}
+}
+
+static void
+personal_clear(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->npersonal; i++) {
+		buf_free(&w->pbodies[i]);
+		buf_free(&w->pfrom[i]);
+	}
+	free(w->pbodies);
+	free(w->pfrom);
+	w->pbodies = w->pfrom = NULL;
+	w->npersonal = 0;
+}
+
 /* Send a claimed batch; the outcome of each recipient is set. */
 static void
 worker_send(struct worker *w, struct store_batch *b)
@@ -202,13 +251,7 @@ worker_send(struct worker *w, struct store_batch *b)
 	if (w->job.per_rcpt) {
 		n = b->nrcpts;
 		txns = xcalloc(n, sizeof(*txns));
-		for (i = 0; i < n; i++) {
-			txns[i].from = w->job.env_from;
-			txns[i].rcpts = &b->rcpts[i];
-			txns[i].nrcpts = 1;
-			txns[i].body = w->job.body;
-			txns[i].len = w->job.len;
-		}
+		personal_prepare(w, b, txns);
 	} else {
 		n = 1;
 		txns = &one;
@@ -222,6 +265,7 @@ worker_send(struct worker *w, struct store_batch *b)
 		relay_close(&w->conn);
 	if (txns != &one)
 		free(txns);
+	personal_clear(w);
 }
 
 /* One round: 1 did work, 0 idle (*wait_r seconds), -1 error. */
@@ -287,6 +331,8 @@ queue_settings(struct queue *q, const struct config *cfg,
 	q->target = *t;
 	free(q->hostname);
 	q->hostname = xstrdup(cfg->hostname);
+	if (q->delim == NULL)	/* fixed: addresses already sent use it */
+		q->delim = xstrdup(cfg->recipient_delimiter);
 	q->batch = cfg->relay_batch;
 	q->timeout = cfg->relay_timeout;
 	q->retry_min = cfg->retry_min;
@@ -337,6 +383,7 @@ fail:
 	free(q->workers);
 	relay_target_clear(&q->target);
 	free(q->hostname);
+	free(q->delim);
 	free(q->database);
 	free(q);
 	*error_r = buf_steal(&err, NULL);
@@ -392,6 +439,7 @@ queue_stop(struct queue **qp)
 	free(q->workers);
 	relay_target_clear(&q->target);
 	free(q->hostname);
+	free(q->delim);
 	free(q->database);
 	pthread_mutex_destroy(&q->lock);
 	pthread_cond_destroy(&q->cond);

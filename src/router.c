@@ -12,7 +12,14 @@
 #include "addr.h"
 #include "router.h"
 
-#define REQUEST_SUFFIX	"-request"
+/* LIST-request@ and LIST-owner@ (the addresses Mailman taught people). */
+static const struct {
+	const char	*suffix;
+	const char	*ext;
+} suffixes[] = {
+	{ "-request", "request" },
+	{ "-owner", "owner" },
+};
 
 static int
 lookup(struct store *st, const char *local, size_t llen, const char *domain,
@@ -41,7 +48,7 @@ router_rcpt(struct store *st, const char *delim, const char *addr,
     struct ingest_rcpt *r)
 {
 	const char *domain, *plus = NULL;
-	size_t llen, i, slen = strlen(REQUEST_SUFFIX);
+	size_t llen, i, slen;
 	int found;
 
 	memset(r, 0, sizeof(*r));
@@ -66,13 +73,15 @@ router_rcpt(struct store *st, const char *delim, const char *addr,
 		return 1;
 	}
 	found = lookup(st, addr, llen, domain, r);
-	if (found != 0)
-		return found;
-	if (llen > slen && strncasecmp(addr + llen - slen, REQUEST_SUFFIX,
-	    slen) == 0) {
+	for (i = 0; found == 0 && i < sizeof(suffixes) / sizeof(*suffixes);
+	    i++) {
+		slen = strlen(suffixes[i].suffix);
+		if (llen <= slen || strncasecmp(addr + llen - slen,
+		    suffixes[i].suffix, slen) != 0)
+			continue;
 		found = lookup(st, addr, llen - slen, domain, r);
 		if (found == 1)
-			strcpy(r->ext, "request");
+			strcpy(r->ext, suffixes[i].ext);
 	}
 	return found;
 }

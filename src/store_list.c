@@ -467,6 +467,30 @@ store_member_get(struct store *st, int64_t list_id, const char *addr,
 	return step_end(st, stmt, rc) < 0 ? -1 : 0;
 }
 
+int
+store_member_get_id(struct store *st, int64_t list_id, int64_t id,
+    struct store_member *m)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	stmt = store_stmt(st, "SELECT id, list_id, addr, mode, created"
+	    " FROM members WHERE list_id = ?1 AND id = ?2");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_int64(stmt, 2, id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		member_view(stmt, m);
+		m->addr = store_col_str(stmt, 2);
+		sqlite3_reset(stmt);
+		return 1;
+	}
+	return step_end(st, stmt, rc) < 0 ? -1 : 0;
+}
+
 /* 0 also when addr is no member (nothing to change); callers that must
  * tell the two apart call store_member_get() first. */
 int

@@ -372,7 +372,8 @@ store_post_add(struct store *st, struct store_post *p, int64_t *id_r)
 
 	stmt = store_stmt(st, "INSERT INTO posts (list_id, message_id, msgid,"
 	    " subject, author, sender, state, reason, max_member, created,"
-	    " decided) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+	    " decided, thread) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+	    " ?11, ?12)");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, p->list_id);
@@ -387,6 +388,7 @@ store_post_add(struct store *st, struct store_post *p, int64_t *id_r)
 	sqlite3_bind_int64(stmt, 10,
 	    (int64_t)(p->created != 0 ? p->created : time(NULL)));
 	sqlite3_bind_int64(stmt, 11, (int64_t)p->decided);
+	bind_str(stmt, 12, p->thread);
 	if (store_step_done(st, stmt) < 0)
 		return -1;
 	p->id = sqlite3_last_insert_rowid(st->db);
@@ -396,7 +398,8 @@ store_post_add(struct store *st, struct store_post *p, int64_t *id_r)
 }
 
 #define POST_COLS	"id, list_id, message_id, msgid, subject, author," \
-			" sender, state, reason, max_member, created, decided"
+			" sender, state, reason, max_member, created, decided," \
+			" thread"
 
 /* Borrowed view of the current row (POST_COLS order). */
 static void
@@ -414,6 +417,7 @@ post_view(sqlite3_stmt *stmt, struct store_post *p)
 	p->max_member = sqlite3_column_int64(stmt, 9);
 	p->created = (time_t)sqlite3_column_int64(stmt, 10);
 	p->decided = (time_t)sqlite3_column_int64(stmt, 11);
+	p->thread = (char *)sqlite3_column_text(stmt, 12);
 }
 
 /* 1 found (p filled, free with store_post_clear), 0 none, -1 error. */
@@ -441,6 +445,7 @@ store_post_get(struct store *st, int64_t id, struct store_post *p)
 	p->author = store_col_str(stmt, 5);
 	p->sender = store_col_str(stmt, 6);
 	p->reason = store_col_str(stmt, 8);
+	p->thread = store_col_str(stmt, 12);
 	sqlite3_reset(stmt);
 	return 1;
 }
@@ -519,5 +524,6 @@ store_post_clear(struct store_post *p)
 	free(p->author);
 	free(p->sender);
 	free(p->reason);
+	free(p->thread);
 	memset(p, 0, sizeof(*p));
 }

@@ -30,12 +30,12 @@ rcpt_set(struct store_rcpt *r, int64_t member_id, const char *addr)
 int
 store_job_fanout(struct store *st, int64_t list_id, int64_t post_id,
     const char *env_from, const char *body, size_t len, int64_t max_member,
-    int per_rcpt, int64_t *job_id_r)
+    int per_rcpt, const char *thread, int64_t *job_id_r)
 {
 	sqlite3_stmt *s = store_stmt(st,
 	    "INSERT INTO jobs (list_id, post_id, kind, env_from, body,"
-	    " cursor, max_member, per_rcpt, created) VALUES (?, ?, 'fanout',"
-	    " ?, ?, 0, ?, ?, strftime('%s','now'))");
+	    " cursor, max_member, per_rcpt, thread, created) VALUES (?, ?,"
+	    " 'fanout', ?, ?, 0, ?, ?, ?, strftime('%s','now'))");
 
 	if (s == NULL)
 		return -1;
@@ -45,6 +45,7 @@ store_job_fanout(struct store *st, int64_t list_id, int64_t post_id,
 	sqlite3_bind_blob(s, 4, body, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, max_member);
 	sqlite3_bind_int(s, 6, per_rcpt);
+	sqlite3_bind_text(s, 7, thread ? thread : "", -1, SQLITE_STATIC);
 	if (store_step_done(st, s) < 0)
 		return -1;
 	if (job_id_r != NULL)
@@ -105,6 +106,8 @@ job_from_row(sqlite3_stmt *s, struct store_job *j, int with_body)
 	j->deferred = sqlite3_column_int64(s, 11);
 	j->inflight = sqlite3_column_int64(s, 12);
 	j->per_rcpt = sqlite3_column_int(s, 13);
+	j->list_addr = store_col_str(s, 15);
+	j->thread = store_col_str(s, 16);
 	j->len = (size_t)sqlite3_column_bytes(s, 14);
 	if (with_body) {
 		j->body = xmalloc(j->len + 1);
@@ -124,7 +127,8 @@ job_from_row(sqlite3_stmt *s, struct store_job *j, int with_body)
 int
 store_job_get(struct store *st, int64_t job_id, struct store_job *j)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT " JOB_COLUMNS ", j.body"
+	sqlite3_stmt *s = store_stmt(st, "SELECT " JOB_COLUMNS ", j.body,"
+	    " (SELECT addr FROM lists WHERE id = j.list_id), j.thread"
 	    " FROM jobs j WHERE j.id = ?");
 	int rc;
 
@@ -153,6 +157,8 @@ store_job_clear(struct store_job *j)
 	free(j->env_from);
 	free(j->body);
 	free(j->state);
+	free(j->list_addr);
+	free(j->thread);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -160,7 +166,8 @@ int
 store_job_each(struct store *st, int active_only,
     int (*fn)(const struct store_job *, void *), void *arg)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT " JOB_COLUMNS ", length(j.body)"
+	sqlite3_stmt *s = store_stmt(st, "SELECT " JOB_COLUMNS ", length(j.body),"
+	    " (SELECT addr FROM lists WHERE id = j.list_id), j.thread"
 	    " FROM jobs j WHERE (? = 0 OR j.state = 'active') ORDER BY j.id");
 	struct store_job j;
 	int rc, stop = 0;
@@ -183,22 +190,59 @@ store_job_each(struct store *st, int active_only,
 	return 0;
 }
 
-/* Members of the job's list in (lo, hi], mode each, at most max. */
+/* 1 when some member muted or follows thread, 0 not, -1 error. */
 static int
-range_members(struct store *st, int64_t list_id, int64_t lo, int64_t hi,
-    size_t max, struct store_batch *b)
+thread_has_prefs(struct store *st, const char *thread)
 {
-	sqlite3_stmt *s = store_stmt(st,
-	    "SELECT id, addr FROM members WHERE list_id = ? AND id > ?"
-	    " AND id <= ? AND mode = 'each' ORDER BY id LIMIT ?");
+	sqlite3_stmt *s;
 	int rc;
 
+	if (thread == NULL || *thread == '\0')
+		return 0;
+	if ((s = store_stmt(st, "SELECT EXISTS (SELECT 1 FROM thread_prefs"
+	    " WHERE thread = ?)")) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, thread, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	sqlite3_reset(s);
+	return rc;
+}
+
+/*
+ * Members of the job's list in (lo, hi] who get this post, at most max:
+ * "each" members who did not mute its thread, and "follow" members who
+ * follow it.  Without any preference on the thread (the common case) the
+ * query is a plain range scan.
+ */
+static int
+range_members(struct store *st, int64_t list_id, const char *thread,
+    int64_t lo, int64_t hi, size_t max, struct store_batch *b)
+{
+	sqlite3_stmt *s;
+	int rc, prefs = thread_has_prefs(st, thread);
+
+	if (prefs < 0)
+		return -1;
+	if (prefs)
+		s = store_stmt(st, "SELECT m.id, m.addr FROM members m"
+		    " LEFT JOIN thread_prefs t ON t.member_id = m.id"
+		    " AND t.thread = ?5"
+		    " WHERE m.list_id = ?1 AND m.id > ?2 AND m.id <= ?3"
+		    " AND ((m.mode = 'each' AND t.pref IS NOT 'mute')"
+		    " OR (m.mode = 'follow' AND t.pref = 'follow'))"
+		    " ORDER BY m.id LIMIT ?4");
+	else
+		s = store_stmt(st, "SELECT id, addr FROM members"
+		    " WHERE list_id = ?1 AND id > ?2 AND id <= ?3"
+		    " AND mode = 'each' ORDER BY id LIMIT ?4");
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, list_id);
 	sqlite3_bind_int64(s, 2, lo);
 	sqlite3_bind_int64(s, 3, hi);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
+	if (prefs)
+		sqlite3_bind_text(s, 5, thread, -1, SQLITE_STATIC);
 	b->rcpts = xcalloc(max, sizeof(*b->rcpts));
 	b->nrcpts = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -235,9 +279,11 @@ static int
 claim_orphan(struct store *st, size_t max, time_t now, struct store_batch *b)
 {
 	sqlite3_stmt *s = store_stmt(st,
-	    "SELECT f.id, f.job_id, f.lo, f.hi, j.list_id FROM inflight f"
-	    " JOIN jobs j ON j.id = f.job_id WHERE f.orphan = 1 LIMIT 1");
+	    "SELECT f.id, f.job_id, f.lo, f.hi, j.list_id, j.thread"
+	    " FROM inflight f JOIN jobs j ON j.id = f.job_id"
+	    " WHERE f.orphan = 1 LIMIT 1");
 	int64_t list_id;
+	char *thread;
 	int rc;
 
 	if (s == NULL)
@@ -252,19 +298,24 @@ claim_orphan(struct store *st, size_t max, time_t now, struct store_batch *b)
 	b->lo = sqlite3_column_int64(s, 2);
 	b->hi = sqlite3_column_int64(s, 3);
 	list_id = sqlite3_column_int64(s, 4);
+	thread = store_col_str(s, 5);
 	sqlite3_reset(s);
+	rc = -1;
 	if ((s = store_stmt(st, "UPDATE inflight SET orphan = 0, claimed = ?"
 	    " WHERE id = ?")) == NULL)
-		return -1;
+		goto out;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
 	sqlite3_bind_int64(s, 2, b->inflight_id);
 	if (store_step_done(st, s) < 0)
-		return -1;
+		goto out;
 	/* A range never holds more than max: ids only grow. */
-	if (range_members(st, list_id, b->lo, b->hi, max > 1000 ? max : 1000,
-	    b) < 0)
-		return -1;
-	return 1;
+	if (range_members(st, list_id, thread, b->lo, b->hi,
+	    max > 1000 ? max : 1000, b) < 0)
+		goto out;
+	rc = 1;
+out:
+	free(thread);
+	return rc;
 }
 
 /* 1 claimed due retries (all of one job), 0 none, -1 error. */
@@ -316,12 +367,14 @@ claim_range(struct store *st, size_t max, time_t now, struct store_batch *b)
 {
 	sqlite3_stmt *s;
 	int64_t list_id, max_member;
+	char *thread;
 	int rc;
 
 	for (;;) {
-		s = store_stmt(st, "SELECT id, list_id, cursor, max_member"
-		    " FROM jobs WHERE state = 'active' AND kind = 'fanout'"
-		    " AND cursor < max_member ORDER BY id LIMIT 1");
+		s = store_stmt(st, "SELECT id, list_id, cursor, max_member,"
+		    " thread FROM jobs WHERE state = 'active'"
+		    " AND kind = 'fanout' AND cursor < max_member"
+		    " ORDER BY id LIMIT 1");
 		if (s == NULL)
 			return -1;
 		rc = sqlite3_step(s);
@@ -333,9 +386,13 @@ claim_range(struct store *st, size_t max, time_t now, struct store_batch *b)
 		list_id = sqlite3_column_int64(s, 1);
 		b->lo = sqlite3_column_int64(s, 2);
 		max_member = sqlite3_column_int64(s, 3);
+		thread = store_col_str(s, 4);
 		sqlite3_reset(s);
 		free(b->rcpts);
-		if (range_members(st, list_id, b->lo, max_member, max, b) < 0)
+		rc = range_members(st, list_id, thread, b->lo, max_member, max,
+		    b);
+		free(thread);
+		if (rc < 0)
 			return -1;
 		b->hi = b->nrcpts == max ?
 		    b->rcpts[b->nrcpts - 1].member_id : max_member;

@@ -1,7 +1,9 @@
 /*
  * template.c — load templates/<lang>/NAME.txt, expand {{placeholders}},
  * and check at start-up that every template exists and uses only the
- * placeholders its caller provides (one table below).
+ * placeholders its caller provides (one table below: the single place
+ * that says which templates exist, what each is, and which names it may
+ * use).
  *
  * A template file is "Subject: ..." on its first line, a blank line, then
  * the UTF-8 body.  Line ends are normalised to LF on load; whoever puts
@@ -24,13 +26,71 @@
 #define TEMPLATE_MAX_SIZE	(64 * 1024)
 #define TVAR_NAME_MAX		64
 
-/* Each template and the placeholders it may use. */
+/*
+ * What a template is, which decides the placeholders it gets beyond its
+ * own and the shape of its file:
+ *   T_PIECE  a piece of another mail (the footer): no Subject, own names;
+ *   T_MAIL   a whole notice (notice_build): a Subject, the common names;
+ *   T_LINE   a result line (notice_line): no Subject, own names only,
+ *            since notice_line knows nothing of the list.
+ */
+enum tkind { T_PIECE, T_MAIL, T_LINE };
+
+#define TDEF_VARS_MAX	12
+#define TVARS_MAX	32
+
+/* The names notice_build fills for every T_MAIL template (notice.c). */
+static const char *const common_vars[] = {
+	"list_addr", "list_name", "description", "hostname", "request_addr",
+	"help_addr", "owner_addr", "subscribe_addr", "unsubscribe_addr",
+	"digest_addr", "nomail_addr", "each_addr", "follow_addr", "mute_addr",
+	NULL
+};
+
+/* Each template, what it is, and the placeholders its caller provides. */
 static const struct tdef {
 	const char	*name;
-	const char	*vars[16];
+	enum tkind	 kind;
+	const char	*vars[TDEF_VARS_MAX];
 } tdefs[] = {
-	{ "footer", { "list_addr", "list_name", "description", "help_addr",
-	    "unsubscribe_addr", "owner_addr", "archive_url", NULL } },
+	{ "footer", T_PIECE, { "list_addr", "list_name", "description",
+	    "help_addr", "unsubscribe_addr", "owner_addr", "archive_url",
+	    NULL } },
+	/* The footer of a personalized list: one-reply links of the member
+	 * who receives the copy (personal.h). */
+	{ "footer_personal", T_PIECE, { "list_addr", "list_name",
+	    "description", "help_addr", "unsubscribe_addr", "owner_addr",
+	    "archive_url", "leave_link", "digest_link", "mute_link", NULL } },
+	{ "confirm_subscribe", T_MAIL, { "token", "confirm_addr",
+	    "member_addr", "expires", NULL } },
+	{ "confirm_unsubscribe", T_MAIL, { "token", "confirm_addr",
+	    "member_addr", "expires", NULL } },
+	{ "approve_subscribe", T_MAIL, { "member_addr", "token",
+	    "approve_addr", "expires", NULL } },
+	{ "subscribe_pending", T_MAIL, { "member_addr", NULL } },
+	{ "welcome", T_MAIL, { "member_addr", "mode", "rules", NULL } },
+	{ "goodbye", T_MAIL, { "member_addr", NULL } },
+	{ "help", T_MAIL, { NULL } },
+	{ "reply", T_MAIL, { "results", "member_addr", NULL } },
+	{ "owner_join", T_MAIL, { "member_addr", "mode", NULL } },
+	{ "owner_leave", T_MAIL, { "member_addr", NULL } },
+	{ "r_subscribed", T_LINE, { "member_addr", "mode", NULL } },
+	{ "r_confirm_subscribe_sent", T_LINE, { "member_addr", NULL } },
+	{ "r_confirm_unsubscribe_sent", T_LINE, { "member_addr", NULL } },
+	{ "r_already_member", T_LINE, { "member_addr", NULL } },
+	{ "r_not_member", T_LINE, { "member_addr", NULL } },
+	{ "r_unsubscribed", T_LINE, { "member_addr", NULL } },
+	{ "r_pending_approval", T_LINE, { "member_addr", NULL } },
+	{ "r_approved", T_LINE, { "member_addr", NULL } },
+	{ "r_mode_set", T_LINE, { "member_addr", "mode", NULL } },
+	{ "r_thread_muted", T_LINE, { "thread", NULL } },
+	{ "r_thread_followed", T_LINE, { "thread", NULL } },
+	{ "r_thread_unknown", T_LINE, { NULL } },
+	{ "r_unknown_command", T_LINE, { "command", NULL } },
+	{ "r_token_unknown", T_LINE, { "token", NULL } },
+	{ "r_token_used", T_LINE, { "token", NULL } },
+	{ "r_token_expired", T_LINE, { "token", NULL } },
+	{ "r_no_commands", T_LINE, { NULL } },
 };
 
 /* Languages that must be complete. */
@@ -226,15 +286,19 @@ static int
 check_text(const char *path, const struct tdef *def, const char *text,
     char **error_r)
 {
-	struct tvar vars[16];
+	struct tvar vars[TVARS_MAX];
 	struct buf out = BUF_INIT;
 	char *why = NULL;
-	size_t n;
+	size_t n = 0, i;
 	int r;
 
-	for (n = 0; def->vars[n] != NULL; n++) {
-		vars[n].name = def->vars[n];
-		vars[n].value = "";
+	for (i = 0; def->kind == T_MAIL && common_vars[i] != NULL; i++) {
+		vars[n].name = common_vars[i];
+		vars[n++].value = "";
+	}
+	for (i = 0; def->vars[i] != NULL; i++) {
+		vars[n].name = def->vars[i];
+		vars[n++].value = "";
 	}
 	r = template_render(text, vars, n, &out, &why);
 	buf_free(&out);
@@ -243,6 +307,23 @@ check_text(const char *path, const struct tdef *def, const char *text,
 		free(why);
 	}
 	return r;
+}
+
+/* A whole mail needs a Subject; a piece or a result line has none. */
+static int
+check_subject(const char *path, const struct tdef *def,
+    const struct template *t, char **error_r)
+{
+	if (def->kind == T_MAIL && t->subject[0] == '\0') {
+		*error_r = errorf("%s:1: this template needs a Subject", path);
+		return -1;
+	}
+	if (def->kind != T_MAIL && t->subject[0] != '\0') {
+		*error_r = errorf("%s:1: this template takes no Subject "
+		    "(leave the line 'Subject:' empty)", path);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -262,7 +343,9 @@ check_lang(const char *dir, const char *lang, char **error_r)
 		}
 		if (load_path(path, &t, error_r) < 0)
 			return -1;
-		r = check_text(path, &tdefs[i], t.subject, error_r);
+		r = check_subject(path, &tdefs[i], &t, error_r);
+		if (r == 0)
+			r = check_text(path, &tdefs[i], t.subject, error_r);
 		if (r == 0)
 			r = check_text(path, &tdefs[i], t.body, error_r);
 		template_clear(&t);

@@ -71,6 +71,7 @@ class Postino:
             "relay": relay or "maildir:" + os.path.join(self.dir, "outbox"),
             "templates": str(REPO / "templates"),
             "hostname": "postino.test",
+            "secret_file": os.path.join(self.dir, "postino.key"),
             "log_level": "debug",
         }
         conf.update(settings or {})
@@ -148,6 +149,12 @@ class Postino:
                             self.settings["database"], query],
                            capture_output=True, text=True, check=True)
         return [line.split("\t") for line in r.stdout.splitlines()]
+
+    def sql_write(self, query):
+        """Change the database behind the daemon's back (tests only)."""
+        subprocess.run(["sqlite3", "-cmd", ".timeout 5000",
+                        self.settings["database"], query],
+                       capture_output=True, text=True, check=True)
 
     def outbox(self):
         """{recipient: [message bytes, ...]} from the maildir transport."""
@@ -306,8 +313,12 @@ class SmtpSink:
         wait_port(self.port, proc=self.proc)
 
     def messages(self):
+        """Every message received, oldest first."""
         out = []
-        for name in sorted(os.listdir(self.dir)):
+        names = os.listdir(self.dir)
+        names.sort(key=lambda n: (os.stat(os.path.join(self.dir, n))
+                                  .st_mtime_ns, n))
+        for name in names:
             with open(os.path.join(self.dir, name), "rb") as f:
                 out.append(f.read())
         return out

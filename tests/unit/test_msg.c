@@ -1,7 +1,8 @@
 /*
  * test_msg.c — msg_parse accept/reject (reliability.md §4.B, §4.C),
  * header accessors, automatic and loop detection, the subject prefix, the
- * RFC 2047 encoder, and decoration golden files: tests/data/NAME.eml in,
+ * RFC 2047 encoder, msg_text (MIME walk, decoding, charsets, HTML) and
+ * msg_thread, and decoration golden files: tests/data/NAME.eml in,
  * tests/data/NAME.out expected, compared byte for byte.  Every decorated
  * output is re-parsed with libetpan's MIME parser.
  *
@@ -760,6 +761,213 @@ test_golden(void **state)
 		golden_one(names[i], regen != NULL && strcmp(regen, "1") == 0);
 }
 
+/* ---- msg_text -------------------------------------------------------- */
+
+#define HTMLCT	"Content-Type: text/html; charset=utf-8\r\n"
+
+static const struct {
+	const char	*label;
+	const char	*input;
+	const char	*want;	/* NULL: no text (-1) */
+} text_cases[] = {
+	{ "plain, CRLF to LF", HDR "\r\na\r\nb\r\n", "a\nb\n" },
+	{ "no body", HDR, "" },
+	{ "controls", HDR "\r\na\x01" "b\tc\r\n", "a b\tc\n" },
+	{ "invalid UTF-8", HDR "\r\na\xff\xc3z\r\n", "a??z\n" },
+	{ "unknown charset keeps bytes",
+	    HDR "Content-Type: text/plain; charset=x-nonesuch\r\n\r\n"
+	    "caf\xc3\xa9 \xe9\r\n", "caf\xc3\xa9 ?\n" },
+	{ "charset name with a path is not looked up",
+	    HDR "Content-Type: text/plain; charset=\"../x//TRANSLIT\"\r\n\r\n"
+	    "ok\r\n", "ok\n" },
+	{ "latin-1", HDR "Content-Type: text/plain; charset=ISO-8859-1\r\n"
+	    "\r\n\xe8\r\n", "\xc3\xa8\n" },
+	{ "QP soft breaks", HDR "Content-Transfer-Encoding: quoted-printable"
+	    "\r\n\r\nab=\r\ncd=3D=C3=A8\r\n", "abcd=\xc3\xa8\n" },
+	{ "QP ending in =X, no CRLF (libetpan over-read)",
+	    HDR "Content-Transfer-Encoding: quoted-printable\r\n\r\nab=A",
+	    "ab?\n" },
+	{ "QP part ending in =X before the delimiter",
+	    HDR "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\nab=A\r\n"
+	    "--b--\r\n", "ab?\n" },
+	{ "base64 with junk", HDR "Content-Transfer-Encoding: base64\r\n\r\n"
+	    "aGVs!!bG8=\r\n", "hello\n" },
+	{ "not text", HDR "Content-Type: application/pdf\r\n\r\nx\r\n", NULL },
+	{ "HTML entities",
+	    HDR HTMLCT "\r\n<p>a&amp;b &lt;c&gt; &quot;d&quot; &#39;e&#39;"
+	    "&nbsp;&#233;&#xE8;&#0;&#55296;&bogus; & &#x110000;</p>\r\n",
+	    "a&b <c> \"d\" 'e' \xc3\xa9\xc3\xa8\xef\xbf\xbd?&bogus; & ?\n" },
+	{ "HTML structure",
+	    HDR HTMLCT "\r\n<html><head><title>t</title><style>x{}</style>"
+	    "</head><body><script>alert(1)</script><!-- c --><p>one  \r\n"
+	    "two</p><div>three<br>four</div><ul><li>five</li></ul>"
+	    "<table><tr><td>six</td><td>seven</td></tr></table>"
+	    "<a href='x>y' title=it's>eight</a></body></html>\r\n",
+	    "one two\nthree\nfour\nfive\nsix seven\neight\n" },
+	{ "HTML blockquote quoted",
+	    HDR HTMLCT "\r\n<div>help</div><blockquote><p>unsubscribe</p>"
+	    "<blockquote>deeper</blockquote>back</blockquote>after\r\n",
+	    "help\n> unsubscribe\n> > deeper\n> back\nafter\n" },
+	{ "HTML head without end", HDR HTMLCT
+	    "\r\n<head><meta x=1><body>text\r\n", "text\n" },
+	{ "HTML pre", HDR HTMLCT "\r\n<pre>a\r\nb</pre>\r\n", "a\nb\n" },
+	{ "HTML unterminated", HDR HTMLCT "\r\na <b class=\"x\r\n", "a\n" },
+	{ "nested multipart",
+	    HDR "Content-Type: multipart/mixed; boundary=o\r\n\r\n"
+	    "preamble\r\n--o\r\n"
+	    "Content-Type: multipart/alternative; boundary=\"i\"\r\n\r\n"
+	    "--i\r\n" HTMLCT "\r\n<p>html</p>\r\n"
+	    "--i\r\nContent-Type: text/plain\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\ncGxhaW4=\r\n--i--\r\n"
+	    "--o\r\nContent-Type: text/plain\r\n\r\nsecond\r\n--o--\r\n",
+	    "plain\n" },
+	{ "HTML when no plain",
+	    HDR "Content-Type: multipart/alternative; boundary=i\r\n\r\n"
+	    "--i\r\n" HTMLCT "\r\n<p>html</p>\r\n--i--\r\n", "html\n" },
+	{ "attachments skipped",
+	    HDR "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\n"
+	    "Content-Type: multipart/alternative; boundary=i\r\n"
+	    "Content-Disposition: attachment\r\n\r\n--i\r\n\r\nhidden\r\n"
+	    "--i--\r\n--o\r\nContent-Disposition: ATTACHMENT; filename=x\r\n"
+	    "\r\nhidden too\r\n--o\r\n\r\nshown\r\n--o--\r\n", "shown\n" },
+};
+
+static void
+test_text(void **state)
+{
+	struct buf b = BUF_INIT;
+	struct msg *m;
+	size_t i;
+	int r;
+
+	(void)state;
+	for (i = 0; i < sizeof(text_cases) / sizeof(text_cases[0]); i++) {
+		m = parse_ok(text_cases[i].input);
+		buf_reset(&b);
+		r = msg_text(m, 4096, &b);
+		if (text_cases[i].want == NULL) {
+			if (r != -1)
+				fail_msg("%s: text found", text_cases[i].label);
+		} else if (r != 0 || strcmp(b.data, text_cases[i].want) != 0)
+			fail_msg("%s: got %d '%s'", text_cases[i].label, r,
+			    r == 0 ? b.data : "");
+		msg_free(&m);
+	}
+	buf_free(&b);
+}
+
+/* max bytes at most, cut on a character boundary; linear on big input. */
+static void
+test_text_limits(void **state)
+{
+	struct buf in = BUF_INIT, b = BUF_INIT;
+	struct msg *m;
+	int i;
+
+	(void)state;
+	buf_puts(&in, HDR "\r\n");
+	for (i = 0; i < 100000; i++)
+		buf_puts(&in, "\xc3\xa8");
+	buf_puts(&in, "\r\n");
+	m = parse_ok(in.data);
+	assert_int_equal(msg_text(m, 101, &b), 0);
+	assert_int_equal(b.len, 101);	/* 50 characters and the LF */
+	assert_int_equal(b.data[100], '\n');
+	buf_reset(&b);
+	assert_int_equal(msg_text(m, 100, &b), 0);
+	assert_int_equal(b.len, 100);	/* 50 characters, no room left */
+	msg_free(&m);
+	buf_reset(&in);
+	buf_reset(&b);
+	buf_puts(&in, HDR HTMLCT "\r\n");
+	for (i = 0; i < 200000; i++)
+		buf_puts(&in, "<blockquote><a b='");
+	buf_puts(&in, "\r\n");
+	m = parse_ok(in.data);
+	assert_int_equal(msg_text(m, 1000, &b), 0);
+	assert_true(b.len <= 1000);
+	msg_free(&m);
+	buf_free(&in);
+	buf_free(&b);
+}
+
+/* ---- msg_thread ------------------------------------------------------ */
+
+static const struct {
+	const char	*label;
+	const char	*input;
+	const char	*want;
+} thread_cases[] = {
+	{ "References, several ids", HDR "Message-ID: <own@x>\r\n"
+	    "In-Reply-To: <parent@x>\r\nReferences: <root@x>\r\n"
+	    " <mid@x> <parent@x>\r\n\r\n", "root@x" },
+	{ "References with comments and junk", HDR
+	    "References: (c) junk <root@x> <b@x>\r\n\r\n", "root@x" },
+	{ "only In-Reply-To", HDR "Message-ID: <own@x>\r\n"
+	    "In-Reply-To: Bob's message <parent@x> (sent Monday)\r\n\r\n",
+	    "parent@x" },
+	{ "neither", HDR "Message-ID: <own@x>\r\n\r\n", "own@x" },
+	{ "nothing at all", HDR "\r\n", "" },
+	{ "malformed References", HDR "Message-ID: <own@x>\r\n"
+	    "References: not an id\r\nIn-Reply-To: <parent@x>\r\n\r\n",
+	    "parent@x" },
+	{ "unterminated References", HDR "Message-ID: <own@x>\r\n"
+	    "References: <root@x\r\nX-Other: <victim@y>\r\n\r\n", "own@x" },
+	{ "empty References", HDR "References:\r\n\r\n", "" },
+};
+
+static void
+test_thread(void **state)
+{
+	struct msg *m;
+	size_t i;
+	char *t;
+
+	(void)state;
+	for (i = 0; i < sizeof(thread_cases) / sizeof(thread_cases[0]); i++) {
+		m = parse_ok(thread_cases[i].input);
+		t = msg_thread(m);
+		if (strcmp(t, thread_cases[i].want) != 0)
+			fail_msg("%s: got '%s'", thread_cases[i].label, t);
+		free(t);
+		msg_free(&m);
+	}
+}
+
+/* 100k ids are over the header limit; the largest accepted References
+ * (thousands of ids) is read only as far as its first ids. */
+static void
+test_thread_bound(void **state)
+{
+	struct buf in = BUF_INIT;
+	struct msg *m = NULL;
+	const char *err = NULL;
+	char *t;
+	int i;
+
+	(void)state;
+	buf_puts(&in, HDR "References: <root@x>");
+	for (i = 0; i < 100000; i++)
+		buf_printf(&in, "\r\n <id%d@example.org>", i);
+	buf_puts(&in, "\r\n\r\n");
+	assert_int_equal(msg_parse(in.data, in.len, &m, &err), -1);
+	assert_string_equal(err, "header field too long");
+	buf_reset(&in);
+	buf_puts(&in, HDR "References: <root@x>");
+	for (i = 0; i < 3000; i++)
+		buf_printf(&in, "\r\n <id%d@ex.org>", i);
+	buf_puts(&in, "\r\n\r\n");
+	m = parse_ok(in.data);
+	for (i = 0; i < 1000; i++) {
+		t = msg_thread(m);
+		assert_string_equal(t, "root@x");
+		free(t);
+	}
+	msg_free(&m);
+	buf_free(&in);
+}
+
 int
 main(void)
 {
@@ -777,6 +985,10 @@ main(void)
 		cmocka_unit_test(test_decorate_bad_config),
 		cmocka_unit_test(test_encode),
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_text_limits),
+		cmocka_unit_test(test_thread),
+		cmocka_unit_test(test_thread_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

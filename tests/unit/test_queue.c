@@ -66,7 +66,7 @@ make_job(struct fixture *f)
 	assert_int_equal(store_begin(f->st), 0);
 	assert_int_equal(store_job_fanout(f->st, f->list, 0,
 	    "team+bounces@example.org", "Subject: x\r\n\r\nhi\r\n", 19,
-	    store_member_max_id(f->st), 0, &job), 0);
+	    store_member_max_id(f->st), 0, "", &job), 0);
 	assert_int_equal(store_commit(f->st), 0);
 	return job;
 }

@@ -190,33 +190,59 @@ test_render(void **state)
 	}
 }
 
+/* A copy of the real templates, broken one way at a time. */
+static const struct {
+	const char	*label;
+	const char	*file;		/* under root/check */
+	const char	*text;		/* NULL: delete the file */
+	const char	*want;		/* substring of the error */
+} check_cases[] = {
+	{ "unknown in body", "it/footer.txt", "Subject:\n\nScrivi a {{lista}}.\n",
+	    "{{lista}}" },
+	{ "unknown in subject", "en/goodbye.txt",
+	    "Subject: Bye {{bad}}\n\nok\n", "en/goodbye.txt: unknown "
+	    "placeholder {{bad}}" },
+	{ "subject on a piece", "it/footer.txt", "Subject: x\n\nok\n",
+	    "takes no Subject" },
+	{ "subject on a line", "en/r_no_commands.txt", "Subject: x\n\nok\n",
+	    "takes no Subject" },
+	{ "mail without subject", "it/welcome.txt", "Subject:\n\nCiao\n",
+	    "it/welcome.txt:1: this template needs a Subject" },
+	{ "other template's name", "en/goodbye.txt",
+	    "Subject: Bye\n\n{{token}}\n", "unknown placeholder {{token}}" },
+	{ "common name in a line", "it/r_not_member.txt",
+	    "Subject:\n\n{{list_addr}}\n", "unknown placeholder {{list_addr}}" },
+	{ "missing in it", "it/r_token_used.txt", NULL,
+	    "it/r_token_used.txt: missing template" },
+	{ "missing in en", "en/help.txt", NULL, "en/help.txt: missing template" },
+};
+
 static void
 test_check_scratch(void **state)
 {
-	char *err = NULL;
+	char dir[128], cmd[512], path[256], *err = NULL;
+	size_t i;
 
 	(void)state;
-	assert_int_equal(template_check(root, &err), 0);
-	put("it/footer.txt", "Subject:\n\nScrivi a {{lista}}.\n");
-	assert_int_equal(template_check(root, &err), -1);
-	assert_non_null(strstr(err, "it/footer.txt"));
-	assert_non_null(strstr(err, "{{lista}}"));
-	free(err);
-	put("it/footer.txt", "Subject: {{bad}}\n\nok\n");
-	assert_int_equal(template_check(root, &err), -1);
-	assert_non_null(strstr(err, "{{bad}}"));
-	free(err);
-	put("it/footer.txt", "Subject:\n\nok\n");
-	{
-		char path[256];
-
-		snprintf(path, sizeof(path), "%s/it/footer.txt", root);
-		unlink(path);
+	snprintf(dir, sizeof(dir), "%s/check", root);
+	for (i = 0; i < sizeof(check_cases) / sizeof(check_cases[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir '%s' && "
+		    "cp -R templates/en templates/it '%s'/", dir, dir, dir);
+		assert_int_equal(system(cmd), 0);
+		assert_int_equal(template_check(dir, &err), 0);
+		snprintf(path, sizeof(path), "check/%s", check_cases[i].file);
+		if (check_cases[i].text != NULL)
+			put(path, check_cases[i].text);
+		else {
+			snprintf(path, sizeof(path), "%s/%s", dir,
+			    check_cases[i].file);
+			assert_int_equal(unlink(path), 0);
+		}
+		assert_int_equal(template_check(dir, &err), -1);
+		if (strstr(err, check_cases[i].want) == NULL)
+			fail_msg("%s: got %s", check_cases[i].label, err);
+		free(err);
 	}
-	assert_int_equal(template_check(root, &err), -1);
-	assert_non_null(strstr(err, "it/footer.txt: missing template"));
-	free(err);
-	put("it/footer.txt", "Subject:\n\nok\n");
 }
 
 static void

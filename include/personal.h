@@ -1,0 +1,61 @@
+/*
+ * personal.h — per-recipient parts of a personalized post: the VERP
+ * envelope sender and the one-reply links of the footer (leave, switch to
+ * digest, mute this thread).
+ *
+ * Nothing is stored per recipient: each address carries the member id
+ * (and for "mute" the post id) and a MAC over (list, member, action,
+ * thread) made with token_mac, so a link works only for the member it
+ * was sent to and cannot be made for anyone else.
+ *
+ * The decorated copy of a post holds fixed-length markers where the
+ * links go; personal_render overwrites them in place, so line lengths
+ * and any quoted-printable encoding around them stay valid.
+ */
+#ifndef POSTINO_PERSONAL_H
+#define POSTINO_PERSONAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+
+/* Link actions, as they appear in the address: LIST+u-..., +d-..., +m-... */
+#define PERSONAL_LEAVE	'u'
+#define PERSONAL_DIGEST	'd'
+#define PERSONAL_MUTE	'm'
+
+/*
+ * The marker address for action in a decorated body (LIST+u-###...@DOM),
+ * appended to out.  0, or -1 when the address would exceed the RFC 5321
+ * local-part limit (the list name is too long for personal links).
+ */
+int	 personal_marker(const char *list_addr, const char *delim, char action,
+	    struct buf *out);
+
+/*
+ * Copy body into out with every marker of list_addr replaced for this
+ * member (post_id and thread are used by the mute link).
+ */
+void	 personal_render(const char *body, size_t len, const char *list_addr,
+	    const char *delim, int64_t member_id, int64_t post_id,
+	    const char *thread, struct buf *out);
+
+/* The VERP envelope sender LIST+bounces-ID-MAC@DOM for a member. */
+void	 personal_verp(const char *list_addr, const char *delim,
+	    int64_t member_id, struct buf *out);
+
+/*
+ * Read an extension "u-ID-MAC", "d-ID-MAC", "m-ID-POST-MAC" or
+ * "bounces-ID-MAC".  0 and the parts, or -1 when it is none of these.
+ * *mac_r points into ext.
+ */
+int	 personal_parse(const char *ext, char *action_r, int64_t *member_r,
+	    int64_t *post_r, const char **mac_r);
+
+/* 0 when mac is right for (list, member, action, thread), else -1.
+ * For VERP addresses action is 'b' and thread "". */
+int	 personal_verify(const char *list_addr, char action, int64_t member_id,
+	    const char *thread, const char *mac);
+
+#endif

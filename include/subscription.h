@@ -1,0 +1,30 @@
+/*
+ * subscription.h — everything a member or would-be member does by mail:
+ * subscribe, confirm, leave, delivery modes, thread mute/follow, help,
+ * the owner address, and commands to LIST-request@.
+ */
+#ifndef POSTINO_SUBSCRIPTION_H
+#define POSTINO_SUBSCRIPTION_H
+
+#include "config.h"
+#include "store.h"
+
+struct buf;
+
+/*
+ * Handle a mail to one of the list's command addresses (in->ext is the
+ * extension, or "request"), inside the caller's transaction.  Replies and
+ * confirmations are queued as notices (direct jobs) in that transaction.
+ * Automatic mail (null sender, auto-responders, our own loops) is never
+ * answered; an address over the daily request cap is logged and ignored.
+ * A line for the log is appended to note.  0 when the mail is done with,
+ * -1 on a store error (the caller rolls back; the mail is retried).
+ */
+int	 subscription_handle(struct store *, const struct config *,
+	    const struct store_list *, const struct store_inbox *,
+	    struct buf *note);
+
+/* Directory holding a list's own templates (overrides), malloc'd. */
+char	*subscription_override_dir(const struct config *, const char *list);
+
+#endif

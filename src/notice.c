@@ -1,0 +1,711 @@
+/*
+ * notice.c — the mails postino writes itself: render a template with the
+ * list's common placeholders and the caller's, and wrap it in a complete
+ * RFC 5322 / MIME message (notice.h says which headers and why).
+ *
+ * Nothing a sender wrote can add a header line: the Subject goes through
+ * msg_encode_header_text, the display name is quoted or encoded here, and
+ * addresses and message ids must pass a check before they are written.
+ * The body is cleaned (valid UTF-8, no control characters but tab and
+ * line ends) and goes out 7bit when it is ASCII with short lines,
+ * quoted-printable otherwise (RFC 2045 §6.7).  Line ends are CRLF.
+ *
+ * Owns: nothing past one call; the mail goes to the caller's buf.
+ * Fails: -1 with a malloc'd *error_r (unknown template or placeholder,
+ * an address that cannot go in a header, a store error); nothing is
+ * appended to the caller's buf then.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "msg.h"
+#include "notice.h"
+#include "store.h"
+
+#define HDR_COLS	78	/* RFC 5322 §2.1.1 */
+#define LINE_OCTETS	998	/* RFC 5322 §2.1.1 */
+#define QP_COLS		76	/* RFC 2045 §6.7 (5) */
+#define MSGID_MAX	900
+#define RAND_BYTES	16
+#define HEX_MAX		(2 * RAND_BYTES + 1)
+#define NADDRS		10
+#define NCOMMON		(4 + NADDRS)
+
+#define REQUEST_SEP	"-"
+#define OWNER_FROM	"-owner"	/* From of owner notices */
+#define BOUNCES_EXT	"bounces"	/* envelope sender extension */
+
+/* The list's own addresses, all common placeholders; a NULL sep means the
+ * configured recipient delimiter.  template.c lists the same names. */
+static const struct {
+	const char	*var;
+	const char	*sep;
+	const char	*ext;
+} list_addrs[NADDRS] = {
+	{ "request_addr", REQUEST_SEP, "request" },
+	{ "owner_addr", NULL, "owner" },
+	{ "help_addr", NULL, "help" },
+	{ "subscribe_addr", NULL, "subscribe" },
+	{ "unsubscribe_addr", NULL, "unsubscribe" },
+	{ "digest_addr", NULL, "digest" },
+	{ "nomail_addr", NULL, "nomail" },
+	{ "each_addr", NULL, "each" },
+	{ "follow_addr", NULL, "follow" },
+	{ "mute_addr", NULL, "mute" },
+};
+
+/* The list's address split once. */
+struct lname {
+	char		 local[ADDR_LOCAL_MAX + 1];
+	const char	*domain;
+	char		 delim[2];
+};
+
+/* One notice_build. */
+struct nctx {
+	const struct notice	*n;
+	struct lname		 l;
+	const char		*hostname;
+	char			 to[ADDR_MAX];
+	char			 reply_to[ADDR_MAX];
+	struct buf		 addrs[NADDRS];
+	struct tvar		*vars;
+	size_t			 nvars;
+	struct buf		 subject;	/* rendered UTF-8 */
+	struct buf		 body;		/* rendered, clean, LF, ends in LF */
+};
+
+static char *
+errorf(const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	return buf_steal(&b, NULL);
+}
+
+/* ---- text ------------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at u (n bytes left), 0 if invalid. */
+static size_t
+utf8_len(const unsigned char *u, size_t n)
+{
+	size_t k, i;
+
+	if (u[0] < 0x80)
+		return 1;
+	if (u[0] >= 0xc2 && u[0] <= 0xdf)
+		k = 2;
+	else if (u[0] >= 0xe0 && u[0] <= 0xef)
+		k = 3;
+	else if (u[0] >= 0xf0 && u[0] <= 0xf4)
+		k = 4;
+	else
+		return 0;
+	if (k > n)
+		return 0;
+	for (i = 1; i < k; i++)
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+	if ((u[0] == 0xe0 && u[1] < 0xa0) || (u[0] == 0xed && u[1] >= 0xa0) ||
+	    (u[0] == 0xf0 && u[1] < 0x90) || (u[0] == 0xf4 && u[1] >= 0x90))
+		return 0;	/* overlong, surrogate, past U+10FFFF */
+	return k;
+}
+
+/*
+ * Copy s[0..n) into out as valid UTF-8 ('?' for bad bytes) where every
+ * control character but tab and LF is a space; CRLF and lone CR are LF.
+ */
+static void
+text_clean(const char *s, size_t n, struct buf *out)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	while (i < n) {
+		k = utf8_len(u + i, n - i);
+		if (k == 0)
+			buf_putc(out, '?');
+		else if (u[i] == '\r' && i + 1 < n && u[i + 1] == '\n')
+			;
+		else if (u[i] == '\r')
+			buf_putc(out, '\n');
+		else if (k == 1 && ((u[i] < 32 && u[i] != '\t' &&
+		    u[i] != '\n') || u[i] == 127))
+			buf_putc(out, ' ');
+		else if (k == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0)
+			buf_putc(out, ' ');	/* C1 control */
+		else
+			buf_append(out, s + i, k);
+		i += k == 0 ? 1 : k;
+	}
+	buf_puts(out, "");
+}
+
+/*
+ * Clean rendered text (text_clean) into out, with at most one blank line
+ * in a row and none at the start, so that a line holding only an empty
+ * placeholder (rules, description) leaves no hole.
+ */
+static void
+body_clean(const char *s, size_t n, struct buf *out)
+{
+	size_t start = out->len, i, o;
+
+	text_clean(s, n, out);
+	for (i = o = start; i < out->len; i++) {
+		if (out->data[i] == '\n' && (o == start || (o - start >= 2 &&
+		    out->data[o - 1] == '\n' && out->data[o - 2] == '\n')))
+			continue;
+		out->data[o++] = out->data[i];
+	}
+	out->len = o;
+	out->data[o] = '\0';
+}
+
+/* The column the last line of out has reached. */
+static size_t
+cur_col(const struct buf *out)
+{
+	size_t i = out->len;
+
+	while (i > 0 && out->data[i - 1] != '\n')
+		i--;
+	return out->len - i;
+}
+
+/* Printable ASCII without blanks and without the characters in bad. */
+static int
+token_ok(const char *s, size_t max, const char *bad)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] <= 32 || s[i] >= 127 || strchr(bad, s[i]) != NULL)
+			return 0;
+	return 1;
+}
+
+/* ---- addresses ------------------------------------------------------- */
+
+static int
+lname_split(const char *list_addr, const struct config *cfg,
+    struct lname *l, char **error_r)
+{
+	size_t llen;
+
+	if (list_addr == NULL || strchr(list_addr, '@') == NULL ||
+	    !token_ok(list_addr, ADDR_MAX - 1, "<>()[]\\,;:\"")) {
+		*error_r = errorf("notice: bad list address '%s'",
+		    list_addr != NULL ? list_addr : "(null)");
+		return -1;
+	}
+	l->domain = addr_domain(list_addr, &llen);
+	if (llen == 0 || llen > ADDR_LOCAL_MAX || *l->domain == '\0') {
+		*error_r = errorf("notice: bad list address '%s'", list_addr);
+		return -1;
+	}
+	memcpy(l->local, list_addr, llen);
+	l->local[llen] = '\0';
+	l->delim[0] = cfg->recipient_delimiter != NULL &&
+	    cfg->recipient_delimiter[0] != '\0' ?
+	    cfg->recipient_delimiter[0] : '+';
+	l->delim[1] = '\0';
+	return 0;
+}
+
+/* An address for a header: valid (addr.h) and plain ASCII. */
+static int
+addr_check(const char *what, const char *in, char out[ADDR_MAX],
+    char **error_r)
+{
+	const char *why = "not plain ASCII";
+	const char *p;
+
+	if (addr_normalize(in, out, &why) == 0) {
+		for (p = out; *p >= 32 && *p < 127; p++)
+			;
+		if (*p == '\0')
+			return 0;
+	}
+	*error_r = errorf("notice: %s '%s': %s", what, in, why);
+	return -1;
+}
+
+/* ---- rendering ------------------------------------------------------- */
+
+/* The common placeholders, then the caller's. */
+static void
+vars_fill(struct nctx *c)
+{
+	const struct notice *n = c->n;
+	size_t i;
+
+	c->vars = xcalloc(NCOMMON + n->nvars, sizeof(*c->vars));
+	c->vars[0] = (struct tvar){ "list_addr", n->list_addr };
+	c->vars[1] = (struct tvar){ "list_name", c->l.local };
+	c->vars[2] = (struct tvar){ "description",
+	    n->list_descr != NULL ? n->list_descr : "" };
+	c->vars[3] = (struct tvar){ "hostname", c->hostname };
+	for (i = 0; i < NADDRS; i++) {
+		buf_printf(&c->addrs[i], "%s%s%s@%s", c->l.local,
+		    list_addrs[i].sep != NULL ? list_addrs[i].sep : c->l.delim,
+		    list_addrs[i].ext, c->l.domain);
+		c->vars[4 + i].name = list_addrs[i].var;
+		c->vars[4 + i].value = c->addrs[i].data;
+	}
+	for (i = 0; i < n->nvars; i++)
+		c->vars[NCOMMON + i] = n->vars[i];
+	c->nvars = NCOMMON + n->nvars;
+}
+
+/* Render text into out, naming the template in the error. */
+static int
+render_text(const char *name, const char *lang, const char *text,
+    const struct tvar *vars, size_t n, struct buf *out, char **error_r)
+{
+	char *why = NULL;
+
+	if (template_render(text, vars, n, out, &why) == 0)
+		return 0;
+	*error_r = errorf("template %s/%s: %s", lang, name, why);
+	free(why);
+	return -1;
+}
+
+/* Load the template and render its Subject and its clean body. */
+static int
+render(struct nctx *c, const struct config *cfg, char **error_r)
+{
+	const struct notice *n = c->n;
+	const char *lang = n->lang != NULL ? n->lang : "en";
+	struct template t = { NULL, NULL };
+	struct buf body = BUF_INIT;
+	int rc = -1;
+
+	if (template_load(cfg->templates, n->override_dir, lang,
+	    n->template_name, &t, error_r) < 0)
+		goto out;
+	if (render_text(n->template_name, lang, t.subject, c->vars, c->nvars,
+	    &c->subject, error_r) < 0 ||
+	    render_text(n->template_name, lang, t.body, c->vars, c->nvars,
+	    &body, error_r) < 0)
+		goto out;
+	buf_puts(&c->subject, "");
+	body_clean(body.data != NULL ? body.data : "", body.len, &c->body);
+	if (c->body.len > 0 && c->body.data[c->body.len - 1] != '\n')
+		buf_puts(&c->body, "\n");
+	rc = 0;
+out:
+	buf_free(&body);
+	template_clear(&t);
+	return rc;
+}
+
+static void
+nctx_clear(struct nctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < NADDRS; i++)
+		buf_free(&c->addrs[i]);
+	buf_free(&c->subject);
+	buf_free(&c->body);
+	free(c->vars);
+	c->vars = NULL;
+}
+
+/* Check what goes into headers, then fill the placeholders and render. */
+static int
+nctx_init(struct nctx *c, const struct config *cfg, const struct notice *n,
+    char **error_r)
+{
+	memset(c, 0, sizeof(*c));
+	c->n = n;
+	if (lname_split(n->list_addr, cfg, &c->l, error_r) < 0)
+		return -1;
+	if (n->template_name == NULL) {
+		*error_r = errorf("notice: no template name");
+		return -1;
+	}
+	if (n->from_role != NULL && strcmp(n->from_role, "request") != 0 &&
+	    strcmp(n->from_role, "owner") != 0) {
+		*error_r = errorf("notice: unknown from_role '%s'",
+		    n->from_role);
+		return -1;
+	}
+	if (addr_check("recipient", n->to != NULL ? n->to : "", c->to,
+	    error_r) < 0)
+		return -1;
+	if (n->reply_to != NULL && addr_check("Reply-To", n->reply_to,
+	    c->reply_to, error_r) < 0)
+		return -1;
+	c->hostname = cfg->hostname != NULL && token_ok(cfg->hostname, 255,
+	    "<>()[]\\,;:\"@") ? cfg->hostname : c->l.domain;
+	vars_fill(c);
+	return render(c, cfg, error_r);
+}
+
+/* ---- headers --------------------------------------------------------- */
+
+/* A display name from clean one-line text: a quoted string folded at its
+ * blanks when it is ASCII, encoded-words otherwise. */
+static void
+put_phrase(const char *s, struct buf *out)
+{
+	size_t col = cur_col(out) + 1;
+	const char *p, *e;
+
+	for (p = s; *p != '\0' && (unsigned char)*p < 128; p++)
+		;
+	if (*p != '\0') {	/* it takes the column as "Name: " */
+		msg_encode_header_text(s, cur_col(out) - 2, out);
+		return;
+	}
+	buf_putc(out, '"');
+	for (p = s; *p != '\0'; p = e) {
+		for (e = p + 1; *e != '\0' && *e != ' '; e++)
+			;
+		if (*p == ' ' && col + (size_t)(e - p) + 1 > HDR_COLS) {
+			buf_puts(out, "\r\n");
+			col = 0;
+		}
+		for (; p < e; p++, col++) {
+			if (*p == '"' || *p == '\\')
+				buf_putc(out, '\\');
+			buf_putc(out, *p);
+		}
+	}
+	buf_putc(out, '"');
+}
+
+static void
+put_from(const struct nctx *c, struct buf *out)
+{
+	const struct notice *n = c->n;
+	const char *display = c->l.local;
+	struct buf name = BUF_INIT;
+	size_t i;
+	char addr[ADDR_MAX * 2];
+
+	if (n->from_role != NULL && strcmp(n->from_role, "owner") == 0) {
+		buf_printf(out, "From: %s%s@%s\r\n", c->l.local, OWNER_FROM,
+		    c->l.domain);
+		return;
+	}
+	if (n->list_descr != NULL && n->list_descr[0] != '\0')
+		display = n->list_descr;
+	text_clean(display, strlen(display), &name);
+	for (i = 0; i < name.len; i++)
+		if (name.data[i] == '\n' || name.data[i] == '\t')
+			name.data[i] = ' ';
+	buf_puts(out, "From: ");
+	put_phrase(name.data, out);
+	snprintf(addr, sizeof(addr), "<%s>", c->addrs[0].data);
+	buf_puts(out, cur_col(out) + 1 + strlen(addr) > HDR_COLS ? "\r\n " :
+	    " ");
+	buf_printf(out, "%s\r\n", addr);
+	buf_free(&name);
+}
+
+static void
+put_date(struct buf *out)
+{
+	static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr",
+	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	buf_printf(out, "Date: %s, %d %s %04d %02d:%02d:%02d +0000\r\n",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Random bytes for unique ids (not secrets): getrandom(2), then
+ * /dev/urandom, then the clock and a counter. */
+static void
+random_fill(unsigned char *r, size_t n)
+{
+	static unsigned counter;
+	struct timespec ts;
+	ssize_t got;
+	size_t i;
+	int fd;
+
+	do
+		got = getrandom(r, n, 0);
+	while (got < 0 && errno == EINTR);
+	if (got == (ssize_t)n)
+		return;
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) >= 0) {
+		got = read(fd, r, n);
+		close(fd);
+		if (got == (ssize_t)n)
+			return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (i = 0; i < n; i++)
+		r[i] = (unsigned char)((uint64_t)ts.tv_nsec >> (i % 4 * 8) ^
+		    (uint64_t)ts.tv_sec >> (i % 8) ^ (unsigned)getpid() ^
+		    (counter++ * 131u));
+}
+
+static void
+random_hex(char out[HEX_MAX])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[RAND_BYTES];
+	size_t i;
+
+	random_fill(r, sizeof(r));
+	for (i = 0; i < RAND_BYTES; i++) {
+		out[2 * i] = hex[r[i] >> 4];
+		out[2 * i + 1] = hex[r[i] & 15];
+	}
+	out[2 * RAND_BYTES] = '\0';
+}
+
+static void
+put_headers(const struct nctx *c, struct buf *out)
+{
+	const struct notice *n = c->n;
+	char hex[HEX_MAX];
+
+	put_from(c, out);
+	buf_printf(out, "To: %s\r\n", c->to);
+	buf_puts(out, "Subject: ");
+	msg_encode_header_text(c->subject.data, 7, out);
+	buf_puts(out, "\r\n");
+	put_date(out);
+	random_hex(hex);
+	buf_printf(out, "Message-ID: <%s.postino@%s>\r\n", hex, c->hostname);
+	if (n->in_reply_to != NULL && strchr(n->in_reply_to, '@') != NULL &&
+	    token_ok(n->in_reply_to, MSGID_MAX, "<>()[]\\,;:\""))
+		buf_printf(out, "In-Reply-To: <%s>\r\nReferences: <%s>\r\n",
+		    n->in_reply_to, n->in_reply_to);
+	if (n->reply_to != NULL)
+		buf_printf(out, "Reply-To: %s\r\n", c->reply_to);
+	buf_printf(out, "List-Id: <%s.%s>\r\n", c->l.local, c->l.domain);
+	buf_puts(out, "Auto-Submitted: auto-replied\r\n");
+	buf_printf(out, "X-Loop: %s\r\n", n->list_addr);
+	buf_puts(out, "MIME-Version: 1.0\r\n");
+}
+
+/* ---- body ------------------------------------------------------------ */
+
+/* Whether s[0..n) can go out 7bit: ASCII, lines of at most 998 octets. */
+static int
+text_is_7bit(const char *s, size_t n)
+{
+	size_t i, line = 0;
+
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] >= 128)
+			return 0;
+		line = s[i] == '\n' ? 0 : line + 1;
+		if (line > LINE_OCTETS)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Quoted-printable (RFC 2045 §6.7) of LF text: encoded lines of at most
+ * 76 characters with soft breaks, '=' and 8-bit bytes and a blank that
+ * ends a line encoded, CRLF line ends.
+ */
+static void
+qp_encode(const char *s, size_t n, struct buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char ch;
+	size_t i, col = 0, w;
+	int lit;
+
+	for (i = 0; i < n; i++) {
+		ch = (unsigned char)s[i];
+		if (ch == '\n') {
+			buf_puts(out, "\r\n");
+			col = 0;
+			continue;
+		}
+		lit = (ch > 32 && ch < 127 && ch != '=') ||
+		    ((ch == ' ' || ch == '\t') && i + 1 < n && s[i + 1] != '\n');
+		w = lit ? 1 : 3;
+		if (col + w > QP_COLS - 1) {	/* room for the soft '=' */
+			buf_puts(out, "=\r\n");
+			col = 0;
+		}
+		if (lit)
+			buf_putc(out, (char)ch);
+		else
+			buf_printf(out, "=%c%c", hex[ch >> 4], hex[ch & 15]);
+		col += w;
+	}
+}
+
+/* Content-Type and transfer encoding of the text, a blank line, the text. */
+static void
+put_text_part(const struct buf *body, struct buf *out)
+{
+	const char *s = body->data != NULL ? body->data : "";
+	size_t i;
+
+	buf_puts(out, "Content-Type: text/plain; charset=utf-8\r\n");
+	if (!text_is_7bit(s, body->len)) {
+		buf_puts(out, "Content-Transfer-Encoding: quoted-printable"
+		    "\r\n\r\n");
+		qp_encode(s, body->len, out);
+		return;
+	}
+	buf_puts(out, "Content-Transfer-Encoding: 7bit\r\n\r\n");
+	for (i = 0; i < body->len; i++) {
+		if (s[i] == '\n')
+			buf_puts(out, "\r\n");
+		else
+			buf_putc(out, s[i]);
+	}
+}
+
+/* The encoding a message/rfc822 part needs to carry a[0..n) as it is. */
+static const char *
+attach_cte(const char *a, size_t n)
+{
+	size_t i, line = 0;
+	int eight = 0;
+
+	for (i = 0; i < n; i++) {
+		if (a[i] == '\0' || (a[i] == '\r' && (i + 1 == n ||
+		    a[i + 1] != '\n')) || (a[i] == '\n' && (i == 0 ||
+		    a[i - 1] != '\r')))
+			return "binary";
+		line = a[i] == '\n' ? 0 : line + 1;
+		if (line > LINE_OCTETS + 1)
+			return "binary";
+		eight |= (unsigned char)a[i] >= 128;
+	}
+	return eight ? "8bit" : "7bit";
+}
+
+/* The text, then the attached message as it is, in multipart/mixed. */
+static void
+put_multipart(const struct nctx *c, struct buf *out)
+{
+	const struct notice *n = c->n;
+	char hex[HEX_MAX], b[HEX_MAX + 16];
+
+	do {
+		random_hex(hex);
+		snprintf(b, sizeof(b), "=_postino_%s", hex);
+	} while ((c->body.len > 0 &&
+	    memmem(c->body.data, c->body.len, b, strlen(b)) != NULL) ||
+	    memmem(n->attach, n->attach_len, b, strlen(b)) != NULL);
+	buf_printf(out, "Content-Type: multipart/mixed;\r\n"
+	    " boundary=\"%s\"\r\n\r\n--%s\r\n", b, b);
+	put_text_part(&c->body, out);
+	buf_printf(out, "\r\n--%s\r\nContent-Type: message/rfc822\r\n"
+	    "Content-Disposition: attachment\r\n"
+	    "Content-Transfer-Encoding: %s\r\n\r\n", b,
+	    attach_cte(n->attach, n->attach_len));
+	buf_append(out, n->attach, n->attach_len);
+	buf_printf(out, "\r\n--%s--\r\n", b);
+}
+
+/* ---- public ---------------------------------------------------------- */
+
+int
+notice_build(const struct config *cfg, const struct notice *n,
+    struct buf *out, char **error_r)
+{
+	struct nctx c;
+	int rc = -1;
+
+	*error_r = NULL;
+	if (nctx_init(&c, cfg, n, error_r) < 0)
+		goto out;
+	put_headers(&c, out);
+	if (n->attach != NULL)
+		put_multipart(&c, out);
+	else
+		put_text_part(&c.body, out);
+	rc = 0;
+out:
+	nctx_clear(&c);
+	return rc;
+}
+
+int
+notice_queue(struct store *st, const struct config *cfg,
+    const struct notice *n, char **error_r)
+{
+	struct buf mail = BUF_INIT, from = BUF_INIT;
+	const char *rcpt[1];
+	struct lname l;
+	int rc = -1;
+
+	if (notice_build(cfg, n, &mail, error_r) < 0 ||
+	    lname_split(n->list_addr, cfg, &l, error_r) < 0)
+		goto out;
+	buf_printf(&from, "%s%s%s@%s", l.local, l.delim, BOUNCES_EXT,
+	    l.domain);
+	rcpt[0] = n->to;
+	if (store_job_direct(st, from.data, rcpt, 1, mail.data, mail.len,
+	    NULL) < 0) {
+		*error_r = errorf("notice %s to %s: cannot queue: %s",
+		    n->template_name, n->to, store_errmsg(st));
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&from);
+	buf_free(&mail);
+	return rc;
+}
+
+int
+notice_line(const struct config *cfg, const char *lang,
+    const char *override_dir, const char *name, const struct tvar *vars,
+    size_t nvars, struct buf *out, char **error_r)
+{
+	struct template t = { NULL, NULL };
+	struct buf raw = BUF_INIT, clean = BUF_INIT;
+	int rc = -1;
+
+	*error_r = NULL;
+	if (lang == NULL)
+		lang = "en";
+	if (template_load(cfg->templates, override_dir, lang, name, &t,
+	    error_r) < 0 || render_text(name, lang, t.body, vars, nvars, &raw,
+	    error_r) < 0)
+		goto out;
+	body_clean(raw.data != NULL ? raw.data : "", raw.len, &clean);
+	while (clean.len > 0 && clean.data[clean.len - 1] == '\n')
+		clean.data[--clean.len] = '\0';
+	buf_append(out, clean.data, clean.len);
+	buf_puts(out, "");
+	rc = 0;
+out:
+	buf_free(&clean);
+	buf_free(&raw);
+	template_clear(&t);
+	return rc;
+}

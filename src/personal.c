@@ -1,0 +1,231 @@
+/*
+ * personal.c — VERP addresses and one-reply links, authenticated by MACs.
+ *
+ * Ids are written as 8 base32 characters (40 bits, big-endian) so that
+ * every personal address of a list has the same length as its marker.
+ * Owns nothing; never fails except on malformed input (-1).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "personal.h"
+#include "token.h"
+
+#define ID_LEN		8		/* base32 of 5 bytes */
+#define MARK		'#'
+
+static void
+id_encode(int64_t id, char out[ID_LEN + 1])
+{
+	uint8_t b[5];
+	int i;
+
+	for (i = 4; i >= 0; i--) {
+		b[i] = (uint8_t)(id & 0xff);
+		id >>= 8;
+	}
+	base32_encode(b, sizeof(b), out);
+	out[ID_LEN] = '\0';
+}
+
+static int
+id_decode(const char *s, int64_t *id_r)
+{
+	uint8_t b[5];
+	int64_t id = 0;
+	int i;
+
+	if (base32_decode(s, ID_LEN, b, sizeof(b)) != 5)
+		return -1;
+	for (i = 0; i < 5; i++)
+		id = (id << 8) | b[i];
+	*id_r = id;
+	return 0;
+}
+
+static const char *
+action_name(char action)
+{
+	switch (action) {
+	case PERSONAL_LEAVE:
+		return "leave";
+	case PERSONAL_DIGEST:
+		return "digest";
+	case PERSONAL_MUTE:
+		return "mute";
+	default:
+		return "verp";
+	}
+}
+
+static void
+mac_of(const char *list_addr, char action, int64_t member_id,
+    const char *thread, char out[TOKEN_MAC_LEN + 1])
+{
+	char id[32];
+	const char *fields[4];
+
+	snprintf(id, sizeof(id), "%lld", (long long)member_id);
+	fields[0] = list_addr;
+	fields[1] = id;
+	fields[2] = action_name(action);
+	fields[3] = thread != NULL ? thread : "";
+	token_mac("link", fields, 4, out);
+}
+
+/* LOCAL+<ext>@DOMAIN with ext built by the caller. */
+static int
+ext_addr(const char *list_addr, const char *delim, const char *ext,
+    struct buf *out)
+{
+	size_t llen;
+	const char *domain = addr_domain(list_addr, &llen);
+
+	if (llen + strlen(delim) + strlen(ext) > ADDR_LOCAL_MAX)
+		return -1;
+	buf_append(out, list_addr, llen);
+	buf_printf(out, "%s%s@%s", delim, ext, domain);
+	return 0;
+}
+
+/* The extension of action with its variable parts (or markers). */
+static void
+link_ext(char action, const char *member, const char *post, const char *mac,
+    struct buf *out)
+{
+	if (action == PERSONAL_MUTE)
+		buf_printf(out, "%c-%s-%s-%s", action, member, post, mac);
+	else
+		buf_printf(out, "%c-%s-%s", action, member, mac);
+}
+
+int
+personal_marker(const char *list_addr, const char *delim, char action,
+    struct buf *out)
+{
+	char id[ID_LEN + 1], mac[TOKEN_MAC_LEN + 1];
+	struct buf ext = BUF_INIT;
+	int rc;
+
+	memset(id, MARK, ID_LEN);
+	id[ID_LEN] = '\0';
+	memset(mac, MARK, TOKEN_MAC_LEN);
+	mac[TOKEN_MAC_LEN] = '\0';
+	link_ext(action, id, id, mac, &ext);
+	rc = ext_addr(list_addr, delim, ext.data, out);
+	buf_free(&ext);
+	return rc;
+}
+
+/* The real address of action for this member, same length as its marker. */
+static void
+link_addr(const char *list_addr, const char *delim, char action,
+    int64_t member_id, int64_t post_id, const char *thread, struct buf *out)
+{
+	char id[ID_LEN + 1], post[ID_LEN + 1], mac[TOKEN_MAC_LEN + 1];
+	struct buf ext = BUF_INIT;
+
+	id_encode(member_id, id);
+	id_encode(post_id, post);
+	mac_of(list_addr, action, member_id,
+	    action == PERSONAL_MUTE ? thread : "", mac);
+	link_ext(action, id, post, mac, &ext);
+	(void)ext_addr(list_addr, delim, ext.data, out);
+	buf_free(&ext);
+}
+
+void
+personal_render(const char *body, size_t len, const char *list_addr,
+    const char *delim, int64_t member_id, int64_t post_id,
+    const char *thread, struct buf *out)
+{
+	static const char actions[] = { PERSONAL_LEAVE, PERSONAL_DIGEST,
+	    PERSONAL_MUTE };
+	struct buf mark = BUF_INIT, real = BUF_INIT;
+	char *p, *end;
+	size_t i;
+
+	buf_reset(out);
+	buf_append(out, body, len);
+	for (i = 0; i < sizeof(actions); i++) {
+		buf_reset(&mark);
+		buf_reset(&real);
+		if (personal_marker(list_addr, delim, actions[i], &mark) < 0)
+			continue;
+		link_addr(list_addr, delim, actions[i], member_id, post_id,
+		    thread, &real);
+		if (real.len != mark.len)
+			continue;	/* cannot happen: same layout */
+		end = out->data + out->len;
+		for (p = out->data; (p = memmem(p, (size_t)(end - p),
+		    mark.data, mark.len)) != NULL; p += mark.len)
+			memcpy(p, real.data, real.len);
+	}
+	buf_free(&mark);
+	buf_free(&real);
+}
+
+void
+personal_verp(const char *list_addr, const char *delim, int64_t member_id,
+    struct buf *out)
+{
+	char id[ID_LEN + 1], mac[TOKEN_MAC_LEN + 1];
+	struct buf ext = BUF_INIT;
+
+	id_encode(member_id, id);
+	mac_of(list_addr, 'b', member_id, "", mac);
+	buf_printf(&ext, "bounces-%s-%s", id, mac);
+	if (ext_addr(list_addr, delim, ext.data, out) < 0) {
+		/* Too long for VERP: the plain bounce address. */
+		(void)ext_addr(list_addr, delim, "bounces", out);
+	}
+	buf_free(&ext);
+}
+
+int
+personal_parse(const char *ext, char *action_r, int64_t *member_r,
+    int64_t *post_r, const char **mac_r)
+{
+	size_t n = strlen(ext), off;
+
+	*post_r = 0;
+	if (strncmp(ext, "bounces-", 8) == 0) {
+		*action_r = 'b';
+		off = 8;
+	} else if (n > 2 && ext[1] == '-' && strchr("udm", ext[0]) != NULL) {
+		*action_r = ext[0];
+		off = 2;
+	} else
+		return -1;
+	if (n < off + ID_LEN + 1 || id_decode(ext + off, member_r) < 0 ||
+	    ext[off + ID_LEN] != '-')
+		return -1;
+	off += ID_LEN + 1;
+	if (*action_r == PERSONAL_MUTE) {
+		if (n < off + ID_LEN + 1 || id_decode(ext + off, post_r) < 0 ||
+		    ext[off + ID_LEN] != '-')
+			return -1;
+		off += ID_LEN + 1;
+	}
+	if (n - off != TOKEN_MAC_LEN)
+		return -1;
+	*mac_r = ext + off;
+	return 0;
+}
+
+int
+personal_verify(const char *list_addr, char action, int64_t member_id,
+    const char *thread, const char *mac)
+{
+	char id[32];
+	const char *fields[4];
+
+	snprintf(id, sizeof(id), "%lld", (long long)member_id);
+	fields[0] = list_addr;
+	fields[1] = id;
+	fields[2] = action_name(action);
+	fields[3] = action == PERSONAL_MUTE && thread != NULL ? thread : "";
+	return token_mac_verify("link", fields, 4, mac, strlen(mac));
+}

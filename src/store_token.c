@@ -1,0 +1,334 @@
+/*
+ * store_token.c — confirmation tokens, request counters, thread
+ * preferences.
+ *
+ * Owns the rows of tokens, requests and thread_prefs.  A token row is
+ * keyed by the keyed hash of the token (token.c); the token itself is
+ * never stored, so a copy of the database confirms nothing.  Addresses
+ * are compared by addr_key() (lower case), like members.
+ *
+ * Single use holds across handles and processes: store_token_take marks
+ * a row used in the one UPDATE that finds it, so of two concurrent takes
+ * exactly one changes the row; the other then reads it back as used.
+ * The list is part of the lookup: a token presented to another list is
+ * unknown there and stays usable where it belongs.
+ * A row created more than TOKEN_SKEW seconds in the future (the clock
+ * stepped back, or a row written by a host whose clock runs ahead) is
+ * treated as unknown rather than honoured for longer than it should be.
+ *
+ * Fails: -1 after logging the SQLite error (store_fail()); st->last_rc
+ * keeps the code for store_error_full().  Strings in a struct
+ * store_token are malloc'd and freed by store_token_clear().
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "log.h"
+#include "store_int.h"
+
+#define TOKEN_SKEW	300	/* seconds a row's creation may be ahead */
+
+/* The columns token_row() reads, in its order. */
+#define TOKEN_COLS	"purpose, list_id, addr, data, created, expires, used"
+
+static void
+token_row(sqlite3_stmt *stmt, struct store_token *t)
+{
+	t->purpose = store_col_str(stmt, 0);
+	t->list_id = sqlite3_column_int64(stmt, 1);
+	t->addr = store_col_str(stmt, 2);
+	t->data = store_col_str(stmt, 3);
+	t->created = (time_t)sqlite3_column_int64(stmt, 4);
+	t->expires = (time_t)sqlite3_column_int64(stmt, 5);
+	t->used = (time_t)sqlite3_column_int64(stmt, 6);
+}
+
+/* After a loop of sqlite3_step: 0 when it ended well, else -1 (logged). */
+static int
+step_end(struct store *st, sqlite3_stmt *stmt, int rc)
+{
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		store_fail(st, sqlite3_sql(stmt), rc);
+		sqlite3_reset(stmt);
+		return -1;
+	}
+	sqlite3_reset(stmt);
+	return 0;
+}
+
+/*
+ * Run a writing statement with RETURNING to its end after its one row
+ * was read: in autocommit mode the change commits only then.
+ */
+static int
+step_finish(struct store *st, sqlite3_stmt *stmt)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		;
+	return step_end(st, stmt, rc);
+}
+
+int
+store_token_add(struct store *st, const uint8_t *hash, size_t hashlen,
+    const char *purpose, int64_t list_id, const char *addr, const char *data,
+    time_t now, time_t expires)
+{
+	sqlite3_stmt *stmt;
+	char key[ADDR_MAX];
+
+	addr_key(addr, key);
+	stmt = store_stmt(st, "INSERT INTO tokens (hash, purpose, list_id,"
+	    " addr, addr_key, data, created, expires)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_blob(stmt, 1, hash, (int)hashlen, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, purpose, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, list_id);
+	sqlite3_bind_text(stmt, 4, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, data != NULL ? data : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 7, (int64_t)now);
+	sqlite3_bind_int64(stmt, 8, (int64_t)expires);
+	return store_step_done(st, stmt);
+}
+
+/*
+ * The take did not change a row: read it to say why.  Used wins over
+ * expired (the more precise answer).  A row of another list, or from the
+ * future, is unknown and t stays empty, as for a hash we never stored.
+ */
+static int
+token_why(struct store *st, const uint8_t *hash, size_t hashlen,
+    int64_t list_id, time_t now, enum token_status *status,
+    struct store_token *t)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = store_stmt(st, "SELECT " TOKEN_COLS " FROM tokens"
+	    " WHERE hash = ?1 AND list_id = ?2");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_blob(stmt, 1, hash, (int)hashlen, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, list_id);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
+		return step_end(st, stmt, rc);
+	token_row(stmt, t);
+	sqlite3_reset(stmt);
+	if (t->created > now + TOKEN_SKEW) {
+		log_warnx("store: %s token of list %" PRId64 " created %lld s"
+		    " in the future: refused (clock skew?)", t->purpose,
+		    t->list_id, (long long)(t->created - now));
+		store_token_clear(t);
+	} else if (t->used != 0)
+		*status = TOKEN_USED;
+	else if (t->expires <= now)
+		*status = TOKEN_EXPIRED;
+	else	/* valid now, not then: inserted between the statements */
+		store_token_clear(t);
+	return 0;
+}
+
+int
+store_token_take(struct store *st, const uint8_t *hash, size_t hashlen,
+    int64_t list_id, time_t now, enum token_status *status,
+    struct store_token *t)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	*status = TOKEN_UNKNOWN;
+	if (hash == NULL || hashlen == 0)
+		return 0;
+	stmt = store_stmt(st, "UPDATE tokens SET used = ?2"
+	    " WHERE hash = ?1 AND list_id = ?4 AND used = 0 AND expires > ?2"
+	    " AND created <= ?3 RETURNING " TOKEN_COLS);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_blob(stmt, 1, hash, (int)hashlen, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, (int64_t)now);
+	sqlite3_bind_int64(stmt, 3, (int64_t)now + TOKEN_SKEW);
+	sqlite3_bind_int64(stmt, 4, list_id);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
+		if (step_end(st, stmt, rc) < 0)
+			return -1;
+		return token_why(st, hash, hashlen, list_id, now, status,
+		    t);
+	}
+	token_row(stmt, t);
+	if (step_finish(st, stmt) < 0) {
+		store_token_clear(t);
+		return -1;
+	}
+	*status = TOKEN_OK;
+	return 0;
+}
+
+void
+store_token_clear(struct store_token *t)
+{
+	free(t->purpose);
+	free(t->addr);
+	free(t->data);
+	memset(t, 0, sizeof(*t));
+}
+
+/* 1 pending, 0 none, -1 error. */
+int
+store_token_pending(struct store *st, int64_t list_id, const char *addr,
+    const char *purpose, time_t now)
+{
+	sqlite3_stmt *stmt;
+	char key[ADDR_MAX];
+	int rc, found;
+
+	addr_key(addr, key);
+	stmt = store_stmt(st, "SELECT EXISTS (SELECT 1 FROM tokens"
+	    " WHERE list_id = ?1 AND addr_key = ?2 AND purpose = ?3"
+	    " AND used = 0 AND expires > ?4)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, purpose, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 4, (int64_t)now);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
+		(void)step_end(st, stmt, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+		return -1;
+	}
+	found = sqlite3_column_int(stmt, 0) != 0;
+	sqlite3_reset(stmt);
+	return found;
+}
+
+int
+store_token_purge(struct store *st, time_t before)
+{
+	sqlite3_stmt *stmt;
+
+	stmt = store_stmt(st, "DELETE FROM tokens"
+	    " WHERE expires < ?1 OR (used != 0 AND used < ?1)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, (int64_t)before);
+	if (store_step_done(st, stmt) < 0)
+		return -1;
+	return sqlite3_changes(st->db);
+}
+
+/* ---- request limits ----------------------------------------------- */
+
+int
+store_request_purge(struct store *st, int64_t before_day)
+{
+	sqlite3_stmt *stmt;
+
+	stmt = store_stmt(st, "DELETE FROM requests WHERE day < ?1");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, before_day);
+	if (store_step_done(st, stmt) < 0)
+		return -1;
+	return sqlite3_changes(st->db);
+}
+
+int
+store_request_count(struct store *st, int64_t list_id, const char *addr,
+    int64_t day, int *count_r)
+{
+	sqlite3_stmt *stmt;
+	char key[ADDR_MAX];
+	int rc;
+
+	*count_r = 0;
+	addr_key(addr, key);
+	stmt = store_stmt(st, "INSERT INTO requests (list_id, addr_key, day,"
+	    " count) VALUES (?1, ?2, ?3, 1)"
+	    " ON CONFLICT (list_id, addr_key, day)"
+	    " DO UPDATE SET count = count + 1 RETURNING count");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, day);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
+		(void)step_end(st, stmt, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+		return -1;
+	}
+	*count_r = sqlite3_column_int(stmt, 0);
+	return step_finish(st, stmt);
+}
+
+/* ---- thread preferences ------------------------------------------- */
+
+static const char *const thread_prefs[] = { "mute", "follow" };
+
+/* The static name equal to pref, or NULL. */
+static const char *
+thread_pref_name(const char *pref)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(thread_prefs) / sizeof(*thread_prefs); i++)
+		if (strcmp(pref, thread_prefs[i]) == 0)
+			return thread_prefs[i];
+	return NULL;
+}
+
+int
+store_thread_pref_set(struct store *st, int64_t member_id,
+    const char *thread, const char *pref)
+{
+	sqlite3_stmt *stmt;
+
+	if (pref != NULL && thread_pref_name(pref) == NULL) {
+		log_warnx("store: unknown thread preference '%s'", pref);
+		return -1;
+	}
+	if (pref == NULL)
+		stmt = store_stmt(st, "DELETE FROM thread_prefs"
+		    " WHERE member_id = ?1 AND thread = ?2");
+	else
+		stmt = store_stmt(st, "INSERT INTO thread_prefs"
+		    " (member_id, thread, pref) VALUES (?1, ?2, ?3)"
+		    " ON CONFLICT (member_id, thread)"
+		    " DO UPDATE SET pref = excluded.pref");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, member_id);
+	sqlite3_bind_text(stmt, 2, thread, -1, SQLITE_STATIC);
+	if (pref != NULL)
+		sqlite3_bind_text(stmt, 3, pref, -1, SQLITE_STATIC);
+	return store_step_done(st, stmt);
+}
+
+int
+store_thread_pref_get(struct store *st, int64_t member_id,
+    const char *thread, const char **pref_r)
+{
+	sqlite3_stmt *stmt;
+	const char *pref;
+	int rc;
+
+	*pref_r = NULL;
+	stmt = store_stmt(st, "SELECT pref FROM thread_prefs"
+	    " WHERE member_id = ?1 AND thread = ?2");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, member_id);
+	sqlite3_bind_text(stmt, 2, thread, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
+		return step_end(st, stmt, rc);
+	pref = (const char *)sqlite3_column_text(stmt, 0);
+	*pref_r = pref != NULL ? thread_pref_name(pref) : NULL;
+	sqlite3_reset(stmt);
+	return *pref_r != NULL ? 1 : 0;
+}

@@ -1,0 +1,762 @@
+/*
+ * subscription.c — membership by mail.
+ *
+ * Mail to LIST+subscribe@, +unsubscribe@, +confirm-TOKEN@, +digest@,
+ * +nomail@, +each@, +follow@, +mute@, +help@, +owner@, and commands to
+ * LIST-request@.  Everything runs inside the caller's transaction: the
+ * token taken, the member added and the mails queued commit together.
+ *
+ * Safety (reliability.md §3, §4.E): automatic mail is never answered; a
+ * forged From: can at most make us mail a confirmation to the real owner
+ * of the address, once while it is pending, and at most
+ * max_requests_per_day times a day; leaving always needs a token that
+ * only the member's mailbox received.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "commands.h"
+#include "listconf.h"
+#include "log.h"
+#include "msg.h"
+#include "notice.h"
+#include "personal.h"
+#include "subscription.h"
+#include "token.h"
+
+struct sctx {
+	struct store		*st;
+	const struct config	*cfg;
+	const struct store_list	*list;
+	const struct store_inbox *in;
+	struct msg		*m;
+	char			 local[ADDR_LOCAL_MAX + 1];
+	const char		*domain;
+	char			 who[ADDR_MAX];	/* who wrote: From:, else sender */
+	char			*lang;
+	char			*descr;
+	char			*policy;
+	char			*override;
+	time_t			 now;
+	struct buf		 results;	/* result lines for the reply */
+	int			 need_reply;	/* a command mailed nothing else */
+	struct buf		*note;
+};
+
+char *
+subscription_override_dir(const struct config *cfg, const char *list)
+{
+	struct buf b = BUF_INIT;
+	const char *slash = strrchr(cfg->database, '/');
+
+	if (slash != NULL)
+		buf_append(&b, cfg->database, (size_t)(slash - cfg->database) + 1);
+	buf_printf(&b, "lists/%s", list);
+	return buf_steal(&b, NULL);
+}
+
+/* "team+what@example.org" into out. */
+static void
+ext_addr(const struct sctx *sc, const char *what, struct buf *out)
+{
+	buf_printf(out, "%s%s%s@%s", sc->local, sc->cfg->recipient_delimiter,
+	    what, sc->domain);
+}
+
+static int
+mail(struct sctx *sc, const char *name, const struct tvar *vars, size_t n,
+    const char *to, const char *reply_to, const char *from_role)
+{
+	struct notice nt;
+	char *error = NULL;
+
+	memset(&nt, 0, sizeof(nt));
+	nt.list_addr = sc->list->addr;
+	nt.list_descr = sc->descr;
+	nt.lang = sc->lang;
+	nt.override_dir = sc->override;
+	nt.template_name = name;
+	nt.vars = vars;
+	nt.nvars = n;
+	nt.to = to;
+	nt.from_role = from_role;
+	nt.reply_to = reply_to;
+	nt.in_reply_to = *msg_message_id(sc->m) ? msg_message_id(sc->m) : NULL;
+	if (notice_queue(sc->st, sc->cfg, &nt, &error) < 0) {
+		log_warnx("list %s: cannot queue '%s' for <%s>: %s",
+		    sc->list->addr, name, to, error ? error : "store error");
+		free(error);
+		return -1;
+	}
+	return 0;
+}
+
+/* Add a result line to the reply; the reply will be sent. */
+static int
+result_v(struct sctx *sc, const char *name, const struct tvar *vars,
+    size_t n)
+{
+	char *error = NULL;
+
+	if (notice_line(sc->cfg, sc->lang, sc->override, name, vars, n,
+	    &sc->results, &error) < 0) {
+		log_warnx("list %s: result '%s': %s", sc->list->addr, name,
+		    error);
+		free(error);
+		return -1;
+	}
+	buf_puts(&sc->results, "\n");
+	sc->need_reply = 1;
+	return 0;
+}
+
+static int
+result(struct sctx *sc, const char *name, const char *var, const char *value)
+{
+	struct tvar v = { var, value };
+
+	return result_v(sc, name, &v, var != NULL ? 1 : 0);
+}
+
+struct owner_mail {
+	struct sctx		*sc;
+	const char		*name;
+	const struct tvar	*vars;
+	size_t			 nvars;
+	int			 rc;
+	int			 count;
+};
+
+static int
+owner_mail_one(const char *owner, void *arg)
+{
+	struct owner_mail *om = arg;
+
+	om->count++;
+	if (mail(om->sc, om->name, om->vars, om->nvars, owner, NULL,
+	    "owner") < 0) {
+		om->rc = -1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Mail template name to every owner; the number of owners, or -1. */
+static int
+mail_owners(struct sctx *sc, const char *name, const struct tvar *vars,
+    size_t n)
+{
+	struct owner_mail om = { sc, name, vars, n, 0, 0 };
+
+	if (store_role_each(sc->st, sc->list->id, "owner", owner_mail_one,
+	    &om) < 0 || om.rc < 0)
+		return -1;
+	return om.count;
+}
+
+/* Tell the owners of a join or leave, when the list asks for it. */
+static int
+notify_owners(struct sctx *sc, const char *name, const char *addr,
+    const char *mode)
+{
+	const struct tvar vars[] = { { "member_addr", addr }, { "mode", mode } };
+
+	if (listconf_get_bool(sc->st, sc->list->id, sc->list->addr,
+	    "notify_owner") != 1)
+		return 0;
+	return mail_owners(sc, name, vars, 2) < 0 ? -1 : 0;
+}
+
+static void
+fmt_expiry(time_t t, char *out, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+/* A new token for (purpose, addr) and its confirm address. */
+static int
+token_make(struct sctx *sc, const char *purpose, const char *addr,
+    char tok[TOKEN_LEN + 1], struct buf *confirm, char *expires, size_t elen)
+{
+	uint8_t hash[TOKEN_HASH];
+	time_t exp = sc->now + sc->cfg->token_lifetime;
+	struct buf what = BUF_INIT;
+
+	token_new(tok, hash);
+	if (store_token_add(sc->st, hash, sizeof(hash), purpose, sc->list->id,
+	    addr, "", sc->now, exp) < 0)
+		return -1;
+	buf_printf(&what, "confirm-%s", tok);
+	ext_addr(sc, what.data, confirm);
+	buf_free(&what);
+	fmt_expiry(exp, expires, elen);
+	return 0;
+}
+
+/* Ask addr to confirm purpose ("subscribe" or "unsubscribe"). */
+static int
+ask_confirmation(struct sctx *sc, const char *purpose, const char *addr)
+{
+	struct buf confirm = BUF_INIT;
+	char tok[TOKEN_LEN + 1], expires[64];
+	int rc = -1;
+
+	if (store_token_pending(sc->st, sc->list->id, addr, purpose,
+	    sc->now) == 1) {
+		/* At most one confirmation in flight per address: no mail. */
+		buf_printf(sc->note, "; %s confirmation for <%s> already"
+		    " pending, nothing sent", purpose, addr);
+		return 0;
+	}
+	if (token_make(sc, purpose, addr, tok, &confirm, expires,
+	    sizeof(expires)) == 0) {
+		const struct tvar vars[] = {
+			{ "token", tok }, { "confirm_addr", confirm.data },
+			{ "member_addr", addr }, { "expires", expires },
+		};
+
+		rc = mail(sc, strcmp(purpose, "subscribe") == 0 ?
+		    "confirm_subscribe" : "confirm_unsubscribe", vars, 4, addr,
+		    confirm.data, NULL);
+	}
+	buf_free(&confirm);
+	if (rc == 0)
+		buf_printf(sc->note, "; %s confirmation sent to <%s>", purpose,
+		    addr);
+	return rc;
+}
+
+/* Ask the owners to approve addr. */
+static int
+ask_approval(struct sctx *sc, const char *addr)
+{
+	struct buf confirm = BUF_INIT;
+	char tok[TOKEN_LEN + 1], expires[64];
+	int rc = -1, owners;
+
+	if (store_token_pending(sc->st, sc->list->id, addr, "approve",
+	    sc->now) == 1) {
+		buf_printf(sc->note, "; approval for <%s> already pending",
+		    addr);
+		return 0;
+	}
+	if (token_make(sc, "approve", addr, tok, &confirm, expires,
+	    sizeof(expires)) == 0) {
+		const struct tvar vars[] = {
+			{ "token", tok }, { "approve_addr", confirm.data },
+			{ "member_addr", addr }, { "expires", expires },
+		};
+
+		owners = mail_owners(sc, "approve_subscribe", vars, 4);
+		if (owners == 0)
+			log_warnx("list %s: <%s> waits for approval, but the"
+			    " list has no owner", sc->list->addr, addr);
+		if (owners >= 0) {
+			const struct tvar pv[] = { { "member_addr", addr } };
+
+			rc = mail(sc, "subscribe_pending", pv, 1, addr, NULL,
+			    NULL);
+		}
+	}
+	buf_free(&confirm);
+	return rc;
+}
+
+/* Make addr a member now; welcome, notify.  *added_r 0 if it was one. */
+static int
+join(struct sctx *sc, const char *addr)
+{
+	int rc = store_member_add(sc->st, sc->list->id, addr, MODE_EACH, NULL);
+	const struct tvar vars[] = {
+		{ "member_addr", addr }, { "mode", "each" }, { "rules", "" },
+	};
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return result(sc, "r_already_member", "member_addr", addr);
+	buf_printf(sc->note, "; <%s> joined", addr);
+	if (mail(sc, "welcome", vars, 3, addr, NULL, NULL) < 0 ||
+	    notify_owners(sc, "owner_join", addr, "each") < 0)
+		return -1;
+	return 0;
+}
+
+static int
+leave(struct sctx *sc, const char *addr)
+{
+	const struct tvar vars[] = { { "member_addr", addr } };
+	int rc = store_member_rm(sc->st, sc->list->id, addr);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return result(sc, "r_not_member", "member_addr", addr);
+	buf_printf(sc->note, "; <%s> left", addr);
+	if (mail(sc, "goodbye", vars, 1, addr, NULL, NULL) < 0 ||
+	    notify_owners(sc, "owner_leave", addr, "") < 0)
+		return -1;
+	return 0;
+}
+
+/* 1 member, 0 not, -1 error. */
+static int
+is_member(struct sctx *sc, const char *addr, struct store_member *mb)
+{
+	return store_member_get(sc->st, sc->list->id, addr, mb);
+}
+
+static int
+do_subscribe(struct sctx *sc)
+{
+	struct store_member mb;
+	int rc;
+
+	if ((rc = is_member(sc, sc->who, &mb)) != 0) {
+		if (rc == 1)
+			store_member_clear(&mb);
+		return rc < 0 ? -1 :
+		    result(sc, "r_already_member", "member_addr", sc->who);
+	}
+	if (strcmp(sc->policy, "open") == 0)
+		return join(sc, sc->who);
+	if (strcmp(sc->policy, "approve") == 0)
+		return ask_approval(sc, sc->who);
+	return ask_confirmation(sc, "subscribe", sc->who);
+}
+
+static int
+do_unsubscribe(struct sctx *sc)
+{
+	struct store_member mb;
+	int rc;
+
+	if ((rc = is_member(sc, sc->who, &mb)) != 1)
+		return rc < 0 ? -1 :
+		    result(sc, "r_not_member", "member_addr", sc->who);
+	store_member_clear(&mb);
+	/* Never on a From: alone: only the member's mailbox gets the token. */
+	return ask_confirmation(sc, "unsubscribe", sc->who);
+}
+
+static int
+token_failed(struct sctx *sc, enum token_status status, const char *tok)
+{
+	const char *name = status == TOKEN_USED ? "r_token_used" :
+	    status == TOKEN_EXPIRED ? "r_token_expired" : "r_token_unknown";
+
+	buf_printf(sc->note, "; token %s", name + 8);
+	return result(sc, name, "token", tok);
+}
+
+static int
+confirmed(struct sctx *sc, const struct store_token *t)
+{
+	if (strcmp(t->purpose, "subscribe") == 0) {
+		if (strstr(sc->policy, "approve") != NULL)
+			return ask_approval(sc, t->addr);
+		return join(sc, t->addr);
+	}
+	if (strcmp(t->purpose, "approve") == 0) {
+		if (join(sc, t->addr) < 0)
+			return -1;
+		return result(sc, "r_approved", "member_addr", t->addr);
+	}
+	if (strcmp(t->purpose, "unsubscribe") == 0)
+		return leave(sc, t->addr);
+	return token_failed(sc, TOKEN_UNKNOWN, "");
+}
+
+static int
+do_confirm(struct sctx *sc, const char *tok)
+{
+	uint8_t hash[TOKEN_HASH];
+	struct store_token t;
+	enum token_status status;
+	int rc;
+
+	if (token_hash(tok, strlen(tok), hash) < 0)
+		return token_failed(sc, TOKEN_UNKNOWN, tok);
+	memset(&t, 0, sizeof(t));
+	if (store_token_take(sc->st, hash, sizeof(hash), sc->list->id, sc->now,
+	    &status, &t) < 0)
+		return -1;
+	if (status != TOKEN_OK)
+		rc = token_failed(sc, status, tok);
+	else
+		rc = confirmed(sc, &t);
+	store_token_clear(&t);
+	return rc;
+}
+
+static int
+do_mode(struct sctx *sc, const char *mode_name)
+{
+	struct store_member mb;
+	enum member_mode mode;
+	int rc;
+
+	if (member_mode_parse(mode_name, &mode) < 0)
+		return result(sc, "r_unknown_command", "command", mode_name);
+	if ((rc = is_member(sc, sc->who, &mb)) != 1)
+		return rc < 0 ? -1 :
+		    result(sc, "r_not_member", "member_addr", sc->who);
+	store_member_clear(&mb);
+	if (store_member_set_mode(sc->st, sc->list->id, sc->who, mode) < 0)
+		return -1;
+	buf_printf(sc->note, "; <%s> now %s", sc->who, mode_name);
+	{
+		const struct tvar vars[] = {
+			{ "member_addr", sc->who }, { "mode", mode_name },
+		};
+
+		return result_v(sc, "r_mode_set", vars, 2);
+	}
+}
+
+/* 1 when the mail answers another (so it belongs to a thread). */
+static int
+is_reply(const struct msg *m)
+{
+	return msg_header_count(m, "In-Reply-To") > 0 ||
+	    msg_header_count(m, "References") > 0;
+}
+
+static int
+do_thread(struct sctx *sc, const char *pref)
+{
+	struct store_member mb;
+	char *thread;
+	int rc;
+
+	if (!is_reply(sc->m))
+		return result(sc, "r_thread_unknown", NULL, NULL);
+	if ((rc = is_member(sc, sc->who, &mb)) != 1)
+		return rc < 0 ? -1 :
+		    result(sc, "r_not_member", "member_addr", sc->who);
+	thread = msg_thread(sc->m);
+	rc = store_thread_pref_set(sc->st, mb.id, thread, pref);
+	store_member_clear(&mb);
+	if (rc == 0) {
+		buf_printf(sc->note, "; <%s> %s thread <%s>", sc->who,
+		    strcmp(pref, "mute") == 0 ? "muted" : "follows", thread);
+		rc = result(sc, strcmp(pref, "mute") == 0 ? "r_thread_muted" :
+		    "r_thread_followed", "thread", thread);
+	}
+	free(thread);
+	return rc;
+}
+
+struct addr_list {
+	char	**v;
+	size_t	  n;
+};
+
+static int
+addr_collect(const char *addr, void *arg)
+{
+	struct addr_list *al = arg;
+
+	al->v = xrealloc(al->v, (al->n + 1) * sizeof(*al->v));
+	al->v[al->n++] = xstrdup(addr);
+	return 0;
+}
+
+/* LIST+owner@: pass the mail on to the owners as it is. */
+static int
+do_owner(struct sctx *sc)
+{
+	struct addr_list al = { NULL, 0 };
+	struct buf from = BUF_INIT;
+	size_t i;
+	int rc;
+
+	ext_addr(sc, "bounces", &from);
+	rc = store_role_each(sc->st, sc->list->id, "owner", addr_collect, &al);
+	if (rc == 0 && al.n == 0)
+		buf_printf(sc->note, "; mail for the owners dropped: the list"
+		    " has none");
+	else if (rc == 0) {
+		rc = store_job_direct(sc->st, from.data,
+		    (const char *const *)al.v, al.n, sc->in->body, sc->in->len,
+		    NULL);
+		buf_printf(sc->note, "; passed on to %zu owner%s", al.n,
+		    al.n == 1 ? "" : "s");
+	}
+	for (i = 0; i < al.n; i++)
+		free(al.v[i]);
+	free(al.v);
+	buf_free(&from);
+	return rc;
+}
+
+static int
+do_help(struct sctx *sc)
+{
+	return mail(sc, "help", NULL, 0, sc->who, NULL, NULL);
+}
+
+/* One command, as a word and its argument. */
+static int
+run(struct sctx *sc, const char *word, const char *arg)
+{
+	if (strcmp(word, "subscribe") == 0 || strcmp(word, "join") == 0)
+		return do_subscribe(sc);
+	if (strcmp(word, "unsubscribe") == 0 || strcmp(word, "leave") == 0 ||
+	    strcmp(word, "signoff") == 0 || strcmp(word, "remove") == 0)
+		return do_unsubscribe(sc);
+	if (strcmp(word, "confirm") == 0)
+		return do_confirm(sc, arg);
+	if (strcmp(word, "set") == 0) {
+		if (strncmp(arg, "mode ", 5) == 0)
+			arg += 5;
+		return do_mode(sc, arg);
+	}
+	if (strcmp(word, "digest") == 0 || strcmp(word, "nomail") == 0 ||
+	    strcmp(word, "each") == 0)
+		return do_mode(sc, word);
+	if (strcmp(word, "follow") == 0)
+		return is_reply(sc->m) ? do_thread(sc, "follow") :
+		    do_mode(sc, "follow");
+	if (strcmp(word, "mute") == 0)
+		return do_thread(sc, "mute");
+	if (strcmp(word, "help") == 0 || strcmp(word, "info") == 0)
+		return do_help(sc);
+	buf_printf(sc->note, "; unknown command '%s'", word);
+	return result(sc, "r_unknown_command", "command", word);
+}
+
+/* LIST-request@: the commands in the Subject and the first lines. */
+static int
+run_request(struct sctx *sc)
+{
+	struct command cmds[COMMANDS_MAX];
+	size_t n, i;
+
+	n = commands_parse(sc->m, cmds, COMMANDS_MAX);
+	if (n == 0)
+		return result(sc, "r_no_commands", NULL, NULL);
+	for (i = 0; i < n; i++) {
+		if (strcmp(cmds[i].word, "end") == 0 ||
+		    strcmp(cmds[i].word, "stop") == 0)
+			break;
+		if (run(sc, cmds[i].word, cmds[i].arg) < 0)
+			return -1;
+	}
+	/* Several commands: always one reply that lists what happened. */
+	if (n > 1)
+		sc->need_reply = sc->results.len > 0;
+	return 0;
+}
+
+/* A personal link was used: act for the member it was made for. */
+static int
+link_act(struct sctx *sc, char action, const struct store_member *mb,
+    const char *thread)
+{
+	const char *mode = "digest";
+
+	if (action == PERSONAL_LEAVE)
+		return leave(sc, mb->addr);
+	if (action == PERSONAL_MUTE) {
+		if (store_thread_pref_set(sc->st, mb->id, thread, "mute") < 0)
+			return -1;
+		buf_printf(sc->note, "; <%s> muted thread <%s> by link",
+		    mb->addr, thread);
+		return result(sc, "r_thread_muted", "thread", thread);
+	}
+	if (store_member_set_mode(sc->st, sc->list->id, mb->addr,
+	    MODE_DIGEST) < 0)
+		return -1;
+	buf_printf(sc->note, "; <%s> now digest by link", mb->addr);
+	{
+		const struct tvar vars[] = {
+			{ "member_addr", mb->addr }, { "mode", mode },
+		};
+
+		return result_v(sc, "r_mode_set", vars, 2);
+	}
+}
+
+/* LIST+u-ID-MAC@ and friends: 1 handled, 0 not a link, -1 error. */
+static int
+do_link(struct sctx *sc)
+{
+	struct store_member mb;
+	struct store_post post;
+	const char *mac;
+	char action;
+	int64_t member, post_id;
+	int rc, found;
+
+	if (personal_parse(sc->in->ext, &action, &member, &post_id, &mac) < 0 ||
+	    action == 'b')
+		return 0;
+	memset(&post, 0, sizeof(post));
+	if (action == PERSONAL_MUTE &&
+	    (rc = store_post_get(sc->st, post_id, &post)) < 0)
+		return -1;
+	found = store_member_get_id(sc->st, sc->list->id, member, &mb);
+	if (found < 0) {
+		store_post_clear(&post);
+		return -1;
+	}
+	if (found == 0 || personal_verify(sc->list->addr, action, member,
+	    post.thread, mac) < 0 || (action == PERSONAL_MUTE &&
+	    post.list_id != sc->list->id)) {
+		buf_printf(sc->note, "; personal link refused");
+		rc = result(sc, "r_token_unknown", "token", sc->in->ext);
+	} else {
+		/* The reply goes to the member, whoever used his link. */
+		snprintf(sc->who, sizeof(sc->who), "%s", mb.addr);
+		rc = link_act(sc, action, &mb, post.thread);
+	}
+	if (found == 1)
+		store_member_clear(&mb);
+	store_post_clear(&post);
+	return rc < 0 ? -1 : 1;
+}
+
+static int
+dispatch(struct sctx *sc)
+{
+	const char *ext = sc->in->ext;
+	int rc;
+
+	if ((rc = do_link(sc)) != 0)
+		return rc < 0 ? -1 : 0;
+	if (strcmp(ext, "request") == 0)
+		return run_request(sc);
+	if (strncmp(ext, "confirm-", 8) == 0)
+		return do_confirm(sc, ext + 8);
+	if (strcmp(ext, "owner") == 0)
+		return do_owner(sc);
+	return run(sc, ext, "");
+}
+
+/* Why not to answer this mail at all, or NULL. */
+static const char *
+never_answer(struct sctx *sc)
+{
+	struct buf list_id = BUF_INIT;
+	const char *why;
+	int loop;
+
+	if (sc->in->sender[0] == '\0')
+		return "null envelope sender";
+	if ((why = msg_is_auto(sc->m)) != NULL)
+		return why;
+	buf_printf(&list_id, "%s.%s", sc->local, sc->domain);
+	loop = msg_is_loop(sc->m, list_id.data, sc->list->addr);
+	buf_free(&list_id);
+	return loop ? "mail loop" : NULL;
+}
+
+/* Under the daily cap?  1 yes, 0 over it (logged), -1 error. */
+static int
+within_cap(struct sctx *sc)
+{
+	int count;
+
+	if (store_request_count(sc->st, sc->list->id, sc->who,
+	    (int64_t)(sc->now / 86400), &count) < 0)
+		return -1;
+	if (count <= sc->cfg->max_requests_per_day)
+		return 1;
+	buf_printf(sc->note, "; <%s> is over %d requests today: ignored",
+	    sc->who, sc->cfg->max_requests_per_day);
+	return 0;
+}
+
+static int
+send_reply(struct sctx *sc)
+{
+	const struct tvar vars[] = {
+		{ "results", sc->results.data }, { "member_addr", sc->who },
+	};
+
+	if (!sc->need_reply || sc->results.len == 0)
+		return 0;
+	/* Drop the final newline: the template places the block. */
+	sc->results.data[--sc->results.len] = '\0';
+	return mail(sc, "reply", vars, 2, sc->who, NULL, NULL);
+}
+
+static int
+sctx_init(struct sctx *sc)
+{
+	size_t llen;
+
+	sc->domain = addr_domain(sc->list->addr, &llen);
+	if (llen > ADDR_LOCAL_MAX)
+		llen = ADDR_LOCAL_MAX;
+	memcpy(sc->local, sc->list->addr, llen);
+	sc->local[llen] = '\0';
+	sc->lang = listconf_get(sc->st, sc->list->id, sc->list->addr,
+	    "language");
+	sc->descr = listconf_get(sc->st, sc->list->id, sc->list->addr,
+	    "description");
+	sc->policy = listconf_get(sc->st, sc->list->id, sc->list->addr,
+	    "subscribe_policy");
+	sc->override = subscription_override_dir(sc->cfg, sc->list->addr);
+	sc->now = time(NULL);
+	return sc->lang && sc->descr && sc->policy ? 0 : -1;
+}
+
+static void
+sctx_clear(struct sctx *sc)
+{
+	free(sc->lang);
+	free(sc->descr);
+	free(sc->policy);
+	free(sc->override);
+	buf_free(&sc->results);
+	msg_free(&sc->m);
+}
+
+int
+subscription_handle(struct store *st, const struct config *cfg,
+    const struct store_list *list, const struct store_inbox *in,
+    struct buf *note)
+{
+	struct sctx sc;
+	const char *why;
+	int rc = -1;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.st = st;
+	sc.cfg = cfg;
+	sc.list = list;
+	sc.in = in;
+	sc.note = note;
+	buf_printf(note, "list %s: '%s' mail from <%s>", list->addr, in->ext,
+	    in->sender);
+	if (msg_parse(in->body, in->len, &sc.m, &why) < 0) {
+		buf_printf(note, ": malformed, ignored: %s", why);
+		return 0;
+	}
+	if (sctx_init(&sc) < 0)
+		goto out;
+	if (strncmp(in->ext, "bounces", 7) == 0 ||
+	    (why = never_answer(&sc)) != NULL) {
+		buf_printf(note, ": not answered: %s", why ? why :
+		    "bounce address");
+		rc = 0;
+		goto out;
+	}
+	snprintf(sc.who, sizeof(sc.who), "%s", *msg_from(sc.m) ?
+	    msg_from(sc.m) : in->sender);
+	if ((rc = within_cap(&sc)) != 1)
+		goto out;
+	rc = dispatch(&sc) < 0 || send_reply(&sc) < 0 ? -1 : 0;
+out:
+	sctx_clear(&sc);
+	return rc < 0 ? -1 : 0;
+}

@@ -1,0 +1,469 @@
+/*
+ * token.c — the only user of libsodium (besides main.c's sodium_init):
+ * random tokens, their keyed hashes, MACs, base32.
+ *
+ * Owns the keys.  token_init reads the 32-byte master key from its file,
+ * creating it on first use, derives two subkeys with crypto_kdf and wipes
+ * the master key at once:
+ *   context "tokenhsh": the BLAKE2b key of the stored hash of a token;
+ *   context "tokenmac": the root of the MAC keys.  The key of one purpose
+ *     ("verp", "link", ...) is BLAKE2b-256(purpose) keyed with that
+ *     subkey, so every purpose string has a key of its own without a
+ *     table of 8-character contexts, and a MAC made for one purpose is
+ *     worthless for any other.
+ * MAC input: each field as its length (8 bytes, big-endian) then its
+ * bytes, so ("ab", "c") and ("a", "bc") differ; HMAC-SHA512-256 (the
+ * algorithm of crypto_auth) cut to TOKEN_MAC_RAW bytes.
+ * The keys live in one static block, mlock'ed when the system lets us,
+ * written only by token_init and token_shutdown: between the two every
+ * function here is thread-safe.
+ *
+ * A new key file is written under a temporary name (O_CREAT|O_EXCL,
+ * 0600), fsync'd, then published with link(2): a reader never sees a
+ * short key, and when two processes start at once the second link fails
+ * with EEXIST and both use the first key.
+ *
+ * Fails: token_init returns -1 and a message naming the key file;
+ * token_hash, token_mac_verify and base32_decode return -1 for input that
+ * cannot be theirs.  Using a key before token_init is a broken invariant
+ * (fatalx).  Nothing here logs or returns a key, a raw token or a MAC.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "log.h"
+#include "token.h"
+
+#define KEY_LEN		crypto_kdf_KEYBYTES
+#define MAC_FULL	crypto_auth_hmacsha512256_BYTES
+
+_Static_assert(KEY_LEN == 32, "master key files hold 32 bytes");
+_Static_assert(TOKEN_MAC_RAW <= MAC_FULL, "MAC cut longer than the MAC");
+_Static_assert(BASE32_LEN(TOKEN_RAW) == TOKEN_LEN, "token length");
+_Static_assert(BASE32_LEN(TOKEN_MAC_RAW) == TOKEN_MAC_LEN, "MAC length");
+
+static struct {
+	uint8_t	 hash[crypto_generichash_KEYBYTES];	/* tokenhsh */
+	uint8_t	 mac[crypto_generichash_KEYBYTES];	/* tokenmac */
+} keys;
+static int keys_loaded, keys_locked;
+
+static const char b32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+
+/* Set *error_r to a malloc'd message; returns -1 for `return fail(...)`. */
+static int __attribute__((format(printf, 2, 3)))
+fail(char **error_r, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	*error_r = buf_steal(&b, NULL);
+	return -1;
+}
+
+static void
+keys_check(void)
+{
+	if (!keys_loaded)
+		fatalx("token: keys used before token_init");
+}
+
+/* ---- the master key file ------------------------------------------ */
+
+/* Create the missing directories leading to path, private to us. */
+static int
+mkdir_parents(const char *path)
+{
+	char *copy = xstrdup(path), *p;
+	int rc = 0;
+
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0700) < 0 && errno != EEXIST)
+			rc = -1;
+		*p = '/';
+	}
+	free(copy);
+	return rc;
+}
+
+/* Make a new directory entry durable: fsync the directory holding path. */
+static int
+fsync_dir(const char *path)
+{
+	char *dir = xstrdup(path), *slash;
+	int fd, rc = -1;
+
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	free(dir);
+	return rc;
+}
+
+static int
+write_full(int fd, const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Bytes read before end of file (at most n), or -1. */
+static ssize_t
+read_full(int fd, uint8_t *p, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		if ((r = read(fd, p + got, n - got)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/* A new random key at tmp, fsync'd; 0, or -1 with *error_r. */
+static int
+key_write(const char *tmp, char **error_r)
+{
+	uint8_t key[KEY_LEN];
+	int fd, rc = -1;
+
+	(void)unlink(tmp);	/* left by a crashed process with our pid */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0)
+		return fail(error_r, "%s: %s", tmp, strerror(errno));
+	randombytes_buf(key, sizeof(key));
+	if (write_full(fd, key, sizeof(key)) < 0 || fsync(fd) < 0) {
+		(void)fail(error_r, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	sodium_memzero(key, sizeof(key));
+	if (close(fd) < 0 && rc == 0)
+		rc = fail(error_r, "%s: %s", tmp, strerror(errno));
+	return rc;
+}
+
+/* Create the key file; 0 when it exists afterwards (ours or another's). */
+static int
+key_create(const char *path, char **error_r)
+{
+	struct buf tmp = BUF_INIT;
+	int rc = -1;
+
+	if (mkdir_parents(path) < 0) {
+		(void)fail(error_r, "%s: cannot create its directory: %s",
+		    path, strerror(errno));
+		goto out;
+	}
+	buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	if (key_write(tmp.data, error_r) < 0)
+		goto out;
+	if (link(tmp.data, path) < 0 && errno != EEXIST) {
+		(void)fail(error_r, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fsync_dir(path) < 0) {
+		(void)fail(error_r, "%s: cannot sync its directory: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	log_info("token: created the master key file %s", path);
+	rc = 0;
+out:
+	if (tmp.data != NULL)
+		(void)unlink(tmp.data);
+	buf_free(&tmp);
+	return rc;
+}
+
+/* Check the key file's type, mode and size. */
+static int
+key_check(const char *path, int fd, char **error_r)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0)
+		return fail(error_r, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return fail(error_r, "%s: not a regular file", path);
+	if ((sb.st_mode & 077) != 0)
+		return fail(error_r, "%s: mode %04o gives group or others"
+		    " access to the master key; make it 0600", path,
+		    (unsigned)(sb.st_mode & 07777));
+	if (sb.st_size != KEY_LEN)
+		return fail(error_r, "%s: %lld bytes, a master key file holds"
+		    " exactly %d", path, (long long)sb.st_size, KEY_LEN);
+	return 0;
+}
+
+/* 1 read, 0 no such file, -1 error (*error_r). */
+static int
+key_read(const char *path, uint8_t key[KEY_LEN], char **error_r)
+{
+	int fd, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return fail(error_r, "%s: %s", path, strerror(errno));
+	}
+	if (key_check(path, fd, error_r) < 0)
+		goto out;
+	errno = 0;
+	if (read_full(fd, key, KEY_LEN) != KEY_LEN) {
+		(void)fail(error_r, "%s: cannot read the master key: %s", path,
+		    errno != 0 ? strerror(errno) : "short file");
+		goto out;
+	}
+	rc = 1;
+out:
+	close(fd);
+	return rc;
+}
+
+int
+token_init(const char *path, char **error_r)
+{
+	uint8_t master[KEY_LEN];
+	int rc;
+
+	*error_r = NULL;
+	if (path == NULL || *path == '\0')
+		return fail(error_r, "no master key file configured");
+	if (sodium_init() < 0)
+		return fail(error_r, "libsodium cannot initialise");
+	token_shutdown();
+	if ((rc = key_read(path, master, error_r)) == 0) {
+		if (key_create(path, error_r) < 0)
+			return -1;
+		rc = key_read(path, master, error_r);
+	}
+	if (rc <= 0) {
+		if (rc == 0)
+			(void)fail(error_r, "%s: vanished after creation",
+			    path);
+		goto out;
+	}
+	keys_locked = sodium_mlock(&keys, sizeof(keys)) == 0;
+	crypto_kdf_derive_from_key(keys.hash, sizeof(keys.hash), 1,
+	    "tokenhsh", master);
+	crypto_kdf_derive_from_key(keys.mac, sizeof(keys.mac), 2,
+	    "tokenmac", master);
+	keys_loaded = 1;
+out:
+	sodium_memzero(master, sizeof(master));
+	return rc > 0 ? 0 : -1;
+}
+
+void
+token_shutdown(void)
+{
+	sodium_memzero(&keys, sizeof(keys));
+	if (keys_locked)
+		(void)sodium_munlock(&keys, sizeof(keys));
+	keys_locked = 0;
+	keys_loaded = 0;
+}
+
+/* ---- tokens ------------------------------------------------------- */
+
+void
+token_new(char tok[TOKEN_LEN + 1], uint8_t hash[TOKEN_HASH])
+{
+	uint8_t raw[TOKEN_RAW];
+
+	keys_check();
+	randombytes_buf(raw, sizeof(raw));
+	base32_encode(raw, sizeof(raw), tok);
+	crypto_generichash(hash, TOKEN_HASH, raw, sizeof(raw), keys.hash,
+	    sizeof(keys.hash));
+	sodium_memzero(raw, sizeof(raw));
+}
+
+int
+token_hash(const char *tok, size_t len, uint8_t hash[TOKEN_HASH])
+{
+	uint8_t raw[TOKEN_RAW];
+	int rc = -1;
+
+	keys_check();
+	if (len != TOKEN_LEN ||
+	    base32_decode(tok, len, raw, sizeof(raw)) != TOKEN_RAW)
+		goto out;
+	crypto_generichash(hash, TOKEN_HASH, raw, sizeof(raw), keys.hash,
+	    sizeof(keys.hash));
+	rc = 0;
+out:
+	sodium_memzero(raw, sizeof(raw));
+	return rc;
+}
+
+/* ---- MACs --------------------------------------------------------- */
+
+/* The full HMAC of the fields under purpose's key.  NULL fields are "". */
+static void
+mac_full(const char *purpose, const char *const *fields, size_t n,
+    uint8_t tag[MAC_FULL])
+{
+	crypto_auth_hmacsha512256_state s;
+	uint8_t pkey[crypto_auth_hmacsha512256_KEYBYTES], len[8];
+	const char *f;
+	size_t i, flen;
+	int b;
+
+	keys_check();
+	crypto_generichash(pkey, sizeof(pkey), (const uint8_t *)purpose,
+	    strlen(purpose), keys.mac, sizeof(keys.mac));
+	crypto_auth_hmacsha512256_init(&s, pkey, sizeof(pkey));
+	for (i = 0; i < n; i++) {
+		f = fields[i] != NULL ? fields[i] : "";
+		flen = strlen(f);
+		for (b = 0; b < 8; b++)
+			len[b] = (uint8_t)((uint64_t)flen >> (56 - 8 * b));
+		crypto_auth_hmacsha512256_update(&s, len, sizeof(len));
+		crypto_auth_hmacsha512256_update(&s, (const uint8_t *)f, flen);
+	}
+	crypto_auth_hmacsha512256_final(&s, tag);
+	sodium_memzero(pkey, sizeof(pkey));
+	sodium_memzero(&s, sizeof(s));
+}
+
+void
+token_mac(const char *purpose, const char *const *fields, size_t n,
+    char out[TOKEN_MAC_LEN + 1])
+{
+	uint8_t tag[MAC_FULL];
+
+	mac_full(purpose, fields, n, tag);
+	base32_encode(tag, TOKEN_MAC_RAW, out);
+	sodium_memzero(tag, sizeof(tag));
+}
+
+/*
+ * crypto_auth_verify checks whole tags only, so recompute and compare the
+ * cut in constant time.  A malformed MAC is refused before any work: its
+ * shape tells an attacker nothing about the key.
+ */
+int
+token_mac_verify(const char *purpose, const char *const *fields, size_t n,
+    const char *mac, size_t len)
+{
+	uint8_t tag[MAC_FULL], got[TOKEN_MAC_RAW];
+	int rc = -1;
+
+	if (len != TOKEN_MAC_LEN ||
+	    base32_decode(mac, len, got, sizeof(got)) != TOKEN_MAC_RAW)
+		return -1;
+	mac_full(purpose, fields, n, tag);
+	rc = sodium_memcmp(tag, got, TOKEN_MAC_RAW) == 0 ? 0 : -1;
+	sodium_memzero(tag, sizeof(tag));
+	sodium_memzero(got, sizeof(got));
+	return rc;
+}
+
+/* ---- base32 (RFC 4648 §6, lower case, no padding) ----------------- */
+
+void
+base32_encode(const uint8_t *in, size_t n, char *out)
+{
+	unsigned acc = 0;
+	size_t i;
+	int bits = 0;
+
+	for (i = 0; i < n; i++) {
+		acc = ((acc << 8) | in[i]) & 0xfff;
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			*out++ = b32_alphabet[(acc >> bits) & 31];
+		}
+	}
+	if (bits > 0)
+		*out++ = b32_alphabet[(acc << (5 - bits)) & 31];
+	*out = '\0';
+}
+
+static int
+b32_value(unsigned char c)
+{
+	if (c >= 'a' && c <= 'z')
+		return c - 'a';
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= '2' && c <= '7')
+		return c - '2' + 26;
+	return -1;
+}
+
+/*
+ * Only canonical input decodes: a length that leaves 5 or more bits over
+ * (len % 8 of 1, 3 or 6) or non-zero bits after the last byte are
+ * refused, so one byte string has exactly one spelling (up to case).
+ * The output size is checked before anything is written.
+ */
+int
+base32_decode(const char *in, size_t len, uint8_t *out, size_t outsz)
+{
+	unsigned acc = 0;
+	size_t i, o = 0;
+	int bits = 0, v;
+
+	if (len > INT_MAX || len % 8 == 1 || len % 8 == 3 || len % 8 == 6)
+		return -1;
+	if (len / 8 * 5 + len % 8 * 5 / 8 > outsz)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if ((v = b32_value((unsigned char)in[i])) < 0)
+			return -1;
+		acc = ((acc << 5) | (unsigned)v) & 0xfff;
+		bits += 5;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	if ((acc & ((1u << bits) - 1)) != 0)
+		return -1;
+	return (int)o;
+}
