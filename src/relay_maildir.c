@@ -26,42 +26,18 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "relay.h"
 #include "relay_int.h"
 
 static atomic_ulong maildir_counter;
-
-/* mkdir -p; 0 or -1 with errno. */
-static int
-mkdir_p(const char *path, mode_t mode)
-{
-	char tmp[PATH_MAX], *p;
-	size_t n = strlen(path);
-
-	if (n == 0 || n >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(tmp, path, n + 1);
-	for (p = tmp + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
 
 int
 relay_maildir_open(const char *dir, char *err, size_t errlen)
 {
 	struct stat sb;
 
-	if (mkdir_p(dir, 0755) < 0 || stat(dir, &sb) < 0) {
+	if (fs_mkdir_all(dir, 0755) < 0 || stat(dir, &sb) < 0) {
 		snprintf(err, errlen, "maildir %s: %s", dir, strerror(errno));
 		return -1;
 	}
@@ -129,18 +105,6 @@ write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-static int
-fsync_dir(const char *path)
-{
-	int fd, rc;
-
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* Create box/{tmp,new,cur}. */
 static int
 maildir_make(const char *box)
@@ -182,7 +146,7 @@ maildir_write(const char *box, const char *name, const struct buf *hdr,
 	if (rename(tmp, new) < 0)
 		goto fail_unlink;
 	snprintf(tmp, sizeof(tmp), "%s/new", box);
-	return fsync_dir(tmp);
+	return fs_fsync_dir(tmp);
 fail:
 	saved = errno;
 	if (fd >= 0)

@@ -14,29 +14,11 @@
 #include <time.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "log.h"
 #include "store_int.h"
 
 #define STORE_BUSY_MS	5000
-
-/* Create the directories leading to path (like mkdir -p dirname). */
-static int
-mkdir_parents(const char *path)
-{
-	char *copy = xstrdup(path), *p;
-	int rc = 0;
-
-	for (p = copy + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0750) < 0 && errno != EEXIST)
-			rc = -1;
-		*p = '/';
-	}
-	free(copy);
-	return rc;
-}
 
 /*
  * Busy handler: SQLite's default sleeps in steps of whole milliseconds,
@@ -91,7 +73,7 @@ store_open(const char *path, int flags, struct store **st_r,
 	oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	oflags |= SQLITE_OPEN_NOMUTEX;	/* one handle per thread */
-	if (!(flags & STORE_READONLY) && mkdir_parents(path) < 0) {
+	if (!(flags & STORE_READONLY) && fs_mkdir_parents(path, 0750) < 0) {
 		*error_r = "cannot create the database directory";
 		goto fail;
 	}
@@ -189,6 +171,18 @@ store_step_done(struct store *st, sqlite3_stmt *stmt)
 {
 	int rc = sqlite3_step(stmt);
 
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		store_fail(st, sqlite3_sql(stmt), rc);
+		sqlite3_reset(stmt);
+		return -1;
+	}
+	sqlite3_reset(stmt);
+	return 0;
+}
+
+int
+store_step_end(struct store *st, sqlite3_stmt *stmt, int rc)
+{
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		store_fail(st, sqlite3_sql(stmt), rc);
 		sqlite3_reset(stmt);

@@ -33,6 +33,9 @@ sqlite3_stmt	*store_stmt(struct store *, const char *sql);
 void		 store_fail(struct store *, const char *what, int rc);
 /* Run a statement that returns no rows; 0 or -1. */
 int		 store_step_done(struct store *, sqlite3_stmt *);
+/* After a loop of sqlite3_step that ended with rc: 0 when it ended well
+ * (DONE or ROW), else -1 (logged); the statement is reset either way. */
+int		 store_step_end(struct store *, sqlite3_stmt *, int rc);
 /* Copy a text column (NULL -> "") into a malloc'd string. */
 char		*store_col_str(sqlite3_stmt *, int col);
 

@@ -46,19 +46,6 @@ step_int(struct store *st, sqlite3_stmt *stmt)
 	return v;
 }
 
-/* After a loop of sqlite3_step: 0 when it ended well, else -1 (logged). */
-static int
-step_end(struct store *st, sqlite3_stmt *stmt, int rc)
-{
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		store_fail(st, sqlite3_sql(stmt), rc);
-		sqlite3_reset(stmt);
-		return -1;
-	}
-	sqlite3_reset(stmt);
-	return 0;
-}
-
 /* ---- lists ------------------------------------------------------- */
 
 int
@@ -96,7 +83,7 @@ list_row(struct store *st, sqlite3_stmt *stmt, struct store_list *l)
 		sqlite3_reset(stmt);
 		return 1;
 	}
-	return step_end(st, stmt, rc) < 0 ? -1 : 0;
+	return store_step_end(st, stmt, rc) < 0 ? -1 : 0;
 }
 
 int
@@ -154,7 +141,7 @@ store_list_each(struct store *st,
 	}
 	if (stop)
 		rc = SQLITE_DONE;
-	return step_end(st, stmt, rc);
+	return store_step_end(st, stmt, rc);
 }
 
 /*
@@ -224,7 +211,7 @@ store_list_setting_get(struct store *st, int64_t list_id, const char *key,
 		sqlite3_reset(stmt);
 		return 1;
 	}
-	return step_end(st, stmt, rc) < 0 ? -1 : 0;
+	return store_step_end(st, stmt, rc) < 0 ? -1 : 0;
 }
 
 int
@@ -261,7 +248,7 @@ store_list_setting_each(struct store *st, int64_t list_id,
 		    (const char *)sqlite3_column_text(stmt, 1), arg);
 	if (stop)
 		rc = SQLITE_DONE;
-	return step_end(st, stmt, rc);
+	return store_step_end(st, stmt, rc);
 }
 
 /* ---- roles ------------------------------------------------------- */
@@ -327,7 +314,7 @@ store_role_each(struct store *st, int64_t list_id, const char *role,
 		stop = fn((const char *)sqlite3_column_text(stmt, 0), arg);
 	if (stop)
 		rc = SQLITE_DONE;
-	return step_end(st, stmt, rc);
+	return store_step_end(st, stmt, rc);
 }
 
 /* ---- members ----------------------------------------------------- */
@@ -464,7 +451,7 @@ store_member_get(struct store *st, int64_t list_id, const char *addr,
 		sqlite3_reset(stmt);
 		return 1;
 	}
-	return step_end(st, stmt, rc) < 0 ? -1 : 0;
+	return store_step_end(st, stmt, rc) < 0 ? -1 : 0;
 }
 
 int
@@ -488,7 +475,7 @@ store_member_get_id(struct store *st, int64_t list_id, int64_t id,
 		sqlite3_reset(stmt);
 		return 1;
 	}
-	return step_end(st, stmt, rc) < 0 ? -1 : 0;
+	return store_step_end(st, stmt, rc) < 0 ? -1 : 0;
 }
 
 /* 0 also when addr is no member (nothing to change); callers that must
@@ -538,7 +525,7 @@ store_member_each(struct store *st, int64_t list_id,
 	}
 	if (stop)
 		rc = SQLITE_DONE;
-	return step_end(st, stmt, rc);
+	return store_step_end(st, stmt, rc);
 }
 
 /* Number of members, or -1 on error. */

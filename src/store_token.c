@@ -46,18 +46,6 @@ token_row(sqlite3_stmt *stmt, struct store_token *t)
 	t->used = (time_t)sqlite3_column_int64(stmt, 6);
 }
 
-/* After a loop of sqlite3_step: 0 when it ended well, else -1 (logged). */
-static int
-step_end(struct store *st, sqlite3_stmt *stmt, int rc)
-{
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		store_fail(st, sqlite3_sql(stmt), rc);
-		sqlite3_reset(stmt);
-		return -1;
-	}
-	sqlite3_reset(stmt);
-	return 0;
-}
 
 /*
  * Run a writing statement with RETURNING to its end after its one row
@@ -70,7 +58,7 @@ step_finish(struct store *st, sqlite3_stmt *stmt)
 
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		;
-	return step_end(st, stmt, rc);
+	return store_step_end(st, stmt, rc);
 }
 
 int
@@ -119,7 +107,7 @@ token_why(struct store *st, const uint8_t *hash, size_t hashlen,
 	sqlite3_bind_blob(stmt, 1, hash, (int)hashlen, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, list_id);
 	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
-		return step_end(st, stmt, rc);
+		return store_step_end(st, stmt, rc);
 	token_row(stmt, t);
 	sqlite3_reset(stmt);
 	if (t->created > now + TOKEN_SKEW) {
@@ -158,7 +146,7 @@ store_token_take(struct store *st, const uint8_t *hash, size_t hashlen,
 	sqlite3_bind_int64(stmt, 3, (int64_t)now + TOKEN_SKEW);
 	sqlite3_bind_int64(stmt, 4, list_id);
 	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
-		if (step_end(st, stmt, rc) < 0)
+		if (store_step_end(st, stmt, rc) < 0)
 			return -1;
 		return token_why(st, hash, hashlen, list_id, now, status,
 		    t);
@@ -201,7 +189,7 @@ store_token_pending(struct store *st, int64_t list_id, const char *addr,
 	sqlite3_bind_text(stmt, 3, purpose, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 4, (int64_t)now);
 	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
-		(void)step_end(st, stmt, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+		(void)store_step_end(st, stmt, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
 		return -1;
 	}
 	found = sqlite3_column_int(stmt, 0) != 0;
@@ -260,7 +248,7 @@ store_request_count(struct store *st, int64_t list_id, const char *addr,
 	sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 3, day);
 	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
-		(void)step_end(st, stmt, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+		(void)store_step_end(st, stmt, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
 		return -1;
 	}
 	*count_r = sqlite3_column_int(stmt, 0);
@@ -326,7 +314,7 @@ store_thread_pref_get(struct store *st, int64_t member_id,
 	sqlite3_bind_int64(stmt, 1, member_id);
 	sqlite3_bind_text(stmt, 2, thread, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
-		return step_end(st, stmt, rc);
+		return store_step_end(st, stmt, rc);
 	pref = (const char *)sqlite3_column_text(stmt, 0);
 	*pref_r = pref != NULL ? thread_pref_name(pref) : NULL;
 	sqlite3_reset(stmt);

@@ -40,6 +40,7 @@
 #include <sodium.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "log.h"
 #include "token.h"
 
@@ -81,46 +82,6 @@ keys_check(void)
 }
 
 /* ---- the master key file ------------------------------------------ */
-
-/* Create the missing directories leading to path, private to us. */
-static int
-mkdir_parents(const char *path)
-{
-	char *copy = xstrdup(path), *p;
-	int rc = 0;
-
-	for (p = copy + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0700) < 0 && errno != EEXIST)
-			rc = -1;
-		*p = '/';
-	}
-	free(copy);
-	return rc;
-}
-
-/* Make a new directory entry durable: fsync the directory holding path. */
-static int
-fsync_dir(const char *path)
-{
-	char *dir = xstrdup(path), *slash;
-	int fd, rc = -1;
-
-	if ((slash = strrchr(dir, '/')) == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	free(dir);
-	return rc;
-}
 
 static int
 write_full(int fd, const uint8_t *p, size_t n)
@@ -191,7 +152,7 @@ key_create(const char *path, char **error_r)
 	struct buf tmp = BUF_INIT;
 	int rc = -1;
 
-	if (mkdir_parents(path) < 0) {
+	if (fs_mkdir_parents(path, 0700) < 0) {
 		(void)fail(error_r, "%s: cannot create its directory: %s",
 		    path, strerror(errno));
 		goto out;
@@ -203,7 +164,7 @@ key_create(const char *path, char **error_r)
 		(void)fail(error_r, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (fsync_dir(path) < 0) {
+	if (fs_fsync_parent(path) < 0) {
 		(void)fail(error_r, "%s: cannot sync its directory: %s", path,
 		    strerror(errno));
 		goto out;
