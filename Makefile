@@ -13,7 +13,7 @@ B	?= build/gcc
 BIN	?= bin/postino
 SAN	?=
 
-PKGS	 = libetpan sqlite3 libsodium
+PKGS	 = libetpan sqlite3 libsodium libidn2
 # libetpan's .pc leaks Debian's no-pie link specs; keep only -l/-L flags.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(filter -l% -L%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
@@ -103,14 +103,14 @@ fuzz:
 	@mkdir -p build/fuzz build/fuzz/corpus-msg build/fuzz/corpus-session \
 	    build/fuzz/corpus-token build/fuzz/corpus-commands
 	$(FUZZCC) -o build/fuzz/fuzz_msg fuzz/fuzz_msg.c src/msg*.c \
-	    src/decorate.c src/buf.c src/log.c src/addr.c -letpan
+	    src/decorate.c src/buf.c src/log.c src/addr.c -letpan -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_session fuzz/fuzz_session.c src/proto.c \
-	    src/session.c src/buf.c src/log.c src/addr.c
+	    src/session.c src/buf.c src/log.c src/addr.c -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_token fuzz/fuzz_token.c src/token.c \
 	    src/buf.c src/log.c -lsodium
 	$(FUZZCC) -o build/fuzz/fuzz_commands fuzz/fuzz_commands.c \
 	    src/commands.c src/msg*.c src/decorate.c src/buf.c src/log.c \
-	    src/addr.c -letpan
+	    src/addr.c -letpan -lidn2
 	./build/fuzz/fuzz_msg -max_total_time=$(FUZZTIME) -max_len=65536 \
 	    -rss_limit_mb=2048 -timeout=10 build/fuzz/corpus-msg tests/data
 	./build/fuzz/fuzz_session -max_total_time=$(FUZZTIME) \

@@ -83,9 +83,11 @@ def fanout(members, conns, per_rcpt, port):
                 "relay_connections": str(conns), "log_level": "warning"}
     with Postino(relay="smtp://127.0.0.1:%d" % port, settings=settings) as p:
         p.cli("list", "create", LIST)
-        p.cli("list", "set", LIST, "footer", "no")
         if per_rcpt:
+            # VERP and a footer with each member's own links.
             p.cli("list", "set", LIST, "personalize", "yes")
+        else:
+            p.cli("list", "set", LIST, "footer", "no")
         data = "".join("m%07d@example.org\n" % i for i in range(members))
         p.cli("member", "import", LIST, "-", input=data.encode(),
               timeout=600)

@@ -9,7 +9,7 @@
 # apt-get line is printed and the script fails.
 set -eu
 
-build="gcc make pkg-config libetpan-dev libsqlite3-dev libsodium-dev"
+build="gcc make pkg-config libetpan-dev libsqlite3-dev libsodium-dev libidn2-dev"
 check="$build clang libcmocka-dev postfix swaks python3 sqlite3 libclang-rt-14-dev"
 bench="$build postfix"
 

@@ -5,11 +5,18 @@
  * part, '@', and a domain name or address literal.  Nothing that could end
  * a command or a header (CR, LF, NUL, '<', '>') ever passes, and the RFC
  * 5321 length limits are enforced before anything is copied.
- * Non-ASCII addresses need SMTPUTF8, which we do not offer yet: they are
- * refused with a clear reason.
+ * Internationalised domain names typed by people or found in headers
+ * (user@bücher.example) are turned into their A-label form
+ * (user@xn--bcher-kva.example, IDNA2008 via libidn2, the only user of it)
+ * so that both spellings are one member.  In SMTP paths, and in local
+ * parts anywhere, non-ASCII needs SMTPUTF8, which we do not offer yet:
+ * such addresses are refused with a clear reason.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <idn2.h>
 
 #include "addr.h"
 
@@ -136,9 +143,86 @@ domain_check(const char *s, size_t n, const char **error_r)
 	return 0;
 }
 
-/* Validate s[0..n) as local@domain and write the normal form into out. */
+/* 1 when s[0..n) holds a byte outside ASCII. */
 static int
-mailbox_check(const char *s, size_t n, char out[ADDR_MAX],
+has_8bit(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 128)
+			return 1;
+	return 0;
+}
+
+/*
+ * The A-label form of a UTF-8 domain, malloc'd (free with free()), or
+ * NULL with *error_r when it is no valid IDN.
+ */
+static char *
+idn_to_ascii(const char *d, size_t n, const char **error_r)
+{
+	char *in, *out = NULL;
+	int rc;
+
+	if (n > ADDR_DOMAIN_MAX) {
+		*error_r = "domain too long";
+		return NULL;
+	}
+	in = malloc(n + 1);
+	if (in == NULL) {
+		*error_r = "out of memory";
+		return NULL;
+	}
+	memcpy(in, d, n);
+	in[n] = '\0';
+	rc = idn2_to_ascii_8z(in, &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	free(in);
+	if (rc != IDN2_OK) {
+		*error_r = "bad internationalised domain name";
+		return NULL;
+	}
+	return out;
+}
+
+static int
+mailbox_check_ascii(const char *s, size_t n, char out[ADDR_MAX],
+    const char **error_r);
+
+/* Validate s[0..n) as local@domain and write the normal form into out;
+ * with idn, a UTF-8 domain is accepted in its A-label form. */
+static int
+mailbox_check(const char *s, size_t n, char out[ADDR_MAX], int idn,
+    const char **error_r)
+{
+	const char *at = memchr(s, '@', n), *p;
+	char buf[2 * ADDR_MAX], *ace;
+	size_t llen;
+	int rc;
+
+	for (p = s; p != NULL && p < s + n; p = memchr(p + 1, '@',
+	    (size_t)(s + n - p - 1)))
+		at = p;		/* the last '@' */
+	if (!idn || at == NULL || !has_8bit(at + 1, (size_t)(s + n - at - 1)))
+		return mailbox_check_ascii(s, n, out, error_r);
+	llen = (size_t)(at - s);
+	if ((ace = idn_to_ascii(at + 1, (size_t)(s + n - at - 1),
+	    error_r)) == NULL)
+		return -1;
+	if (llen + 1 + strlen(ace) >= sizeof(buf)) {
+		free(ace);
+		*error_r = "address too long";
+		return -1;
+	}
+	memcpy(buf, s, llen + 1);
+	strcpy(buf + llen + 1, ace);
+	free(ace);
+	rc = mailbox_check_ascii(buf, strlen(buf), out, error_r);
+	return rc;
+}
+
+static int
+mailbox_check_ascii(const char *s, size_t n, char out[ADDR_MAX],
     const char **error_r)
 {
 	const char *at = NULL;
@@ -226,7 +310,7 @@ addr_parse_path(const char *arg, int allow_null, char out[ADDR_MAX],
 			return -1;
 		}
 		out[0] = '\0';
-	} else if (mailbox_check(p, (size_t)(end - p), out, error_r) < 0)
+	} else if (mailbox_check(p, (size_t)(end - p), out, 0, error_r) < 0)
 		return -1;
 	end++;
 	if (*end != '\0' && *end != ' ') {
@@ -253,7 +337,7 @@ addr_normalize(const char *in, char out[ADDR_MAX], const char **error_r)
 		in++;
 		n -= 2;
 	}
-	return mailbox_check(in, n, out, error_r);
+	return mailbox_check(in, n, out, 1, error_r);
 }
 
 void

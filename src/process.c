@@ -104,6 +104,7 @@ render_footer(struct post_ctx *pc, int personal, struct buf *out)
 	char *descr = list_setting(pc, "description");
 	char *archive = list_setting(pc, "archive_url");
 	struct template t = { NULL, NULL };
+	char *override = subscription_override_dir(pc->cfg, pc->list.addr);
 	char *error = NULL;
 	int rc = -1;
 
@@ -114,7 +115,7 @@ render_footer(struct post_ctx *pc, int personal, struct buf *out)
 		personal_markers(pc, &leave, &digest, &mute);
 	if (lang == NULL || descr == NULL || archive == NULL)
 		goto out;
-	if (template_load(pc->cfg->templates, NULL, lang, personal ?
+	if (template_load(pc->cfg->templates, override, lang, personal ?
 	    "footer_personal" : "footer", &t, &error) < 0)
 		goto out;
 	{
@@ -148,6 +149,7 @@ out:
 	free(lang);
 	free(descr);
 	free(archive);
+	free(override);
 	return rc;
 }
 

@@ -659,13 +659,35 @@ never_answer(struct sctx *sc)
 	return loop ? "mail loop" : NULL;
 }
 
+/* The address the daily cap counts: user+anything@dom counts as
+ * user@dom, so that plus-variants cannot multiply the mails a victim
+ * gets (reliability.md §4.E.52). */
+static void
+cap_key(const struct sctx *sc, char out[ADDR_MAX])
+{
+	const char *domain, *plus = NULL;
+	size_t llen;
+
+	domain = addr_domain(sc->who, &llen);
+	if (*sc->cfg->recipient_delimiter != '\0')
+		plus = memchr(sc->who, *sc->cfg->recipient_delimiter, llen);
+	if (plus == NULL || plus == sc->who) {
+		snprintf(out, ADDR_MAX, "%s", sc->who);
+		return;
+	}
+	snprintf(out, ADDR_MAX, "%.*s@%s", (int)(plus - sc->who), sc->who,
+	    domain);
+}
+
 /* Under the daily cap?  1 yes, 0 over it (logged), -1 error. */
 static int
 within_cap(struct sctx *sc)
 {
+	char key[ADDR_MAX];
 	int count;
 
-	if (store_request_count(sc->st, sc->list->id, sc->who,
+	cap_key(sc, key);
+	if (store_request_count(sc->st, sc->list->id, key,
 	    (int64_t)(sc->now / 86400), &count) < 0)
 		return -1;
 	if (count <= sc->cfg->max_requests_per_day)

@@ -358,3 +358,27 @@ def test_personalized_copies_verp_and_one_reply_links():
                                " m.addr = 'dave@example.net'") ==
                  [["mute", "t1@example.net"]], what="muted by link")
         assert "personal link refused" in p.read_log()
+
+
+def test_list_override_and_expired_tokens_purged():
+    with SmtpSink() as sink, daemon(sink) as p:
+        p.make_list(LIST)
+        # The list's own welcome text wins over templates/en/.
+        import os
+        own = os.path.join(p.dir, "lists", LIST)
+        os.makedirs(own)
+        with open(os.path.join(own, "confirm_subscribe.txt"), "w") as f:
+            f.write("Subject: Team wants you\n\nReply to {{confirm_addr}}"
+                    " to join.\n")
+        p.start()
+        mails = Mails(sink)
+        send(p, "team+subscribe@example.org")
+        m = mails.wait_to("dave@example.net")[0]
+        assert m["Subject"] == "Team wants you"
+        p.stop()
+        # Expired long ago: purged by the housekeeping at start-up.
+        p.sql_write("UPDATE tokens SET expires = 1")
+        p.start()
+        wait_for(lambda: p.sql("SELECT count(*) FROM tokens") == [["0"]],
+                 what="purge")
+        assert "token(s)" in p.read_log()

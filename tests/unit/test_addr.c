@@ -115,6 +115,42 @@ test_normalize_and_key(void **state)
 	assert_int_equal(addr_normalize("a@b@c", out, &error), -1);
 }
 
+/* reliability.md §4.D.42: both spellings of an IDN are one address. */
+static void
+test_idn(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*want;		/* NULL: refused */
+	} cases[] = {
+		{ "user@b\xc3\xbc" "cher.example", "user@xn--bcher-kva.example" },
+		{ "user@B\xc3\x9c" "CHER.example", "user@xn--bcher-kva.example" },
+		{ "user@xn--bcher-kva.example", "user@xn--bcher-kva.example" },
+		{ "User@XN--BCHER-KVA.example", "User@xn--bcher-kva.example" },
+		{ "us\xc3\xa9r@example.org", NULL },	/* needs SMTPUTF8 */
+		{ "u@\xff\xfe.example", NULL },		/* not UTF-8 */
+	};
+	char out[ADDR_MAX];
+	const char *error, *params;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = addr_normalize(cases[i].in, out, &error);
+
+		if (cases[i].want == NULL) {
+			assert_int_equal(rc, -1);
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("%s: %s", cases[i].in, error);
+		assert_string_equal(out, cases[i].want);
+	}
+	/* An SMTP path without SMTPUTF8 stays ASCII-only. */
+	assert_int_equal(addr_parse_path("<user@b\xc3\xbc" "cher.example>", 0,
+	    out, &params, &error), -1);
+}
+
 int
 main(void)
 {
@@ -122,6 +158,7 @@ main(void)
 		cmocka_unit_test(test_parse_path),
 		cmocka_unit_test(test_long_domain),
 		cmocka_unit_test(test_normalize_and_key),
+		cmocka_unit_test(test_idn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
