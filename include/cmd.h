@@ -51,5 +51,7 @@ int	 cmd_member(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_mod(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_queue(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_config(struct cmd_ctx *, int argc, char **argv);
+int	 cmd_log(struct cmd_ctx *, int argc, char **argv);
+int	 cmd_rules(struct cmd_ctx *, int argc, char **argv);
 
 #endif

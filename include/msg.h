@@ -82,6 +82,23 @@ int	 msg_text(const struct msg *, size_t max, struct buf *out);
  */
 char	*msg_thread(const struct msg *);
 
+/*
+ * Call fn with the unfolded, trimmed value of each field named name
+ * (case-insensitive), in order; the value is borrowed for the call.  Stops
+ * when fn returns non-zero and returns that value; else 0.
+ */
+int	 msg_header_each(const struct msg *, const char *name,
+	    int (*fn)(const char *value, void *), void *arg);
+
+/*
+ * 1 when some MIME part (the top part included; a part without
+ * Content-Type counts as text/plain) has type/subtype, compared
+ * case-insensitively; subtype "*" matches any.  Bounded by
+ * MSG_MAX_MIME_DEPTH and MSG_MAX_MIME_PARTS.  0 otherwise.
+ */
+int	 msg_has_type(const struct msg *, const char *type,
+	    const char *subtype);
+
 /* Number of Received: fields (mail loop detection, RFC 5321 §6.3). */
 int	 msg_received_count(const struct msg *);
 

@@ -52,6 +52,13 @@ void	 token_mac(const char *purpose, const char *const *fields, size_t n,
 int	 token_mac_verify(const char *purpose, const char *const *fields,
 	    size_t n, const char *mac, size_t len);
 
+/*
+ * One link of a hash chain: out = BLAKE2b-256(prev || fields), each field
+ * length-prefixed as in token_mac.  Not keyed: anyone can check a chain.
+ */
+void	 token_chain(const uint8_t prev[32], const char *const *fields,
+	    size_t n, uint8_t out[32]);
+
 /* RFC 4648 base32, lower case, no padding.  out needs
  * BASE32_LEN(n) + 1 bytes.  decode: bytes written, or -1. */
 #define BASE32_LEN(n)	(((n) * 8 + 4) / 5)

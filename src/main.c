@@ -27,6 +27,8 @@ static const struct command commands[] = {
 	{ "mod",     cmd_mod,     "mod ls LIST" },
 	{ "queue",   cmd_queue,   "queue" },
 	{ "config",  cmd_config,  "config [check]" },
+	{ "log",     cmd_log,     "log show|verify LIST" },
+	{ "rules",   cmd_rules,   "rules LIST ls|add|rm|mv ..." },
 };
 
 static void

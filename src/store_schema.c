@@ -14,8 +14,10 @@
 
 static const char *const migrations[] = {
 	/* 1: lists, members, ingest, posts, delivery queue. */
+	/* AUTOINCREMENT: a list id is never reused, so a new list cannot
+	 * inherit an old one's moderation log. */
 	"CREATE TABLE lists ("
-	"  id INTEGER PRIMARY KEY,"
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  addr TEXT NOT NULL UNIQUE,"		/* lower-case local@domain */
 	"  created INTEGER NOT NULL"
 	");"
@@ -178,6 +180,39 @@ static const char *const migrations[] = {
 	"CREATE INDEX thread_prefs_thread ON thread_prefs (thread, member_id);"
 	"ALTER TABLE posts ADD COLUMN thread TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE jobs ADD COLUMN thread TEXT NOT NULL DEFAULT '';",
+
+	/* 3: moderation: published rules, the hash-chained log, moderated
+	 * members. */
+	"CREATE TABLE rules ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
+	"  position INTEGER NOT NULL,"		/* 1, 2, ...: first match wins */
+	"  name TEXT NOT NULL,"
+	"  text TEXT NOT NULL DEFAULT '',"	/* what members read */
+	"  cond TEXT NOT NULL,"			/* sender|size|mime|header|links|all */
+	"  arg TEXT NOT NULL DEFAULT '',"
+	"  action TEXT NOT NULL"
+	"    CHECK (action IN ('accept', 'hold', 'reject', 'discard')),"
+	"  UNIQUE (list_id, name)"
+	");"
+	"CREATE INDEX rules_order ON rules (list_id, position);"
+	"CREATE TABLE modlog ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list_id INTEGER NOT NULL,"		/* kept when the list goes */
+	"  seq INTEGER NOT NULL,"		/* 1, 2, ... per list */
+	"  time INTEGER NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  post_id INTEGER NOT NULL DEFAULT 0,"
+	"  msgid TEXT NOT NULL DEFAULT '',"
+	"  subject TEXT NOT NULL DEFAULT '',"
+	"  rule TEXT NOT NULL DEFAULT '',"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  moderator TEXT NOT NULL DEFAULT '',"
+	"  prev BLOB NOT NULL,"			/* hash of the entry before */
+	"  hash BLOB NOT NULL,"
+	"  UNIQUE (list_id, seq)"
+	");"
+	"ALTER TABLE members ADD COLUMN moderated INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))

@@ -91,6 +91,14 @@ static const struct tdef {
 	{ "r_token_used", T_LINE, { "token", NULL } },
 	{ "r_token_expired", T_LINE, { "token", NULL } },
 	{ "r_no_commands", T_LINE, { NULL } },
+	/* The moderation log (modlog.c) and the published rules. */
+	{ "log_report", T_MAIL, { "entries", "summary", "head_hash",
+	    "head_seq", "since", NULL } },
+	{ "log_line", T_LINE, { "seq", "time", "action", "subject", "msgid",
+	    "rule", "reason", "moderator", NULL } },
+	{ "rules_report", T_MAIL, { "rules", "emergency", NULL } },
+	{ "rule_line", T_LINE, { "position", "name", "text", "action",
+	    NULL } },
 };
 
 /* Languages that must be complete. */

@@ -428,3 +428,28 @@ base32_decode(const char *in, size_t len, uint8_t *out, size_t outsz)
 		return -1;
 	return (int)o;
 }
+
+/* ---- hash chains -------------------------------------------------- */
+
+void
+token_chain(const uint8_t prev[32], const char *const *fields, size_t n,
+    uint8_t out[32])
+{
+	crypto_generichash_state s;
+	uint8_t len[8];
+	const char *f;
+	size_t i, flen;
+	int b;
+
+	crypto_generichash_init(&s, NULL, 0, 32);
+	crypto_generichash_update(&s, prev, 32);
+	for (i = 0; i < n; i++) {
+		f = fields[i] != NULL ? fields[i] : "";
+		flen = strlen(f);
+		for (b = 0; b < 8; b++)
+			len[b] = (uint8_t)((uint64_t)flen >> (56 - 8 * b));
+		crypto_generichash_update(&s, len, sizeof(len));
+		crypto_generichash_update(&s, (const uint8_t *)f, flen);
+	}
+	crypto_generichash_final(&s, out, 32);
+}

@@ -1,0 +1,55 @@
+/*
+ * store_modlog.h — the store's side of the moderation log (store_modlog.c):
+ * the rows of table modlog, appended and read, never changed.
+ *
+ * Part of the store's interface (store.h): only store_*.c talk to sqlite3.
+ * modlog.c computes the hashes; the store only keeps and returns them.
+ * Errors: -1 after logging the SQLite error, as everywhere in the store.
+ */
+#ifndef POSTINO_STORE_MODLOG_H
+#define POSTINO_STORE_MODLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "modlog.h"
+
+struct store;
+
+/* One row as read: the entry (strings borrowed for the callback) and the
+ * hash of its predecessor as stored.  A blob that is not MODLOG_HASH
+ * bytes long reads as all zero with its *_ok flag cleared. */
+struct store_modlog_row {
+	struct modlog_entry	 e;
+	uint8_t			 prev[MODLOG_HASH];
+	int			 prev_ok, hash_ok;
+};
+
+/* The newest row of a list: 1 with *seq_r and hash, 0 when the log is
+ * empty (*seq_r 0, hash all zero), -1 on error. */
+int	 store_modlog_last(struct store *, int64_t list_id, int64_t *seq_r,
+	    uint8_t hash[MODLOG_HASH]);
+/* Insert e (e->seq and e->hash already set) after prev; in the caller's
+ * transaction.  A seq taken already is an error (UNIQUE). */
+int	 store_modlog_insert(struct store *, int64_t list_id,
+	    const struct modlog_entry *e, const uint8_t prev[MODLOG_HASH]);
+/*
+ * Rows of a list in seq order (newest_first: the reverse), at most limit
+ * (0: all).  fn returns non-zero to stop; it must not use the store.
+ * 0, or -1 on error.
+ */
+int	 store_modlog_each(struct store *, int64_t list_id, int newest_first,
+	    size_t limit, int (*fn)(const struct store_modlog_row *, void *),
+	    void *arg);
+/* Rows since `since` counted per action (by_rule: per non-empty rule):
+ * fn(key, count, arg) once per key, in key order. */
+int	 store_modlog_count(struct store *, int64_t list_id, time_t since,
+	    int by_rule, int (*fn)(const char *key, int64_t n, void *),
+	    void *arg);
+/* Seconds from a post's first "held" to its first "approved" or
+ * "rejected", for each post decided since `since`, shortest first. */
+int	 store_modlog_decision_times(struct store *, int64_t list_id,
+	    time_t since, int (*fn)(int64_t secs, void *), void *arg);
+
+#endif

@@ -1,0 +1,258 @@
+/*
+ * store_rules.c — the rows of table rules: a list's published rules in
+ * order (see rules.h for what they mean, store_rules.h for the contract).
+ *
+ * Owns those rows.  Positions stay dense (1..n) because every change
+ * renumbers inside one transaction: the caller's when one is open, else
+ * its own BEGIN IMMEDIATE, so two concurrent `rules add` cannot take the
+ * same position.  Names are unique per list (UNIQUE (list_id, name));
+ * a taken name is found by a SELECT first, so it is an answer (1), not a
+ * logged constraint error.
+ * Fails: -1 after logging the SQLite error (store_fail()), with the own
+ * transaction rolled back.  Strings handed to callbacks are borrowed.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "rules.h"
+#include "store_int.h"
+#include "store_rules.h"
+
+/* The enum value of a stored action; the schema's CHECK keeps it valid,
+ * so an unknown text (a hand-edited row) reads as the safe "hold". */
+static enum rule_action
+action_of(const char *s)
+{
+	static const enum rule_action all[] = { RULE_ACCEPT, RULE_HOLD,
+	    RULE_REJECT, RULE_DISCARD };
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(s, rule_action_name(all[i])) == 0)
+			return all[i];
+	return RULE_HOLD;
+}
+
+int
+store_rule_each(struct store *st, int64_t list_id,
+    int (*fn)(const struct rule *, void *), void *arg)
+{
+	sqlite3_stmt *stmt;
+	struct rule r;
+	int rc, stop = 0;
+
+	stmt = store_stmt(st, "SELECT id, position, name, text, cond, arg,"
+	    " action FROM rules WHERE list_id = ?1 ORDER BY position, id");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		r.id = sqlite3_column_int64(stmt, 0);
+		r.position = sqlite3_column_int(stmt, 1);
+		r.name = store_col_str(stmt, 2);
+		r.text = store_col_str(stmt, 3);
+		r.cond = store_col_str(stmt, 4);
+		r.arg = store_col_str(stmt, 5);
+		r.action = action_of((const char *)sqlite3_column_text(stmt, 6));
+		stop = fn(&r, arg);
+		rule_clear(&r);
+	}
+	if (stop) {
+		sqlite3_reset(stmt);
+		return 0;
+	}
+	return store_step_end(st, stmt, rc);
+}
+
+/* Number of rules of a list, or -1. */
+static int
+rule_count(struct store *st, int64_t list_id)
+{
+	sqlite3_stmt *stmt;
+	int rc, n;
+
+	stmt = store_stmt(st, "SELECT count(*) FROM rules WHERE list_id = ?1");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
+		(void)store_step_end(st, stmt, rc == SQLITE_DONE ?
+		    SQLITE_ERROR : rc);
+		return -1;
+	}
+	n = sqlite3_column_int(stmt, 0);
+	sqlite3_reset(stmt);
+	return n;
+}
+
+/* Position of the rule named name: 1 found (*pos_r), 0 not, -1 error. */
+static int
+rule_position(struct store *st, int64_t list_id, const char *name,
+    int *pos_r)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = store_stmt(st, "SELECT position FROM rules"
+	    " WHERE list_id = ?1 AND name = ?2");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
+		return store_step_end(st, stmt, rc);
+	*pos_r = sqlite3_column_int(stmt, 0);
+	sqlite3_reset(stmt);
+	return 1;
+}
+
+/* Add delta to the positions in [lo, hi] of a list. */
+static int
+rule_shift(struct store *st, int64_t list_id, int lo, int hi, int delta)
+{
+	sqlite3_stmt *stmt;
+
+	if (lo > hi)
+		return 0;
+	stmt = store_stmt(st, "UPDATE rules SET position = position + ?4"
+	    " WHERE list_id = ?1 AND position BETWEEN ?2 AND ?3");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_int(stmt, 2, lo);
+	sqlite3_bind_int(stmt, 3, hi);
+	sqlite3_bind_int(stmt, 4, delta);
+	return store_step_done(st, stmt);
+}
+
+static int
+rule_insert(struct store *st, int64_t list_id, const char *name,
+    const char *cond, const char *arg, enum rule_action action,
+    const char *text, int position)
+{
+	sqlite3_stmt *stmt;
+
+	stmt = store_stmt(st, "INSERT INTO rules (list_id, position, name,"
+	    " text, cond, arg, action) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_int(stmt, 2, position);
+	sqlite3_bind_text(stmt, 3, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, text != NULL ? text : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, cond, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, arg != NULL ? arg : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 7, rule_action_name(action), -1,
+	    SQLITE_STATIC);
+	return store_step_done(st, stmt);
+}
+
+int
+store_rule_add(struct store *st, int64_t list_id, const char *name,
+    const char *cond, const char *arg, enum rule_action action,
+    const char *text, int position)
+{
+	int own = !st->in_txn, n, pos, rc;
+
+	if (own && store_begin(st) < 0)
+		return -1;
+	if ((rc = rule_position(st, list_id, name, &pos)) != 0)
+		goto out;	/* 1: taken, -1: error */
+	if ((n = rule_count(st, list_id)) < 0)
+		goto fail;
+	if (position <= 0 || position > n + 1)
+		position = n + 1;
+	if (rule_shift(st, list_id, position, n, 1) < 0 ||
+	    rule_insert(st, list_id, name, cond, arg, action, text,
+	    position) < 0)
+		goto fail;
+	if (own && store_commit(st) < 0)
+		return -1;
+	return 0;
+fail:
+	rc = -1;
+out:
+	if (own)
+		store_rollback(st);
+	return rc;
+}
+
+int
+store_rule_rm(struct store *st, int64_t list_id, const char *name)
+{
+	sqlite3_stmt *stmt;
+	int own = !st->in_txn, pos, rc;
+
+	if (own && store_begin(st) < 0)
+		return -1;
+	if ((rc = rule_position(st, list_id, name, &pos)) <= 0)
+		goto out;
+	stmt = store_stmt(st, "DELETE FROM rules"
+	    " WHERE list_id = ?1 AND name = ?2");
+	if (stmt == NULL)
+		goto fail;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
+	if (store_step_done(st, stmt) < 0 ||
+	    rule_shift(st, list_id, pos + 1, INT32_MAX, -1) < 0)
+		goto fail;
+	if (own && store_commit(st) < 0)
+		return -1;
+	return 1;
+fail:
+	rc = -1;
+out:
+	if (own)
+		store_rollback(st);
+	return rc;
+}
+
+/* Set the position of the rule named name. */
+static int
+rule_place(struct store *st, int64_t list_id, const char *name, int pos)
+{
+	sqlite3_stmt *stmt;
+
+	stmt = store_stmt(st, "UPDATE rules SET position = ?3"
+	    " WHERE list_id = ?1 AND name = ?2");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 3, pos);
+	return store_step_done(st, stmt);
+}
+
+int
+store_rule_mv(struct store *st, int64_t list_id, const char *name,
+    int position)
+{
+	int own = !st->in_txn, n, from, rc;
+
+	if (own && store_begin(st) < 0)
+		return -1;
+	if ((rc = rule_position(st, list_id, name, &from)) <= 0)
+		goto out;
+	if ((n = rule_count(st, list_id)) < 0)
+		goto fail;
+	if (position > n)
+		position = n;
+	if (position < 1)
+		position = 1;
+	if ((position < from &&
+	    rule_shift(st, list_id, position, from - 1, 1) < 0) ||
+	    (position > from &&
+	    rule_shift(st, list_id, from + 1, position, -1) < 0) ||
+	    rule_place(st, list_id, name, position) < 0)
+		goto fail;
+	if (own && store_commit(st) < 0)
+		return -1;
+	return 1;
+fail:
+	rc = -1;
+out:
+	if (own)
+		store_rollback(st);
+	return rc;
+}
