@@ -35,6 +35,17 @@ struct cmd_sub {
 /* Print the usage line of subcommand sub (all of them when sub is NULL)
  * on stderr; returns EX_USAGE_. */
 int	 cmd_usage(const struct cmd_sub *, size_t n, const char *sub);
+
+struct store_list;
+/*
+ * Open the store and find the list named arg; where ("member add") starts
+ * every error line.  0 with *l filled (clear it), or the exit code (65 bad
+ * address, 67 no such list, 75 store error) after printing why.
+ */
+int	 cmd_list_find(struct cmd_ctx *, const char *where, const char *arg,
+	    struct store **st_r, struct store_list *l);
+/* Print "postino: WHERE: store error: ..." and return EX_TEMPFAIL_. */
+int	 cmd_store_error(struct store *, const char *where);
 /* Run the subcommand of family named by argv[1] with argv from its own
  * name; with none or an unknown one, print the usage (after "postino:
  * family: unknown subcommand 'X'") and return EX_USAGE_. */

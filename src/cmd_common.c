@@ -3,6 +3,8 @@
  * subcommand named by argv[1] in the family's table and printing the
  * family's usage lines (git.c style: the table is the documentation).
  *
+ * Also the list look-up every family does first.
+ *
  * Owns nothing; the tables are the callers' static arrays.  Errors go to
  * stderr as "postino: FAMILY: unknown subcommand 'X'" followed by the
  * usage lines; the exit code is then EX_USAGE_ (64).
@@ -10,8 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr.h"
 #include "cmd.h"
 #include "postino.h"
+#include "store.h"
 
 int
 cmd_usage(const struct cmd_sub *subs, size_t n, const char *sub)
@@ -40,4 +44,38 @@ cmd_dispatch(struct cmd_ctx *ctx, const char *family,
 	fprintf(stderr, "postino: %s: unknown subcommand '%s'\n", family,
 	    argv[1]);
 	return cmd_usage(subs, n, NULL);
+}
+
+int
+cmd_store_error(struct store *st, const char *where)
+{
+	fprintf(stderr, "postino: %s: store error: %s\n", where,
+	    store_errmsg(st));
+	return EX_TEMPFAIL_;
+}
+
+int
+cmd_list_find(struct cmd_ctx *ctx, const char *where, const char *arg,
+    struct store **st_r, struct store_list *l)
+{
+	char key[ADDR_MAX];
+	const char *error;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	if (addr_normalize(arg, key, &error) < 0) {
+		fprintf(stderr, "postino: %s: list '%s': %s\n", where, arg,
+		    error);
+		return EX_DATAERR_;
+	}
+	addr_key(key, key);
+	if (cmd_store(ctx, st_r) < 0)
+		return EX_TEMPFAIL_;
+	if ((rc = store_list_get(*st_r, key, l)) < 0)
+		return cmd_store_error(*st_r, where);
+	if (rc == 0) {
+		fprintf(stderr, "postino: %s: no such list '%s'\n", where, key);
+		return EX_NOUSER_;
+	}
+	return 0;
 }

@@ -94,47 +94,6 @@ list_addr_check(const char *in, const char *delim, char out[ADDR_MAX],
 	return 0;
 }
 
-/*
- * Open the store and find the list named arg.  0 with *l filled (clear
- * it), or the exit code after printing why.
- */
-static int
-list_find(struct cmd_ctx *ctx, const char *sub, const char *arg,
-    struct store **st_r, struct store_list *l)
-{
-	char key[ADDR_MAX];
-	const char *error;
-	int rc;
-
-	memset(l, 0, sizeof(*l));
-	if (addr_normalize(arg, key, &error) < 0) {
-		fprintf(stderr, "postino: list %s: '%s': %s\n", sub, arg, error);
-		return EX_DATAERR_;
-	}
-	addr_key(key, key);
-	if (cmd_store(ctx, st_r) < 0)
-		return EX_TEMPFAIL_;
-	if ((rc = store_list_get(*st_r, key, l)) < 0) {
-		fprintf(stderr, "postino: list %s: store error: %s\n", sub,
-		    store_errmsg(*st_r));
-		return EX_TEMPFAIL_;
-	}
-	if (rc == 0) {
-		fprintf(stderr, "postino: list %s: no such list '%s'\n", sub,
-		    key);
-		return EX_NOUSER_;
-	}
-	return 0;
-}
-
-static int
-store_error(struct store *st, const char *sub)
-{
-	fprintf(stderr, "postino: list %s: store error: %s\n", sub,
-	    store_errmsg(st));
-	return EX_TEMPFAIL_;
-}
-
 /* ---- create ------------------------------------------------------ */
 
 /* Add each "--owner X" / "--moderator X" of argv; 0 or an exit code. */
@@ -155,7 +114,7 @@ create_roles(struct store *st, int64_t id, int argc, char **argv)
 			return EX_DATAERR_;
 		}
 		if (store_role_add(st, id, role, addr) < 0)
-			return store_error(st, "create");
+			return cmd_store_error(st, "list create");
 	}
 	return 0;
 }
@@ -195,9 +154,9 @@ list_create(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cmd_store(ctx, &st) < 0)
 		return EX_TEMPFAIL_;
 	if (store_begin(st) < 0)
-		return store_error(st, "create");
+		return cmd_store_error(st, "list create");
 	if ((rc = store_list_create(st, addr, &id)) < 0) {
-		rc = store_error(st, "create");
+		rc = cmd_store_error(st, "list create");
 		goto fail;
 	}
 	if (rc == 1) {
@@ -209,7 +168,7 @@ list_create(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((rc = create_roles(st, id, argc, argv)) != 0)
 		goto fail;
 	if (store_commit(st) < 0)
-		return store_error(st, "create");
+		return cmd_store_error(st, "list create");
 	printf("created list %s\n", addr);
 	return 0;
 fail:
@@ -260,7 +219,7 @@ list_ls(struct cmd_ctx *ctx, int argc, char **argv)
 	if (ctx->json)
 		printf("[");
 	if (store_list_each(s.st, ls_one, &s) < 0)
-		return store_error(s.st, "ls");
+		return cmd_store_error(s.st, "list ls");
 	if (ctx->json)
 		printf("%s]\n", s.n > 0 ? "\n" : "");
 	return 0;
@@ -390,7 +349,7 @@ list_show(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (argc != 2)
 		return usage("show");
-	if ((rc = list_find(ctx, "show", argv[1], &st, &l)) != 0)
+	if ((rc = cmd_list_find(ctx, "list show", argv[1], &st, &l)) != 0)
 		return rc;
 	if (ctx->json) {
 		printf("{\n  \"address\": ");
@@ -401,7 +360,7 @@ list_show(struct cmd_ctx *ctx, int argc, char **argv)
 		    fmt_time(l.created));
 	if (show_settings(ctx, st, &l) < 0 || show_roles(ctx, st, &l) < 0 ||
 	    show_counts(ctx, st, &l) < 0)
-		rc = store_error(st, "show");
+		rc = cmd_store_error(st, "list show");
 	else if (ctx->json)
 		printf("}\n");
 	store_list_clear(&l);
@@ -443,10 +402,10 @@ list_set(struct cmd_ctx *ctx, int argc, char **argv)
 		    argv[3], error);
 		return EX_DATAERR_;
 	}
-	if ((rc = list_find(ctx, "set", argv[1], &st, &l)) != 0)
+	if ((rc = cmd_list_find(ctx, "list set", argv[1], &st, &l)) != 0)
 		return rc;
 	if (store_list_setting_set(st, l.id, argv[2], argv[3]) < 0)
-		rc = store_error(st, "set");
+		rc = cmd_store_error(st, "list set");
 	else
 		printf("%s: %s = %s\n", l.addr, argv[2], argv[3]);
 	store_list_clear(&l);
@@ -462,10 +421,10 @@ list_rm(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (argc != 2)
 		return usage("rm");
-	if ((rc = list_find(ctx, "rm", argv[1], &st, &l)) != 0)
+	if ((rc = cmd_list_find(ctx, "list rm", argv[1], &st, &l)) != 0)
 		return rc;
 	if (store_list_delete(st, l.id) < 0)
-		rc = store_error(st, "rm");
+		rc = cmd_store_error(st, "list rm");
 	else
 		printf("removed list %s\n", l.addr);
 	store_list_clear(&l);

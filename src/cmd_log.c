@@ -37,44 +37,6 @@ usage(const char *sub)
 	return cmd_usage(log_cmds, NLOG_CMDS, sub);
 }
 
-static int
-store_error(struct store *st, const char *sub)
-{
-	fprintf(stderr, "postino: log %s: store error: %s\n", sub,
-	    store_errmsg(st));
-	return EX_TEMPFAIL_;
-}
-
-/*
- * Open the store and find the list named arg.  0 with *l filled (clear
- * it), or the exit code after printing why.
- */
-static int
-log_find(struct cmd_ctx *ctx, const char *sub, const char *arg,
-    struct store **st_r, struct store_list *l)
-{
-	char key[ADDR_MAX];
-	const char *error;
-	int rc;
-
-	memset(l, 0, sizeof(*l));
-	if (addr_normalize(arg, key, &error) < 0) {
-		fprintf(stderr, "postino: log %s: '%s': %s\n", sub, arg, error);
-		return EX_DATAERR_;
-	}
-	addr_key(key, key);
-	if (cmd_store(ctx, st_r) < 0)
-		return EX_TEMPFAIL_;
-	if ((rc = store_list_get(*st_r, key, l)) < 0)
-		return store_error(*st_r, sub);
-	if (rc == 0) {
-		fprintf(stderr, "postino: log %s: no such list '%s'\n", sub,
-		    key);
-		return EX_NOUSER_;
-	}
-	return 0;
-}
-
 /* ---- show -------------------------------------------------------- */
 
 struct show_state {
@@ -154,12 +116,12 @@ log_show(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (argc < 2 || argv[1][0] == '-' || show_limit(argc, argv, &limit) < 0)
 		return usage("show");
-	if ((rc = log_find(ctx, "show", argv[1], &st, &l)) != 0)
+	if ((rc = cmd_list_find(ctx, "log show", argv[1], &st, &l)) != 0)
 		return rc;
 	if (ctx->json)
 		printf("[");
 	if (modlog_each(st, l.id, limit, show_one, &s) < 0)
-		rc = store_error(st, "show");
+		rc = cmd_store_error(st, "log show");
 	else if (ctx->json)
 		printf("%s]\n", s.n > 0 ? "\n" : "");
 	else if (s.n == 0)
@@ -181,7 +143,7 @@ log_verify(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (argc != 2 || argv[1][0] == '-')
 		return usage("verify");
-	if ((rc = log_find(ctx, "verify", argv[1], &st, &l)) != 0)
+	if ((rc = cmd_list_find(ctx, "log verify", argv[1], &st, &l)) != 0)
 		return rc;
 	switch (modlog_check(st, l.id, &c)) {
 	case 0:
@@ -195,7 +157,7 @@ log_verify(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = EX_DATAERR_;
 		break;
 	default:
-		rc = store_error(st, "verify");
+		rc = cmd_store_error(st, "log verify");
 		break;
 	}
 	store_list_clear(&l);

@@ -47,42 +47,6 @@ usage(const char *sub)
 	return cmd_usage(member_cmds, NMEMBER_CMDS, sub);
 }
 
-static int
-store_error(struct store *st, const char *sub)
-{
-	fprintf(stderr, "postino: member %s: store error: %s\n", sub,
-	    store_errmsg(st));
-	return EX_TEMPFAIL_;
-}
-
-/* Open the store and find list arg: 0 (clear *l), or the exit code. */
-static int
-list_find(struct cmd_ctx *ctx, const char *sub, const char *arg,
-    struct store **st_r, struct store_list *l)
-{
-	char key[ADDR_MAX];
-	const char *error;
-	int rc;
-
-	memset(l, 0, sizeof(*l));
-	if (addr_normalize(arg, key, &error) < 0) {
-		fprintf(stderr, "postino: member %s: list '%s': %s\n", sub, arg,
-		    error);
-		return EX_DATAERR_;
-	}
-	addr_key(key, key);
-	if (cmd_store(ctx, st_r) < 0)
-		return EX_TEMPFAIL_;
-	if ((rc = store_list_get(*st_r, key, l)) < 0)
-		return store_error(*st_r, sub);
-	if (rc == 0) {
-		fprintf(stderr, "postino: member %s: no such list '%s'\n", sub,
-		    key);
-		return EX_NOUSER_;
-	}
-	return 0;
-}
-
 /* Normalise a member address argument: 0, or EX_DATAERR_ after saying why. */
 static int
 member_addr(const char *sub, const char *arg, char out[ADDR_MAX])
@@ -125,7 +89,7 @@ member_add(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((argc == 5 && (rc = mode_arg("add", argv[4], &mode)) != 0) ||
 	    (rc = member_addr("add", argv[2], addr)) != 0)
 		return rc;
-	if ((rc = list_find(ctx, "add", argv[1], &st, &l)) != 0)
+	if ((rc = cmd_list_find(ctx, "member add", argv[1], &st, &l)) != 0)
 		return rc;
 	switch (store_member_add(st, l.id, addr, mode, &id)) {
 	case 0:
@@ -138,7 +102,7 @@ member_add(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = EX_CANTCREAT_;
 		break;
 	default:
-		rc = store_error(st, "add");
+		rc = cmd_store_error(st, "member add");
 	}
 	store_list_clear(&l);
 	return rc;
@@ -155,7 +119,7 @@ member_rm(struct cmd_ctx *ctx, int argc, char **argv)
 	if (argc != 3)
 		return usage("rm");
 	if ((rc = member_addr("rm", argv[2], addr)) != 0 ||
-	    (rc = list_find(ctx, "rm", argv[1], &st, &l)) != 0)
+	    (rc = cmd_list_find(ctx, "member rm", argv[1], &st, &l)) != 0)
 		return rc;
 	switch (store_member_rm(st, l.id, addr)) {
 	case 1:
@@ -167,7 +131,7 @@ member_rm(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = EX_NOUSER_;
 		break;
 	default:
-		rc = store_error(st, "rm");
+		rc = cmd_store_error(st, "member rm");
 	}
 	store_list_clear(&l);
 	return rc;
@@ -187,11 +151,11 @@ member_set(struct cmd_ctx *ctx, int argc, char **argv)
 		return usage("set");
 	if ((rc = mode_arg("set", argv[4], &mode)) != 0 ||
 	    (rc = member_addr("set", argv[2], addr)) != 0 ||
-	    (rc = list_find(ctx, "set", argv[1], &st, &l)) != 0)
+	    (rc = cmd_list_find(ctx, "member set", argv[1], &st, &l)) != 0)
 		return rc;
 	if ((rc = store_member_get(st, l.id, addr, &m)) == 1) {
 		if (store_member_set_mode(st, l.id, addr, mode) < 0)
-			rc = store_error(st, "set");
+			rc = cmd_store_error(st, "member set");
 		else {
 			printf("%s: %s mode = %s\n", l.addr, m.addr,
 			    member_mode_name(mode));
@@ -203,7 +167,7 @@ member_set(struct cmd_ctx *ctx, int argc, char **argv)
 		    " %s\n", addr, l.addr);
 		rc = EX_NOUSER_;
 	} else
-		rc = store_error(st, "set");
+		rc = cmd_store_error(st, "member set");
 	store_list_clear(&l);
 	return rc;
 }
@@ -250,14 +214,14 @@ member_ls(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (argc != 2)
 		return usage("ls");
-	if ((rc = list_find(ctx, "ls", argv[1], &st, &l)) != 0)
+	if ((rc = cmd_list_find(ctx, "member ls", argv[1], &st, &l)) != 0)
 		return rc;
 	s.json = ctx->json;
 	s.n = 0;
 	if (ctx->json)
 		printf("[");
 	if (store_member_each(st, l.id, ls_one, &s) < 0)
-		rc = store_error(st, "ls");
+		rc = cmd_store_error(st, "member ls");
 	else if (ctx->json)
 		printf("%s]\n", s.n ? "\n" : "");
 	store_list_clear(&l);
@@ -395,7 +359,7 @@ import_read(struct import *im, FILE *fp)
 		if (n > 0 && line[n - 1] == '\n')
 			n--;
 		if (import_line(im, line, (size_t)n, lineno) < 0) {
-			rc = store_error(im->st, "import");
+			rc = cmd_store_error(im->st, "member import");
 			goto out;
 		}
 	}
@@ -431,7 +395,7 @@ member_import(struct cmd_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	if ((rc = import_args(argc, argv, &im)) != 0 ||
-	    (rc = list_find(ctx, "import", argv[1], &im.st, &l)) != 0)
+	    (rc = cmd_list_find(ctx, "member import", argv[1], &im.st, &l)) != 0)
 		return rc;
 	im.list_id = l.id;
 	im.name = strcmp(argv[2], "-") == 0 ? "stdin" : argv[2];
@@ -444,13 +408,13 @@ member_import(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (store_begin(im.st) < 0 ||
 	    (im.max_before = store_member_max_id(im.st)) < 0) {
-		rc = store_error(im.st, "import");
+		rc = cmd_store_error(im.st, "member import");
 		store_rollback(im.st);
 		goto out;
 	}
 	if ((rc = import_read(&im, fp)) != 0 || store_commit(im.st) < 0) {
 		store_rollback(im.st);
-		rc = rc != 0 ? rc : store_error(im.st, "import");
+		rc = rc != 0 ? rc : cmd_store_error(im.st, "member import");
 		goto out;
 	}
 	printf("imported %lld, duplicates %lld, invalid %lld\n", im.added,

@@ -72,34 +72,6 @@ held_one(const struct store_post *p, void *arg)
 	return 0;
 }
 
-/* Find list arg in the store: 0 (clear *l), or the exit code. */
-static int
-list_find(struct cmd_ctx *ctx, const char *arg, struct store **st_r,
-    struct store_list *l)
-{
-	char key[ADDR_MAX];
-	const char *error;
-	int rc;
-
-	if (addr_normalize(arg, key, &error) < 0) {
-		fprintf(stderr, "postino: mod ls: list '%s': %s\n", arg, error);
-		return EX_DATAERR_;
-	}
-	addr_key(key, key);
-	if (cmd_store(ctx, st_r) < 0)
-		return EX_TEMPFAIL_;
-	if ((rc = store_list_get(*st_r, key, l)) < 0) {
-		fprintf(stderr, "postino: mod ls: store error: %s\n",
-		    store_errmsg(*st_r));
-		return EX_TEMPFAIL_;
-	}
-	if (rc == 0) {
-		fprintf(stderr, "postino: mod ls: no such list '%s'\n", key);
-		return EX_NOUSER_;
-	}
-	return 0;
-}
-
 static int
 mod_ls(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -110,7 +82,7 @@ mod_ls(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (argc != 2)
 		return cmd_usage(mod_cmds, NMOD_CMDS, "ls");
-	if ((rc = list_find(ctx, argv[1], &st, &l)) != 0)
+	if ((rc = cmd_list_find(ctx, "mod ls", argv[1], &st, &l)) != 0)
 		return rc;
 	s.json = ctx->json;
 	s.n = 0;

@@ -41,49 +41,20 @@ static const struct cmd_sub rules_cmds[] = {
 };
 #define NRULES_CMDS	(sizeof(rules_cmds) / sizeof(rules_cmds[0]))
 
+/* "FAMILY SUB", the start of every error line of a subcommand. */
+static const char *
+where(const char *sub)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "rules %s", sub);
+	return buf;
+}
+
 static int
 usage(const char *sub)
 {
 	return cmd_usage(rules_cmds, NRULES_CMDS, sub);
-}
-
-static int
-store_error(struct store *st, const char *sub)
-{
-	fprintf(stderr, "postino: rules %s: store error: %s\n", sub,
-	    store_errmsg(st));
-	return EX_TEMPFAIL_;
-}
-
-/*
- * Open the store and find the list named arg.  0 with *l filled (clear
- * it), or the exit code after printing why.
- */
-static int
-list_find(struct cmd_ctx *ctx, const char *sub, const char *arg,
-    struct store **st_r, struct store_list *l)
-{
-	char key[ADDR_MAX];
-	const char *error;
-	int rc;
-
-	memset(l, 0, sizeof(*l));
-	if (addr_normalize(arg, key, &error) < 0) {
-		fprintf(stderr, "postino: rules %s: '%s': %s\n", sub, arg,
-		    error);
-		return EX_DATAERR_;
-	}
-	addr_key(key, key);
-	if (cmd_store(ctx, st_r) < 0)
-		return EX_TEMPFAIL_;
-	if ((rc = store_list_get(*st_r, key, l)) < 0)
-		return store_error(*st_r, sub);
-	if (rc == 0) {
-		fprintf(stderr, "postino: rules %s: no such list '%s'\n", sub,
-		    key);
-		return EX_NOUSER_;
-	}
-	return 0;
 }
 
 /* ---- what a user typed ------------------------------------------- */
@@ -214,14 +185,14 @@ rules_ls(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (argc != 2)
 		return usage("ls");
-	if ((rc = list_find(ctx, "ls", argv[1], &st, &l)) != 0)
+	if ((rc = cmd_list_find(ctx, "rules ls", argv[1], &st, &l)) != 0)
 		return rc;
 	s.json = ctx->json;
 	s.n = 0;
 	if (ctx->json)
 		printf("[");
 	if (rules_each(st, l.id, ls_one, &s) < 0)
-		rc = store_error(st, "ls");
+		rc = cmd_store_error(st, "rules ls");
 	else if (ctx->json)
 		printf("%s]\n", s.n > 0 ? "\n" : "");
 	else if (s.n == 0)
@@ -304,10 +275,10 @@ rules_add_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if ((rc = add_args_parse(argc, argv, &a)) != 0 ||
 	    (rc = add_check(&a)) != 0 ||
-	    (rc = list_find(ctx, "add", argv[1], &st, &l)) != 0)
+	    (rc = cmd_list_find(ctx, "rules add", argv[1], &st, &l)) != 0)
 		return rc;
 	if (store_begin(st) < 0) {
-		rc = store_error(st, "add");
+		rc = cmd_store_error(st, "rules add");
 		goto out;
 	}
 	rc = rules_add(st, l.id, a.pos[0], a.pos[2], a.npos == 4 ?
@@ -321,7 +292,7 @@ rules_add_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 	if (rc == 1)
 		fprintf(stderr, "postino: rules add: %s has a rule named '%s'"
 		    " already\n", l.addr, a.pos[0]);
-	rc = rc == 1 ? EX_CANTCREAT_ : store_error(st, "add");
+	rc = rc == 1 ? EX_CANTCREAT_ : cmd_store_error(st, "rules add");
 	store_rollback(st);
 out:
 	store_list_clear(&l);
@@ -361,7 +332,7 @@ rules_change(struct store *st, const struct store_list *l, const char *sub,
 		return 0;
 	store_rollback(st);
 	if (rc != 0)
-		return store_error(st, sub);
+		return cmd_store_error(st, where(sub));
 	fprintf(stderr, "postino: rules %s: %s has no rule named '%s'\n", sub,
 	    l->addr, name);
 	return EX_NOUSER_;
@@ -377,10 +348,10 @@ rules_rm_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 	if (argc != 3)
 		return usage("rm");
 	if ((rc = name_check("rm", argv[2])) != 0 ||
-	    (rc = list_find(ctx, "rm", argv[1], &st, &l)) != 0)
+	    (rc = cmd_list_find(ctx, "rules rm", argv[1], &st, &l)) != 0)
 		return rc;
 	if (store_begin(st) < 0)
-		rc = store_error(st, "rm");
+		rc = cmd_store_error(st, "rules rm");
 	else if ((rc = rules_change(st, &l, "rm", argv[2],
 	    rules_rm(st, l.id, argv[2]))) == 0)
 		printf("removed rule %s from %s\n", argv[2], l.addr);
@@ -400,12 +371,12 @@ rules_mv_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 		return usage("mv");
 	if ((rc = name_check("mv", argv[2])) != 0 ||
 	    (rc = position_parse("mv", argv[3], &pos)) != 0 ||
-	    (rc = list_find(ctx, "mv", argv[1], &st, &l)) != 0)
+	    (rc = cmd_list_find(ctx, "rules mv", argv[1], &st, &l)) != 0)
 		return rc;
 	p.name = argv[2];
 	p.position = 0;
 	if (store_begin(st) < 0)
-		rc = store_error(st, "mv");
+		rc = cmd_store_error(st, "rules mv");
 	else if ((rc = rules_change(st, &l, "mv", argv[2],
 	    rules_mv(st, l.id, argv[2], pos))) == 0 &&
 	    rules_each(st, l.id, pos_one, &p) == 0)

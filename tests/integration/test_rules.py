@@ -110,7 +110,7 @@ ERRORS = [
      "postino: rules rm: no such list"),
     (["nope@example.org", "mv", "x", "1"], EX_NOUSER,
      "postino: rules mv: no such list"),
-    (["not an address", "ls"], EX_DATAERR, "postino: rules ls: 'not an"),
+    (["not an address", "ls"], EX_DATAERR, "postino: rules ls: list 'not an"),
     ([LIST, "rm", "ghost"], EX_NOUSER,
      "postino: rules rm: %s has no rule named 'ghost'" % LIST),
     ([LIST, "mv", "ghost", "1"], EX_NOUSER,
