@@ -37,4 +37,15 @@ void	 process_stop(struct process **);
 int	 process_row(struct store *st, const struct config *,
 	    const struct store_inbox *, int *job_r);
 
+/*
+ * The outgoing copy of a post of list (headers, prefix, footer), and
+ * whether it goes one transaction per recipient.  Used for posts a
+ * moderator approves later.  0, or -1.
+ */
+struct msg;
+struct buf;
+int	 process_decorate(struct store *, const struct config *,
+	    const struct store_list *, const struct msg *, struct buf *out,
+	    int *per_rcpt_r);
+
 #endif

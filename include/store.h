@@ -91,6 +91,7 @@ struct store_member {
 	char		*addr;
 	enum member_mode mode;
 	time_t		 created;
+	int		 moderated;	/* every post of his is held */
 };
 
 const char *member_mode_name(enum member_mode);
@@ -197,6 +198,8 @@ struct store_post {
 	enum post_state	 state;
 	char		*reason;	/* why held / rejected / discarded */
 	char		*thread;	/* root Message-ID of its thread */
+	char		*rule;		/* the rule that decided, or "" */
+	char		*decided_by;	/* moderator address, or "" */
 	int64_t		 max_member;	/* members with a higher id joined later */
 	time_t		 created;
 	time_t		 decided;
@@ -209,6 +212,17 @@ int	 store_post_add(struct store *, struct store_post *p, int64_t *id_r);
 int	 store_post_get(struct store *, int64_t id, struct store_post *);
 int	 store_post_set_state(struct store *, int64_t id, enum post_state,
 	    const char *reason);
+/*
+ * Decide a held post: only a post still held changes (the first decision
+ * wins).  *changed_r is 1 when this call decided it, 0 when it was no
+ * longer held.  In the caller's transaction.  0, or -1 on error.
+ */
+int	 store_post_decide(struct store *, int64_t id, enum post_state,
+	    const char *reason, const char *rule, const char *decided_by,
+	    int *changed_r);
+/* How many posts of author on the list were accepted (rules "new:N"). */
+int64_t	 store_post_count_accepted(struct store *, int64_t list_id,
+	    const char *author);
 /* Each post of a list in a state (state < 0: any), newest first. */
 int	 store_post_each(struct store *, int64_t list_id, int state,
 	    int (*fn)(const struct store_post *, void *), void *arg);

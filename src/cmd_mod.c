@@ -1,24 +1,37 @@
 /*
- * cmd_mod.c — `postino mod ls LIST`: the posts held for moderation.
- * (Approving and rejecting come with the moderation module.)
+ * cmd_mod.c — `postino mod ls|show|approve|reject`: the posts held for
+ * moderation, and deciding them from the shell.  A decision goes through
+ * moderation_decide, exactly as one made by mail: first decision wins,
+ * logged, the author told of a rejection.
  *
  * Owns nothing beyond one command's run.  Results go to stdout (one JSON
  * array with --json), errors to stderr as "postino: mod SUB: what: why";
  * exit codes (sysexits): 64 usage, 65 bad list address, 67 no such list,
  * 75 store error.
  */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "addr.h"
 #include "cmd.h"
+#include "moderation.h"
 #include "postino.h"
 #include "store.h"
+#include "token.h"
 
 static int	mod_ls(struct cmd_ctx *, int, char **);
+static int	mod_show(struct cmd_ctx *, int, char **);
+static int	mod_approve(struct cmd_ctx *, int, char **);
+static int	mod_reject(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub mod_cmds[] = {
 	{ "ls", mod_ls, "mod ls LIST [--json]" },
+	{ "show", mod_show, "mod show LIST ID" },
+	{ "approve", mod_approve, "mod approve LIST ID [--as ADDR]" },
+	{ "reject", mod_reject, "mod reject LIST ID --reason TEXT [--as ADDR]" },
 };
 #define NMOD_CMDS	(sizeof(mod_cmds) / sizeof(mod_cmds[0]))
 
@@ -96,6 +109,163 @@ mod_ls(struct cmd_ctx *ctx, int argc, char **argv)
 		printf("%s]\n", s.n ? "\n" : "");
 	store_list_clear(&l);
 	return rc;
+}
+
+static int
+post_id_arg(const char *sub, const char *s, int64_t *id_r)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v < 1) {
+		fprintf(stderr, "postino: mod %s: '%s' is not a post number\n",
+		    sub, s);
+		return EX_DATAERR_;
+	}
+	*id_r = v;
+	return 0;
+}
+
+static int
+mod_show(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct store_list l;
+	struct store_post p;
+	struct store *st;
+	char *raw = NULL;
+	size_t len;
+	int64_t id;
+	int rc;
+
+	if (argc != 3)
+		return cmd_usage(mod_cmds, NMOD_CMDS, "show");
+	if ((rc = post_id_arg("show", argv[2], &id)) != 0 ||
+	    (rc = cmd_list_find(ctx, "mod show", argv[1], &st, &l)) != 0)
+		return rc;
+	rc = store_post_get(st, id, &p);
+	if (rc == 1 && p.list_id != l.id) {
+		store_post_clear(&p);
+		rc = 0;
+	}
+	if (rc <= 0) {
+		store_list_clear(&l);
+		if (rc < 0)
+			return cmd_store_error(st, "mod show");
+		fprintf(stderr, "postino: mod show: no post %s on %s\n",
+		    argv[2], argv[1]);
+		return EX_NOUSER_;
+	}
+	printf("post %lld  %s  from <%s>  rule %s\nreason: %s\n\n",
+	    (long long)p.id, post_state_name(p.state), p.author,
+	    *p.rule ? p.rule : "-", p.reason);
+	if (store_message_get(st, p.message_id, &raw, &len) == 0)
+		fwrite(raw, 1, len, stdout);
+	free(raw);
+	store_post_clear(&p);
+	store_list_clear(&l);
+	return 0;
+}
+
+/* Say what came of a decision; the exit code. */
+static int
+decision_report(const char *sub, const char *id, const struct mod_result *r)
+{
+	char when[32];
+	struct tm tm;
+
+	switch (r->outcome) {
+	case MOD_DECIDED:
+		printf("post %s %s\n", id, strcmp(sub, "approve") == 0 ?
+		    "approved: it goes to the members" :
+		    "rejected: the author was told why");
+		return 0;
+	case MOD_TOO_LATE:
+		gmtime_r(&r->when, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		fprintf(stderr, "postino: mod %s: post %s was already %s by %s"
+		    " at %s; nothing changed\n", sub, id, r->state,
+		    *r->by ? r->by : "the owner", when);
+		return EX_CANTCREAT_;
+	case MOD_OWN_POST:
+		fprintf(stderr, "postino: mod %s: nobody decides on a post of"
+		    " his own\n", sub);
+		return EX_DATAERR_;
+	default:
+		fprintf(stderr, "postino: mod %s: no held post %s on this"
+		    " list\n", sub, id);
+		return EX_NOUSER_;
+	}
+}
+
+/* approve / reject: LIST ID [--reason TEXT] [--as ADDR] */
+static int
+mod_decide(struct cmd_ctx *ctx, int argc, char **argv, enum post_state to)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ "as", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sub = to == POST_ACCEPTED ? "approve" : "reject";
+	char where[32], as[ADDR_MAX] = "";
+	const char *reason = "", *error;
+	char *kerr = NULL;
+	struct mod_result res;
+	struct store_list l;
+	struct store *st;
+	int64_t id;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "r:a:", opts, NULL)) != -1) {
+		if (c == 'r')
+			reason = optarg;
+		else if (c == 'a' && addr_normalize(optarg, as, &error) < 0) {
+			fprintf(stderr, "postino: mod %s: --as '%s': %s\n", sub,
+			    optarg, error);
+			return EX_DATAERR_;
+		} else if (c != 'a')
+			return cmd_usage(mod_cmds, NMOD_CMDS, sub);
+	}
+	if (argc - optind != 2)
+		return cmd_usage(mod_cmds, NMOD_CMDS, sub);
+	if (to == POST_REJECTED && *reason == '\0') {
+		fprintf(stderr, "postino: mod reject: a rejection needs a reason"
+		    " (--reason TEXT): it reaches the author\n");
+		return EX_USAGE_;
+	}
+	snprintf(where, sizeof(where), "mod %s", sub);
+	/* Moderators appear to authors under a keyed pseudonym. */
+	if (token_init(ctx->cfg.secret_file, &kerr) < 0) {
+		fprintf(stderr, "postino: %s: %s\n", where, kerr);
+		free(kerr);
+		return EX_TEMPFAIL_;
+	}
+	if ((rc = post_id_arg(sub, argv[optind + 1], &id)) != 0 ||
+	    (rc = cmd_list_find(ctx, where, argv[optind], &st, &l)) != 0)
+		return rc;
+	if (store_begin(st) < 0 || moderation_decide(st, &ctx->cfg, &l, id, to,
+	    as, reason, &res) < 0 || store_commit(st) < 0) {
+		store_rollback(st);
+		store_list_clear(&l);
+		return cmd_store_error(st, where);
+	}
+	rc = decision_report(sub, argv[optind + 1], &res);
+	mod_result_clear(&res);
+	store_list_clear(&l);
+	return rc;
+}
+
+static int
+mod_approve(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return mod_decide(ctx, argc, argv, POST_ACCEPTED);
+}
+
+static int
+mod_reject(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return mod_decide(ctx, argc, argv, POST_REJECTED);
 }
 
 int

@@ -66,6 +66,16 @@ check_policy(const char *v, const char **error_r)
 }
 
 static int
+check_names(const char *v, const char **error_r)
+{
+	if (strcmp(v, "pseudonym") != 0 && strcmp(v, "name") != 0) {
+		*error_r = "modlog_names must be 'pseudonym' or 'name'";
+		return -1;
+	}
+	return 0;
+}
+
+static int
 check_bool(const char *v, const char **error_r)
 {
 	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
@@ -153,6 +163,8 @@ static const struct listconf_key keys[] = {
 	    " approve or confirm+approve", check_policy },
 	{ "notify_owner", "no", "tell the owners of each join and leave:"
 	    " yes or no", check_bool },
+	{ "modlog_names", "pseudonym", "how moderators appear to members in"
+	    " the log and in notices: pseudonym or name", check_names },
 	{ "archive_url", "", "public archive (http:// or https://), or ''",
 	    check_url },
 	{ "max_message_size", "0", "largest post in bytes, K or M suffix"

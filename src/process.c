@@ -23,7 +23,10 @@
 #include "listconf.h"
 #include "log.h"
 #include "msg.h"
+#include "moderation.h"
+#include "notice.h"
 #include "personal.h"
+#include "rules.h"
 #include "process.h"
 #include "subscription.h"
 #include "template.h"
@@ -56,6 +59,7 @@ struct post_ctx {
 	char			 local[ADDR_LOCAL_MAX + 1];
 	const char		*domain;
 	int64_t			 author_member;	/* 0: not a member */
+	int			 author_moderated;
 };
 
 static char *
@@ -192,6 +196,28 @@ out:
 	return rc;
 }
 
+int
+process_decorate(struct store *st, const struct config *cfg,
+    const struct store_list *list, const struct msg *m, struct buf *out,
+    int *per_rcpt_r)
+{
+	struct post_ctx pc;
+	size_t llen;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.cfg = cfg;
+	pc.st = st;
+	pc.list = *list;	/* borrowed: not cleared here */
+	pc.domain = addr_domain(list->addr, &llen);
+	if (llen > ADDR_LOCAL_MAX)
+		llen = ADDR_LOCAL_MAX;
+	memcpy(pc.local, list->addr, llen);
+	pc.local[llen] = '\0';
+	*per_rcpt_r = listconf_get_bool(st, list->id, list->addr,
+	    "personalize") == 1;
+	return decorate(&pc, m, out);
+}
+
 /* Why a post must not be redistributed at all (NULL: it may). */
 static const char *
 post_refusal(struct post_ctx *pc, const struct msg *m)
@@ -227,12 +253,76 @@ is_member(struct post_ctx *pc, const struct msg *m)
 		    &mb);
 	if (rc == 1) {
 		pc->author_member = mb.id;
+		pc->author_moderated = mb.moderated;
 		store_member_clear(&mb);
 	}
 	return rc;
 }
 
-/* Decide held / accepted / discarded; fill p->state and p->reason. */
+/* A default reason, in the list's language (templates reason_*). */
+static char *
+default_reason(struct post_ctx *pc, const char *name)
+{
+	struct buf out = BUF_INIT;
+	char *lang = list_setting(pc, "language");
+	char *override = subscription_override_dir(pc->cfg, pc->list.addr);
+	char *error = NULL;
+
+	if (lang == NULL || notice_line(pc->cfg, lang, override, name, NULL, 0,
+	    &out, &error) < 0) {
+		log_warnx("list %s: %s: %s", pc->list.addr, name,
+		    error ? error : "no language");
+		buf_reset(&out);
+		buf_puts(&out, name);
+	}
+	free(error);
+	free(lang);
+	free(override);
+	return buf_steal(&out, NULL);
+}
+
+/* The list's rules decide; without a matching rule, the defaults. */
+static int
+post_rules(struct post_ctx *pc, const struct msg *m, int member,
+    struct store_post *p)
+{
+	struct rule_sender rs = { member, pc->author_moderated, 0 };
+	struct rule r;
+	int action;
+
+	memset(&r, 0, sizeof(r));
+	if (member)
+		rs.accepted_posts = store_post_count_accepted(pc->st,
+		    pc->list.id, msg_from(m));
+	if ((action = rules_eval(pc->st, pc->list.id, m, pc->in->len, &rs,
+	    &r)) < 0)
+		return -1;
+	if (r.name != NULL) {
+		p->state = action == RULE_ACCEPT ? POST_ACCEPTED :
+		    action == RULE_HOLD ? POST_HELD : action == RULE_REJECT ?
+		    POST_REJECTED : POST_DISCARDED;
+		p->rule = xstrdup(r.name);
+		p->reason = xstrdup(*r.text ? r.text : r.name);
+	} else if (!member) {
+		p->state = POST_HELD;
+		p->reason = default_reason(pc, "reason_nonmember");
+	} else if (listconf_get_bool(pc->st, pc->list.id, pc->list.addr,
+	    "moderated") == 1) {
+		p->state = POST_HELD;
+		p->reason = default_reason(pc, "reason_moderated_list");
+	} else if (pc->author_moderated) {
+		p->state = POST_HELD;
+		p->reason = default_reason(pc, "reason_moderated_member");
+	} else
+		p->state = POST_ACCEPTED;
+	rule_clear(&r);
+	return 0;
+}
+
+/*
+ * Decide accepted / held / rejected / discarded; fill p->state, p->reason
+ * and p->rule.  Loops and automatic mail are dropped before any rule.
+ */
 static int
 post_decide(struct post_ctx *pc, const struct msg *m, struct store_post *p)
 {
@@ -246,16 +336,7 @@ post_decide(struct post_ctx *pc, const struct msg *m, struct store_post *p)
 	}
 	if ((member = is_member(pc, m)) < 0)
 		return -1;
-	if (!member) {
-		p->state = POST_HELD;
-		p->reason = xstrdup("sender is not a member of the list");
-	} else if (listconf_get_bool(pc->st, pc->list.id, pc->list.addr,
-	    "moderated")) {
-		p->state = POST_HELD;
-		p->reason = xstrdup("the list is moderated");
-	} else
-		p->state = POST_ACCEPTED;
-	return 0;
+	return post_rules(pc, m, member, p);
 }
 
 /*
@@ -273,6 +354,8 @@ struct decision {
 	struct buf		 env_from;
 	int			 per_rcpt;
 	int64_t			 author_member;	/* follows the thread it posts to */
+	int			 mails;		/* queues mail: kick delivery */
+	struct store_list	 list;		/* for moderation_record */
 	struct buf		 note;		/* logged once committed */
 	const struct store_inbox *command;	/* handled under the lock */
 };
@@ -284,6 +367,7 @@ decision_clear(struct decision *d)
 	buf_free(&d->body);
 	buf_free(&d->env_from);
 	buf_free(&d->note);
+	store_list_clear(&d->list);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -302,7 +386,12 @@ post_prepare(struct post_ctx *pc, const struct msg *m, struct decision *d)
 	p->max_member = pc->in->max_member;
 	p->created = time(NULL);
 	p->thread = msg_thread(m);
+	if (p->rule == NULL)
+		p->rule = xstrdup("");
 	d->have_post = 1;
+	d->mails = p->state != POST_ACCEPTED;	/* the author's notice */
+	d->list.id = pc->list.id;
+	d->list.addr = xstrdup(pc->list.addr);
 	d->author_member = pc->author_member;
 	if (p->state != POST_ACCEPTED)
 		return 0;
@@ -365,6 +454,7 @@ decide(struct store *st, const struct config *cfg,
 			rc = handle_post(&pc, d);
 		else {
 			d->command = in;	/* writes: done in apply() */
+			d->mails = 1;
 			rc = 0;
 		}
 	} else if (rc == 0)
@@ -415,6 +505,9 @@ apply(struct store *st, const struct config *cfg, struct decision *d)
 		return -1;
 	if (d->have_post && store_post_add(st, &d->post, &post_id) < 0)
 		return -1;
+	if (d->have_post && d->post.state != POST_ACCEPTED &&
+	    moderation_record(st, cfg, &d->list, &d->post) < 0)
+		return -1;
 	if (d->have_job && store_job_fanout(st, d->post.list_id, post_id,
 	    d->env_from.data, d->body.data, d->body.len, d->post.max_member,
 	    d->per_rcpt, d->post.thread, NULL) < 0)
@@ -459,7 +552,7 @@ process_row(struct store *st, const struct config *cfg,
 	memset(&d, 0, sizeof(d));
 	*job_r = 0;
 	if (decide(st, cfg, in, &d) == 0 && apply_all(st, cfg, &d, 1) == 0) {
-		*job_r = d.have_job || d.command != NULL;
+		*job_r = d.have_job || d.mails;
 		rc = 0;
 	}
 	decision_clear(&d);
@@ -485,7 +578,7 @@ process_batch(struct process *p, const int64_t *ids, size_t n, int *job_r)
 		rc = store_inbox_get(p->st, ids[i], &ins[nd]);
 		if (rc == 1) {
 			rc = decide(p->st, &p->cfg, &ins[nd], &ds[nd]);
-			*job_r |= ds[nd].have_job || ds[nd].command != NULL;
+			*job_r |= ds[nd].have_job || ds[nd].mails;
 			nd++;
 		}
 	}

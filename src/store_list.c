@@ -426,6 +426,8 @@ member_view(sqlite3_stmt *stmt, struct store_member *m)
 	m->addr = (char *)sqlite3_column_text(stmt, 2);
 	m->mode = mode_col(stmt, 3);
 	m->created = (time_t)sqlite3_column_int64(stmt, 4);
+	m->moderated = sqlite3_column_count(stmt) > 5 ?
+	    sqlite3_column_int(stmt, 5) : 0;
 }
 
 int
@@ -438,8 +440,8 @@ store_member_get(struct store *st, int64_t list_id, const char *addr,
 
 	memset(m, 0, sizeof(*m));
 	addr_key(addr, key);
-	stmt = store_stmt(st, "SELECT id, list_id, addr, mode, created"
-	    " FROM members WHERE list_id = ?1 AND addr_key = ?2");
+	stmt = store_stmt(st, "SELECT id, list_id, addr, mode, created,"
+	    " moderated FROM members WHERE list_id = ?1 AND addr_key = ?2");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, list_id);
@@ -462,8 +464,8 @@ store_member_get_id(struct store *st, int64_t list_id, int64_t id,
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	stmt = store_stmt(st, "SELECT id, list_id, addr, mode, created"
-	    " FROM members WHERE list_id = ?1 AND id = ?2");
+	stmt = store_stmt(st, "SELECT id, list_id, addr, mode, created,"
+	    " moderated FROM members WHERE list_id = ?1 AND id = ?2");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, list_id);

@@ -372,8 +372,8 @@ store_post_add(struct store *st, struct store_post *p, int64_t *id_r)
 
 	stmt = store_stmt(st, "INSERT INTO posts (list_id, message_id, msgid,"
 	    " subject, author, sender, state, reason, max_member, created,"
-	    " decided, thread) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-	    " ?11, ?12)");
+	    " decided, thread, rule, decided_by) VALUES (?1, ?2, ?3, ?4, ?5,"
+	    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, p->list_id);
@@ -389,6 +389,8 @@ store_post_add(struct store *st, struct store_post *p, int64_t *id_r)
 	    (int64_t)(p->created != 0 ? p->created : time(NULL)));
 	sqlite3_bind_int64(stmt, 11, (int64_t)p->decided);
 	bind_str(stmt, 12, p->thread);
+	bind_str(stmt, 13, p->rule);
+	bind_str(stmt, 14, p->decided_by);
 	if (store_step_done(st, stmt) < 0)
 		return -1;
 	p->id = sqlite3_last_insert_rowid(st->db);
@@ -399,7 +401,7 @@ store_post_add(struct store *st, struct store_post *p, int64_t *id_r)
 
 #define POST_COLS	"id, list_id, message_id, msgid, subject, author," \
 			" sender, state, reason, max_member, created, decided," \
-			" thread"
+			" thread, rule, decided_by"
 
 /* Borrowed view of the current row (POST_COLS order). */
 static void
@@ -418,6 +420,8 @@ post_view(sqlite3_stmt *stmt, struct store_post *p)
 	p->created = (time_t)sqlite3_column_int64(stmt, 10);
 	p->decided = (time_t)sqlite3_column_int64(stmt, 11);
 	p->thread = (char *)sqlite3_column_text(stmt, 12);
+	p->rule = (char *)sqlite3_column_text(stmt, 13);
+	p->decided_by = (char *)sqlite3_column_text(stmt, 14);
 }
 
 /* 1 found (p filled, free with store_post_clear), 0 none, -1 error. */
@@ -446,6 +450,8 @@ store_post_get(struct store *st, int64_t id, struct store_post *p)
 	p->sender = store_col_str(stmt, 6);
 	p->reason = store_col_str(stmt, 8);
 	p->thread = store_col_str(stmt, 12);
+	p->rule = store_col_str(stmt, 13);
+	p->decided_by = store_col_str(stmt, 14);
 	sqlite3_reset(stmt);
 	return 1;
 }
@@ -466,6 +472,50 @@ store_post_set_state(struct store *st, int64_t id, enum post_state state,
 	bind_str(stmt, 3, reason);
 	sqlite3_bind_int64(stmt, 4, (int64_t)time(NULL));
 	return store_step_done(st, stmt);
+}
+
+int
+store_post_decide(struct store *st, int64_t id, enum post_state state,
+    const char *reason, const char *rule, const char *decided_by,
+    int *changed_r)
+{
+	sqlite3_stmt *stmt;
+
+	*changed_r = 0;
+	stmt = store_stmt(st, "UPDATE posts SET state = ?2, reason = ?3,"
+	    " decided = ?4, rule = ?5, decided_by = ?6"
+	    " WHERE id = ?1 AND state = 'held'");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	bind_str(stmt, 2, post_state_name(state));
+	bind_str(stmt, 3, reason);
+	sqlite3_bind_int64(stmt, 4, (int64_t)time(NULL));
+	bind_str(stmt, 5, rule);
+	bind_str(stmt, 6, decided_by);
+	if (store_step_done(st, stmt) < 0)
+		return -1;
+	*changed_r = sqlite3_changes(st->db) == 1;
+	return 0;
+}
+
+int64_t
+store_post_count_accepted(struct store *st, int64_t list_id,
+    const char *author)
+{
+	sqlite3_stmt *stmt;
+	int64_t n = -1;
+
+	stmt = store_stmt(st, "SELECT count(*) FROM posts WHERE list_id = ?1"
+	    " AND author = ?2 COLLATE NOCASE AND state = 'accepted'");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	bind_str(stmt, 2, author);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		n = sqlite3_column_int64(stmt, 0);
+	sqlite3_reset(stmt);
+	return n;
 }
 
 int
@@ -525,5 +575,7 @@ store_post_clear(struct store_post *p)
 	free(p->sender);
 	free(p->reason);
 	free(p->thread);
+	free(p->rule);
+	free(p->decided_by);
 	memset(p, 0, sizeof(*p));
 }

@@ -212,7 +212,9 @@ static const char *const migrations[] = {
 	"  hash BLOB NOT NULL,"
 	"  UNIQUE (list_id, seq)"
 	");"
-	"ALTER TABLE members ADD COLUMN moderated INTEGER NOT NULL DEFAULT 0;",
+	"ALTER TABLE members ADD COLUMN moderated INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE posts ADD COLUMN rule TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE posts ADD COLUMN decided_by TEXT NOT NULL DEFAULT '';",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))

@@ -359,7 +359,7 @@ def test_mod_ls():
         assert held[0]["date"] == "2026-11-18T11:06:40Z"
         assert show(p, "team@example.org")["held"] == 2
         fails(p, EX_NOUSER, "mod", "ls", "none@example.org")
-        fails(p, EX_USAGE, "mod", "approve", "1", says="unknown subcommand")
+        fails(p, EX_USAGE, "mod", "frobnicate", "1", says="unknown subcommand")
 
 
 def test_json_invalid_utf8():

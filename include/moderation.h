@@ -1,0 +1,52 @@
+/*
+ * moderation.h — what happens to a post that the rules did not simply
+ * accept: every decision is logged in the moderation log, the author is
+ * told, and a held post waits for a moderator, of whom the first to
+ * decide wins.
+ */
+#ifndef POSTINO_MODERATION_H
+#define POSTINO_MODERATION_H
+
+#include <time.h>
+
+#include "config.h"
+#include "store.h"
+
+/*
+ * A post was just stored held, rejected or discarded by the rules (in
+ * the processor's transaction): append its log entry and, for held and
+ * rejected posts, tell the author (never for automatic mail, and within
+ * the daily request cap for non-members).  0, or -1 on error.
+ */
+int	 moderation_record(struct store *, const struct config *,
+	    const struct store_list *, const struct store_post *);
+
+/* What a decision on a held post came to. */
+struct mod_result {
+	int	 outcome;	/* MOD_DECIDED, MOD_TOO_LATE, MOD_OWN_POST,
+				 * MOD_NO_POST */
+	char	*state;		/* when too late: the decision that won */
+	char	*by;		/* and who made it ("" for postino) */
+	time_t	 when;
+};
+
+#define MOD_DECIDED	0
+#define MOD_TOO_LATE	1
+#define MOD_OWN_POST	2
+#define MOD_NO_POST	3
+
+/*
+ * Approve (state POST_ACCEPTED) or reject (POST_REJECTED, reason
+ * required) held post post_id of list, as moderator ("" when the owner
+ * acts from the shell), in the caller's transaction: the post changes
+ * only if still held; an approval creates the fan-out job, a rejection
+ * tells the author the reason; the log gets the entry.  Nobody decides
+ * on a post of his own.  0 with *res filled (clear with
+ * mod_result_clear), or -1 on error.
+ */
+int	 moderation_decide(struct store *, const struct config *,
+	    const struct store_list *, int64_t post_id, enum post_state,
+	    const char *moderator, const char *reason, struct mod_result *res);
+void	 mod_result_clear(struct mod_result *);
+
+#endif

@@ -1,0 +1,281 @@
+/*
+ * moderation.c — decisions about posts the rules did not simply accept.
+ *
+ * Every decision is one transaction: the post's state, its log entry, the
+ * fan-out job of an approved post and the notice to the author commit
+ * together.  A held post changes only while it is still held, so of two
+ * moderators deciding at once exactly one wins, and the other learns who
+ * decided what and when (reliability.md §5.17).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "listconf.h"
+#include "log.h"
+#include "moderation.h"
+#include "modlog.h"
+#include "msg.h"
+#include "notice.h"
+#include "process.h"
+#include "subscription.h"
+
+/* The list's language, description and template overrides. */
+struct mctx {
+	char	*lang;
+	char	*descr;
+	char	*override;
+	int	 pseudonym;
+};
+
+static int
+mctx_init(struct store *st, const struct config *cfg,
+    const struct store_list *list, struct mctx *mc)
+{
+	char *names;
+
+	mc->lang = listconf_get(st, list->id, list->addr, "language");
+	mc->descr = listconf_get(st, list->id, list->addr, "description");
+	mc->override = subscription_override_dir(cfg, list->addr);
+	names = listconf_get(st, list->id, list->addr, "modlog_names");
+	mc->pseudonym = names == NULL || strcmp(names, "name") != 0;
+	free(names);
+	return mc->lang != NULL && mc->descr != NULL ? 0 : -1;
+}
+
+static void
+mctx_clear(struct mctx *mc)
+{
+	free(mc->lang);
+	free(mc->descr);
+	free(mc->override);
+	memset(mc, 0, sizeof(*mc));
+}
+
+static int
+log_entry(struct store *st, const struct store_list *list,
+    const struct store_post *p, const char *action, const char *reason,
+    const char *moderator)
+{
+	struct modlog_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.action = action;
+	e.post_id = p->id;
+	e.msgid = p->msgid;
+	e.subject = p->subject;
+	e.rule = p->rule != NULL ? p->rule : "";
+	e.reason = reason != NULL ? reason : "";
+	e.moderator = moderator;
+	return modlog_append(st, list->id, &e);
+}
+
+/* Tell the author of p with template name. */
+static int
+tell_author(struct store *st, const struct config *cfg,
+    const struct store_list *list, const struct mctx *mc,
+    const struct store_post *p, const char *name, const char *moderator)
+{
+	struct buf shown = BUF_INIT;
+	struct notice nt;
+	char *error = NULL;
+	int rc;
+
+	modlog_display_moderator(list->addr, moderator, mc->pseudonym, &shown);
+	{
+		const struct tvar vars[] = {
+			{ "subject", p->subject }, { "reason", p->reason },
+			{ "rule", p->rule && *p->rule ? p->rule : "-" },
+			{ "moderator", shown.data ? shown.data : "" },
+		};
+
+		memset(&nt, 0, sizeof(nt));
+		nt.list_addr = list->addr;
+		nt.list_descr = mc->descr;
+		nt.lang = mc->lang;
+		nt.override_dir = mc->override;
+		nt.template_name = name;
+		nt.vars = vars;
+		nt.nvars = 4;
+		nt.to = *p->author ? p->author : p->sender;
+		nt.in_reply_to = *p->msgid ? p->msgid : NULL;
+		rc = notice_queue(st, cfg, &nt, &error);
+	}
+	if (rc < 0) {
+		log_warnx("list %s: post %lld: cannot tell the author: %s",
+		    list->addr, (long long)p->id, error ? error : "store error");
+		free(error);
+	}
+	buf_free(&shown);
+	return rc;
+}
+
+/* Within the daily cap for answering this address?  1 yes, 0 no, -1. */
+static int
+may_answer(struct store *st, const struct config *cfg,
+    const struct store_list *list, const char *addr)
+{
+	int count;
+
+	if (*addr == '\0')
+		return 0;
+	if (store_request_count(st, list->id, addr, (int64_t)(time(NULL) /
+	    86400), &count) < 0)
+		return -1;
+	return count <= cfg->max_requests_per_day;
+}
+
+int
+moderation_record(struct store *st, const struct config *cfg,
+    const struct store_list *list, const struct store_post *p)
+{
+	struct mctx mc;
+	const char *action, *name;
+	int rc;
+
+	switch (p->state) {
+	case POST_HELD:
+		action = MODLOG_HELD;
+		name = "held_author";
+		break;
+	case POST_REJECTED:
+		action = MODLOG_REJECTED;
+		name = "rejected_author";
+		break;
+	case POST_DISCARDED:
+		return log_entry(st, list, p, MODLOG_DISCARDED, p->reason, "");
+	default:
+		return 0;
+	}
+	if (log_entry(st, list, p, action, p->reason, "") < 0)
+		return -1;
+	memset(&mc, 0, sizeof(mc));
+	if (mctx_init(st, cfg, list, &mc) < 0 ||
+	    (rc = may_answer(st, cfg, list, *p->author ? p->author :
+	    p->sender)) < 0) {
+		mctx_clear(&mc);
+		return -1;
+	}
+	if (rc == 1)
+		rc = tell_author(st, cfg, list, &mc, p, name, "");
+	else
+		rc = 0;		/* over the cap: logged, not answered */
+	mctx_clear(&mc);
+	return rc;
+}
+
+/* Queue the fan-out of an approved post. */
+static int
+approve_fanout(struct store *st, const struct config *cfg,
+    const struct store_list *list, const struct store_post *p)
+{
+	struct buf out = BUF_INIT, from = BUF_INIT;
+	struct msg *m = NULL;
+	const char *why, *domain;
+	char *raw = NULL;
+	size_t len, llen;
+	int per_rcpt, rc = -1;
+
+	if (store_message_get(st, p->message_id, &raw, &len) < 0)
+		goto out;
+	if (msg_parse(raw, len, &m, &why) < 0) {
+		log_warnx("post %lld: cannot parse: %s", (long long)p->id, why);
+		goto out;
+	}
+	if (process_decorate(st, cfg, list, m, &out, &per_rcpt) < 0)
+		goto out;
+	domain = addr_domain(list->addr, &llen);
+	buf_append(&from, list->addr, llen);
+	buf_printf(&from, "%sbounces@%s", cfg->recipient_delimiter, domain);
+	rc = store_job_fanout(st, list->id, p->id, from.data, out.data,
+	    out.len, p->max_member, per_rcpt, p->thread, NULL);
+out:
+	msg_free(&m);
+	free(raw);
+	buf_free(&out);
+	buf_free(&from);
+	return rc;
+}
+
+static void
+too_late(const struct store_post *p, struct mod_result *res)
+{
+	res->outcome = MOD_TOO_LATE;
+	res->state = xstrdup(post_state_name(p->state));
+	res->by = xstrdup(p->decided_by ? p->decided_by : "");
+	res->when = p->decided;
+}
+
+/* The post changed; log it and do what the decision implies. */
+static int
+decided(struct store *st, const struct config *cfg,
+    const struct store_list *list, struct store_post *p, const char *moderator)
+{
+	struct mctx mc;
+	int rc = -1;
+
+	memset(&mc, 0, sizeof(mc));
+	if (p->state == POST_ACCEPTED) {
+		if (approve_fanout(st, cfg, list, p) < 0 ||
+		    log_entry(st, list, p, MODLOG_APPROVED, p->reason,
+		    moderator) < 0)
+			return -1;
+		return 0;
+	}
+	if (log_entry(st, list, p, MODLOG_REJECTED, p->reason, moderator) < 0 ||
+	    mctx_init(st, cfg, list, &mc) < 0)
+		goto out;
+	rc = tell_author(st, cfg, list, &mc, p, "rejected_author", moderator);
+out:
+	mctx_clear(&mc);
+	return rc;
+}
+
+int
+moderation_decide(struct store *st, const struct config *cfg,
+    const struct store_list *list, int64_t post_id, enum post_state to,
+    const char *moderator, const char *reason, struct mod_result *res)
+{
+	struct store_post p;
+	int rc, changed;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = store_post_get(st, post_id, &p)) <= 0 ||
+	    p.list_id != list->id) {
+		if (rc == 1)
+			store_post_clear(&p);
+		res->outcome = MOD_NO_POST;
+		return rc < 0 ? -1 : 0;
+	}
+	rc = -1;
+	if (*moderator != '\0' && strcasecmp(moderator, p.author) == 0) {
+		res->outcome = MOD_OWN_POST;
+		rc = 0;
+	} else if (store_post_decide(st, post_id, to, reason, p.rule,
+	    moderator, &changed) == 0) {
+		store_post_clear(&p);
+		if (store_post_get(st, post_id, &p) == 1) {
+			if (!changed) {
+				too_late(&p, res);
+				rc = 0;
+			} else if (decided(st, cfg, list, &p, moderator) == 0) {
+				res->outcome = MOD_DECIDED;
+				rc = 0;
+			}
+		}
+	}
+	store_post_clear(&p);
+	return rc;
+}
+
+void
+mod_result_clear(struct mod_result *res)
+{
+	free(res->state);
+	free(res->by);
+	memset(res, 0, sizeof(*res));
+}
