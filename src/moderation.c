@@ -23,6 +23,7 @@
 #include "notice.h"
 #include "process.h"
 #include "subscription.h"
+#include "token.h"
 
 /* The list's language, description and template overrides. */
 struct mctx {
@@ -114,6 +115,122 @@ tell_author(struct store *st, const struct config *cfg,
 	return rc;
 }
 
+/* A decision token for moderator on post p; its address into addr. */
+static int
+decision_token(struct store *st, const struct config *cfg,
+    const struct store_list *list, const struct store_post *p,
+    const char *moderator, const char *what, struct buf *addr)
+{
+	char tok[TOKEN_LEN + 1], purpose[32], post[24];
+	uint8_t hash[TOKEN_HASH];
+	const char *domain;
+	size_t llen;
+	time_t now = time(NULL);
+
+	token_new(tok, hash);
+	snprintf(purpose, sizeof(purpose), "mod_%s", what);
+	snprintf(post, sizeof(post), "%lld", (long long)p->id);
+	if (store_token_add(st, hash, sizeof(hash), purpose, list->id,
+	    moderator, post, now, now + cfg->token_lifetime) < 0)
+		return -1;
+	domain = addr_domain(list->addr, &llen);
+	buf_append(addr, list->addr, llen);
+	buf_printf(addr, "%s%s-%s@%s", cfg->recipient_delimiter, what, tok,
+	    domain);
+	return 0;
+}
+
+struct mod_notice {
+	struct store		*st;
+	const struct config	*cfg;
+	const struct store_list	*list;
+	const struct mctx	*mc;
+	const struct store_post	*p;
+	const char		*raw;
+	size_t			 len;
+	int			 rc;
+	int			 sent;
+};
+
+/* The held post, with this moderator's own two reply addresses. */
+static int
+notify_one(const char *moderator, void *arg)
+{
+	struct mod_notice *mn = arg;
+	struct buf ok = BUF_INIT, no = BUF_INIT;
+	char post[24];
+	struct notice nt;
+	char *error = NULL;
+
+	if (strcasecmp(moderator, mn->p->author) == 0)
+		return 0;	/* nobody decides on his own post */
+	snprintf(post, sizeof(post), "%lld", (long long)mn->p->id);
+	if (decision_token(mn->st, mn->cfg, mn->list, mn->p, moderator,
+	    "approve", &ok) < 0 || decision_token(mn->st, mn->cfg, mn->list,
+	    mn->p, moderator, "reject", &no) < 0) {
+		mn->rc = -1;
+		goto out;
+	}
+	{
+		const struct tvar vars[] = {
+			{ "subject", mn->p->subject }, { "author", mn->p->author },
+			{ "reason", mn->p->reason },
+			{ "rule", *mn->p->rule ? mn->p->rule : "-" },
+			{ "approve_addr", ok.data }, { "reject_addr", no.data },
+			{ "post_id", post },
+		};
+
+		memset(&nt, 0, sizeof(nt));
+		nt.list_addr = mn->list->addr;
+		nt.list_descr = mn->mc->descr;
+		nt.lang = mn->mc->lang;
+		nt.override_dir = mn->mc->override;
+		nt.template_name = "held_moderator";
+		nt.vars = vars;
+		nt.nvars = 7;
+		nt.to = moderator;
+		nt.reply_to = ok.data;
+		nt.attach = mn->raw;
+		nt.attach_len = mn->len;
+		if (notice_queue(mn->st, mn->cfg, &nt, &error) < 0) {
+			log_warnx("list %s: post %lld: moderator notice: %s",
+			    mn->list->addr, (long long)mn->p->id,
+			    error ? error : "store error");
+			mn->rc = -1;
+		} else
+			mn->sent++;
+	}
+out:
+	free(error);
+	buf_free(&ok);
+	buf_free(&no);
+	return mn->rc < 0;
+}
+
+/* Send every moderator (the owners when there is none) the held post. */
+static int
+notify_moderators(struct store *st, const struct config *cfg,
+    const struct store_list *list, const struct mctx *mc,
+    const struct store_post *p)
+{
+	struct mod_notice mn = { st, cfg, list, mc, p, NULL, 0, 0, 0 };
+	char *raw = NULL;
+	size_t len = 0;
+
+	if (store_message_get(st, p->message_id, &raw, &len) < 0)
+		return -1;
+	mn.raw = raw;
+	mn.len = len;
+	if (store_role_each(st, list->id, "moderator", notify_one, &mn) == 0 &&
+	    mn.rc == 0 && mn.sent == 0)
+		(void)store_role_each(st, list->id, "owner", notify_one, &mn);
+	if (mn.rc == 0 && mn.sent == 0)
+		log_warnx("list %s: post %lld is held, and no moderator or"
+		    " owner can decide on it", list->addr, (long long)p->id);
+	free(raw);
+	return mn.rc;
+}
+
 /* Within the daily cap for answering this address?  1 yes, 0 no, -1. */
 static int
 may_answer(struct store *st, const struct config *cfg,
@@ -164,6 +281,8 @@ moderation_record(struct store *st, const struct config *cfg,
 		rc = tell_author(st, cfg, list, &mc, p, name, "");
 	else
 		rc = 0;		/* over the cap: logged, not answered */
+	if (rc == 0 && p->state == POST_HELD)
+		rc = notify_moderators(st, cfg, list, &mc, p);
 	mctx_clear(&mc);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "addr.h"
@@ -26,26 +27,9 @@
 #include "notice.h"
 #include "personal.h"
 #include "subscription.h"
+#include "subscription_int.h"
 #include "token.h"
 
-struct sctx {
-	struct store		*st;
-	const struct config	*cfg;
-	const struct store_list	*list;
-	const struct store_inbox *in;
-	struct msg		*m;
-	char			 local[ADDR_LOCAL_MAX + 1];
-	const char		*domain;
-	char			 who[ADDR_MAX];	/* who wrote: From:, else sender */
-	char			*lang;
-	char			*descr;
-	char			*policy;
-	char			*override;
-	time_t			 now;
-	struct buf		 results;	/* result lines for the reply */
-	int			 need_reply;	/* a command mailed nothing else */
-	struct buf		*note;
-};
 
 char *
 subscription_override_dir(const struct config *cfg, const char *list)
@@ -67,8 +51,8 @@ ext_addr(const struct sctx *sc, const char *what, struct buf *out)
 	    what, sc->domain);
 }
 
-static int
-mail(struct sctx *sc, const char *name, const struct tvar *vars, size_t n,
+int
+sub_mail(struct sctx *sc, const char *name, const struct tvar *vars, size_t n,
     const char *to, const char *reply_to, const char *from_role)
 {
 	struct notice nt;
@@ -96,8 +80,8 @@ mail(struct sctx *sc, const char *name, const struct tvar *vars, size_t n,
 }
 
 /* Add a result line to the reply; the reply will be sent. */
-static int
-result_v(struct sctx *sc, const char *name, const struct tvar *vars,
+int
+sub_result_v(struct sctx *sc, const char *name, const struct tvar *vars,
     size_t n)
 {
 	char *error = NULL;
@@ -114,12 +98,12 @@ result_v(struct sctx *sc, const char *name, const struct tvar *vars,
 	return 0;
 }
 
-static int
-result(struct sctx *sc, const char *name, const char *var, const char *value)
+int
+sub_result(struct sctx *sc, const char *name, const char *var, const char *value)
 {
 	struct tvar v = { var, value };
 
-	return result_v(sc, name, &v, var != NULL ? 1 : 0);
+	return sub_result_v(sc, name, &v, var != NULL ? 1 : 0);
 }
 
 struct owner_mail {
@@ -137,7 +121,7 @@ owner_mail_one(const char *owner, void *arg)
 	struct owner_mail *om = arg;
 
 	om->count++;
-	if (mail(om->sc, om->name, om->vars, om->nvars, owner, NULL,
+	if (sub_mail(om->sc, om->name, om->vars, om->nvars, owner, NULL,
 	    "owner") < 0) {
 		om->rc = -1;
 		return 1;
@@ -222,7 +206,7 @@ ask_confirmation(struct sctx *sc, const char *purpose, const char *addr)
 			{ "member_addr", addr }, { "expires", expires },
 		};
 
-		rc = mail(sc, strcmp(purpose, "subscribe") == 0 ?
+		rc = sub_mail(sc, strcmp(purpose, "subscribe") == 0 ?
 		    "confirm_subscribe" : "confirm_unsubscribe", vars, 4, addr,
 		    confirm.data, NULL);
 	}
@@ -261,7 +245,7 @@ ask_approval(struct sctx *sc, const char *addr)
 		if (owners >= 0) {
 			const struct tvar pv[] = { { "member_addr", addr } };
 
-			rc = mail(sc, "subscribe_pending", pv, 1, addr, NULL,
+			rc = sub_mail(sc, "subscribe_pending", pv, 1, addr, NULL,
 			    NULL);
 		}
 	}
@@ -281,9 +265,9 @@ join(struct sctx *sc, const char *addr)
 	if (rc < 0)
 		return -1;
 	if (rc == 1)
-		return result(sc, "r_already_member", "member_addr", addr);
+		return sub_result(sc, "r_already_member", "member_addr", addr);
 	buf_printf(sc->note, "; <%s> joined", addr);
-	if (mail(sc, "welcome", vars, 3, addr, NULL, NULL) < 0 ||
+	if (sub_mail(sc, "welcome", vars, 3, addr, NULL, NULL) < 0 ||
 	    notify_owners(sc, "owner_join", addr, "each") < 0)
 		return -1;
 	return 0;
@@ -298,9 +282,9 @@ leave(struct sctx *sc, const char *addr)
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
-		return result(sc, "r_not_member", "member_addr", addr);
+		return sub_result(sc, "r_not_member", "member_addr", addr);
 	buf_printf(sc->note, "; <%s> left", addr);
-	if (mail(sc, "goodbye", vars, 1, addr, NULL, NULL) < 0 ||
+	if (sub_mail(sc, "goodbye", vars, 1, addr, NULL, NULL) < 0 ||
 	    notify_owners(sc, "owner_leave", addr, "") < 0)
 		return -1;
 	return 0;
@@ -323,7 +307,7 @@ do_subscribe(struct sctx *sc)
 		if (rc == 1)
 			store_member_clear(&mb);
 		return rc < 0 ? -1 :
-		    result(sc, "r_already_member", "member_addr", sc->who);
+		    sub_result(sc, "r_already_member", "member_addr", sc->who);
 	}
 	if (strcmp(sc->policy, "open") == 0)
 		return join(sc, sc->who);
@@ -340,20 +324,20 @@ do_unsubscribe(struct sctx *sc)
 
 	if ((rc = is_member(sc, sc->who, &mb)) != 1)
 		return rc < 0 ? -1 :
-		    result(sc, "r_not_member", "member_addr", sc->who);
+		    sub_result(sc, "r_not_member", "member_addr", sc->who);
 	store_member_clear(&mb);
 	/* Never on a From: alone: only the member's mailbox gets the token. */
 	return ask_confirmation(sc, "unsubscribe", sc->who);
 }
 
-static int
-token_failed(struct sctx *sc, enum token_status status, const char *tok)
+int
+sub_token_failed(struct sctx *sc, enum token_status status, const char *tok)
 {
 	const char *name = status == TOKEN_USED ? "r_token_used" :
 	    status == TOKEN_EXPIRED ? "r_token_expired" : "r_token_unknown";
 
 	buf_printf(sc->note, "; token %s", name + 8);
-	return result(sc, name, "token", tok);
+	return sub_result(sc, name, "token", tok);
 }
 
 static int
@@ -367,11 +351,11 @@ confirmed(struct sctx *sc, const struct store_token *t)
 	if (strcmp(t->purpose, "approve") == 0) {
 		if (join(sc, t->addr) < 0)
 			return -1;
-		return result(sc, "r_approved", "member_addr", t->addr);
+		return sub_result(sc, "r_approved", "member_addr", t->addr);
 	}
 	if (strcmp(t->purpose, "unsubscribe") == 0)
 		return leave(sc, t->addr);
-	return token_failed(sc, TOKEN_UNKNOWN, "");
+	return sub_token_failed(sc, TOKEN_UNKNOWN, "");
 }
 
 static int
@@ -383,13 +367,13 @@ do_confirm(struct sctx *sc, const char *tok)
 	int rc;
 
 	if (token_hash(tok, strlen(tok), hash) < 0)
-		return token_failed(sc, TOKEN_UNKNOWN, tok);
+		return sub_token_failed(sc, TOKEN_UNKNOWN, tok);
 	memset(&t, 0, sizeof(t));
 	if (store_token_take(sc->st, hash, sizeof(hash), sc->list->id, sc->now,
 	    &status, &t) < 0)
 		return -1;
 	if (status != TOKEN_OK)
-		rc = token_failed(sc, status, tok);
+		rc = sub_token_failed(sc, status, tok);
 	else
 		rc = confirmed(sc, &t);
 	store_token_clear(&t);
@@ -404,10 +388,10 @@ do_mode(struct sctx *sc, const char *mode_name)
 	int rc;
 
 	if (member_mode_parse(mode_name, &mode) < 0)
-		return result(sc, "r_unknown_command", "command", mode_name);
+		return sub_result(sc, "r_unknown_command", "command", mode_name);
 	if ((rc = is_member(sc, sc->who, &mb)) != 1)
 		return rc < 0 ? -1 :
-		    result(sc, "r_not_member", "member_addr", sc->who);
+		    sub_result(sc, "r_not_member", "member_addr", sc->who);
 	store_member_clear(&mb);
 	if (store_member_set_mode(sc->st, sc->list->id, sc->who, mode) < 0)
 		return -1;
@@ -417,7 +401,7 @@ do_mode(struct sctx *sc, const char *mode_name)
 			{ "member_addr", sc->who }, { "mode", mode_name },
 		};
 
-		return result_v(sc, "r_mode_set", vars, 2);
+		return sub_result_v(sc, "r_mode_set", vars, 2);
 	}
 }
 
@@ -437,17 +421,17 @@ do_thread(struct sctx *sc, const char *pref)
 	int rc;
 
 	if (!is_reply(sc->m))
-		return result(sc, "r_thread_unknown", NULL, NULL);
+		return sub_result(sc, "r_thread_unknown", NULL, NULL);
 	if ((rc = is_member(sc, sc->who, &mb)) != 1)
 		return rc < 0 ? -1 :
-		    result(sc, "r_not_member", "member_addr", sc->who);
+		    sub_result(sc, "r_not_member", "member_addr", sc->who);
 	thread = msg_thread(sc->m);
 	rc = store_thread_pref_set(sc->st, mb.id, thread, pref);
 	store_member_clear(&mb);
 	if (rc == 0) {
 		buf_printf(sc->note, "; <%s> %s thread <%s>", sc->who,
 		    strcmp(pref, "mute") == 0 ? "muted" : "follows", thread);
-		rc = result(sc, strcmp(pref, "mute") == 0 ? "r_thread_muted" :
+		rc = sub_result(sc, strcmp(pref, "mute") == 0 ? "r_thread_muted" :
 		    "r_thread_followed", "thread", thread);
 	}
 	free(thread);
@@ -500,7 +484,7 @@ do_owner(struct sctx *sc)
 static int
 do_help(struct sctx *sc)
 {
-	return mail(sc, "help", NULL, 0, sc->who, NULL, NULL);
+	return sub_mail(sc, "help", NULL, 0, sc->who, NULL, NULL);
 }
 
 /* One command, as a word and its argument. */
@@ -530,7 +514,7 @@ run(struct sctx *sc, const char *word, const char *arg)
 	if (strcmp(word, "help") == 0 || strcmp(word, "info") == 0)
 		return do_help(sc);
 	buf_printf(sc->note, "; unknown command '%s'", word);
-	return result(sc, "r_unknown_command", "command", word);
+	return sub_result(sc, "r_unknown_command", "command", word);
 }
 
 /* LIST-request@: the commands in the Subject and the first lines. */
@@ -542,7 +526,7 @@ run_request(struct sctx *sc)
 
 	n = commands_parse(sc->m, cmds, COMMANDS_MAX);
 	if (n == 0)
-		return result(sc, "r_no_commands", NULL, NULL);
+		return sub_result(sc, "r_no_commands", NULL, NULL);
 	for (i = 0; i < n; i++) {
 		if (strcmp(cmds[i].word, "end") == 0 ||
 		    strcmp(cmds[i].word, "stop") == 0)
@@ -570,7 +554,7 @@ link_act(struct sctx *sc, char action, const struct store_member *mb,
 			return -1;
 		buf_printf(sc->note, "; <%s> muted thread <%s> by link",
 		    mb->addr, thread);
-		return result(sc, "r_thread_muted", "thread", thread);
+		return sub_result(sc, "r_thread_muted", "thread", thread);
 	}
 	if (store_member_set_mode(sc->st, sc->list->id, mb->addr,
 	    MODE_DIGEST) < 0)
@@ -581,7 +565,7 @@ link_act(struct sctx *sc, char action, const struct store_member *mb,
 			{ "member_addr", mb->addr }, { "mode", mode },
 		};
 
-		return result_v(sc, "r_mode_set", vars, 2);
+		return sub_result_v(sc, "r_mode_set", vars, 2);
 	}
 }
 
@@ -612,7 +596,7 @@ do_link(struct sctx *sc)
 	    post.thread, mac) < 0 || (action == PERSONAL_MUTE &&
 	    post.list_id != sc->list->id)) {
 		buf_printf(sc->note, "; personal link refused");
-		rc = result(sc, "r_token_unknown", "token", sc->in->ext);
+		rc = sub_result(sc, "r_token_unknown", "token", sc->in->ext);
 	} else {
 		/* The reply goes to the member, whoever used his link. */
 		snprintf(sc->who, sizeof(sc->who), "%s", mb.addr);
@@ -638,6 +622,14 @@ dispatch(struct sctx *sc)
 		return do_confirm(sc, ext + 8);
 	if (strcmp(ext, "owner") == 0)
 		return do_owner(sc);
+	if (strncmp(ext, "approve-", 8) == 0)
+		return sub_moderate(sc, 1, ext + 8);
+	if (strncmp(ext, "reject-", 7) == 0)
+		return sub_moderate(sc, 0, ext + 7);
+	if (strcmp(ext, "rules") == 0)
+		return sub_rules(sc);
+	if (strcmp(ext, "log") == 0)
+		return sub_log(sc);
 	return run(sc, ext, "");
 }
 
@@ -708,7 +700,7 @@ send_reply(struct sctx *sc)
 		return 0;
 	/* Drop the final newline: the template places the block. */
 	sc->results.data[--sc->results.len] = '\0';
-	return mail(sc, "reply", vars, 2, sc->who, NULL, NULL);
+	return sub_mail(sc, "reply", vars, 2, sc->who, NULL, NULL);
 }
 
 static int

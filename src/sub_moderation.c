@@ -1,0 +1,302 @@
+/*
+ * sub_moderation.c — the list's moderation addresses: LIST+approve-TOKEN@
+ * and LIST+reject-TOKEN@ (a moderator decides a held post by replying;
+ * the first line of a rejection is its reason), LIST+rules@ and
+ * LIST+log@ (anyone may read the published rules and the moderation log,
+ * whose chain head each log mail carries).
+ *
+ * Runs inside subscription_handle's transaction, like every command.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "buf.h"
+#include "listconf.h"
+#include "log.h"
+#include "moderation.h"
+#include "modlog_report.h"
+#include "msg.h"
+#include "notice.h"
+#include "rules.h"
+#include "subscription_int.h"
+#include "token.h"
+
+/* ---- moderation by mail ----------------------------------------- */
+
+/* 1 when line is the header a mail client puts above a quote. */
+static int
+quote_header(const char *line, size_t n)
+{
+	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\r'))
+		n--;
+	return (n >= 6 && strncasecmp(line + n - 6, "wrote:", 6) == 0) ||
+	    (n >= 8 && strncasecmp(line + n - 8, "scritto:", 8) == 0);
+}
+
+/* The first line of the moderator's own words: the rejection reason. */
+static void
+first_line(const struct msg *m, struct buf *out)
+{
+	struct buf text = BUF_INIT;
+	const char *p, *nl;
+	size_t n;
+
+	if (msg_text(m, 16384, &text) < 0)
+		return;
+	for (p = text.data; p != NULL && *p != '\0'; p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		n = nl ? (size_t)(nl - p) : strlen(p);
+		while (n > 0 && (*p == ' ' || *p == '\t'))
+			p++, n--;
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\r'))
+			n--;
+		if (n == 0 || *p == '>' || quote_header(p, n))
+			continue;
+		if (n >= 2 && p[0] == '-' && p[1] == '-')
+			break;		/* a signature: no reason given */
+		buf_append(out, p, n > 500 ? 500 : n);
+		break;
+	}
+	buf_free(&text);
+}
+
+struct rule_find {
+	const char	*name;
+	struct buf	*reason;
+};
+
+static int
+rule_match(const struct rule *r, void *arg)
+{
+	struct rule_find *rf = arg;
+
+	if (strcasecmp(r->name, rf->name) != 0)
+		return 0;
+	buf_reset(rf->reason);
+	buf_printf(rf->reason, "%s%s%s", r->name, *r->text ? ": " : "",
+	    r->text);
+	return 1;
+}
+
+/* The reason of a rejection: the first line, or a rule it names. */
+static int
+reject_reason(struct sctx *sc, struct buf *reason)
+{
+	struct rule_find rf;
+	char *name;
+
+	first_line(sc->m, reason);
+	if (reason->len == 0)
+		return 0;
+	name = xstrdup(reason->data);
+	rf.name = name;
+	rf.reason = reason;
+	if (rules_each(sc->st, sc->list->id, rule_match, &rf) < 0) {
+		free(name);
+		return -1;
+	}
+	free(name);
+	return 0;
+}
+
+static int
+decision_outcome(struct sctx *sc, const struct mod_result *res,
+    const char *post, const struct store_post *p, const char *reason,
+    int approve)
+{
+	char when[32];
+	struct tm tm;
+
+	if (res->outcome == MOD_DECIDED) {
+		const struct tvar vars[] = {
+			{ "post_id", post }, { "subject", p->subject },
+			{ "reason", reason },
+		};
+
+		return sub_result_v(sc, approve ? "r_mod_approved" :
+		    "r_mod_rejected", vars, approve ? 2 : 3);
+	}
+	if (res->outcome == MOD_OWN_POST)
+		return sub_result(sc, "r_mod_own_post", "post_id", post);
+	if (res->outcome == MOD_NO_POST)
+		return sub_result(sc, "r_token_unknown", "token", post);
+	gmtime_r(&res->when, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+	{
+		const struct tvar vars[] = {
+			{ "post_id", post }, { "state", res->state },
+			{ "by", *res->by ? res->by : sc->list->addr },
+			{ "when", when },
+		};
+
+		return sub_result_v(sc, "r_mod_too_late", vars, 4);
+	}
+}
+
+/* Decide post (from the token's data) as the token's moderator. */
+static int
+decide_post(struct sctx *sc, const struct store_token *t, int approve,
+    const char *reason, enum token_status status)
+{
+	struct mod_result res;
+	struct store_post p;
+	int64_t id = strtoll(t->data, NULL, 10);
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	snprintf(sc->who, sizeof(sc->who), "%s", t->addr);
+	if ((rc = store_post_get(sc->st, id, &p)) <= 0)
+		return rc < 0 ? -1 : sub_token_failed(sc, TOKEN_UNKNOWN, t->data);
+	if (status == TOKEN_USED && p.state != POST_HELD) {
+		/* The same mail twice, or a second decision: say who won. */
+		res.outcome = MOD_TOO_LATE;
+		res.state = xstrdup(post_state_name(p.state));
+		res.by = xstrdup(p.decided_by);
+		res.when = p.decided;
+		rc = 0;
+	} else if (status == TOKEN_USED)
+		rc = sub_token_failed(sc, TOKEN_USED, t->data) < 0 ? -1 : 1;
+	else
+		rc = moderation_decide(sc->st, sc->cfg, sc->list, id, approve ?
+		    POST_ACCEPTED : POST_REJECTED, t->addr, reason, &res);
+	if (rc == 0) {
+		buf_printf(sc->note, "; post %s %s by <%s>: %s", t->data,
+		    approve ? "approve" : "reject", t->addr,
+		    res.outcome == MOD_DECIDED ? "done" : "not changed");
+		rc = decision_outcome(sc, &res, t->data, &p, reason, approve);
+	}
+	mod_result_clear(&res);
+	store_post_clear(&p);
+	return rc < 0 ? -1 : 0;
+}
+
+/* LIST+approve-TOKEN@ and LIST+reject-TOKEN@. */
+int
+sub_moderate(struct sctx *sc, int approve, const char *tok)
+{
+	struct buf reason = BUF_INIT;
+	uint8_t hash[TOKEN_HASH];
+	enum token_status status;
+	struct store_token t;
+	int rc = -1;
+
+	memset(&t, 0, sizeof(t));
+	if (token_hash(tok, strlen(tok), hash) < 0)
+		return sub_token_failed(sc, TOKEN_UNKNOWN, tok);
+	if (!approve) {
+		/* Without a reason nothing happens, and the token stays. */
+		if (reject_reason(sc, &reason) < 0)
+			goto out;
+		if (reason.len == 0) {
+			rc = sub_result(sc, "r_mod_need_reason", "post_id", "");
+			goto out;
+		}
+	}
+	if (store_token_take(sc->st, hash, sizeof(hash), sc->list->id, sc->now,
+	    &status, &t) < 0)
+		goto out;
+	if (status == TOKEN_UNKNOWN || status == TOKEN_EXPIRED ||
+	    t.purpose == NULL || strcmp(t.purpose, approve ? "mod_approve" :
+	    "mod_reject") != 0)
+		rc = sub_token_failed(sc, status == TOKEN_OK ? TOKEN_UNKNOWN :
+		    status, tok);
+	else
+		rc = decide_post(sc, &t, approve, reason.data ? reason.data :
+		    "", status);
+out:
+	store_token_clear(&t);
+	buf_free(&reason);
+	return rc;
+}
+
+/* ---- the list's rules and log, for anyone who asks --------------- */
+
+struct rules_text {
+	struct sctx	*sc;
+	struct buf	*out;
+	int		 rc;
+	int		 n;
+};
+
+static int
+rule_line(const struct rule *r, void *arg)
+{
+	struct rules_text *rt = arg;
+	char pos[16];
+	char *error = NULL;
+	const struct tvar vars[] = {
+		{ "position", pos }, { "name", r->name }, { "text", r->text },
+		{ "action", rule_action_name(r->action) },
+	};
+
+	snprintf(pos, sizeof(pos), "%d", r->position);
+	rt->n++;
+	if (notice_line(rt->sc->cfg, rt->sc->lang, rt->sc->override,
+	    "rule_line", vars, 4, rt->out, &error) < 0) {
+		log_warnx("list %s: rule_line: %s", rt->sc->list->addr, error);
+		free(error);
+		rt->rc = -1;
+		return 1;
+	}
+	buf_puts(rt->out, "\n");
+	return 0;
+}
+
+int
+sub_rules(struct sctx *sc)
+{
+	struct buf text = BUF_INIT;
+	struct rules_text rt = { sc, &text, 0, 0 };
+	char *error = NULL;
+	int rc = -1;
+
+	if (rules_each(sc->st, sc->list->id, rule_line, &rt) < 0 || rt.rc < 0)
+		goto out;
+	if (rt.n == 0 && notice_line(sc->cfg, sc->lang, sc->override,
+	    "rules_default", NULL, 0, &text, &error) < 0) {
+		log_warnx("list %s: rules_default: %s", sc->list->addr, error);
+		goto out;
+	}
+	{
+		const struct tvar vars[] = {
+			{ "rules", text.data ? text.data : "" },
+			{ "emergency", "" },
+		};
+
+		rc = sub_mail(sc, "rules_report", vars, 2, sc->who, NULL, NULL);
+	}
+out:
+	free(error);
+	buf_free(&text);
+	return rc;
+}
+
+int
+sub_log(struct sctx *sc)
+{
+	struct modlog_report r;
+	char *error = NULL, *names;
+	int rc, pseudonym;
+
+	names = listconf_get(sc->st, sc->list->id, sc->list->addr,
+	    "modlog_names");
+	pseudonym = names == NULL || strcmp(names, "name") != 0;
+	free(names);
+	memset(&r, 0, sizeof(r));
+	if (modlog_report(sc->st, sc->cfg, sc->lang, sc->override,
+	    sc->list->id, sc->list->addr, pseudonym, 20,
+	    sc->now - 30 * 86400, &r, &error) < 0) {
+		log_warnx("list %s: log report: %s", sc->list->addr,
+		    error ? error : "store error");
+		free(error);
+		return -1;
+	}
+	rc = sub_mail(sc, "log_report", r.vars, MODLOG_REPORT_VARS, sc->who, NULL,
+	    NULL);
+	modlog_report_clear(&r);
+	return rc;
+}
+

@@ -1,0 +1,54 @@
+/*
+ * subscription_int.h — what subscription.c shares with the files that
+ * handle the rest of a list's command addresses (sub_moderation.c).
+ */
+#ifndef POSTINO_SUBSCRIPTION_INT_H
+#define POSTINO_SUBSCRIPTION_INT_H
+
+#include <time.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "config.h"
+#include "store.h"
+#include "template.h"
+
+struct msg;
+
+struct sctx {
+	struct store		*st;
+	const struct config	*cfg;
+	const struct store_list	*list;
+	const struct store_inbox *in;
+	struct msg		*m;
+	char			 local[ADDR_LOCAL_MAX + 1];
+	const char		*domain;
+	char			 who[ADDR_MAX];	/* who wrote: From:, else sender */
+	char			*lang;
+	char			*descr;
+	char			*policy;
+	char			*override;
+	time_t			 now;
+	struct buf		 results;	/* result lines for the reply */
+	int			 need_reply;	/* a command mailed nothing else */
+	struct buf		*note;
+};
+
+/* Queue template name to `to` (notice.h), answering the mail in hand. */
+int	 sub_mail(struct sctx *, const char *name, const struct tvar *vars,
+	    size_t n, const char *to, const char *reply_to,
+	    const char *from_role);
+/* Add a result line to the reply; the reply will be sent. */
+int	 sub_result_v(struct sctx *, const char *name, const struct tvar *vars,
+	    size_t n);
+int	 sub_result(struct sctx *, const char *name, const char *var,
+	    const char *value);
+/* A token that did not work: say which way. */
+int	 sub_token_failed(struct sctx *, enum token_status, const char *tok);
+
+/* sub_moderation.c */
+int	 sub_moderate(struct sctx *, int approve, const char *tok);
+int	 sub_rules(struct sctx *);
+int	 sub_log(struct sctx *);
+
+#endif

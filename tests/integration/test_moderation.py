@@ -1,0 +1,147 @@
+"""Moderation by mail: hold, notices with per-moderator tokens, approve
+and reject by reply, first decision wins, replays, reasons, rules and
+log mails.  Real daemon over LMTP, mails read at Postfix's smtp-sink.
+"""
+import email
+import email.policy
+import re
+
+from harness import Postino, SmtpSink, lmtp_send, message, wait_for
+
+LIST = "team@example.org"
+MODS = ["mia@example.org", "max@example.org"]
+
+
+def mails(sink):
+    return [email.message_from_bytes(raw, policy=email.policy.default)
+            for raw in sink.messages()]
+
+
+def to(sink, addr, text=None):
+    out = []
+    for m in mails(sink):
+        if addr not in str(m["To"]):
+            continue
+        body = m.get_body(preferencelist=("plain",)).get_content()
+        if text is None or text in body or text in str(m["Subject"]):
+            out.append((m, body))
+    return out
+
+
+def wait_to(sink, addr, text=None):
+    return wait_for(lambda: to(sink, addr, text), 30,
+                    "a mail to %s with %r" % (addr, text))
+
+
+def setup(p):
+    p.cli("list", "create", LIST, "--owner", "boss@example.org",
+          "--moderator", MODS[0], "--moderator", MODS[1])
+    p.cli("member", "import", LIST, "-",
+          input=b"ann@example.org\nbob@example.org\n")
+
+
+def addrs(body):
+    return (re.search(r"team\+approve-[a-z2-7]{26}@example\.org", body)
+            .group(0),
+            re.search(r"team\+reject-[a-z2-7]{26}@example\.org", body)
+            .group(0))
+
+
+def hold_one(p, sink, subject="buy now"):
+    lmtp_send(p.lmtp_port, "out@example.net", [LIST],
+              message(sender="out@example.net", subject=subject))
+    notices = [wait_to(sink, m, subject)[0] for m in MODS]
+    return notices
+
+
+def test_held_post_approved_by_reply_and_second_moderator_too_late():
+    with SmtpSink() as sink, \
+            Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
+        setup(p)
+        p.start()
+        notices = hold_one(p, sink)
+        # The author is told at once, with the reason.
+        wait_to(sink, "out@example.net", "not a member")
+        (mia, mia_body), (mx, max_body) = notices
+        # The post travels attached, as message/rfc822.
+        parts = [part.get_content_type() for part in mia.walk()]
+        assert "message/rfc822" in parts
+        mia_ok, _ = addrs(mia_body)
+        _, max_no = addrs(max_body)
+        assert mia_ok.split("-")[1] != addrs(max_body)[0].split("-")[1]
+        lmtp_send(p.lmtp_port, MODS[0], [mia_ok],
+                  message(sender=MODS[0], subject="Re: ok"))
+        wait_for(lambda: p.sql("SELECT state, decided_by FROM posts") ==
+                 [["accepted", MODS[0]]], what="approved")
+        wait_for(lambda: p.sql("SELECT sent FROM jobs WHERE kind ="
+                               " 'fanout'") == [["2"]], what="fan-out")
+        assert [m for m in mails(sink) if str(m["Subject"]) ==
+                "[team] buy now"]
+        # Max rejects a moment later: nothing changes, he learns who won.
+        lmtp_send(p.lmtp_port, MODS[1], [max_no],
+                  message(sender=MODS[1], body="spam\r\n"))
+        wait_to(sink, MODS[1], "already accepted by " + MODS[0])
+        # The same approval delivered twice: the same answer, no change.
+        lmtp_send(p.lmtp_port, MODS[0], [mia_ok],
+                  message(sender=MODS[0], subject="Re: ok"))
+        wait_for(lambda: len(to(sink, MODS[0], "already accepted")) == 1,
+                 what="replay answered")
+        assert p.sql("SELECT count(*) FROM jobs WHERE kind = 'fanout'") \
+            == [["1"]]
+
+
+def test_reject_needs_a_reason_that_reaches_the_author():
+    with SmtpSink() as sink, \
+            Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
+        setup(p)
+        p.cli("rules", LIST, "add", "no-ads", "hold", "header",
+              "Subject:*buy*", "--text", "No advertising, please")
+        p.start()
+        (mia, body), _ = hold_one(p, sink)
+        _, no = addrs(body)
+        # Only quoted text: no reason, so nothing happens.
+        lmtp_send(p.lmtp_port, MODS[0], [no],
+                  message(sender=MODS[0], body="> buy now\r\n"))
+        wait_to(sink, MODS[0], "needs a reason")
+        assert p.sql("SELECT state FROM posts") == [["held"]]
+        # The name of a rule is a reason: its text reaches the author.
+        lmtp_send(p.lmtp_port, MODS[0], [no],
+                  message(sender=MODS[0],
+                          body="no-ads\r\n\r\n> buy now\r\n"))
+        wait_for(lambda: p.sql("SELECT state FROM posts") == [["rejected"]],
+                 what="rejected")
+        told = wait_to(sink, "out@example.net", "not accepted")
+        assert "No advertising, please" in told[0][1]
+        log = p.cli("log", "show", LIST).stdout.decode()
+        assert "rejected" in log and "no-ads" in log
+
+
+def test_forged_moderator_without_token_changes_nothing():
+    with SmtpSink() as sink, \
+            Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
+        setup(p)
+        p.start()
+        hold_one(p, sink)
+        forged = "team+approve-%s@example.org" % ("a" * 26)
+        lmtp_send(p.lmtp_port, MODS[0], [forged], message(sender=MODS[0]))
+        wait_to(sink, MODS[0], "a" * 26)
+        assert p.sql("SELECT state FROM posts") == [["held"]]
+
+
+def test_rules_and_log_by_mail():
+    with SmtpSink() as sink, \
+            Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
+        setup(p)
+        p.cli("rules", LIST, "add", "big", "reject", "size", "1M",
+              "--text", "Posts over 1 MB are rejected")
+        p.start()
+        lmtp_send(p.lmtp_port, "ann@example.org", ["team+rules@example.org"],
+                  message(sender="ann@example.org"))
+        wait_to(sink, "ann@example.org", "Posts over 1 MB are rejected")
+        hold_one(p, sink)
+        lmtp_send(p.lmtp_port, "ann@example.org", ["team+log@example.org"],
+                  message(sender="ann@example.org"))
+        head = p.cli("log", "verify", LIST).stdout.decode().split()[-1]
+        # The log mail carries the chain head, for members to keep.
+        m, body = wait_to(sink, "ann@example.org", head)[-1]
+        assert "buy now" in body and "held" in body
