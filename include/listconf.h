@@ -35,4 +35,7 @@ char	*listconf_get(struct store *, int64_t list_id, const char *list_addr,
 int	 listconf_get_bool(struct store *, int64_t list_id,
 	    const char *list_addr, const char *key);
 
+/* "90s", "30m", "72h", "7d" or plain seconds: seconds, or -1. */
+long long listconf_duration(const char *);
+
 #endif

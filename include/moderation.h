@@ -49,4 +49,13 @@ int	 moderation_decide(struct store *, const struct config *,
 	    const char *moderator, const char *reason, struct mod_result *res);
 void	 mod_result_clear(struct mod_result *);
 
+/*
+ * Held posts over half their time get a reminder to their moderators;
+ * posts past their deadline get the list's hold_default (approve,
+ * reject, or escalate: the owners get them with one more deadline, then
+ * they are rejected).  Each post in its own transaction.  The number of
+ * posts handled, or -1.
+ */
+int	 moderation_tick(struct store *, const struct config *, time_t now);
+
 #endif

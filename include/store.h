@@ -200,6 +200,9 @@ struct store_post {
 	char		*thread;	/* root Message-ID of its thread */
 	char		*rule;		/* the rule that decided, or "" */
 	char		*decided_by;	/* moderator address, or "" */
+	time_t		 deadline;	/* a held post is decided by then */
+	int		 reminded;	/* moderators reminded at half time */
+	int		 escalated;	/* passed on to the owners */
 	int64_t		 max_member;	/* members with a higher id joined later */
 	time_t		 created;
 	time_t		 decided;
@@ -220,6 +223,16 @@ int	 store_post_set_state(struct store *, int64_t id, enum post_state,
 int	 store_post_decide(struct store *, int64_t id, enum post_state,
 	    const char *reason, const char *rule, const char *decided_by,
 	    int *changed_r);
+/*
+ * Held posts whose reminder (half time) or deadline is due at now, oldest
+ * first, at most max: fn gets each (borrowed for the call).
+ */
+int	 store_post_due(struct store *, time_t now, size_t max,
+	    int (*fn)(const struct store_post *, void *), void *arg);
+/* Record that a held post's moderators were reminded / that it was
+ * escalated with a new deadline. */
+int	 store_post_reminded(struct store *, int64_t id);
+int	 store_post_escalated(struct store *, int64_t id, time_t deadline);
 /* How many posts of author on the list were accepted (rules "new:N"). */
 int64_t	 store_post_count_accepted(struct store *, int64_t list_id,
 	    const char *author);

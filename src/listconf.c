@@ -75,6 +75,60 @@ check_names(const char *v, const char **error_r)
 	return 0;
 }
 
+/* "90s", "30m", "72h", "7d" (a plain number is seconds): seconds, or -1. */
+long long
+listconf_duration(const char *v)
+{
+	char *end;
+	long long n;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	n = strtoll(v, &end, 10);
+	if (n <= 0 || n > 3650LL * 86400)
+		return -1;
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		n *= 60;
+		break;
+	case 'h':
+		n *= 3600;
+		break;
+	case 'd':
+		n *= 86400;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	return n;
+}
+
+static int
+check_duration(const char *v, const char **error_r)
+{
+	if (listconf_duration(v) < 0) {
+		*error_r = "expected a duration such as 90s, 30m, 72h or 7d";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_hold_default(const char *v, const char **error_r)
+{
+	if (strcmp(v, "approve") != 0 && strcmp(v, "reject") != 0 &&
+	    strcmp(v, "escalate") != 0) {
+		*error_r = "hold_default must be approve, reject or escalate";
+		return -1;
+	}
+	return 0;
+}
+
 static int
 check_bool(const char *v, const char **error_r)
 {
@@ -163,6 +217,12 @@ static const struct listconf_key keys[] = {
 	    " approve or confirm+approve", check_policy },
 	{ "notify_owner", "no", "tell the owners of each join and leave:"
 	    " yes or no", check_bool },
+	{ "hold_deadline", "72h", "how long a held post may wait; moderators"
+	    " are reminded at half time", check_duration },
+	{ "hold_default", "escalate", "what happens to a post still held at"
+	    " its deadline: approve, reject, or escalate (the owners get it"
+	    " and one more deadline, then it is rejected)",
+	    check_hold_default },
 	{ "modlog_names", "pseudonym", "how moderators appear to members in"
 	    " the log and in notices: pseudonym or name", check_names },
 	{ "archive_url", "", "public archive (http:// or https://), or ''",

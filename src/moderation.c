@@ -57,6 +57,8 @@ mctx_clear(struct mctx *mc)
 	memset(mc, 0, sizeof(*mc));
 }
 
+static void	fmt_deadline(time_t, char *, size_t);
+
 static int
 log_entry(struct store *st, const struct store_list *list,
     const struct store_post *p, const char *action, const char *reason,
@@ -83,15 +85,17 @@ tell_author(struct store *st, const struct config *cfg,
 {
 	struct buf shown = BUF_INIT;
 	struct notice nt;
-	char *error = NULL;
+	char *error = NULL, deadline[32];
 	int rc;
 
 	modlog_display_moderator(list->addr, moderator, mc->pseudonym, &shown);
+	fmt_deadline(p->deadline, deadline, sizeof(deadline));
 	{
 		const struct tvar vars[] = {
 			{ "subject", p->subject }, { "reason", p->reason },
 			{ "rule", p->rule && *p->rule ? p->rule : "-" },
 			{ "moderator", shown.data ? shown.data : "" },
+			{ "deadline", deadline },
 		};
 
 		memset(&nt, 0, sizeof(nt));
@@ -101,7 +105,7 @@ tell_author(struct store *st, const struct config *cfg,
 		nt.override_dir = mc->override;
 		nt.template_name = name;
 		nt.vars = vars;
-		nt.nvars = 4;
+		nt.nvars = 5;
 		nt.to = *p->author ? p->author : p->sender;
 		nt.in_reply_to = *p->msgid ? p->msgid : NULL;
 		rc = notice_queue(st, cfg, &nt, &error);
@@ -141,6 +145,7 @@ decision_token(struct store *st, const struct config *cfg,
 }
 
 struct mod_notice {
+	const char		*template;	/* held_moderator, ... */
 	struct store		*st;
 	const struct config	*cfg;
 	const struct store_list	*list;
@@ -148,6 +153,7 @@ struct mod_notice {
 	const struct store_post	*p;
 	const char		*raw;
 	size_t			 len;
+	const char		*deadline;
 	int			 rc;
 	int			 sent;
 };
@@ -177,7 +183,7 @@ notify_one(const char *moderator, void *arg)
 			{ "reason", mn->p->reason },
 			{ "rule", *mn->p->rule ? mn->p->rule : "-" },
 			{ "approve_addr", ok.data }, { "reject_addr", no.data },
-			{ "post_id", post },
+			{ "post_id", post }, { "deadline", mn->deadline },
 		};
 
 		memset(&nt, 0, sizeof(nt));
@@ -185,9 +191,9 @@ notify_one(const char *moderator, void *arg)
 		nt.list_descr = mn->mc->descr;
 		nt.lang = mn->mc->lang;
 		nt.override_dir = mn->mc->override;
-		nt.template_name = "held_moderator";
+		nt.template_name = mn->template;
 		nt.vars = vars;
-		nt.nvars = 7;
+		nt.nvars = 8;
 		nt.to = moderator;
 		nt.reply_to = ok.data;
 		nt.attach = mn->raw;
@@ -207,22 +213,38 @@ out:
 	return mn->rc < 0;
 }
 
-/* Send every moderator (the owners when there is none) the held post. */
+static void
+fmt_deadline(time_t t, char *out, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+/*
+ * Send template (held_moderator, reminder_moderator) with the held post
+ * to every moderator of role (the owners when the list has no
+ * moderator), each with reply addresses of his own.
+ */
 static int
 notify_moderators(struct store *st, const struct config *cfg,
     const struct store_list *list, const struct mctx *mc,
-    const struct store_post *p)
+    const struct store_post *p, const char *template, const char *role)
 {
-	struct mod_notice mn = { st, cfg, list, mc, p, NULL, 0, 0, 0 };
-	char *raw = NULL;
+	struct mod_notice mn = { template, st, cfg, list, mc, p, NULL, 0, NULL,
+	    0, 0 };
+	char *raw = NULL, deadline[32];
 	size_t len = 0;
 
+	fmt_deadline(p->deadline, deadline, sizeof(deadline));
+	mn.deadline = deadline;
 	if (store_message_get(st, p->message_id, &raw, &len) < 0)
 		return -1;
 	mn.raw = raw;
 	mn.len = len;
-	if (store_role_each(st, list->id, "moderator", notify_one, &mn) == 0 &&
-	    mn.rc == 0 && mn.sent == 0)
+	if (store_role_each(st, list->id, role, notify_one, &mn) == 0 &&
+	    mn.rc == 0 && mn.sent == 0 && strcmp(role, "owner") != 0)
 		(void)store_role_each(st, list->id, "owner", notify_one, &mn);
 	if (mn.rc == 0 && mn.sent == 0)
 		log_warnx("list %s: post %lld is held, and no moderator or"
@@ -282,7 +304,8 @@ moderation_record(struct store *st, const struct config *cfg,
 	else
 		rc = 0;		/* over the cap: logged, not answered */
 	if (rc == 0 && p->state == POST_HELD)
-		rc = notify_moderators(st, cfg, list, &mc, p);
+		rc = notify_moderators(st, cfg, list, &mc, p, "held_moderator",
+		    "moderator");
 	mctx_clear(&mc);
 	return rc;
 }
@@ -397,4 +420,121 @@ mod_result_clear(struct mod_result *res)
 	free(res->state);
 	free(res->by);
 	memset(res, 0, sizeof(*res));
+}
+
+/* ---- deadlines --------------------------------------------------- */
+
+struct due {
+	int64_t	 ids[32];
+	size_t	 n;
+};
+
+static int
+due_collect(const struct store_post *p, void *arg)
+{
+	struct due *d = arg;
+
+	d->ids[d->n++] = p->id;
+	return d->n == sizeof(d->ids) / sizeof(d->ids[0]);
+}
+
+/* The deadline passed: the list's hold_default decides. */
+static int
+expire(struct store *st, const struct config *cfg,
+    const struct store_list *list, const struct mctx *mc,
+    const struct store_post *p, time_t now)
+{
+	char *def = listconf_get(st, list->id, list->addr, "hold_default");
+	char *hold = listconf_get(st, list->id, list->addr, "hold_deadline");
+	struct buf reason = BUF_INIT;
+	struct mod_result res;
+	char *error = NULL;
+	int rc = -1;
+
+	memset(&res, 0, sizeof(res));
+	if (def == NULL || hold == NULL)
+		goto out;
+	if (strcmp(def, "escalate") == 0 && !p->escalated) {
+		struct store_post q = *p;
+
+		q.deadline = now + listconf_duration(hold);
+		rc = store_post_escalated(st, p->id, q.deadline) < 0 ||
+		    log_entry(st, list, p, MODLOG_ESCALATED, "", "") < 0 ||
+		    notify_moderators(st, cfg, list, mc, &q, "held_moderator",
+		    "owner") < 0 ? -1 : 0;
+		goto out;
+	}
+	if (notice_line(cfg, mc->lang, mc->override, "reason_expired", NULL, 0,
+	    &reason, &error) < 0 ||
+	    log_entry(st, list, p, MODLOG_EXPIRED, reason.data, "") < 0)
+		goto out;
+	rc = moderation_decide(st, cfg, list, p->id, strcmp(def, "approve") ==
+	    0 ? POST_ACCEPTED : POST_REJECTED, "", reason.data, &res);
+out:
+	if (error != NULL)
+		log_warnx("list %s: reason_expired: %s", list->addr, error);
+	free(error);
+	mod_result_clear(&res);
+	buf_free(&reason);
+	free(def);
+	free(hold);
+	return rc;
+}
+
+/* One due post, in its own transaction. */
+static int
+tick_one(struct store *st, const struct config *cfg, int64_t id, time_t now)
+{
+	struct store_list list;
+	struct store_post p;
+	struct mctx mc;
+	int rc = -1;
+
+	memset(&mc, 0, sizeof(mc));
+	memset(&list, 0, sizeof(list));
+	if (store_begin(st) < 0)
+		return -1;
+	if (store_post_get(st, id, &p) != 1)
+		goto out;
+	if (p.state != POST_HELD || store_list_get_id(st, p.list_id,
+	    &list) != 1 || mctx_init(st, cfg, &list, &mc) < 0) {
+		rc = 0;
+		goto done;
+	}
+	if (now >= p.deadline)
+		rc = expire(st, cfg, &list, &mc, &p, now);
+	else
+		rc = notify_moderators(st, cfg, &list, &mc, &p,
+		    "reminder_moderator", p.escalated ? "owner" :
+		    "moderator") < 0 || store_post_reminded(st, id) < 0 ? -1 : 0;
+	if (rc == 0)
+		log_info("post %lld: %s", (long long)id, now >= p.deadline ?
+		    "deadline passed" : "moderators reminded at half time");
+done:
+	store_post_clear(&p);
+out:
+	mctx_clear(&mc);
+	store_list_clear(&list);
+	if (rc < 0 || store_commit(st) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+int
+moderation_tick(struct store *st, const struct config *cfg, time_t now)
+{
+	struct due d;
+	size_t i;
+
+	d.n = 0;
+	if (store_post_due(st, now, sizeof(d.ids) / sizeof(d.ids[0]),
+	    due_collect, &d) < 0)
+		return -1;
+	for (i = 0; i < d.n; i++)
+		if (tick_one(st, cfg, d.ids[i], now) < 0)
+			log_warnx("post %lld: deadline handling failed",
+			    (long long)d.ids[i]);
+	return (int)d.n;
 }

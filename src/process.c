@@ -281,6 +281,21 @@ default_reason(struct post_ctx *pc, const char *name)
 	return buf_steal(&out, NULL);
 }
 
+/* A held post waits at most hold_deadline. */
+static int
+post_deadline(struct post_ctx *pc, struct store_post *p)
+{
+	char *v = list_setting(pc, "hold_deadline");
+	long long secs;
+
+	if (v == NULL)
+		return -1;
+	secs = listconf_duration(v);
+	free(v);
+	p->deadline = time(NULL) + (secs > 0 ? secs : 72 * 3600);
+	return 0;
+}
+
 /* The list's rules decide; without a matching rule, the defaults. */
 static int
 post_rules(struct post_ctx *pc, const struct msg *m, int member,
@@ -316,6 +331,8 @@ post_rules(struct post_ctx *pc, const struct msg *m, int member,
 	} else
 		p->state = POST_ACCEPTED;
 	rule_clear(&r);
+	if (p->state == POST_HELD)
+		return post_deadline(pc, p);
 	return 0;
 }
 
@@ -676,7 +693,7 @@ process_thread(void *arg)
 {
 	struct process *p = arg;
 	struct timespec gather = { 0, PROCESS_GATHER_MS * 1000000L };
-	time_t maintained = 0;
+	time_t maintained = 0, ticked = 0, now;
 	int stop, n;
 
 	for (;;) {
@@ -686,6 +703,13 @@ process_thread(void *arg)
 		if (stop)
 			break;
 		process_maintain(p, &maintained);
+		/* Reminders and deadlines of held posts, once a second. */
+		if ((now = time(NULL)) != ticked) {
+			ticked = now;
+			if (moderation_tick(p->st, &p->cfg, now) > 0 &&
+			    p->kick != NULL)
+				p->kick(p->kick_arg);
+		}
 		if (store_inbox_quarantine(p->st, PROCESS_MAX_ATTEMPTS) < 0) {
 			wait_kick(p, 1);
 			continue;

@@ -372,8 +372,8 @@ store_post_add(struct store *st, struct store_post *p, int64_t *id_r)
 
 	stmt = store_stmt(st, "INSERT INTO posts (list_id, message_id, msgid,"
 	    " subject, author, sender, state, reason, max_member, created,"
-	    " decided, thread, rule, decided_by) VALUES (?1, ?2, ?3, ?4, ?5,"
-	    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+	    " decided, thread, rule, decided_by, deadline) VALUES (?1, ?2, ?3,"
+	    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, p->list_id);
@@ -391,6 +391,7 @@ store_post_add(struct store *st, struct store_post *p, int64_t *id_r)
 	bind_str(stmt, 12, p->thread);
 	bind_str(stmt, 13, p->rule);
 	bind_str(stmt, 14, p->decided_by);
+	sqlite3_bind_int64(stmt, 15, (int64_t)p->deadline);
 	if (store_step_done(st, stmt) < 0)
 		return -1;
 	p->id = sqlite3_last_insert_rowid(st->db);
@@ -401,7 +402,7 @@ store_post_add(struct store *st, struct store_post *p, int64_t *id_r)
 
 #define POST_COLS	"id, list_id, message_id, msgid, subject, author," \
 			" sender, state, reason, max_member, created, decided," \
-			" thread, rule, decided_by"
+			" thread, rule, decided_by, deadline, reminded, escalated"
 
 /* Borrowed view of the current row (POST_COLS order). */
 static void
@@ -422,6 +423,9 @@ post_view(sqlite3_stmt *stmt, struct store_post *p)
 	p->thread = (char *)sqlite3_column_text(stmt, 12);
 	p->rule = (char *)sqlite3_column_text(stmt, 13);
 	p->decided_by = (char *)sqlite3_column_text(stmt, 14);
+	p->deadline = (time_t)sqlite3_column_int64(stmt, 15);
+	p->reminded = sqlite3_column_int(stmt, 16);
+	p->escalated = sqlite3_column_int(stmt, 17);
 }
 
 /* 1 found (p filled, free with store_post_clear), 0 none, -1 error. */
@@ -497,6 +501,57 @@ store_post_decide(struct store *st, int64_t id, enum post_state state,
 		return -1;
 	*changed_r = sqlite3_changes(st->db) == 1;
 	return 0;
+}
+
+int
+store_post_due(struct store *st, time_t now, size_t max,
+    int (*fn)(const struct store_post *, void *), void *arg)
+{
+	struct store_post p;
+	sqlite3_stmt *stmt;
+	int rc, stop = 0;
+
+	stmt = store_stmt(st, "SELECT " POST_COLS " FROM posts"
+	    " WHERE state = 'held' AND deadline > 0 AND (deadline <= ?1"
+	    " OR (reminded = 0 AND ?1 >= created + (deadline - created) / 2))"
+	    " ORDER BY deadline LIMIT ?2");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, (int64_t)now);
+	sqlite3_bind_int64(stmt, 2, (int64_t)max);
+	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		post_view(stmt, &p);
+		stop = fn(&p, arg);
+	}
+	if (stop)
+		rc = SQLITE_DONE;
+	return store_step_end(st, stmt, rc);
+}
+
+int
+store_post_reminded(struct store *st, int64_t id)
+{
+	sqlite3_stmt *stmt;
+
+	stmt = store_stmt(st, "UPDATE posts SET reminded = 1 WHERE id = ?1");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	return store_step_done(st, stmt);
+}
+
+int
+store_post_escalated(struct store *st, int64_t id, time_t deadline)
+{
+	sqlite3_stmt *stmt;
+
+	stmt = store_stmt(st, "UPDATE posts SET escalated = 1, reminded = 0,"
+	    " deadline = ?2 WHERE id = ?1 AND state = 'held'");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, (int64_t)deadline);
+	return store_step_done(st, stmt);
 }
 
 int64_t

@@ -214,7 +214,12 @@ static const char *const migrations[] = {
 	");"
 	"ALTER TABLE members ADD COLUMN moderated INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE posts ADD COLUMN rule TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE posts ADD COLUMN decided_by TEXT NOT NULL DEFAULT '';",
+	"ALTER TABLE posts ADD COLUMN decided_by TEXT NOT NULL DEFAULT '';"
+	/* Holds end: a reminder at half time, then hold_default. */
+	"ALTER TABLE posts ADD COLUMN deadline INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE posts ADD COLUMN reminded INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE posts ADD COLUMN escalated INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX posts_deadline ON posts (state, deadline);",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))

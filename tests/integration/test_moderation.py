@@ -145,3 +145,43 @@ def test_rules_and_log_by_mail():
         # The log mail carries the chain head, for members to keep.
         m, body = wait_to(sink, "ann@example.org", head)[-1]
         assert "buy now" in body and "held" in body
+
+
+def test_deadline_reminder_then_default_action():
+    for default, final in (("reject", "rejected"), ("approve", "accepted")):
+        with SmtpSink() as sink, \
+                Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
+            setup(p)
+            p.cli("list", "set", LIST, "hold_deadline", "4s")
+            p.cli("list", "set", LIST, "hold_default", default)
+            p.start()
+            hold_one(p, sink)
+            # Half time: every moderator is reminded.
+            for m in MODS:
+                wait_to(sink, m, "Reminder")
+            wait_for(lambda: p.sql("SELECT state FROM posts") ==
+                     [[final]], timeout=20, what="default action")
+            log = p.cli("log", "show", LIST).stdout.decode()
+            assert "expired" in log and final.replace("accepted",
+                                                      "approved") in log
+            if final == "rejected":
+                wait_to(sink, "out@example.net", "before the deadline")
+            else:
+                wait_for(lambda: p.sql("SELECT sent FROM jobs WHERE kind ="
+                                       " 'fanout'") == [["2"]], what="sent")
+
+
+def test_deadline_escalates_to_owners_then_rejects():
+    with SmtpSink() as sink, \
+            Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
+        setup(p)
+        p.cli("list", "set", LIST, "hold_deadline", "3s")
+        p.start()                       # hold_default: escalate
+        hold_one(p, sink)
+        owner = wait_to(sink, "boss@example.org", "buy now")
+        assert addrs(owner[0][1])       # the owner can decide by reply
+        wait_for(lambda: p.sql("SELECT state FROM posts") == [["rejected"]],
+                 timeout=20, what="rejected after the second deadline")
+        log = p.cli("log", "show", LIST).stdout.decode()
+        assert "escalated" in log and "expired" in log
+        assert b"chain intact" in p.cli("log", "verify", LIST).stdout
