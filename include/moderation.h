@@ -50,6 +50,24 @@ int	 moderation_decide(struct store *, const struct config *,
 void	 mod_result_clear(struct mod_result *);
 
 /*
+ * The author of rejected post post_id appeals (text: his words): the
+ * owners and the moderators other than the one who rejected it get the
+ * appeal with reply addresses to uphold or overturn.  One appeal per
+ * post.  0 with *res (MOD_DECIDED: appeal sent; MOD_TOO_LATE: already
+ * appealed), or -1.
+ */
+int	 moderation_appeal(struct store *, const struct config *,
+	    const struct store_list *, int64_t post_id, const char *text,
+	    struct mod_result *);
+/*
+ * Decide an appeal, once and for all: overturn (the post goes to the
+ * members) or uphold.  The author is told; the log gets the entry.
+ */
+int	 moderation_appeal_decide(struct store *, const struct config *,
+	    const struct store_list *, int64_t post_id, int overturn,
+	    const char *who, struct mod_result *);
+
+/*
  * Held posts over half their time get a reminder to their moderators;
  * posts past their deadline get the list's hold_default (approve,
  * reject, or escalate: the owners get them with one more deadline, then

@@ -105,6 +105,9 @@ int	 store_member_rm(struct store *, int64_t list_id, const char *addr);
 /* Find by address (case-insensitive): 1 found, 0 not, -1 error. */
 int	 store_member_get(struct store *, int64_t list_id, const char *addr,
 	    struct store_member *);
+/* Hold every post of this member (moderated != 0), or stop. */
+int	 store_member_set_moderated(struct store *, int64_t list_id,
+	    int64_t id, int moderated);
 /* Find by id within a list: 1 found, 0 not, -1 error. */
 int	 store_member_get_id(struct store *, int64_t list_id, int64_t id,
 	    struct store_member *);
@@ -203,6 +206,7 @@ struct store_post {
 	time_t		 deadline;	/* a held post is decided by then */
 	int		 reminded;	/* moderators reminded at half time */
 	int		 escalated;	/* passed on to the owners */
+	char		*appeal;	/* "", pending, upheld, overturned */
 	int64_t		 max_member;	/* members with a higher id joined later */
 	time_t		 created;
 	time_t		 decided;
@@ -233,6 +237,13 @@ int	 store_post_due(struct store *, time_t now, size_t max,
  * escalated with a new deadline. */
 int	 store_post_reminded(struct store *, int64_t id);
 int	 store_post_escalated(struct store *, int64_t id, time_t deadline);
+/*
+ * Move a post's appeal from `from` to `to` ("" -> pending -> upheld or
+ * overturned); *changed_r 0 when it was not in `from` (someone else
+ * decided first).  0, or -1.
+ */
+int	 store_post_appeal(struct store *, int64_t id, const char *from,
+	    const char *to, int *changed_r);
 /* How many posts of author on the list were accepted (rules "new:N"). */
 int64_t	 store_post_count_accepted(struct store *, int64_t list_id,
 	    const char *author);

@@ -33,7 +33,8 @@ static const struct cmd_sub member_cmds[] = {
 	    "member add LIST ADDR [--mode each|digest|nomail|follow]" },
 	{ "rm", member_rm, "member rm LIST ADDR" },
 	{ "ls", member_ls, "member ls LIST [--json]" },
-	{ "set", member_set, "member set LIST ADDR mode each|digest|nomail|follow" },
+	{ "set", member_set, "member set LIST ADDR mode each|digest|nomail|follow\n"
+	    "         postino member set LIST ADDR moderated yes|no" },
 	{ "import", member_import, "member import LIST FILE|- [--mode MODE]\n"
 	    "         one address or 'Name <addr>' per line, '#' comments;"
 	    " exits 0 when\n         no line was invalid, 65 when some were"
@@ -137,30 +138,52 @@ member_rm(struct cmd_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
+/* The change asked for by "mode MODE" or "moderated yes|no". */
+static int
+set_apply(struct store *st, const struct store_list *l,
+    const struct store_member *m, char **argv)
+{
+	enum member_mode mode;
+	int rc, yes;
+
+	if (strcmp(argv[3], "mode") == 0) {
+		if ((rc = mode_arg("set", argv[4], &mode)) != 0)
+			return rc;
+		if (store_member_set_mode(st, l->id, m->addr, mode) < 0)
+			return cmd_store_error(st, "member set");
+		printf("%s: %s mode = %s\n", l->addr, m->addr,
+		    member_mode_name(mode));
+		return 0;
+	}
+	if (strcmp(argv[4], "yes") != 0 && strcmp(argv[4], "no") != 0) {
+		fprintf(stderr, "postino: member set: moderated must be 'yes'"
+		    " or 'no', not '%s'\n", argv[4]);
+		return EX_DATAERR_;
+	}
+	yes = strcmp(argv[4], "yes") == 0;
+	if (store_member_set_moderated(st, l->id, m->id, yes) < 0)
+		return cmd_store_error(st, "member set");
+	printf("%s: %s moderated = %s\n", l->addr, m->addr, argv[4]);
+	return 0;
+}
+
 static int
 member_set(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	enum member_mode mode;
 	struct store_member m;
 	struct store_list l;
 	struct store *st;
 	char addr[ADDR_MAX];
 	int rc;
 
-	if (argc != 5 || strcmp(argv[3], "mode") != 0)
+	if (argc != 5 || (strcmp(argv[3], "mode") != 0 &&
+	    strcmp(argv[3], "moderated") != 0))
 		return usage("set");
-	if ((rc = mode_arg("set", argv[4], &mode)) != 0 ||
-	    (rc = member_addr("set", argv[2], addr)) != 0 ||
+	if ((rc = member_addr("set", argv[2], addr)) != 0 ||
 	    (rc = cmd_list_find(ctx, "member set", argv[1], &st, &l)) != 0)
 		return rc;
 	if ((rc = store_member_get(st, l.id, addr, &m)) == 1) {
-		if (store_member_set_mode(st, l.id, addr, mode) < 0)
-			rc = cmd_store_error(st, "member set");
-		else {
-			printf("%s: %s mode = %s\n", l.addr, m.addr,
-			    member_mode_name(mode));
-			rc = 0;
-		}
+		rc = set_apply(st, &l, &m, argv);
 		store_member_clear(&m);
 	} else if (rc == 0) {
 		fprintf(stderr, "postino: member set: '%s' is not a member of"

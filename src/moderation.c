@@ -58,6 +58,9 @@ mctx_clear(struct mctx *mc)
 }
 
 static void	fmt_deadline(time_t, char *, size_t);
+static int	decision_token(struct store *, const struct config *,
+		    const struct store_list *, const struct store_post *,
+		    const char *, const char *, struct buf *);
 
 static int
 log_entry(struct store *st, const struct store_list *list,
@@ -83,19 +86,26 @@ tell_author(struct store *st, const struct config *cfg,
     const struct store_list *list, const struct mctx *mc,
     const struct store_post *p, const char *name, const char *moderator)
 {
-	struct buf shown = BUF_INIT;
+	struct buf shown = BUF_INIT, appeal = BUF_INIT;
 	struct notice nt;
 	char *error = NULL, deadline[32];
 	int rc;
 
 	modlog_display_moderator(list->addr, moderator, mc->pseudonym, &shown);
 	fmt_deadline(p->deadline, deadline, sizeof(deadline));
+	if (strcmp(name, "rejected_author") == 0 && decision_token(st, cfg,
+	    list, p, *p->author ? p->author : p->sender, "appeal",
+	    &appeal) < 0) {
+		buf_free(&shown);
+		return -1;
+	}
 	{
 		const struct tvar vars[] = {
 			{ "subject", p->subject }, { "reason", p->reason },
 			{ "rule", p->rule && *p->rule ? p->rule : "-" },
 			{ "moderator", shown.data ? shown.data : "" },
 			{ "deadline", deadline },
+			{ "appeal_addr", appeal.data ? appeal.data : "" },
 		};
 
 		memset(&nt, 0, sizeof(nt));
@@ -105,7 +115,7 @@ tell_author(struct store *st, const struct config *cfg,
 		nt.override_dir = mc->override;
 		nt.template_name = name;
 		nt.vars = vars;
-		nt.nvars = 5;
+		nt.nvars = 6;
 		nt.to = *p->author ? p->author : p->sender;
 		nt.in_reply_to = *p->msgid ? p->msgid : NULL;
 		rc = notice_queue(st, cfg, &nt, &error);
@@ -116,6 +126,7 @@ tell_author(struct store *st, const struct config *cfg,
 		free(error);
 	}
 	buf_free(&shown);
+	buf_free(&appeal);
 	return rc;
 }
 
@@ -537,4 +548,162 @@ moderation_tick(struct store *st, const struct config *cfg, time_t now)
 			log_warnx("post %lld: deadline handling failed",
 			    (long long)d.ids[i]);
 	return (int)d.n;
+}
+
+/* ---- appeals ----------------------------------------------------- */
+
+struct appeal_notice {
+	struct store		*st;
+	const struct config	*cfg;
+	const struct store_list	*list;
+	const struct mctx	*mc;
+	const struct store_post	*p;
+	const char		*text;
+	const char		*raw;
+	size_t			 len;
+	int			 rc;
+	int			 sent;
+};
+
+/* One owner or moderator (not the one who rejected) gets the appeal. */
+static int
+appeal_one(const char *who, void *arg)
+{
+	struct appeal_notice *an = arg;
+	struct buf up = BUF_INIT, over = BUF_INIT;
+	char post[24], *error = NULL;
+	struct notice nt;
+
+	if (strcasecmp(who, an->p->decided_by) == 0 ||
+	    strcasecmp(who, an->p->author) == 0)
+		return 0;
+	snprintf(post, sizeof(post), "%lld", (long long)an->p->id);
+	if (decision_token(an->st, an->cfg, an->list, an->p, who, "uphold",
+	    &up) < 0 || decision_token(an->st, an->cfg, an->list, an->p, who,
+	    "overturn", &over) < 0) {
+		an->rc = -1;
+		goto out;
+	}
+	{
+		const struct tvar vars[] = {
+			{ "subject", an->p->subject }, { "author", an->p->author },
+			{ "reason", an->p->reason }, { "appeal", an->text },
+			{ "uphold_addr", up.data }, { "overturn_addr", over.data },
+			{ "post_id", post },
+		};
+
+		memset(&nt, 0, sizeof(nt));
+		nt.list_addr = an->list->addr;
+		nt.list_descr = an->mc->descr;
+		nt.lang = an->mc->lang;
+		nt.override_dir = an->mc->override;
+		nt.template_name = "appeal_moderator";
+		nt.vars = vars;
+		nt.nvars = 7;
+		nt.to = who;
+		nt.attach = an->raw;
+		nt.attach_len = an->len;
+		if (notice_queue(an->st, an->cfg, &nt, &error) < 0)
+			an->rc = -1;
+		else
+			an->sent++;
+	}
+out:
+	if (error != NULL)
+		log_warnx("list %s: appeal notice: %s", an->list->addr, error);
+	free(error);
+	buf_free(&up);
+	buf_free(&over);
+	return an->rc < 0;
+}
+
+int
+moderation_appeal(struct store *st, const struct config *cfg,
+    const struct store_list *list, int64_t post_id, const char *text,
+    struct mod_result *res)
+{
+	struct appeal_notice an;
+	struct store_post p;
+	struct mctx mc;
+	char *raw = NULL;
+	size_t len = 0;
+	int changed, rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	memset(&mc, 0, sizeof(mc));
+	if (store_post_get(st, post_id, &p) != 1 || p.list_id != list->id) {
+		res->outcome = MOD_NO_POST;
+		return 0;
+	}
+	if (store_post_appeal(st, post_id, "", "pending", &changed) < 0)
+		goto out;
+	if (!changed) {
+		res->outcome = MOD_TOO_LATE;	/* one appeal, decided once */
+		res->state = xstrdup(*p.appeal ? p.appeal : post_state_name(
+		    p.state));
+		res->by = xstrdup("");
+		rc = 0;
+		goto out;
+	}
+	if (log_entry(st, list, &p, MODLOG_APPEALED, text, "") < 0 ||
+	    mctx_init(st, cfg, list, &mc) < 0 ||
+	    store_message_get(st, p.message_id, &raw, &len) < 0)
+		goto out;
+	an = (struct appeal_notice){ st, cfg, list, &mc, &p, text, raw, len,
+	    0, 0 };
+	if (store_role_each(st, list->id, "owner", appeal_one, &an) < 0 ||
+	    an.rc < 0 || store_role_each(st, list->id, "moderator",
+	    appeal_one, &an) < 0 || an.rc < 0)
+		goto out;
+	res->outcome = MOD_DECIDED;
+	rc = 0;
+out:
+	free(raw);
+	mctx_clear(&mc);
+	store_post_clear(&p);
+	return rc;
+}
+
+int
+moderation_appeal_decide(struct store *st, const struct config *cfg,
+    const struct store_list *list, int64_t post_id, int overturn,
+    const char *who, struct mod_result *res)
+{
+	struct store_post p;
+	struct mctx mc;
+	int changed, rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	memset(&mc, 0, sizeof(mc));
+	if (store_post_get(st, post_id, &p) != 1 || p.list_id != list->id) {
+		res->outcome = MOD_NO_POST;
+		return 0;
+	}
+	if (store_post_appeal(st, post_id, "pending", overturn ?
+	    "overturned" : "upheld", &changed) < 0)
+		goto out;
+	if (!changed) {
+		res->outcome = MOD_TOO_LATE;
+		res->state = xstrdup(p.appeal);
+		res->by = xstrdup("");
+		rc = 0;
+		goto out;
+	}
+	if (mctx_init(st, cfg, list, &mc) < 0)
+		goto out;
+	if (overturn) {
+		p.state = POST_ACCEPTED;
+		if (store_post_set_state(st, post_id, POST_ACCEPTED,
+		    p.reason) < 0 || approve_fanout(st, cfg, list, &p) < 0 ||
+		    log_entry(st, list, &p, MODLOG_OVERTURNED, "", who) < 0)
+			goto out;
+	} else if (log_entry(st, list, &p, MODLOG_UPHELD, "", who) < 0)
+		goto out;
+	rc = tell_author(st, cfg, list, &mc, &p, overturn ?
+	    "appeal_overturned" : "appeal_upheld", who);
+	res->outcome = MOD_DECIDED;
+out:
+	mctx_clear(&mc);
+	store_post_clear(&p);
+	return rc;
 }

@@ -480,6 +480,22 @@ store_member_get_id(struct store *st, int64_t list_id, int64_t id,
 	return store_step_end(st, stmt, rc) < 0 ? -1 : 0;
 }
 
+int
+store_member_set_moderated(struct store *st, int64_t list_id, int64_t id,
+    int moderated)
+{
+	sqlite3_stmt *stmt;
+
+	stmt = store_stmt(st, "UPDATE members SET moderated = ?3"
+	    " WHERE list_id = ?1 AND id = ?2");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_int64(stmt, 2, id);
+	sqlite3_bind_int(stmt, 3, moderated != 0);
+	return store_step_done(st, stmt);
+}
+
 /* 0 also when addr is no member (nothing to change); callers that must
  * tell the two apart call store_member_get() first. */
 int

@@ -402,7 +402,8 @@ store_post_add(struct store *st, struct store_post *p, int64_t *id_r)
 
 #define POST_COLS	"id, list_id, message_id, msgid, subject, author," \
 			" sender, state, reason, max_member, created, decided," \
-			" thread, rule, decided_by, deadline, reminded, escalated"
+			" thread, rule, decided_by, deadline, reminded, escalated," \
+			" appeal"
 
 /* Borrowed view of the current row (POST_COLS order). */
 static void
@@ -426,6 +427,7 @@ post_view(sqlite3_stmt *stmt, struct store_post *p)
 	p->deadline = (time_t)sqlite3_column_int64(stmt, 15);
 	p->reminded = sqlite3_column_int(stmt, 16);
 	p->escalated = sqlite3_column_int(stmt, 17);
+	p->appeal = (char *)sqlite3_column_text(stmt, 18);
 }
 
 /* 1 found (p filled, free with store_post_clear), 0 none, -1 error. */
@@ -456,6 +458,7 @@ store_post_get(struct store *st, int64_t id, struct store_post *p)
 	p->thread = store_col_str(stmt, 12);
 	p->rule = store_col_str(stmt, 13);
 	p->decided_by = store_col_str(stmt, 14);
+	p->appeal = store_col_str(stmt, 18);
 	sqlite3_reset(stmt);
 	return 1;
 }
@@ -526,6 +529,26 @@ store_post_due(struct store *st, time_t now, size_t max,
 	if (stop)
 		rc = SQLITE_DONE;
 	return store_step_end(st, stmt, rc);
+}
+
+int
+store_post_appeal(struct store *st, int64_t id, const char *from,
+    const char *to, int *changed_r)
+{
+	sqlite3_stmt *stmt;
+
+	*changed_r = 0;
+	stmt = store_stmt(st, "UPDATE posts SET appeal = ?3"
+	    " WHERE id = ?1 AND appeal = ?2 AND state = 'rejected'");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	bind_str(stmt, 2, from);
+	bind_str(stmt, 3, to);
+	if (store_step_done(st, stmt) < 0)
+		return -1;
+	*changed_r = sqlite3_changes(st->db) == 1;
+	return 0;
 }
 
 int
@@ -632,5 +655,6 @@ store_post_clear(struct store_post *p)
 	free(p->thread);
 	free(p->rule);
 	free(p->decided_by);
+	free(p->appeal);
 	memset(p, 0, sizeof(*p));
 }

@@ -219,6 +219,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE posts ADD COLUMN deadline INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE posts ADD COLUMN reminded INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE posts ADD COLUMN escalated INTEGER NOT NULL DEFAULT 0;"
+	/* '' none, 'pending', 'upheld', 'overturned': final once decided. */
+	"ALTER TABLE posts ADD COLUMN appeal TEXT NOT NULL DEFAULT '';"
 	"CREATE INDEX posts_deadline ON posts (state, deadline);",
 };
 

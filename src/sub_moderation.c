@@ -300,3 +300,75 @@ sub_log(struct sctx *sc)
 	return rc;
 }
 
+
+/* ---- appeals ----------------------------------------------------- */
+
+/* The first lines of the author's own words, for the reviewers. */
+static void
+appeal_text(const struct sctx *sc, struct buf *out)
+{
+	first_line(sc->m, out);
+	if (out->len == 0)
+		buf_puts(out, "-");
+}
+
+/*
+ * LIST+appeal-TOKEN@ (the author), LIST+uphold-TOKEN@ and
+ * LIST+overturn-TOKEN@ (a reviewer).  The token says who and which post.
+ */
+int
+sub_appeal(struct sctx *sc, const char *kind, const char *tok)
+{
+	struct buf text = BUF_INIT;
+	uint8_t hash[TOKEN_HASH];
+	enum token_status status;
+	struct store_token t;
+	struct mod_result res;
+	char purpose[32];
+	int64_t id;
+	int rc = -1;
+
+	memset(&t, 0, sizeof(t));
+	memset(&res, 0, sizeof(res));
+	snprintf(purpose, sizeof(purpose), "mod_%s", kind);
+	if (token_hash(tok, strlen(tok), hash) < 0)
+		return sub_token_failed(sc, TOKEN_UNKNOWN, tok);
+	if (store_token_take(sc->st, hash, sizeof(hash), sc->list->id, sc->now,
+	    &status, &t) < 0)
+		goto out;
+	if (status != TOKEN_OK || strcmp(t.purpose, purpose) != 0) {
+		rc = sub_token_failed(sc, status == TOKEN_OK ? TOKEN_UNKNOWN :
+		    status, tok);
+		goto out;
+	}
+	snprintf(sc->who, sizeof(sc->who), "%s", t.addr);
+	id = strtoll(t.data, NULL, 10);
+	if (strcmp(kind, "appeal") == 0) {
+		appeal_text(sc, &text);
+		rc = moderation_appeal(sc->st, sc->cfg, sc->list, id, text.data,
+		    &res);
+	} else
+		rc = moderation_appeal_decide(sc->st, sc->cfg, sc->list, id,
+		    strcmp(kind, "overturn") == 0, t.addr, &res);
+	if (rc < 0)
+		goto out;
+	buf_printf(sc->note, "; post %s: %s by <%s>: %s", t.data, kind, t.addr,
+	    res.outcome == MOD_DECIDED ? "done" : "not changed");
+	if (res.outcome == MOD_DECIDED && strcmp(kind, "appeal") == 0)
+		rc = sub_result(sc, "r_appeal_sent", "post_id", t.data);
+	else if (res.outcome == MOD_DECIDED) {
+		const struct tvar vars[] = {
+			{ "post_id", t.data },
+			{ "outcome", strcmp(kind, "overturn") == 0 ? "overturned" :
+			    "upheld" },
+		};
+
+		rc = sub_result_v(sc, "r_appeal_decided", vars, 2);
+	} else
+		rc = sub_token_failed(sc, TOKEN_USED, tok);
+out:
+	mod_result_clear(&res);
+	store_token_clear(&t);
+	buf_free(&text);
+	return rc;
+}

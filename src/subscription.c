@@ -626,6 +626,12 @@ dispatch(struct sctx *sc)
 		return sub_moderate(sc, 1, ext + 8);
 	if (strncmp(ext, "reject-", 7) == 0)
 		return sub_moderate(sc, 0, ext + 7);
+	if (strncmp(ext, "appeal-", 7) == 0)
+		return sub_appeal(sc, "appeal", ext + 7);
+	if (strncmp(ext, "uphold-", 7) == 0)
+		return sub_appeal(sc, "uphold", ext + 7);
+	if (strncmp(ext, "overturn-", 9) == 0)
+		return sub_appeal(sc, "overturn", ext + 9);
 	if (strcmp(ext, "rules") == 0)
 		return sub_rules(sc);
 	if (strcmp(ext, "log") == 0)

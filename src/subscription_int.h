@@ -50,5 +50,6 @@ int	 sub_token_failed(struct sctx *, enum token_status, const char *tok);
 int	 sub_moderate(struct sctx *, int approve, const char *tok);
 int	 sub_rules(struct sctx *);
 int	 sub_log(struct sctx *);
+int	 sub_appeal(struct sctx *, const char *kind, const char *tok);
 
 #endif

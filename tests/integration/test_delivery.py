@@ -316,8 +316,7 @@ def test_moderator_approves_or_rejects_from_the_shell():
         # Nobody decides on a post of his own.
         lmtp_send(p.lmtp_port, "mod@example.org", [LIST],
                   message(sender="mod@example.org", subject="mine"))
-        p.sql_write("UPDATE members SET moderated = 1"
-                    " WHERE addr = 'mod@example.org'")
+        p.cli("member", "set", LIST, "mod@example.org", "moderated", "yes")
         lmtp_send(p.lmtp_port, "mod@example.org", [LIST],
                   message(sender="mod@example.org", subject="mine too"))
         wait_for(lambda: p.sql("SELECT state FROM posts WHERE subject ="

@@ -4,6 +4,7 @@ log mails.  Real daemon over LMTP, mails read at Postfix's smtp-sink.
 """
 import email
 import email.policy
+import json
 import re
 
 from harness import Postino, SmtpSink, lmtp_send, message, wait_for
@@ -185,3 +186,84 @@ def test_deadline_escalates_to_owners_then_rejects():
         log = p.cli("log", "show", LIST).stdout.decode()
         assert "escalated" in log and "expired" in log
         assert b"chain intact" in p.cli("log", "verify", LIST).stdout
+
+
+def test_appeal_goes_to_the_others_and_is_final():
+    with SmtpSink() as sink, \
+            Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
+        setup(p)
+        p.start()
+        (mia, body), _ = hold_one(p, sink)
+        _, no = addrs(body)
+        lmtp_send(p.lmtp_port, MODS[0], [no],
+                  message(sender=MODS[0], body="I do not like it\r\n"))
+        rejected = wait_to(sink, "out@example.net", "not accepted")[0][1]
+        appeal = re.search(r"team\+appeal-[a-z2-7]{26}@example\.org",
+                           rejected).group(0)
+        lmtp_send(p.lmtp_port, "out@example.net", [appeal],
+                  message(sender="out@example.net",
+                          body="It is on topic: see the charter.\r\n"))
+        wait_to(sink, "out@example.net", "was sent to the owners")
+        # The owner and the other moderator review it; Mia does not.
+        boss = wait_to(sink, "boss@example.org", "see the charter")[0][1]
+        mx = wait_to(sink, MODS[1], "see the charter")[0][1]
+        assert not to(sink, MODS[0], "see the charter")
+        overturn = re.search(r"team\+overturn-[a-z2-7]{26}@example\.org",
+                             mx).group(0)
+        uphold = re.search(r"team\+uphold-[a-z2-7]{26}@example\.org",
+                           boss).group(0)
+        lmtp_send(p.lmtp_port, MODS[1], [overturn], message(sender=MODS[1]))
+        wait_for(lambda: p.sql("SELECT state, appeal FROM posts") ==
+                 [["accepted", "overturned"]], what="overturned")
+        wait_to(sink, "out@example.net", "goes to the members")
+        wait_for(lambda: p.sql("SELECT sent FROM jobs WHERE kind ="
+                               " 'fanout'") == [["2"]], what="sent")
+        # Final: the owner's later answer changes nothing.
+        lmtp_send(p.lmtp_port, "boss@example.org", [uphold],
+                  message(sender="boss@example.org"))
+        wait_to(sink, "boss@example.org", "already been used")
+        assert p.sql("SELECT state FROM posts") == [["accepted"]]
+        # A second appeal is not possible either.
+        lmtp_send(p.lmtp_port, "out@example.net", [appeal],
+                  message(sender="out@example.net"))
+        wait_to(sink, "out@example.net", "already been used")
+        log = p.cli("log", "show", LIST).stdout.decode()
+        for word in ("held", "rejected", "appealed", "overturned"):
+            assert word in log, word
+        assert b"chain intact" in p.cli("log", "verify", LIST).stdout
+
+
+def test_two_moderators_at_once_exactly_one_wins():
+    import threading
+    with SmtpSink() as sink, \
+            Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
+        setup(p)
+        p.start()
+        (_, mia_body), (_, max_body) = hold_one(p, sink)
+        mia_ok, _ = addrs(mia_body)
+        _, max_no = addrs(max_body)
+        go = threading.Barrier(2)
+
+        def send(rcpt, sender, text):
+            go.wait()
+            lmtp_send(p.lmtp_port, sender, [rcpt],
+                      message(sender=sender, body=text))
+
+        threads = [threading.Thread(target=send, args=a) for a in
+                   ((mia_ok, MODS[0], "ok\r\n"),
+                    (max_no, MODS[1], "spam\r\n"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wait_for(lambda: p.sql("SELECT count(*) FROM inbox") == [["0"]],
+                 what="both processed")
+        state, by = p.sql("SELECT state, decided_by FROM posts")[0]
+        assert (state, by) in (("accepted", MODS[0]),
+                               ("rejected", MODS[1]))
+        loser = MODS[1] if by == MODS[0] else MODS[0]
+        wait_to(sink, loser, "already %s by %s" % (state, by))
+        decisions = [e for e in json.loads(p.cli("log", "show", LIST,
+                                                 "--json").stdout)
+                     if e["action"] in ("approved", "rejected")]
+        assert len(decisions) == 1
