@@ -165,9 +165,43 @@ struct mod_notice {
 	const char		*raw;
 	size_t			 len;
 	const char		*deadline;
+	const char		*text;		/* an appeal's words */
 	int			 rc;
 	int			 sent;
 };
+
+/*
+ * Queue template name, with the post attached, to one reviewer; counts
+ * it in mn->sent, or sets mn->rc on failure (logged).
+ */
+static void
+mod_queue(struct mod_notice *mn, const char *name, const struct tvar *vars,
+    size_t n, const char *to, const char *reply_to)
+{
+	struct notice nt;
+	char *error = NULL;
+
+	memset(&nt, 0, sizeof(nt));
+	nt.list_addr = mn->list->addr;
+	nt.list_descr = mn->mc->descr;
+	nt.lang = mn->mc->lang;
+	nt.override_dir = mn->mc->override;
+	nt.template_name = name;
+	nt.vars = vars;
+	nt.nvars = n;
+	nt.to = to;
+	nt.reply_to = reply_to;
+	nt.attach = mn->raw;
+	nt.attach_len = mn->len;
+	if (notice_queue(mn->st, mn->cfg, &nt, &error) < 0) {
+		log_warnx("list %s: post %lld: %s for <%s>: %s", mn->list->addr,
+		    (long long)mn->p->id, name, to, error ? error :
+		    "store error");
+		mn->rc = -1;
+	} else
+		mn->sent++;
+	free(error);
+}
 
 /* The held post, with this moderator's own two reply addresses. */
 static int
@@ -176,8 +210,6 @@ notify_one(const char *moderator, void *arg)
 	struct mod_notice *mn = arg;
 	struct buf ok = BUF_INIT, no = BUF_INIT;
 	char post[24];
-	struct notice nt;
-	char *error = NULL;
 
 	if (strcasecmp(moderator, mn->p->author) == 0)
 		return 0;	/* nobody decides on his own post */
@@ -197,28 +229,9 @@ notify_one(const char *moderator, void *arg)
 			{ "post_id", post }, { "deadline", mn->deadline },
 		};
 
-		memset(&nt, 0, sizeof(nt));
-		nt.list_addr = mn->list->addr;
-		nt.list_descr = mn->mc->descr;
-		nt.lang = mn->mc->lang;
-		nt.override_dir = mn->mc->override;
-		nt.template_name = mn->template;
-		nt.vars = vars;
-		nt.nvars = 8;
-		nt.to = moderator;
-		nt.reply_to = ok.data;
-		nt.attach = mn->raw;
-		nt.attach_len = mn->len;
-		if (notice_queue(mn->st, mn->cfg, &nt, &error) < 0) {
-			log_warnx("list %s: post %lld: moderator notice: %s",
-			    mn->list->addr, (long long)mn->p->id,
-			    error ? error : "store error");
-			mn->rc = -1;
-		} else
-			mn->sent++;
+		mod_queue(mn, mn->template, vars, 8, moderator, ok.data);
 	}
 out:
-	free(error);
 	buf_free(&ok);
 	buf_free(&no);
 	return mn->rc < 0;
@@ -244,7 +257,7 @@ notify_moderators(struct store *st, const struct config *cfg,
     const struct store_post *p, const char *template, const char *role)
 {
 	struct mod_notice mn = { template, st, cfg, list, mc, p, NULL, 0, NULL,
-	    0, 0 };
+	    NULL, 0, 0 };
 	char *raw = NULL, deadline[32];
 	size_t len = 0;
 
@@ -552,27 +565,13 @@ moderation_tick(struct store *st, const struct config *cfg, time_t now)
 
 /* ---- appeals ----------------------------------------------------- */
 
-struct appeal_notice {
-	struct store		*st;
-	const struct config	*cfg;
-	const struct store_list	*list;
-	const struct mctx	*mc;
-	const struct store_post	*p;
-	const char		*text;
-	const char		*raw;
-	size_t			 len;
-	int			 rc;
-	int			 sent;
-};
-
 /* One owner or moderator (not the one who rejected) gets the appeal. */
 static int
 appeal_one(const char *who, void *arg)
 {
-	struct appeal_notice *an = arg;
+	struct mod_notice *an = arg;
 	struct buf up = BUF_INIT, over = BUF_INIT;
-	char post[24], *error = NULL;
-	struct notice nt;
+	char post[24];
 
 	if (strcasecmp(who, an->p->decided_by) == 0 ||
 	    strcasecmp(who, an->p->author) == 0)
@@ -592,26 +591,9 @@ appeal_one(const char *who, void *arg)
 			{ "post_id", post },
 		};
 
-		memset(&nt, 0, sizeof(nt));
-		nt.list_addr = an->list->addr;
-		nt.list_descr = an->mc->descr;
-		nt.lang = an->mc->lang;
-		nt.override_dir = an->mc->override;
-		nt.template_name = "appeal_moderator";
-		nt.vars = vars;
-		nt.nvars = 7;
-		nt.to = who;
-		nt.attach = an->raw;
-		nt.attach_len = an->len;
-		if (notice_queue(an->st, an->cfg, &nt, &error) < 0)
-			an->rc = -1;
-		else
-			an->sent++;
+		mod_queue(an, "appeal_moderator", vars, 7, who, NULL);
 	}
 out:
-	if (error != NULL)
-		log_warnx("list %s: appeal notice: %s", an->list->addr, error);
-	free(error);
 	buf_free(&up);
 	buf_free(&over);
 	return an->rc < 0;
@@ -622,7 +604,7 @@ moderation_appeal(struct store *st, const struct config *cfg,
     const struct store_list *list, int64_t post_id, const char *text,
     struct mod_result *res)
 {
-	struct appeal_notice an;
+	struct mod_notice an;
 	struct store_post p;
 	struct mctx mc;
 	char *raw = NULL;
@@ -649,8 +631,8 @@ moderation_appeal(struct store *st, const struct config *cfg,
 	    mctx_init(st, cfg, list, &mc) < 0 ||
 	    store_message_get(st, p.message_id, &raw, &len) < 0)
 		goto out;
-	an = (struct appeal_notice){ st, cfg, list, &mc, &p, text, raw, len,
-	    0, 0 };
+	an = (struct mod_notice){ "appeal_moderator", st, cfg, list, &mc, &p,
+	    raw, len, NULL, text, 0, 0 };
 	if (store_role_each(st, list->id, "owner", appeal_one, &an) < 0 ||
 	    an.rc < 0 || store_role_each(st, list->id, "moderator",
 	    appeal_one, &an) < 0 || an.rc < 0)
