@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,7 +32,7 @@
 #define HOST		"lists.example.net"
 #define MEMBER		"Ann.Member@example.com"
 #define PARENT		"orig.42@example.net"
-#define NOWN		5
+#define NOWN		9
 #define NCOMMON		14
 #define NLANGS		2
 
@@ -72,6 +73,36 @@ static const struct tvar samples[] = {
 	    "Unknown command, ignored: frobnicate ☃" },
 	{ "thread", "abc.123@example.net" },
 	{ "command", "frobnicate ☃ ñ" },
+	{ "subject", "Vendo bici — quasi nuova" },
+	{ "reason", "Niente pubblicità: ¡gracias!" },
+	{ "rule", "no-ads" },
+	{ "moderator", "moderator-ab3k7q" },
+	{ "deadline", "2030-01-05 03:04 UTC" },
+	{ "appeal_addr", "team+appeal-k7q2xmd4rt5vbn3wz6yhc8fjpa@example.org" },
+	{ "author", "Öle@example.net" },
+	{ "reject_addr", "team+reject-k7q2xmd4rt5vbn3wz6yhc8fjpa@example.org" },
+	{ "post_id", "42" },
+	{ "uphold_addr", "team+uphold-k7q2xmd4rt5vbn3wz6yhc8fjpa@example.org" },
+	{ "overturn_addr",
+	    "team+overturn-k7q2xmd4rt5vbn3wz6yhc8fjpa@example.org" },
+	{ "appeal", "È in tema: vedi lo statuto." },
+	{ "state", "rejected" },
+	{ "by", "mia@example.org" },
+	{ "when", "2030-01-03 10:00 UTC" },
+	{ "outcome", "overturned" },
+	{ "entries", "1. 2030-01-03 held \"Vendo bici\" (no-ads)" },
+	{ "summary", "held 1, approved 0, rejected 1" },
+	{ "head_hash", "3f1c0a9e" },
+	{ "head_seq", "7" },
+	{ "since", "2029-12-04" },
+	{ "emergency", "" },
+	{ "position", "1" },
+	{ "name", "no-ads" },
+	{ "text", "Niente pubblicità, per favore" },
+	{ "action", "hold" },
+	{ "seq", "7" },
+	{ "time", "2030-01-03T10:00:00Z" },
+	{ "msgid", "abc.123@example.net" },
 };
 
 /* Every template notices use, with its own placeholders. */
@@ -116,6 +147,46 @@ static const struct tcase {
 	{ "r_token_used", 0, NULL, NULL, 0, { "token", NULL } },
 	{ "r_token_expired", 0, NULL, NULL, 0, { "token", NULL } },
 	{ "r_no_commands", 0, NULL, NULL, 0, { NULL } },
+	/* moderation (issue 4) */
+	{ "held_author", 1, NULL, NULL, 1, { "subject", "reason", "rule",
+	    "moderator", "deadline", NULL } },
+	{ "rejected_author", 1, NULL, NULL, 1, { "subject", "reason", "rule",
+	    "moderator", "deadline", "appeal_addr", NULL } },
+	{ "held_moderator", 1, NULL, "approve_addr", 0, { "subject", "author",
+	    "reason", "rule", "approve_addr", "reject_addr", "post_id",
+	    "deadline", NULL } },
+	{ "reminder_moderator", 1, NULL, "approve_addr", 0, { "subject",
+	    "author", "reason", "rule", "approve_addr", "reject_addr",
+	    "post_id", "deadline", NULL } },
+	{ "appeal_moderator", 1, NULL, NULL, 0, { "subject", "author",
+	    "reason", "appeal", "uphold_addr", "overturn_addr", "post_id",
+	    NULL } },
+	{ "appeal_upheld", 1, NULL, NULL, 0, { "subject", "reason",
+	    "moderator", NULL } },
+	{ "appeal_overturned", 1, NULL, NULL, 0, { "subject", "moderator",
+	    NULL } },
+	{ "log_report", 1, NULL, NULL, 1, { "entries", "summary",
+	    "head_hash", "head_seq", "since", NULL } },
+	{ "rules_report", 1, NULL, NULL, 1, { "rules", "emergency", NULL } },
+	{ "log_line", 0, NULL, NULL, 0, { "seq", "time", "action", "subject",
+	    "msgid", "rule", "reason", "moderator", NULL } },
+	{ "rule_line", 0, NULL, NULL, 0, { "position", "name", "text",
+	    "action", NULL } },
+	{ "rules_default", 0, NULL, NULL, 0, { NULL } },
+	{ "reason_nonmember", 0, NULL, NULL, 0, { NULL } },
+	{ "reason_moderated_list", 0, NULL, NULL, 0, { NULL } },
+	{ "reason_moderated_member", 0, NULL, NULL, 0, { NULL } },
+	{ "reason_expired", 0, NULL, NULL, 0, { NULL } },
+	{ "r_mod_approved", 0, NULL, NULL, 0, { "post_id", "subject", NULL } },
+	{ "r_mod_rejected", 0, NULL, NULL, 0, { "post_id", "subject",
+	    "reason", NULL } },
+	{ "r_mod_too_late", 0, NULL, NULL, 0, { "post_id", "state", "by",
+	    "when", NULL } },
+	{ "r_mod_need_reason", 0, NULL, NULL, 0, { "post_id", NULL } },
+	{ "r_mod_own_post", 0, NULL, NULL, 0, { "post_id", NULL } },
+	{ "r_appeal_sent", 0, NULL, NULL, 0, { "post_id", NULL } },
+	{ "r_appeal_decided", 0, NULL, NULL, 0, { "post_id", "outcome",
+	    NULL } },
 };
 
 #define NCASES	(sizeof(tcases) / sizeof(tcases[0]))
@@ -518,6 +589,34 @@ test_every_mail(void **state)
 				one_mail(&tcases[i], langs[l], 0);
 }
 
+/* Every template file of templates/en is one of the cases above (the
+ * footers are pieces of posts, tested with decoration), so a new notice
+ * cannot go untested. */
+static void
+test_all_templates_covered(void **state)
+{
+	struct dirent *de;
+	DIR *d = opendir("templates/en");
+	char name[128];
+	size_t i, n;
+	int found;
+
+	(void)state;
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (n < 5 || strcmp(de->d_name + n - 4, ".txt") != 0 ||
+		    strncmp(de->d_name, "footer", 6) == 0)
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(n - 4), de->d_name);
+		for (i = 0, found = 0; i < NCASES && !found; i++)
+			found = strcmp(tcases[i].name, name) == 0;
+		if (!found)
+			fail_msg("template %s has no test case", name);
+	}
+	closedir(d);
+}
+
 static void
 test_attach(void **state)
 {
@@ -801,6 +900,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_mail),
+		cmocka_unit_test(test_all_templates_covered),
 		cmocka_unit_test(test_attach),
 		cmocka_unit_test(test_every_line),
 		cmocka_unit_test(test_qp),
