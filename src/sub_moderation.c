@@ -246,21 +246,29 @@ rule_line(const struct rule *r, void *arg)
 }
 
 int
+sub_rules_text(struct sctx *sc, struct buf *text)
+{
+	struct rules_text rt = { sc, text, 0, 0 };
+	char *error = NULL;
+
+	if (rules_each(sc->st, sc->list->id, rule_line, &rt) < 0 || rt.rc < 0)
+		return -1;
+	if (rt.n == 0 && notice_line(sc->cfg, sc->lang, sc->override,
+	    "rules_default", NULL, 0, text, &error) < 0) {
+		log_warnx("list %s: rules_default: %s", sc->list->addr, error);
+		free(error);
+		return -1;
+	}
+	return 0;
+}
+
+int
 sub_rules(struct sctx *sc)
 {
 	struct buf text = BUF_INIT;
-	struct rules_text rt = { sc, &text, 0, 0 };
-	char *error = NULL;
 	int rc = -1;
 
-	if (rules_each(sc->st, sc->list->id, rule_line, &rt) < 0 || rt.rc < 0)
-		goto out;
-	if (rt.n == 0 && notice_line(sc->cfg, sc->lang, sc->override,
-	    "rules_default", NULL, 0, &text, &error) < 0) {
-		log_warnx("list %s: rules_default: %s", sc->list->addr, error);
-		goto out;
-	}
-	{
+	if (sub_rules_text(sc, &text) == 0) {
 		const struct tvar vars[] = {
 			{ "rules", text.data ? text.data : "" },
 			{ "emergency", "" },
@@ -268,8 +276,6 @@ sub_rules(struct sctx *sc)
 
 		rc = sub_mail(sc, "rules_report", vars, 2, sc->who, NULL, NULL);
 	}
-out:
-	free(error);
 	buf_free(&text);
 	return rc;
 }

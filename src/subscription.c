@@ -258,19 +258,27 @@ static int
 join(struct sctx *sc, const char *addr)
 {
 	int rc = store_member_add(sc->st, sc->list->id, addr, MODE_EACH, NULL);
-	const struct tvar vars[] = {
-		{ "member_addr", addr }, { "mode", "each" }, { "rules", "" },
-	};
+	struct buf rules = BUF_INIT;
 
 	if (rc < 0)
 		return -1;
 	if (rc == 1)
 		return sub_result(sc, "r_already_member", "member_addr", addr);
 	buf_printf(sc->note, "; <%s> joined", addr);
-	if (sub_mail(sc, "welcome", vars, 3, addr, NULL, NULL) < 0 ||
-	    notify_owners(sc, "owner_join", addr, "each") < 0)
-		return -1;
-	return 0;
+	/* The welcome carries the rules the new member posts under. */
+	if (sub_rules_text(sc, &rules) < 0)
+		rc = -1;
+	else {
+		const struct tvar vars[] = {
+			{ "member_addr", addr }, { "mode", "each" },
+			{ "rules", rules.data ? rules.data : "" },
+		};
+
+		rc = sub_mail(sc, "welcome", vars, 3, addr, NULL, NULL) < 0 ||
+		    notify_owners(sc, "owner_join", addr, "each") < 0 ? -1 : 0;
+	}
+	buf_free(&rules);
+	return rc;
 }
 
 static int

@@ -49,6 +49,8 @@ int	 sub_token_failed(struct sctx *, enum token_status, const char *tok);
 /* sub_moderation.c */
 int	 sub_moderate(struct sctx *, int approve, const char *tok);
 int	 sub_rules(struct sctx *);
+/* The list's published rules as text, for the rules and welcome mails. */
+int	 sub_rules_text(struct sctx *, struct buf *);
 int	 sub_log(struct sctx *);
 int	 sub_appeal(struct sctx *, const char *kind, const char *tok);
 
