@@ -218,25 +218,28 @@ process_decorate(struct store *st, const struct config *cfg,
 	return decorate(&pc, m, out);
 }
 
-/* Why a post must not be redistributed at all (NULL: it may). */
+/*
+ * Why a post must not be redistributed at all: the template of the
+ * reason (members read it in the moderation log) and a technical detail
+ * for it; NULL when it may go out.
+ */
 static const char *
-post_refusal(struct post_ctx *pc, const struct msg *m)
+post_refusal(struct post_ctx *pc, const struct msg *m, const char **detail)
 {
 	struct buf list_id = BUF_INIT;
-	const char *why = NULL;
 	int loop;
 
+	*detail = "";
 	if (pc->in->sender[0] == '\0')
-		return "null envelope sender";
-	if ((why = msg_is_auto(m)) != NULL)
-		return why;
+		return "reason_null_sender";
+	if ((*detail = msg_is_auto(m)) != NULL)
+		return "reason_automatic";
+	*detail = "";
 	buf_printf(&list_id, "%s.%s", pc->local, pc->domain);
 	loop = msg_is_loop(m, list_id.data, pc->list.addr);
 	buf_free(&list_id);
-	if (loop)
-		return "mail loop: carries this list's own List-Id or X-Loop";
-	if (msg_received_count(m) > PROCESS_MAX_RECEIVED)
-		return "mail loop: too many Received: headers";
+	if (loop || msg_received_count(m) > PROCESS_MAX_RECEIVED)
+		return "reason_loop";
 	return NULL;
 }
 
@@ -259,17 +262,19 @@ is_member(struct post_ctx *pc, const struct msg *m)
 	return rc;
 }
 
-/* A default reason, in the list's language (templates reason_*). */
+/* A default reason, in the list's language (templates reason_*);
+ * detail fills {{detail}} where the template has it. */
 static char *
-default_reason(struct post_ctx *pc, const char *name)
+default_reason(struct post_ctx *pc, const char *name, const char *detail)
 {
 	struct buf out = BUF_INIT;
 	char *lang = list_setting(pc, "language");
 	char *override = subscription_override_dir(pc->cfg, pc->list.addr);
+	const struct tvar var = { "detail", detail };
 	char *error = NULL;
 
-	if (lang == NULL || notice_line(pc->cfg, lang, override, name, NULL, 0,
-	    &out, &error) < 0) {
+	if (lang == NULL || notice_line(pc->cfg, lang, override, name, &var,
+	    detail != NULL, &out, &error) < 0) {
 		log_warnx("list %s: %s: %s", pc->list.addr, name,
 		    error ? error : "no language");
 		buf_reset(&out);
@@ -320,14 +325,14 @@ post_rules(struct post_ctx *pc, const struct msg *m, int member,
 		p->reason = xstrdup(*r.text ? r.text : r.name);
 	} else if (!member) {
 		p->state = POST_HELD;
-		p->reason = default_reason(pc, "reason_nonmember");
+		p->reason = default_reason(pc, "reason_nonmember", NULL);
 	} else if (listconf_get_bool(pc->st, pc->list.id, pc->list.addr,
 	    "moderated") == 1) {
 		p->state = POST_HELD;
-		p->reason = default_reason(pc, "reason_moderated_list");
+		p->reason = default_reason(pc, "reason_moderated_list", NULL);
 	} else if (pc->author_moderated) {
 		p->state = POST_HELD;
-		p->reason = default_reason(pc, "reason_moderated_member");
+		p->reason = default_reason(pc, "reason_moderated_member", NULL);
 	} else
 		p->state = POST_ACCEPTED;
 	rule_clear(&r);
@@ -343,12 +348,13 @@ post_rules(struct post_ctx *pc, const struct msg *m, int member,
 static int
 post_decide(struct post_ctx *pc, const struct msg *m, struct store_post *p)
 {
-	const char *why;
+	const char *why, *detail;
 	int member;
 
-	if ((why = post_refusal(pc, m)) != NULL) {
+	if ((why = post_refusal(pc, m, &detail)) != NULL) {
 		p->state = POST_DISCARDED;
-		p->reason = xstrdup(why);
+		p->reason = default_reason(pc, why, strcmp(why,
+		    "reason_automatic") == 0 ? detail : NULL);
 		return 0;
 	}
 	if ((member = is_member(pc, m)) < 0)

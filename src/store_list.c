@@ -430,23 +430,12 @@ member_view(sqlite3_stmt *stmt, struct store_member *m)
 	    sqlite3_column_int(stmt, 5) : 0;
 }
 
-int
-store_member_get(struct store *st, int64_t list_id, const char *addr,
-    struct store_member *m)
+/* Step a bound member query: 1 and m filled (addr owned), 0, or -1. */
+static int
+member_fetch(struct store *st, sqlite3_stmt *stmt, struct store_member *m)
 {
-	sqlite3_stmt *stmt;
-	char key[ADDR_MAX];
-	int rc;
+	int rc = sqlite3_step(stmt);
 
-	memset(m, 0, sizeof(*m));
-	addr_key(addr, key);
-	stmt = store_stmt(st, "SELECT id, list_id, addr, mode, created,"
-	    " moderated FROM members WHERE list_id = ?1 AND addr_key = ?2");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
 		member_view(stmt, m);
 		m->addr = store_col_str(stmt, 2);
@@ -457,11 +446,28 @@ store_member_get(struct store *st, int64_t list_id, const char *addr,
 }
 
 int
+store_member_get(struct store *st, int64_t list_id, const char *addr,
+    struct store_member *m)
+{
+	sqlite3_stmt *stmt;
+	char key[ADDR_MAX];
+
+	memset(m, 0, sizeof(*m));
+	addr_key(addr, key);
+	stmt = store_stmt(st, "SELECT id, list_id, addr, mode, created,"
+	    " moderated FROM members WHERE list_id = ?1 AND addr_key = ?2");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
+	return member_fetch(st, stmt, m);
+}
+
+int
 store_member_get_id(struct store *st, int64_t list_id, int64_t id,
     struct store_member *m)
 {
 	sqlite3_stmt *stmt;
-	int rc;
 
 	memset(m, 0, sizeof(*m));
 	stmt = store_stmt(st, "SELECT id, list_id, addr, mode, created,"
@@ -470,14 +476,7 @@ store_member_get_id(struct store *st, int64_t list_id, int64_t id,
 		return -1;
 	sqlite3_bind_int64(stmt, 1, list_id);
 	sqlite3_bind_int64(stmt, 2, id);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		member_view(stmt, m);
-		m->addr = store_col_str(stmt, 2);
-		sqlite3_reset(stmt);
-		return 1;
-	}
-	return store_step_end(st, stmt, rc) < 0 ? -1 : 0;
+	return member_fetch(st, stmt, m);
 }
 
 int

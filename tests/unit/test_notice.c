@@ -103,6 +103,7 @@ static const struct tvar samples[] = {
 	{ "seq", "7" },
 	{ "time", "2030-01-03T10:00:00Z" },
 	{ "msgid", "abc.123@example.net" },
+	{ "detail", "Auto-Submitted header" },
 };
 
 /* Every template notices use, with its own placeholders. */
@@ -177,6 +178,9 @@ static const struct tcase {
 	{ "reason_moderated_list", 0, NULL, NULL, 0, { NULL } },
 	{ "reason_moderated_member", 0, NULL, NULL, 0, { NULL } },
 	{ "reason_expired", 0, NULL, NULL, 0, { NULL } },
+	{ "reason_null_sender", 0, NULL, NULL, 0, { NULL } },
+	{ "reason_automatic", 0, NULL, NULL, 0, { "detail", NULL } },
+	{ "reason_loop", 0, NULL, NULL, 0, { NULL } },
 	{ "r_mod_approved", 0, NULL, NULL, 0, { "post_id", "subject", NULL } },
 	{ "r_mod_rejected", 0, NULL, NULL, 0, { "post_id", "subject",
 	    "reason", NULL } },
