@@ -342,7 +342,7 @@ def test_15_disconnect():
         c.send(message() + b".\r\n")
         c.close()
         wait_for(lambda: stored(p) == 1, 10, "message after early close")
-        assert "disconnect" in p.read_log()
+        wait_for(lambda: "disconnect" in p.read_log(), what="disconnect logged")
         with Client(p.lmtp_port) as c:
             in_sync(c)
 

@@ -299,7 +299,7 @@ def test_no_mail_bombing():
         # One pending confirmation, one mail to the victim.
         assert len(Mails(sink).to("dave@example.net")) == 1
         assert p.sql("SELECT count(*) FROM tokens") == [["1"]]
-        assert "requests today" in p.read_log()
+        wait_for(lambda: "requests today" in p.read_log(), what="requests today logged")
 
 
 def test_italian_list_speaks_italian():
@@ -359,7 +359,7 @@ def test_personalized_copies_verp_and_one_reply_links():
                                " members m ON m.id = t.member_id WHERE"
                                " m.addr = 'dave@example.net'") ==
                  [["mute", "t1@example.net"]], what="muted by link")
-        assert "personal link refused" in p.read_log()
+        wait_for(lambda: "personal link refused" in p.read_log(), what="personal link refused logged")
 
 
 def test_list_override_and_expired_tokens_purged():
@@ -383,4 +383,5 @@ def test_list_override_and_expired_tokens_purged():
         p.start()
         wait_for(lambda: p.sql("SELECT count(*) FROM tokens") == [["0"]],
                  what="purge")
-        assert "token(s)" in p.read_log()
+        # The log line follows the purge's commit: wait for it too.
+        wait_for(lambda: "token(s)" in p.read_log(), what="purge logged")
