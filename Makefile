@@ -68,8 +68,14 @@ run: all
 unit: $(UNITS)
 	@scripts/run-unit.sh $(UNITS)
 
-integration: $(BIN)
-	@POSTINO=$(abspath $(BIN)) python3 tests/integration/run.py
+integration: $(BIN) $(B)/mimetree
+	@POSTINO=$(abspath $(BIN)) MIMETREE=$(abspath $(B)/mimetree) \
+	    python3 tests/integration/run.py
+
+# The tests read digests with libetpan too, through this small tool.
+$(B)/mimetree: tests/tools/mimetree.c
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 check: deps-check
 	$(MAKE) --no-print-directory all
