@@ -12,7 +12,11 @@ reports, in one run:
       next to smtp-source with one recipient per transaction;
   (c) durable LMTP ingest: 8 concurrent smtp-source -L sessions posting
       4 KB messages, posts/s, next to one fsync per post on the same disk;
-  (d) peak RSS of postino serve in each case.
+  (d) digest fan-out: a digest of 20 such posts to 10,000 / 100,000
+      digest members (MIME format), from `postino digest send` to the last
+      recipient, next to smtp-source sending a message of the digest's
+      size with the same sessions and recipients per transaction;
+  peak RSS of postino serve in each case.
 Set BENCH_QUICK=1 for a short run (fewer members).
 """
 import os
@@ -29,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" /
 from harness import Postino, SmtpSink, lmtp_send, message  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
-ONLY = os.environ.get("BENCH_ONLY", "abc")     # which parts to run
+ONLY = os.environ.get("BENCH_ONLY", "abcd")    # which parts to run
 LIST = "bench@example.org"
 BODY = ("x" * 70 + "\r\n") * 56          # about 4 KB
 
@@ -105,6 +109,43 @@ def fanout(members, conns, per_rcpt, port):
     return members / (t1 - t0), rss
 
 
+def digest_fanout(members, conns, port, posts=20):
+    """Seconds from `digest send` to the job's end, digest size, RSS."""
+    settings = {"relay_batch": "100",
+                "relay_connections": str(conns), "log_level": "warning"}
+    with Postino(relay="smtp://127.0.0.1:%d" % port, settings=settings) as p:
+        p.cli("list", "create", LIST)
+        p.cli("list", "set", LIST, "digest_size", "0")
+        data = "".join("m%07d@example.org\n" % i for i in range(members))
+        p.cli("member", "import", LIST, "-", "--mode", "digest",
+              input=data.encode(), timeout=600)
+        p.start()
+        for i in range(posts):
+            codes = lmtp_send(p.lmtp_port, "m0000000@example.org", [LIST],
+                              message(sender="m0000000@example.org",
+                                      to=LIST, subject="post %d" % i,
+                                      body=BODY))
+            assert codes == [250], codes
+        db = p.settings["database"]
+        deadline = time.monotonic() + 60
+        while int(p.sql("SELECT count(*) FROM posts WHERE state ="
+                        " 'accepted'")[0][0]) < posts:
+            assert time.monotonic() < deadline, "posts not accepted"
+            time.sleep(0.01)
+        wait_done(db)
+        t0 = time.monotonic()
+        p.cli("digest", "send", LIST)
+        t1 = wait_done(db)
+        rss = peak_rss_kb(p.proc.pid)
+        size = int(p.sql("SELECT length(body) FROM jobs WHERE"
+                         " audience = 'mime'")[0][0])
+        sent = int(p.sql("SELECT sum(sent) FROM jobs WHERE"
+                         " digest_id > 0")[0][0])
+        p.stop()
+    assert sent == members, (sent, members)
+    return members / (t1 - t0), size, rss
+
+
 def fsync_rate(directory, n=2000):
     path = os.path.join(directory, "fsync.bench")
     block = b"x" * 4096
@@ -165,6 +206,19 @@ def main():
             print("    %7d members, %d conn: postino %9.0f msg/s,"
                   " smtp-source %9.0f msg/s, ratio %.2f, peak RSS %.1f MB"
                   % (n, conns, rate, ref, rate / ref, rss / 1024))
+        if "d" in ONLY:
+            print("(d) digest fan-out, 20 posts of 4 KB, MIME, relay_batch"
+                  " 100")
+        for conns in (1, 4) if "d" in ONLY else ():
+            for n in sizes[:2]:
+                rate, size, rss = digest_fanout(n, conns, s.port)
+                msgs = max(1, n // 100)
+                ref = (msgs * 100) / smtp_source(s.port, conns, msgs, 100,
+                                                 size=size)
+                print("    %7d members, %d conn: postino %9.0f rcpt/s,"
+                      " smtp-source %9.0f rcpt/s (%d KB), ratio %.2f, peak"
+                      " RSS %.1f MB" % (n, conns, rate, ref, size // 1024,
+                                        rate / ref, rss / 1024))
     if "c" not in ONLY:
         return
     print("(c) durable LMTP ingest, 8 smtp-source -L sessions, 4 KB posts")

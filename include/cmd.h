@@ -64,5 +64,7 @@ int	 cmd_queue(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_config(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_log(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_rules(struct cmd_ctx *, int argc, char **argv);
+int	 cmd_archive(struct cmd_ctx *, int argc, char **argv);
+int	 cmd_digest(struct cmd_ctx *, int argc, char **argv);
 
 #endif

@@ -50,6 +50,9 @@ const char *msg_message_id(const struct msg *);
 /* Subject decoded from RFC 2047 into UTF-8 (malloc'd; "" if absent);
  * CR, LF and other control characters are replaced by spaces. */
 char	*msg_subject(const struct msg *);
+/* Any field the same way (Date, From for display): decoded, malloc'd,
+ * "" when absent. */
+char	*msg_header_text(const struct msg *, const char *name);
 
 /*
  * Automatic mail that a list must never redistribute or answer:
@@ -116,7 +119,8 @@ struct decorate {
 /*
  * Write the outgoing copy into out (CRLF, not dot-stuffed):
  * - drops incoming List-Id, List-Post, List-Help, List-Subscribe,
- *   List-Unsubscribe, List-Owner, List-Archive, Precedence, Return-Path
+ *   List-Unsubscribe, List-Owner, List-Archive, Archived-At, Precedence,
+ *   Return-Path
  *   and any X-Loop equal to ours;
  * - adds List-Id, List-Post, List-Help, List-Subscribe, List-Unsubscribe,
  *   List-Owner (RFC 2369, RFC 2919), Precedence: list, X-Loop: list_addr;

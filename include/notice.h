@@ -37,6 +37,24 @@ struct notice {
 	const char		*in_reply_to;	/* Message-ID answered (no <>), or NULL */
 	const char		*attach;	/* message/rfc822 to attach, or NULL */
 	size_t			 attach_len;
+	/*
+	 * A list's own mail (a digest) rather than an answer: List-Post,
+	 * List-Help, List-Subscribe, List-Unsubscribe, Precedence: list and
+	 * Auto-Submitted: auto-generated.  Its messages, when there are any,
+	 * follow the text as a multipart/digest (RFC 2046 §5.1.5), and the
+	 * trailer (the list's footer) ends the mail: as a last text part
+	 * after a digest, else after the text.
+	 */
+	int			 list_mail;
+	const struct notice_part *digest;
+	size_t			 ndigest;
+	const char		*trailer;	/* UTF-8 text, or NULL */
+};
+
+/* One message of a digest: raw RFC 5322, CRLF. */
+struct notice_part {
+	const char	*data;
+	size_t		 len;
 };
 
 /*

@@ -44,6 +44,9 @@ int	 store_commit(struct store *);
 void	 store_rollback(struct store *);
 int	 store_error_full(const struct store *);	/* last error SQLITE_FULL? */
 const char *store_errmsg(const struct store *);
+/* Changes whenever another handle (or process) commits: a cheap way to
+ * notice work queued by `postino` commands.  -1 on error. */
+int64_t	 store_data_version(struct store *);
 
 /* ---- lists (store_list.c) ---------------------------------------- */
 

@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "postino.h"
 #include "store.h"
+#include "store_digest.h"
 
 #define SHOW_MAX	120	/* bytes of a bad line quoted in a report */
 
@@ -34,6 +35,7 @@ static const struct cmd_sub member_cmds[] = {
 	{ "rm", member_rm, "member rm LIST ADDR" },
 	{ "ls", member_ls, "member ls LIST [--json]" },
 	{ "set", member_set, "member set LIST ADDR mode each|digest|nomail|follow\n"
+	    "         postino member set LIST ADDR digest mime|plain\n"
 	    "         postino member set LIST ADDR moderated yes|no" },
 	{ "import", member_import, "member import LIST FILE|- [--mode MODE]\n"
 	    "         one address or 'Name <addr>' per line, '#' comments;"
@@ -138,7 +140,8 @@ member_rm(struct cmd_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-/* The change asked for by "mode MODE" or "moderated yes|no". */
+/* The change asked for by "mode MODE", "digest mime|plain" or
+ * "moderated yes|no". */
 static int
 set_apply(struct store *st, const struct store_list *l,
     const struct store_member *m, char **argv)
@@ -153,6 +156,20 @@ set_apply(struct store *st, const struct store_list *l,
 			return cmd_store_error(st, "member set");
 		printf("%s: %s mode = %s\n", l->addr, m->addr,
 		    member_mode_name(mode));
+		return 0;
+	}
+	if (strcmp(argv[3], "digest") == 0) {
+		if (strcmp(argv[4], "mime") != 0 &&
+		    strcmp(argv[4], "plain") != 0) {
+			fprintf(stderr, "postino: member set: digest format"
+			    " must be 'mime' or 'plain', not '%s'\n", argv[4]);
+			return EX_DATAERR_;
+		}
+		if (store_member_set_digest_format(st, l->id, m->addr,
+		    argv[4]) < 0)
+			return cmd_store_error(st, "member set");
+		printf("%s: %s digest format = %s\n", l->addr, m->addr,
+		    argv[4]);
 		return 0;
 	}
 	if (strcmp(argv[4], "yes") != 0 && strcmp(argv[4], "no") != 0) {
@@ -177,6 +194,7 @@ member_set(struct cmd_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	if (argc != 5 || (strcmp(argv[3], "mode") != 0 &&
+	    strcmp(argv[3], "digest") != 0 &&
 	    strcmp(argv[3], "moderated") != 0))
 		return usage("set");
 	if ((rc = member_addr("set", argv[2], addr)) != 0 ||

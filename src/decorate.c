@@ -485,7 +485,7 @@ is_dropped(const struct msg *m, const struct msg_field *f,
 {
 	static const char *const names[] = { "List-Id", "List-Post",
 	    "List-Help", "List-Subscribe", "List-Unsubscribe", "List-Owner",
-	    "List-Archive", "Precedence", "Return-Path", NULL };
+	    "List-Archive", "Archived-At", "Precedence", "Return-Path", NULL };
 	size_t i;
 	int drop = 0;
 

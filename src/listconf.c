@@ -16,7 +16,9 @@
 #include "addr.h"
 #include "buf.h"
 #include "listconf.h"
+#include "schedule.h"
 #include "store.h"
+#include "tz.h"
 
 #define TEXT_MAX	1000	/* free text, e.g. description */
 #define PREFIX_MAX	64	/* subject prefix */
@@ -169,15 +171,12 @@ check_url(const char *v, const char **error_r)
 	return 0;
 }
 
-/* "0" (the daemon's limit) or a byte count with an optional K or M. */
-static int
-check_size(const char *v, const char **error_r)
+long long
+listconf_bytes(const char *v)
 {
 	unsigned long long n;
 	char *end;
 
-	*error_r = "size must be a number of bytes, with an optional K or M"
-	    " suffix (0 = the daemon's limit)";
 	if (!isdigit((unsigned char)*v))
 		return -1;
 	errno = 0;
@@ -193,10 +192,54 @@ check_size(const char *v, const char **error_r)
 	}
 	if (*end != '\0')
 		return -1;
-	if (n > (unsigned long long)MSGSIZE_MAX) {
+	return n > (unsigned long long)MSGSIZE_MAX ? -2 : (long long)n;
+}
+
+/* "0" (the daemon's limit) or a byte count with an optional K or M. */
+static int
+check_size(const char *v, const char **error_r)
+{
+	long long n = listconf_bytes(v);
+
+	if (n == -2) {
 		*error_r = "size too large (at most 1024M)";
 		return -1;
 	}
+	if (n < 0) {
+		*error_r = "size must be a number of bytes, with an optional K"
+		    " or M suffix (0 = the daemon's limit)";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_digest_size(const char *v, const char **error_r)
+{
+	if (listconf_bytes(v) < 0) {
+		*error_r = "size must be a number of bytes up to 1024M, with"
+		    " an optional K or M suffix (0 = only the schedule)";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_schedule(const char *v, const char **error_r)
+{
+	struct schedule sc;
+
+	return schedule_parse(v, &sc, error_r);
+}
+
+static int
+check_timezone(const char *v, const char **error_r)
+{
+	struct tz *tz;
+
+	if (tz_load(v, &tz, error_r) < 0)
+		return -1;
+	tz_free(&tz);
 	return 0;
 }
 
@@ -229,6 +272,16 @@ static const struct listconf_key keys[] = {
 	    check_url },
 	{ "max_message_size", "0", "largest post in bytes, K or M suffix"
 	    " (0 = the daemon's max_message_size)", check_size },
+	{ "digest_schedule", "daily 06:00", "when digests go out, in the"
+	    " list's time zone: 'daily HH:MM' or 'weekly DAY HH:MM'",
+	    check_schedule },
+	{ "digest_size", "30K", "send the digest early once its posts reach"
+	    " this size (bytes, K or M; 0 = only on schedule)",
+	    check_digest_size },
+	{ "timezone", "", "the list's time zone, e.g. Europe/Rome ('' = the"
+	    " server's)", check_timezone },
+	{ "digest_modlog", "yes", "the first digest of each month carries"
+	    " the moderation log's summary: yes or no", check_bool },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 

@@ -29,6 +29,8 @@ static const struct command commands[] = {
 	{ "config",  cmd_config,  "config [check]" },
 	{ "log",     cmd_log,     "log show|verify LIST" },
 	{ "rules",   cmd_rules,   "rules LIST ls|add|rm|mv ..." },
+	{ "archive", cmd_archive, "archive export|html LIST ..." },
+	{ "digest",  cmd_digest,  "digest send|preview|volume|ls LIST" },
 };
 
 static void

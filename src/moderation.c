@@ -342,7 +342,7 @@ approve_fanout(struct store *st, const struct config *cfg,
 	struct buf out = BUF_INIT, from = BUF_INIT;
 	struct msg *m = NULL;
 	const char *why, *domain;
-	char *raw = NULL;
+	char *raw = NULL, *archive = NULL;
 	size_t len, llen;
 	int per_rcpt, rc = -1;
 
@@ -352,8 +352,11 @@ approve_fanout(struct store *st, const struct config *cfg,
 		log_warnx("post %lld: cannot parse: %s", (long long)p->id, why);
 		goto out;
 	}
-	if (process_decorate(st, cfg, list, m, &out, &per_rcpt) < 0)
+	if (process_decorate(st, cfg, list, m, &out, &per_rcpt) < 0 ||
+	    (archive = listconf_get(st, list->id, list->addr,
+	    "archive_url")) == NULL)
 		goto out;
+	process_archived_at(archive, p->id, p->created, &out);
 	domain = addr_domain(list->addr, &llen);
 	buf_append(&from, list->addr, llen);
 	buf_printf(&from, "%sbounces@%s", cfg->recipient_delimiter, domain);
@@ -362,6 +365,7 @@ approve_fanout(struct store *st, const struct config *cfg,
 out:
 	msg_free(&m);
 	free(raw);
+	free(archive);
 	buf_free(&out);
 	buf_free(&from);
 	return rc;

@@ -457,7 +457,13 @@ msg_decode_text(const char *raw)
 char *
 msg_subject(const struct msg *m)
 {
-	char *raw = msg_header(m, "Subject"), *s;
+	return msg_header_text(m, "Subject");
+}
+
+char *
+msg_header_text(const struct msg *m, const char *name)
+{
+	char *raw = msg_header(m, name), *s;
 
 	if (raw == NULL)
 		return xstrdup("");

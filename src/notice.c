@@ -505,7 +505,18 @@ put_headers(const struct nctx *c, struct buf *out)
 	if (n->reply_to != NULL)
 		buf_printf(out, "Reply-To: %s\r\n", c->reply_to);
 	buf_printf(out, "List-Id: <%s.%s>\r\n", c->l.local, c->l.domain);
-	buf_puts(out, "Auto-Submitted: auto-replied\r\n");
+	if (n->list_mail) {
+		buf_printf(out, "List-Post: <mailto:%s>\r\n", n->list_addr);
+		buf_printf(out, "List-Help: <mailto:%s>\r\n",
+		    c->addrs[2].data);
+		buf_printf(out, "List-Subscribe: <mailto:%s>\r\n",
+		    c->addrs[3].data);
+		buf_printf(out, "List-Unsubscribe: <mailto:%s>\r\n",
+		    c->addrs[4].data);
+		buf_puts(out, "Precedence: list\r\n");
+		buf_puts(out, "Auto-Submitted: auto-generated\r\n");
+	} else
+		buf_puts(out, "Auto-Submitted: auto-replied\r\n");
 	buf_printf(out, "X-Loop: %s\r\n", n->list_addr);
 	buf_puts(out, "MIME-Version: 1.0\r\n");
 }
@@ -630,25 +641,105 @@ put_multipart(const struct nctx *c, struct buf *out)
 	buf_printf(out, "\r\n--%s--\r\n", b);
 }
 
+/* A boundary found in none of the n texts. */
+static void
+fresh_boundary(const struct notice_part *parts, size_t n,
+    char b[HEX_MAX + 16])
+{
+	size_t i;
+
+	for (;;) {
+		random_hex(b + 10);
+		memcpy(b, "=_postino_", 10);
+		for (i = 0; i < n; i++)
+			if (parts[i].len > 0 && memmem(parts[i].data,
+			    parts[i].len, b, strlen(b)) != NULL)
+				break;
+		if (i == n)
+			return;
+	}
+}
+
+/*
+ * A MIME digest: multipart/mixed of the text (the table of contents), a
+ * multipart/digest whose parts are message/rfc822 by default, and the
+ * trailer.
+ */
+static void
+put_digest(const struct nctx *c, const struct buf *trailer, struct buf *out)
+{
+	const struct notice *n = c->n;
+	struct notice_part *all;
+	char outer[HEX_MAX + 16], inner[HEX_MAX + 16];
+	size_t i;
+
+	all = xcalloc(n->ndigest + 2, sizeof(*all));
+	for (i = 0; i < n->ndigest; i++)
+		all[i] = n->digest[i];
+	all[i++] = (struct notice_part){ c->body.data, c->body.len };
+	all[i++] = (struct notice_part){ trailer->data, trailer->len };
+	fresh_boundary(all, i, outer);
+	do
+		fresh_boundary(all, i, inner);
+	while (strcmp(inner, outer) == 0);
+	free(all);
+	buf_printf(out, "Content-Type: multipart/mixed;\r\n"
+	    " boundary=\"%s\"\r\n\r\n--%s\r\n", outer, outer);
+	put_text_part(&c->body, out);
+	buf_printf(out, "\r\n--%s\r\nContent-Type: multipart/digest;\r\n"
+	    " boundary=\"%s\"\r\n\r\n", outer, inner);
+	for (i = 0; i < n->ndigest; i++) {
+		buf_printf(out, "--%s\r\nContent-Type: message/rfc822\r\n"
+		    "Content-Transfer-Encoding: %s\r\n\r\n", inner,
+		    attach_cte(n->digest[i].data, n->digest[i].len));
+		buf_append(out, n->digest[i].data, n->digest[i].len);
+		if (n->digest[i].len < 2 ||
+		    memcmp(n->digest[i].data + n->digest[i].len - 2, "\r\n",
+		    2) != 0)
+			buf_puts(out, "\r\n");
+		buf_puts(out, "\r\n");
+	}
+	buf_printf(out, "--%s--\r\n", inner);
+	if (trailer->len > 0) {
+		buf_printf(out, "\r\n--%s\r\n", outer);
+		put_text_part(trailer, out);
+	}
+	buf_printf(out, "\r\n--%s--\r\n", outer);
+}
+
 /* ---- public ---------------------------------------------------------- */
 
 int
 notice_build(const struct config *cfg, const struct notice *n,
     struct buf *out, char **error_r)
 {
+	struct buf trailer = BUF_INIT;
 	struct nctx c;
 	int rc = -1;
 
 	*error_r = NULL;
 	if (nctx_init(&c, cfg, n, error_r) < 0)
 		goto out;
+	if (n->trailer != NULL && n->trailer[0] != '\0') {
+		body_clean(n->trailer, strlen(n->trailer), &trailer);
+		if (trailer.len > 0 && trailer.data[trailer.len - 1] != '\n')
+			buf_puts(&trailer, "\n");
+	}
 	put_headers(&c, out);
-	if (n->attach != NULL)
+	if (n->ndigest > 0)
+		put_digest(&c, &trailer, out);
+	else if (n->attach != NULL)
 		put_multipart(&c, out);
-	else
+	else {
+		if (trailer.len > 0) {
+			buf_puts(&c.body, "\n");
+			buf_append(&c.body, trailer.data, trailer.len);
+		}
 		put_text_part(&c.body, out);
+	}
 	rc = 0;
 out:
+	buf_free(&trailer);
 	nctx_clear(&c);
 	return rc;
 }

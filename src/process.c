@@ -19,7 +19,9 @@
 #include <time.h>
 
 #include "addr.h"
+#include "archive.h"
 #include "buf.h"
+#include "digest.h"
 #include "listconf.h"
 #include "log.h"
 #include "msg.h"
@@ -196,26 +198,66 @@ out:
 	return rc;
 }
 
+void
+process_archived_at(const char *archive_url, int64_t post_id,
+    time_t created, struct buf *body)
+{
+	struct buf page = BUF_INIT, out = BUF_INIT;
+	size_t n;
+
+	if (archive_url == NULL || *archive_url == '\0')
+		return;
+	n = strlen(archive_url);
+	archive_page_path(post_id, created, &page);
+	buf_printf(&out, "Archived-At: <%.*s/%s>\r\n", (int)(n > 0 &&
+	    archive_url[n - 1] == '/' ? n - 1 : n), archive_url, page.data);
+	buf_append(&out, body->data, body->len);
+	buf_free(body);
+	*body = out;
+	buf_free(&page);
+}
+
+/* A context for list outside of the processing of a row. */
+static void
+post_ctx_list(struct post_ctx *pc, struct store *st,
+    const struct config *cfg, const struct store_list *list)
+{
+	size_t llen;
+
+	memset(pc, 0, sizeof(*pc));
+	pc->cfg = cfg;
+	pc->st = st;
+	pc->list = *list;	/* borrowed: not cleared here */
+	pc->domain = addr_domain(list->addr, &llen);
+	if (llen > ADDR_LOCAL_MAX)
+		llen = ADDR_LOCAL_MAX;
+	memcpy(pc->local, list->addr, llen);
+	pc->local[llen] = '\0';
+}
+
 int
 process_decorate(struct store *st, const struct config *cfg,
     const struct store_list *list, const struct msg *m, struct buf *out,
     int *per_rcpt_r)
 {
 	struct post_ctx pc;
-	size_t llen;
 
-	memset(&pc, 0, sizeof(pc));
-	pc.cfg = cfg;
-	pc.st = st;
-	pc.list = *list;	/* borrowed: not cleared here */
-	pc.domain = addr_domain(list->addr, &llen);
-	if (llen > ADDR_LOCAL_MAX)
-		llen = ADDR_LOCAL_MAX;
-	memcpy(pc.local, list->addr, llen);
-	pc.local[llen] = '\0';
+	post_ctx_list(&pc, st, cfg, list);
 	*per_rcpt_r = listconf_get_bool(st, list->id, list->addr,
 	    "personalize") == 1;
 	return decorate(&pc, m, out);
+}
+
+int
+process_footer(struct store *st, const struct config *cfg,
+    const struct store_list *list, struct buf *out)
+{
+	struct post_ctx pc;
+
+	post_ctx_list(&pc, st, cfg, list);
+	if (listconf_get_bool(st, list->id, list->addr, "footer") != 1)
+		return 0;
+	return render_footer(&pc, 0, out);
 }
 
 /*
@@ -375,6 +417,7 @@ struct decision {
 	int			 have_job;
 	struct buf		 body;		/* decorated copy */
 	struct buf		 env_from;
+	char			*archive_url;	/* for Archived-At, or NULL */
 	int			 per_rcpt;
 	int64_t			 author_member;	/* follows the thread it posts to */
 	int			 mails;		/* queues mail: kick delivery */
@@ -390,6 +433,7 @@ decision_clear(struct decision *d)
 	buf_free(&d->body);
 	buf_free(&d->env_from);
 	buf_free(&d->note);
+	free(d->archive_url);
 	store_list_clear(&d->list);
 	memset(d, 0, sizeof(*d));
 }
@@ -423,6 +467,8 @@ post_prepare(struct post_ctx *pc, const struct msg *m, struct decision *d)
 	list_ext_addr(pc, "bounces", &d->env_from);
 	d->per_rcpt = listconf_get_bool(pc->st, pc->list.id, pc->list.addr,
 	    "personalize") == 1;
+	if ((d->archive_url = list_setting(pc, "archive_url")) == NULL)
+		return -1;
 	d->have_job = 1;
 	return 0;
 }
@@ -531,6 +577,9 @@ apply(struct store *st, const struct config *cfg, struct decision *d)
 	if (d->have_post && d->post.state != POST_ACCEPTED &&
 	    moderation_record(st, cfg, &d->list, &d->post) < 0)
 		return -1;
+	if (d->have_job)
+		process_archived_at(d->archive_url, post_id, d->post.created,
+		    &d->body);
 	if (d->have_job && store_job_fanout(st, d->post.list_id, post_id,
 	    d->env_from.data, d->body.data, d->body.len, d->post.max_member,
 	    d->per_rcpt, d->post.thread, NULL) < 0)
@@ -712,8 +761,10 @@ process_thread(void *arg)
 		/* Reminders and deadlines of held posts, once a second. */
 		if ((now = time(NULL)) != ticked) {
 			ticked = now;
-			if (moderation_tick(p->st, &p->cfg, now) > 0 &&
-			    p->kick != NULL)
+			n = moderation_tick(p->st, &p->cfg, now) > 0;
+			/* Due digests, once a second too. */
+			n |= digest_tick(p->st, &p->cfg, now) > 0;
+			if (n && p->kick != NULL)
 				p->kick(p->kick_arg);
 		}
 		if (store_inbox_quarantine(p->st, PROCESS_MAX_ATTEMPTS) < 0) {

@@ -24,6 +24,7 @@
 
 #define BREAKER_MIN	1	/* first wait after a failed connect, s */
 #define BREAKER_MAX	60
+#define QUEUE_POLL_MS	200	/* idle: look for commits of other processes */
 
 struct worker {
 	struct queue		*q;
@@ -56,20 +57,51 @@ struct queue {
 	struct worker		*workers;
 };
 
-/* Sleep until kicked, stopped, or `seconds` passed. */
+/* Sleep until kicked, stopped, or `ms` milliseconds passed. */
 static void
-queue_wait(struct queue *q, unsigned seen, time_t seconds)
+queue_wait_ms(struct queue *q, unsigned seen, long ms)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += seconds;
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
 	pthread_mutex_lock(&q->lock);
 	while (!q->stop && q->kicks == seen)
 		if (pthread_cond_timedwait(&q->cond, &q->lock, &ts) ==
 		    ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&q->lock);
+}
+
+/*
+ * Idle: wait for a kick (the daemon queued work), for `seconds` (a retry
+ * falls due), or for a commit by another process (a shell command such
+ * as `mod approve` or `digest send` queued work), looked for every
+ * QUEUE_POLL_MS.
+ */
+static void
+queue_idle(struct worker *w, unsigned seen, time_t seconds)
+{
+	struct queue *q = w->q;
+	int64_t version = store_data_version(w->st);
+	unsigned k;
+	int stop;
+
+	for (long ms = seconds * 1000L; ms > 0; ms -= QUEUE_POLL_MS) {
+		queue_wait_ms(q, seen, ms < QUEUE_POLL_MS ? ms : QUEUE_POLL_MS);
+		pthread_mutex_lock(&q->lock);
+		stop = q->stop;
+		k = q->kicks;
+		pthread_mutex_unlock(&q->lock);
+		if (stop || k != seen ||
+		    store_data_version(w->st) != version)
+			return;
+	}
 }
 
 /* Sleep `seconds`, waking only to stop (a kick cannot fix a dead relay). */
@@ -316,7 +348,7 @@ worker_thread(void *arg)
 			continue;
 		}
 		if (worker_round(w, &wait) <= 0)
-			queue_wait(q, seen, wait);
+			queue_idle(w, seen, wait);
 	}
 	relay_close(&w->conn);
 	store_job_clear(&w->job);

@@ -241,6 +241,20 @@ store_error_full(const struct store *st)
 	return (st->last_rc & 0xff) == SQLITE_FULL;
 }
 
+int64_t
+store_data_version(struct store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, "PRAGMA data_version");
+	int64_t v = -1;
+
+	if (s == NULL)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return v;
+}
+
 const char *
 store_errmsg(const struct store *st)
 {

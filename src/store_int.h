@@ -39,6 +39,14 @@ int		 store_step_end(struct store *, sqlite3_stmt *, int rc);
 /* Copy a text column (NULL -> "") into a malloc'd string. */
 char		*store_col_str(sqlite3_stmt *, int col);
 
+/* store_post.c: the columns of a post row, and a borrowed view of the
+ * current row of a statement that selected them first. */
+#define POST_COLS	"id, list_id, message_id, msgid, subject, author," \
+			" sender, state, reason, max_member, created, decided," \
+			" thread, rule, decided_by, deadline, reminded, escalated," \
+			" appeal"
+void		 store_post_view(sqlite3_stmt *, struct store_post *);
+
 /* store_schema.c */
 int		 store_migrate(struct store *, const char **error_r);
 

@@ -400,14 +400,9 @@ store_post_add(struct store *st, struct store_post *p, int64_t *id_r)
 	return 0;
 }
 
-#define POST_COLS	"id, list_id, message_id, msgid, subject, author," \
-			" sender, state, reason, max_member, created, decided," \
-			" thread, rule, decided_by, deadline, reminded, escalated," \
-			" appeal"
-
-/* Borrowed view of the current row (POST_COLS order). */
-static void
-post_view(sqlite3_stmt *stmt, struct store_post *p)
+/* Borrowed view of the current row (POST_COLS order, store_int.h). */
+void
+store_post_view(sqlite3_stmt *stmt, struct store_post *p)
 {
 	p->id = sqlite3_column_int64(stmt, 0);
 	p->list_id = sqlite3_column_int64(stmt, 1);
@@ -449,7 +444,7 @@ store_post_get(struct store *st, int64_t id, struct store_post *p)
 		sqlite3_reset(stmt);
 		return rc == SQLITE_DONE ? 0 : -1;
 	}
-	post_view(stmt, p);
+	store_post_view(stmt, p);
 	p->msgid = store_col_str(stmt, 3);
 	p->subject = store_col_str(stmt, 4);
 	p->author = store_col_str(stmt, 5);
@@ -523,7 +518,7 @@ store_post_due(struct store *st, time_t now, size_t max,
 	sqlite3_bind_int64(stmt, 1, (int64_t)now);
 	sqlite3_bind_int64(stmt, 2, (int64_t)max);
 	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		post_view(stmt, &p);
+		store_post_view(stmt, &p);
 		stop = fn(&p, arg);
 	}
 	if (stop)
@@ -612,7 +607,7 @@ store_post_each(struct store *st, int64_t list_id, int state,
 	bind_str(stmt, 2, state < 0 ? "" :
 	    post_state_name((enum post_state)state));
 	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		post_view(stmt, &p);
+		store_post_view(stmt, &p);
 		stop = fn(&p, arg);
 	}
 	if (stop || rc == SQLITE_DONE) {

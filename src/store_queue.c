@@ -208,22 +208,59 @@ thread_has_prefs(struct store *st, const char *thread)
 	return rc;
 }
 
+/* Who a fan-out job reaches: its list, and its post's thread or its
+ * digest and format. */
+struct audience {
+	int64_t	 list_id;
+	char	*thread;	/* a post's: "" when unknown */
+	int64_t	 digest_id;	/* a digest's: 0 for a post */
+	char	*format;	/* "" for a post, "mime" or "plain" */
+};
+
+/* Read list_id, thread, digest_id, audience from columns col.. */
+static void
+audience_read(sqlite3_stmt *s, int col, struct audience *a)
+{
+	a->list_id = sqlite3_column_int64(s, col);
+	a->thread = store_col_str(s, col + 1);
+	a->digest_id = sqlite3_column_int64(s, col + 2);
+	a->format = store_col_str(s, col + 3);
+}
+
+static void
+audience_clear(struct audience *a)
+{
+	free(a->thread);
+	free(a->format);
+	memset(a, 0, sizeof(*a));
+}
+
 /*
  * Members of the job's list in (lo, hi] who get this post, at most max:
  * "each" members who did not mute its thread, and "follow" members who
  * follow it.  Without any preference on the thread (the common case) the
- * query is a plain range scan.
+ * query is a plain range scan.  A digest goes to the digest members of
+ * its format who muted none of its threads (those get their own copy).
  */
 static int
-range_members(struct store *st, int64_t list_id, const char *thread,
+range_members(struct store *st, const struct audience *a,
     int64_t lo, int64_t hi, size_t max, struct store_batch *b)
 {
 	sqlite3_stmt *s;
-	int rc, prefs = thread_has_prefs(st, thread);
+	int rc, prefs = 0;
 
-	if (prefs < 0)
+	if (a->digest_id == 0 && (prefs = thread_has_prefs(st, a->thread)) < 0)
 		return -1;
-	if (prefs)
+	if (a->digest_id != 0)
+		s = store_stmt(st, "SELECT m.id, m.addr FROM members m"
+		    " WHERE m.list_id = ?1 AND m.id > ?2 AND m.id <= ?3"
+		    " AND m.mode = 'digest' AND m.digest_format = ?5"
+		    " AND NOT EXISTS (SELECT 1 FROM thread_prefs t"
+		    "  JOIN posts p ON p.thread = t.thread"
+		    "  WHERE t.member_id = m.id AND t.pref = 'mute'"
+		    "  AND p.list_id = ?1 AND p.digest_id = ?6)"
+		    " ORDER BY m.id LIMIT ?4");
+	else if (prefs)
 		s = store_stmt(st, "SELECT m.id, m.addr FROM members m"
 		    " LEFT JOIN thread_prefs t ON t.member_id = m.id"
 		    " AND t.thread = ?5"
@@ -237,12 +274,15 @@ range_members(struct store *st, int64_t list_id, const char *thread,
 		    " AND mode = 'each' ORDER BY id LIMIT ?4");
 	if (s == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, list_id);
+	sqlite3_bind_int64(s, 1, a->list_id);
 	sqlite3_bind_int64(s, 2, lo);
 	sqlite3_bind_int64(s, 3, hi);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
-	if (prefs)
-		sqlite3_bind_text(s, 5, thread, -1, SQLITE_STATIC);
+	if (a->digest_id != 0) {
+		sqlite3_bind_text(s, 5, a->format, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 6, a->digest_id);
+	} else if (prefs)
+		sqlite3_bind_text(s, 5, a->thread, -1, SQLITE_STATIC);
 	b->rcpts = xcalloc(max, sizeof(*b->rcpts));
 	b->nrcpts = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -279,11 +319,11 @@ static int
 claim_orphan(struct store *st, size_t max, time_t now, struct store_batch *b)
 {
 	sqlite3_stmt *s = store_stmt(st,
-	    "SELECT f.id, f.job_id, f.lo, f.hi, j.list_id, j.thread"
+	    "SELECT f.id, f.job_id, f.lo, f.hi, j.list_id, j.thread,"
+	    " j.digest_id, j.audience"
 	    " FROM inflight f JOIN jobs j ON j.id = f.job_id"
 	    " WHERE f.orphan = 1 LIMIT 1");
-	int64_t list_id;
-	char *thread;
+	struct audience a;
 	int rc;
 
 	if (s == NULL)
@@ -297,8 +337,7 @@ claim_orphan(struct store *st, size_t max, time_t now, struct store_batch *b)
 	b->job_id = sqlite3_column_int64(s, 1);
 	b->lo = sqlite3_column_int64(s, 2);
 	b->hi = sqlite3_column_int64(s, 3);
-	list_id = sqlite3_column_int64(s, 4);
-	thread = store_col_str(s, 5);
+	audience_read(s, 4, &a);
 	sqlite3_reset(s);
 	rc = -1;
 	if ((s = store_stmt(st, "UPDATE inflight SET orphan = 0, claimed = ?"
@@ -309,12 +348,12 @@ claim_orphan(struct store *st, size_t max, time_t now, struct store_batch *b)
 	if (store_step_done(st, s) < 0)
 		goto out;
 	/* A range never holds more than max: ids only grow. */
-	if (range_members(st, list_id, thread, b->lo, b->hi,
-	    max > 1000 ? max : 1000, b) < 0)
+	if (range_members(st, &a, b->lo, b->hi, max > 1000 ? max : 1000,
+	    b) < 0)
 		goto out;
 	rc = 1;
 out:
-	free(thread);
+	audience_clear(&a);
 	return rc;
 }
 
@@ -366,13 +405,14 @@ static int
 claim_range(struct store *st, size_t max, time_t now, struct store_batch *b)
 {
 	sqlite3_stmt *s;
-	int64_t list_id, max_member;
-	char *thread;
+	struct audience a;
+	int64_t max_member;
 	int rc;
 
 	for (;;) {
-		s = store_stmt(st, "SELECT id, list_id, cursor, max_member,"
-		    " thread FROM jobs WHERE state = 'active'"
+		s = store_stmt(st, "SELECT id, cursor, max_member, list_id,"
+		    " thread, digest_id, audience FROM jobs"
+		    " WHERE state = 'active'"
 		    " AND kind = 'fanout' AND cursor < max_member"
 		    " ORDER BY id LIMIT 1");
 		if (s == NULL)
@@ -383,15 +423,13 @@ claim_range(struct store *st, size_t max, time_t now, struct store_batch *b)
 			return rc == SQLITE_DONE ? 0 : -1;
 		}
 		b->job_id = sqlite3_column_int64(s, 0);
-		list_id = sqlite3_column_int64(s, 1);
-		b->lo = sqlite3_column_int64(s, 2);
-		max_member = sqlite3_column_int64(s, 3);
-		thread = store_col_str(s, 4);
+		b->lo = sqlite3_column_int64(s, 1);
+		max_member = sqlite3_column_int64(s, 2);
+		audience_read(s, 3, &a);
 		sqlite3_reset(s);
 		free(b->rcpts);
-		rc = range_members(st, list_id, thread, b->lo, max_member, max,
-		    b);
-		free(thread);
+		rc = range_members(st, &a, b->lo, max_member, max, b);
+		audience_clear(&a);
 		if (rc < 0)
 			return -1;
 		b->hi = b->nrcpts == max ?

@@ -222,6 +222,38 @@ static const char *const migrations[] = {
 	/* '' none, 'pending', 'upheld', 'overturned': final once decided. */
 	"ALTER TABLE posts ADD COLUMN appeal TEXT NOT NULL DEFAULT '';"
 	"CREATE INDEX posts_deadline ON posts (state, deadline);",
+
+	/* 4: digests.  An accepted post waits with digest_id 0 until a
+	 * digest takes it (the posts accepted before this migration were
+	 * delivered already: -1).  A digest fan-out job reaches the digest
+	 * members of one format (audience). */
+	"CREATE TABLE digests ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
+	"  volume INTEGER NOT NULL,"
+	"  issue INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  posts INTEGER NOT NULL,"
+	"  UNIQUE (list_id, volume, issue)"
+	");"
+	"CREATE TABLE digest_state ("
+	"  list_id INTEGER PRIMARY KEY REFERENCES lists(id) ON DELETE CASCADE,"
+	"  volume INTEGER NOT NULL DEFAULT 1,"
+	"  issue INTEGER NOT NULL DEFAULT 0,"	/* last issue sent */
+	"  year INTEGER NOT NULL DEFAULT 0,"	/* local year of that issue */
+	"  next_due INTEGER NOT NULL DEFAULT 0,"/* 0: not computed yet */
+	"  due_for TEXT NOT NULL DEFAULT '',"	/* schedule and zone of it */
+	/* YYYYMM of the last digest that carried the log's summary */
+	"  log_month INTEGER NOT NULL DEFAULT 0"
+	");"
+	"ALTER TABLE posts ADD COLUMN digest_id INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE posts SET digest_id = -1 WHERE state = 'accepted';"
+	"CREATE INDEX posts_digest ON posts (list_id, digest_id, id);"
+	"ALTER TABLE members ADD COLUMN digest_format TEXT NOT NULL"
+	"  DEFAULT 'mime' CHECK (digest_format IN ('mime', 'plain'));"
+	"ALTER TABLE jobs ADD COLUMN digest_id INTEGER NOT NULL DEFAULT 0;"
+	/* '': a post's readers; 'mime' or 'plain': digest members. */
+	"ALTER TABLE jobs ADD COLUMN audience TEXT NOT NULL DEFAULT '';",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))

@@ -26,6 +26,7 @@
 #include "msg.h"
 #include "notice.h"
 #include "personal.h"
+#include "store_digest.h"
 #include "subscription.h"
 #include "subscription_int.h"
 #include "token.h"
@@ -389,20 +390,43 @@ do_confirm(struct sctx *sc, const char *tok)
 }
 
 static int
-do_mode(struct sctx *sc, const char *mode_name)
+do_mode(struct sctx *sc, const char *arg)
 {
 	struct store_member mb;
 	enum member_mode mode;
+	char mode_name[32], words[64];
+	const char *format;
+	size_t n;
 	int rc;
 
-	if (member_mode_parse(mode_name, &mode) < 0)
-		return sub_result(sc, "r_unknown_command", "command", mode_name);
+	/* "digest", "digest plain", "digest-mime": a format after digest. */
+	snprintf(words, sizeof(words), "%s", arg);
+	for (n = strlen(words); n > 0 && (words[n - 1] == ' ' ||
+	    words[n - 1] == '\t'); n--)
+		words[n - 1] = '\0';
+	arg = words;
+	n = strcspn(arg, " \t-");
+	format = arg + n + strspn(arg + n, " \t-");
+	if (n >= sizeof(mode_name))
+		n = sizeof(mode_name) - 1;
+	memcpy(mode_name, arg, n);
+	mode_name[n] = '\0';
+	if (member_mode_parse(mode_name, &mode) < 0 || (*format != '\0' &&
+	    (mode != MODE_DIGEST || (strcmp(format, "mime") != 0 &&
+	    strcmp(format, "plain") != 0))))
+		return sub_result(sc, "r_unknown_command", "command", arg);
 	if ((rc = is_member(sc, sc->who, &mb)) != 1)
 		return rc < 0 ? -1 :
 		    sub_result(sc, "r_not_member", "member_addr", sc->who);
 	store_member_clear(&mb);
 	if (store_member_set_mode(sc->st, sc->list->id, sc->who, mode) < 0)
 		return -1;
+	if (*format != '\0') {
+		if (store_member_set_digest_format(sc->st, sc->list->id,
+		    sc->who, format) < 0)
+			return -1;
+		snprintf(mode_name + n, sizeof(mode_name) - n, " %s", format);
+	}
 	buf_printf(sc->note, "; <%s> now %s", sc->who, mode_name);
 	{
 		const struct tvar vars[] = {
@@ -511,8 +535,13 @@ run(struct sctx *sc, const char *word, const char *arg)
 			arg += 5;
 		return do_mode(sc, arg);
 	}
-	if (strcmp(word, "digest") == 0 || strcmp(word, "nomail") == 0 ||
-	    strcmp(word, "each") == 0)
+	if (strcmp(word, "digest") == 0 || strncmp(word, "digest-", 7) == 0) {
+		char mode[32];
+
+		snprintf(mode, sizeof(mode), "%s %s", word, arg);
+		return do_mode(sc, mode);
+	}
+	if (strcmp(word, "nomail") == 0 || strcmp(word, "each") == 0)
 		return do_mode(sc, word);
 	if (strcmp(word, "follow") == 0)
 		return is_reply(sc->m) ? do_thread(sc, "follow") :

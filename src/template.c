@@ -127,6 +127,37 @@ static const struct tdef {
 	{ "rules_report", T_MAIL, { "rules", "emergency", NULL } },
 	{ "rule_line", T_LINE, { "position", "name", "text", "action",
 	    NULL } },
+	/* The HTML archive (archive_page.c, archive_index.c): a page from
+	 * its <title> on (the code writes the head before it, with the
+	 * policy that forbids scripts), or a piece of one.  Values come
+	 * HTML-escaped. */
+	{ "archive_index", T_PIECE, { "list_addr", "months", "count", NULL } },
+	{ "archive_month_row", T_PIECE, { "month", "count", NULL } },
+	{ "archive_by_date", T_PIECE, { "list_addr", "month", "count",
+	    "posts", NULL } },
+	{ "archive_by_thread", T_PIECE, { "list_addr", "month", "count",
+	    "threads", NULL } },
+	{ "archive_message", T_PIECE, { "list_addr", "subject", "author",
+	    "date", "prev_date", "next_date", "prev_thread", "next_thread",
+	    "content", NULL } },
+	{ "archive_attachments", T_PIECE, { "items", NULL } },
+	{ "archive_broken", T_PIECE, { NULL } },
+	{ "archive_no_subject", T_PIECE, { NULL } },
+	{ "archive_feed", T_PIECE, { "list_addr", "feed_id", "updated",
+	    "entries", NULL } },
+	/* Digests (digest.c): the mail, then its pieces. */
+	{ "digest_mime", T_MAIL, { "volume", "issue", "count", "date",
+	    "contents", "moderation", NULL } },
+	{ "digest_plain", T_MAIL, { "volume", "issue", "count", "date",
+	    "contents", "moderation", "messages", NULL } },
+	/* The monthly summary of the moderation log in a digest. */
+	{ "digest_modlog", T_LINE, { "summary", "since", "head_hash",
+	    "head_seq", NULL } },
+	{ "digest_plain_message", T_LINE, { "number", "date", "from",
+	    "subject", "msgid", "text", NULL } },
+	{ "digest_toc_thread", T_LINE, { "subject", "count", NULL } },
+	{ "digest_toc_entry", T_LINE, { "number", "subject", "author",
+	    NULL } },
 };
 
 /* Languages that must be complete. */

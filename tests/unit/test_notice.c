@@ -104,6 +104,34 @@ static const struct tvar samples[] = {
 	{ "time", "2030-01-03T10:00:00Z" },
 	{ "msgid", "abc.123@example.net" },
 	{ "detail", "Auto-Submitted header" },
+	/* the HTML archive: values arrive escaped or as markup */
+	{ "list_addr", LIST },
+	{ "month", "2030-01" },
+	{ "months", "<tr><td>2030-01</td><td>4</td></tr>" },
+	{ "posts", "<ul class=\"posts\"><li><a href=\"42.html\">Vendo bici"
+	    "</a></li></ul>" },
+	{ "threads", "<ul class=\"thread\"><li><a href=\"42.html\">Vendo "
+	    "bici</a></li></ul>" },
+	{ "prev_date", "href=\"../2030-01/41.html\" rel=\"prev\"" },
+	{ "next_date", "aria-disabled=\"true\"" },
+	{ "prev_thread", "href=\"../2029-12/7.html\" rel=\"prev\"" },
+	{ "next_thread", "href=\"../2030-01/43.html\" rel=\"next\"" },
+	{ "content", "<pre class=\"body\">Ciao &lt;tutti&gt; — è così</pre>" },
+	{ "items", "<li><span class=\"name\">bici.jpg</span></li>" },
+	{ "feed_id", "tag:team@example.org,2029-12-01:archive" },
+	{ "updated", "2030-01-03T10:00:00Z" },
+	{ "entries", "<entry><title>Vendo bici</title></entry>" },
+	{ "volume", "3" },
+	{ "issue", "12" },
+	{ "count", "4" },
+	{ "date", "2030-01-03" },
+	{ "contents", "  Thread: Vendo bici — quasi nuova (2)\n"
+	    "    1. Vendo bici — quasi nuova (Öle@example.net)" },
+	{ "messages", "Message: 1\nFrom: Öle <ole@example.net>\n\nCiao!\n"
+	    "\n------------------------------" },
+	{ "number", "1" },
+	{ "moderation", "Moderation since 2029-12-04: held 1, rejected 1" },
+	{ "from", "Öle <ole@example.net>" },
 };
 
 /* Every template notices use, with its own placeholders. */
@@ -191,6 +219,35 @@ static const struct tcase {
 	{ "r_appeal_sent", 0, NULL, NULL, 0, { "post_id", NULL } },
 	{ "r_appeal_decided", 0, NULL, NULL, 0, { "post_id", "outcome",
 	    NULL } },
+	/* digests (issue 5) */
+	{ "digest_mime", 1, NULL, NULL, 0, { "volume", "issue", "count",
+	    "date", "contents", "moderation", NULL } },
+	{ "digest_plain", 1, NULL, NULL, 0, { "volume", "issue", "count",
+	    "date", "contents", "moderation", "messages", NULL } },
+	{ "digest_modlog", 0, NULL, NULL, 0, { "summary", "since",
+	    "head_hash", "head_seq", NULL } },
+	{ "digest_plain_message", 0, NULL, NULL, 0, { "number", "date",
+	    "from", "subject", "msgid", "text", NULL } },
+	{ "digest_toc_thread", 0, NULL, NULL, 0, { "subject", "count",
+	    NULL } },
+	{ "digest_toc_entry", 0, NULL, NULL, 0, { "number", "subject",
+	    "author", NULL } },
+	/* the HTML archive (issue 5): pages and pieces of pages */
+	{ "archive_index", 0, NULL, NULL, 0, { "list_addr", "months", "count",
+	    NULL } },
+	{ "archive_month_row", 0, NULL, NULL, 0, { "month", "count", NULL } },
+	{ "archive_by_date", 0, NULL, NULL, 0, { "list_addr", "month",
+	    "count", "posts", NULL } },
+	{ "archive_by_thread", 0, NULL, NULL, 0, { "list_addr", "month",
+	    "count", "threads", NULL } },
+	{ "archive_message", 0, NULL, NULL, 0, { "list_addr", "subject",
+	    "author", "date", "prev_date", "next_date", "prev_thread",
+	    "next_thread", "content" } },
+	{ "archive_attachments", 0, NULL, NULL, 0, { "items", NULL } },
+	{ "archive_broken", 0, NULL, NULL, 0, { NULL } },
+	{ "archive_no_subject", 0, NULL, NULL, 0, { NULL } },
+	{ "archive_feed", 0, NULL, NULL, 0, { "list_addr", "feed_id",
+	    "updated", "entries", NULL } },
 };
 
 #define NCASES	(sizeof(tcases) / sizeof(tcases[0]))

@@ -1,0 +1,49 @@
+/*
+ * store_archive.c — reading a list's accepted posts and their messages
+ * for the archive (store_archive.h).
+ *
+ * One statement walks the posts oldest first and reads each message in
+ * the same row, so an export of a large list is one pass over the table
+ * and holds one message at a time.  Under WAL the statement reads one
+ * snapshot: posts accepted while it runs are left for the next run.
+ * Owns nothing; rows handed to callbacks are borrowed.
+ * Fails: -1 after logging the SQLite error.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "store_archive.h"
+#include "store_int.h"
+
+int
+store_archive_each(struct store *st, int64_t list_id, time_t since,
+    int (*fn)(const struct store_post *, const char *, size_t, void *),
+    void *arg)
+{
+	struct store_post p;
+	sqlite3_stmt *stmt;
+	const char *body;
+	int rc, stop = 0;
+
+	/* POST_COLS are unqualified: inside the sub-select "id" is the
+	 * message's, so the post's message is named as posts.message_id. */
+	stmt = store_stmt(st, "SELECT " POST_COLS ", (SELECT body FROM"
+	    " messages WHERE id = posts.message_id) FROM posts"
+	    " WHERE list_id = ?1 AND state = 'accepted' AND created >= ?2"
+	    " ORDER BY created, id");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_int64(stmt, 2, (int64_t)since);
+	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		store_post_view(stmt, &p);
+		body = sqlite3_column_blob(stmt, 19);
+		stop = fn(&p, body != NULL ? body : "",
+		    (size_t)sqlite3_column_bytes(stmt, 19), arg);
+	}
+	if (stop) {
+		sqlite3_reset(stmt);
+		return 0;
+	}
+	return store_step_end(st, stmt, rc);
+}
