@@ -110,17 +110,17 @@ fuzz:
 	    build/fuzz/corpus-token build/fuzz/corpus-commands \
 	    build/fuzz/corpus-archive
 	$(FUZZCC) -o build/fuzz/fuzz_msg fuzz/fuzz_msg.c src/msg*.c \
-	    src/decorate.c src/buf.c src/log.c src/addr.c -letpan -lidn2
+	    src/decorate.c src/buf.c src/log.c src/addr.c src/utf8.c -letpan -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_session fuzz/fuzz_session.c src/proto.c \
 	    src/session.c src/buf.c src/log.c src/addr.c -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_token fuzz/fuzz_token.c src/token.c \
 	    src/buf.c src/log.c src/fsutil.c -lsodium
 	$(FUZZCC) -o build/fuzz/fuzz_commands fuzz/fuzz_commands.c \
 	    src/commands.c src/msg*.c src/decorate.c src/buf.c src/log.c \
-	    src/addr.c -letpan -lidn2
+	    src/addr.c src/utf8.c -letpan -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_archive fuzz/fuzz_archive.c src/msg*.c \
 	    src/archive*.c src/store*.c src/template.c src/decorate.c \
-	    src/buf.c src/log.c src/addr.c src/fsutil.c src/rules.c \
+	    src/buf.c src/log.c src/addr.c src/fsutil.c src/rules.c src/utf8.c \
 	    -letpan -lsqlite3 -lidn2
 	./build/fuzz/fuzz_msg -max_total_time=$(FUZZTIME) -max_len=65536 \
 	    -rss_limit_mb=2048 -timeout=10 build/fuzz/corpus-msg tests/data

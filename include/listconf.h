@@ -39,5 +39,7 @@ int	 listconf_get_bool(struct store *, int64_t list_id,
 long long listconf_duration(const char *);
 /* "123", "30K", "2M": bytes; -1 not a size, -2 above 1024M. */
 long long listconf_bytes(const char *);
+/* The same, but a bare number counts kilobytes ("30" is 30720). */
+long long listconf_kbytes(const char *);
 
 #endif

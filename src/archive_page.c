@@ -25,6 +25,7 @@
 #include "log.h"
 #include "msg.h"
 #include "msg_parts.h"
+#include "utf8.h"
 
 #define CSP	"default-src 'none'; style-src 'self'; img-src 'none'; " \
 		"base-uri 'none'; form-action 'none'"
@@ -36,33 +37,6 @@ static const char *const tpl_names[ARCH_T_N] = {
 };
 
 /* ---- escaping --------------------------------------------------------- */
-
-/* The code point of the valid UTF-8 sequence at s[0..n) in *cp and its
- * length, or 0. */
-static size_t
-utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	static const uint32_t least[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-	size_t len, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
-	if (len == 0 || s[0] > 0xf4 || n < len)
-		return 0;
-	*cp = s[0] & (0x7fu >> len);
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		*cp = (*cp << 6) | (s[i] & 0x3fu);
-	}
-	if (*cp < least[len] || *cp > 0x10ffff ||
-	    (*cp >= 0xd800 && *cp <= 0xdfff))
-		return 0;
-	return len;
-}
 
 void
 archive_escape(const char *s, size_t n, struct buf *out)

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "modlog_report.h"
 #include "msg.h"
+#include "msg_parts.h"
 #include "notice.h"
 #include "process.h"
 #include "schedule.h"
@@ -54,6 +55,8 @@ struct dpost {
 	size_t	 group;		/* index of its thread's first post */
 	char	*raw;		/* loaded when building */
 	size_t	 len;
+	struct msg *m;		/* parsed raw, or NULL when it cannot be */
+	char	*shown;		/* the author as the contents show him */
 };
 
 struct dposts {
@@ -113,7 +116,9 @@ dposts_free(struct dposts *ps)
 		free(ps->v[i].subject);
 		free(ps->v[i].author);
 		free(ps->v[i].thread);
+		msg_free(&ps->v[i].m);	/* a view over raw: first */
 		free(ps->v[i].raw);
+		free(ps->v[i].shown);
 	}
 	free(ps->v);
 	memset(ps, 0, sizeof(*ps));
@@ -239,7 +244,7 @@ toc(const struct dctx *dc, const struct dposts *ps, struct buf *out)
 			const struct tvar vars[] = {
 				{ "number", num },
 				{ "subject", ps->v[i].subject },
-				{ "author", ps->v[i].author },
+				{ "author", ps->v[i].shown },
 			};
 
 			if (line(dc, "digest_toc_entry", vars, 3, out) < 0)
@@ -264,22 +269,58 @@ stuff_dashes(const char *s, size_t n, struct buf *out)
 	}
 }
 
-/* One post of a plain digest: its fields and its readable text. */
+struct attachments {
+	const struct dctx	*dc;
+	struct buf		*out;
+	int			 rc;
+};
+
+/* One line per attachment, after the text of a plain digest's post. */
+static int
+attachment(const struct msg_part *part, void *arg)
+{
+	struct attachments *a = arg;
+	char size[32];
+
+	if (!part->attach)
+		return 0;
+	if (part->size >= 1024)
+		snprintf(size, sizeof(size), "%zu KB", (part->size + 512) / 1024);
+	else
+		snprintf(size, sizeof(size), "%zu B", part->size);
+	{
+		const struct tvar vars[] = {
+			{ "filename", part->filename != NULL ? part->filename :
+			    "-" },
+			{ "type", part->type },
+			{ "size", size },
+		};
+
+		if (line(a->dc, "digest_attachment", vars, 3, a->out) < 0) {
+			a->rc = -1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* One post of a plain digest: its fields, its readable text and a list
+ * of its attachments. */
 static int
 plain_message(const struct dctx *dc, const struct dpost *d, size_t number,
     struct buf *out)
 {
 	struct buf text = BUF_INIT, stuffed = BUF_INIT, raw = BUF_INIT;
+	struct attachments a = { dc, &stuffed, 0 };
 	char *date = NULL, *from = NULL, num[24];
-	struct msg *m = NULL;
 	const char *why;
 	size_t i;
-	int rc;
+	int rc = -1;
 
-	if (msg_parse(d->raw, d->len, &m, &why) == 0) {
-		date = msg_header_text(m, "Date");
-		from = msg_header_text(m, "From");
-		if (msg_text(m, DIGEST_TEXT_MAX, &raw) < 0)
+	if (d->m != NULL) {
+		date = msg_header_text(d->m, "Date");
+		from = msg_header_text(d->m, "From");
+		if (msg_text(d->m, DIGEST_TEXT_MAX, &raw) < 0)
 			buf_reset(&raw);
 	}
 	/* msg_text keeps the message's line ends: plain LF here. */
@@ -287,6 +328,12 @@ plain_message(const struct dctx *dc, const struct dpost *d, size_t number,
 		if (raw.data[i] != '\r')
 			buf_putc(&text, raw.data[i]);
 	stuff_dashes(text.data != NULL ? text.data : "", text.len, &stuffed);
+	if (d->m != NULL) {
+		buf_puts(&stuffed, "\n");
+		(void)msg_parts_each(d->m, attachment, &a, &why);
+		if (a.rc < 0)
+			goto out;
+	}
 	buf_puts(&stuffed, "");
 	snprintf(num, sizeof(num), "%zu", number);
 	{
@@ -301,7 +348,7 @@ plain_message(const struct dctx *dc, const struct dpost *d, size_t number,
 
 		rc = line(dc, "digest_plain_message", vars, 6, out);
 	}
-	msg_free(&m);
+out:
 	free(date);
 	free(from);
 	buf_free(&raw);
@@ -351,6 +398,7 @@ build(const struct dctx *dc, int64_t digest_id, const struct number *nb,
 	struct notice_part *parts = NULL;
 	char vol[24], iss[24], count[24], *error = NULL;
 	struct notice nt;
+	const char *why;
 	size_t i;
 	int rc = -1;
 
@@ -370,6 +418,14 @@ build(const struct dctx *dc, int64_t digest_id, const struct number *nb,
 		    &ps.v[i].len) < 0)
 			goto out;
 		parts[i] = (struct notice_part){ ps.v[i].raw, ps.v[i].len };
+		if (msg_parse(ps.v[i].raw, ps.v[i].len, &ps.v[i].m, &why) < 0)
+			ps.v[i].m = NULL;
+		ps.v[i].shown = ps.v[i].m != NULL ?
+		    msg_author_name(ps.v[i].m) : xstrdup("");
+		if (ps.v[i].shown[0] == '\0') {
+			free(ps.v[i].shown);
+			ps.v[i].shown = xstrdup(ps.v[i].author);
+		}
 	}
 	if (toc(dc, &ps, &contents) < 0)
 		goto out;
@@ -683,7 +739,7 @@ tick_list(const struct store_list *list, struct tick *tk)
 	if ((size = listconf_get(tk->st, list->id, list->addr,
 	    "digest_size")) == NULL)
 		goto fail;
-	limit = listconf_bytes(size);
+	limit = listconf_kbytes(size);
 	free(size);
 	send = count > 0 && ((due != 0 && due <= tk->now) ||
 	    (limit > 0 && bytes >= limit));

@@ -10,41 +10,7 @@
 #include <stdio.h>
 
 #include "cmd.h"
-
-/*
- * Length of the valid UTF-8 sequence at s (2..4), or 0 when s does not
- * start one (overlong forms, surrogates and code points past U+10FFFF
- * are invalid, RFC 3629).
- */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;
-		else if (s[0] == 0xed)
-			hi = 0x9f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;
-		else if (s[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
+#include "utf8.h"
 
 static void
 json_ascii(FILE *fp, unsigned char c)
@@ -85,8 +51,8 @@ json_str(FILE *fp, const char *s)
 			json_ascii(fp, *p++);
 			continue;
 		}
-		/* utf8_len stops at the NUL: it is no continuation byte. */
-		if ((n = utf8_len(p)) > 0) {
+		/* utf8_next stops at the NUL: it is no continuation byte. */
+		if ((n = utf8_next(p, 4, NULL)) > 0) {
 			fwrite(p, 1, n, fp);
 			p += n;
 		} else

@@ -213,12 +213,26 @@ check_size(const char *v, const char **error_r)
 	return 0;
 }
 
+long long
+listconf_kbytes(const char *v)
+{
+	size_t n = strlen(v);
+
+	/* A bare number counts kilobytes. */
+	if (n > 0 && isdigit((unsigned char)v[n - 1])) {
+		if (n > 7 || strspn(v, "0123456789") != n)
+			return -1;
+		return atoll(v) * 1024;
+	}
+	return listconf_bytes(v);
+}
+
 static int
 check_digest_size(const char *v, const char **error_r)
 {
-	if (listconf_bytes(v) < 0) {
-		*error_r = "size must be a number of bytes up to 1024M, with"
-		    " an optional K or M suffix (0 = only the schedule)";
+	if (listconf_kbytes(v) < 0) {
+		*error_r = "size must be a number of kilobytes up to 9999999,"
+		    " or a number with a K or M suffix (0 = only the schedule)";
 		return -1;
 	}
 	return 0;
@@ -275,8 +289,8 @@ static const struct listconf_key keys[] = {
 	{ "digest_schedule", "daily 06:00", "when digests go out, in the"
 	    " list's time zone: 'daily HH:MM' or 'weekly DAY HH:MM'",
 	    check_schedule },
-	{ "digest_size", "30K", "send the digest early once its posts reach"
-	    " this size (bytes, K or M; 0 = only on schedule)",
+	{ "digest_size", "30", "send the digest early once its posts reach"
+	    " this many KB (or a size with K or M; 0 = only on schedule)",
 	    check_digest_size },
 	{ "timezone", "", "the list's time zone, e.g. Europe/Rome ('' = the"
 	    " server's)", check_timezone },

@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "msg.h"
 #include "msg_int.h"
+#include "utf8.h"
 
 /* libetpan parses comments recursively (RFC 5322 §3.2.2 lets them nest). */
 #define MSG_MAX_COMMENT_DEPTH	64
@@ -379,36 +380,6 @@ msg_message_id(const struct msg *m)
 	return m->message_id != NULL ? m->message_id : "";
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0. */
-size_t
-msg_utf8_len(const unsigned char *s, size_t n)
-{
-	size_t want, i;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		want = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		want = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		want = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n < want)
-		return 0;
-	for (i = 1; i < want; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((want == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (want == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return want;
-}
-
 void
 msg_clean_utf8(const char *s, size_t n, struct buf *out)
 {
@@ -416,7 +387,7 @@ msg_clean_utf8(const char *s, size_t n, struct buf *out)
 	size_t i = 0, k;
 
 	while (i < n) {
-		k = msg_utf8_len(u + i, n - i);
+		k = utf8_next(u + i, n - i, NULL);
 		if (k == 0) {
 			buf_putc(out, '?');
 			i++;

@@ -101,8 +101,6 @@ msg_is_wsp(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0. */
-size_t	 msg_utf8_len(const unsigned char *s, size_t n);
 /* First field named name (case-insensitive), or NULL; borrowed from m. */
 const struct msg_field *msg_field_find(const struct msg *, const char *name);
 /* Whether field f is named name (case-insensitive). */

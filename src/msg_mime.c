@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "msg.h"
 #include "msg_int.h"
+#include "utf8.h"
 
 /* A Content-Type value longer than this is read only this far. */
 #define MIME_CT_READ_MAX	4096
@@ -382,7 +383,7 @@ text_clean(const char *s, size_t n, struct buf *out)
 	size_t i = 0, k;
 
 	while (i < n) {
-		k = msg_utf8_len(u + i, n - i);
+		k = utf8_next(u + i, n - i, NULL);
 		if (k == 1 && u[i] == '\r') {
 			buf_putc(out, '\n');
 			i += i + 1 < n && u[i + 1] == '\n' ? 2 : 1;

@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "msg.h"
 #include "msg_int.h"
+#include "utf8.h"
 
 /* Raw part bytes read per byte of text wanted (markup, QP, base64). */
 #define TEXT_READ_FACTOR	4
@@ -372,7 +373,8 @@ html_text(const char *s, size_t n, size_t max, struct buf *out)
 			h.space = h.line;
 			i++;
 		} else {
-			k = msg_utf8_len((const unsigned char *)s + i, n - i);
+			k = utf8_next((const unsigned char *)s + i, n - i,
+			    NULL);
 			k = k == 0 ? 1 : k;
 			html_emit(&h, s + i, k);
 			i += k;

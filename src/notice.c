@@ -31,6 +31,7 @@
 #include "msg.h"
 #include "notice.h"
 #include "store.h"
+#include "utf8.h"
 
 #define HDR_COLS	78	/* RFC 5322 §2.1.1 */
 #define LINE_OCTETS	998	/* RFC 5322 §2.1.1 */
@@ -99,33 +100,6 @@ errorf(const char *fmt, ...)
 
 /* ---- text ------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at u (n bytes left), 0 if invalid. */
-static size_t
-utf8_len(const unsigned char *u, size_t n)
-{
-	size_t k, i;
-
-	if (u[0] < 0x80)
-		return 1;
-	if (u[0] >= 0xc2 && u[0] <= 0xdf)
-		k = 2;
-	else if (u[0] >= 0xe0 && u[0] <= 0xef)
-		k = 3;
-	else if (u[0] >= 0xf0 && u[0] <= 0xf4)
-		k = 4;
-	else
-		return 0;
-	if (k > n)
-		return 0;
-	for (i = 1; i < k; i++)
-		if ((u[i] & 0xc0) != 0x80)
-			return 0;
-	if ((u[0] == 0xe0 && u[1] < 0xa0) || (u[0] == 0xed && u[1] >= 0xa0) ||
-	    (u[0] == 0xf0 && u[1] < 0x90) || (u[0] == 0xf4 && u[1] >= 0x90))
-		return 0;	/* overlong, surrogate, past U+10FFFF */
-	return k;
-}
-
 /*
  * Copy s[0..n) into out as valid UTF-8 ('?' for bad bytes) where every
  * control character but tab and LF is a space; CRLF and lone CR are LF.
@@ -137,7 +111,7 @@ text_clean(const char *s, size_t n, struct buf *out)
 	size_t i = 0, k;
 
 	while (i < n) {
-		k = utf8_len(u + i, n - i);
+		k = utf8_next(u + i, n - i, NULL);
 		if (k == 0)
 			buf_putc(out, '?');
 		else if (u[i] == '\r' && i + 1 < n && u[i + 1] == '\n')

@@ -158,6 +158,7 @@ static const struct tdef {
 	{ "digest_toc_thread", T_LINE, { "subject", "count", NULL } },
 	{ "digest_toc_entry", T_LINE, { "number", "subject", "author",
 	    NULL } },
+	{ "digest_attachment", T_LINE, { "filename", "type", "size", NULL } },
 };
 
 /* Languages that must be complete. */

@@ -279,7 +279,7 @@ def test_schedule_size_and_volumes():
         wait_for(lambda: len(digests_to(sink, "mia@example.net", lst)) == 1,
                  what="scheduled digest")
         # Size: over digest_size the digest goes at once.
-        p.cli("list", "set", lst, "digest_size", "2K")
+        p.cli("list", "set", lst, "digest_size", "2")     # KB
         post(p, lst, "big one", text="x" * 70 + "\r\n" * 1 +
              ("y" * 70 + "\r\n") * 40)
         wait_for(lambda: len(digests_to(sink, "mia@example.net", lst)) == 2,
@@ -311,13 +311,29 @@ def test_preview_commands_and_errors():
         m = email.message_from_bytes(r.stdout, policy=email.policy.default)
         assert m.get_content_type() == "multipart/mixed"
         assert str(m["Subject"]) == "team digest, Vol 1, Issue 1"
+        # A post with an attachment, from a named author.
+        raw = ("From: =?utf-8?q?Ann_Exampl=C3=A9?= <ann@example.net>\r\n"
+               "To: %s\r\nSubject: with a file\r\n"
+               "Message-ID: <file.1@test>\r\nMIME-Version: 1.0\r\n"
+               "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+               "--b\r\nContent-Type: text/plain\r\n\r\nSee the file.\r\n"
+               "--b\r\nContent-Type: application/pdf; name=report.pdf\r\n"
+               "Content-Disposition: attachment; filename=report.pdf\r\n"
+               "Content-Transfer-Encoding: base64\r\n\r\n"
+               "JVBERi0xLjQK\r\n--b--\r\n" % lst).encode()
+        assert lmtp_send(p.lmtp_port, "ann@example.net", [lst], raw) == [250]
+        wait_for(lambda: len(accepted(p, lst)) == 2, what="accepted")
         r = p.cli("digest", "preview", lst, "--plain")
         m = email.message_from_bytes(r.stdout, policy=email.policy.default)
-        assert "Hello <b>digest</b>" in m.get_content()
+        text = m.get_content()
+        assert "Hello <b>digest</b>" in text
+        assert "See the file." in text
+        assert "[attachment: report.pdf, application/pdf, 9 B]" in text, text
+        assert "2. with a file (Ann Exampl\u00e9)" in text, text
         # A preview changes nothing.
         assert p.cli("digest", "ls", lst).stdout == b""
         assert p.sql("SELECT count(*) FROM posts WHERE digest_id = 0"
-                     " AND state = 'accepted'") == [["1"]]
+                     " AND state = 'accepted'") == [["2"]]
         # Members choose by mail: +digest-plain@, "set digest mime".
         lmtp_send(p.lmtp_port, "eve@example.net",
                   ["team+digest-plain@example.org"],
@@ -360,6 +376,8 @@ def test_preview_commands_and_errors():
             (("list", "set", lst, "timezone", "../etc/passwd"), 65),
             (("list", "set", lst, "timezone", "Mars/Olympus_Mons"), 65),
             (("list", "set", lst, "digest_size", "lots"), 65),
+            (("list", "set", lst, "digest_size", "12345678"), 65),
+            (("list", "set", lst, "digest_size", "-1"), 65),
         ]
         for args, code in bad:
             r = p.cli(*args, check=False)

@@ -130,6 +130,9 @@ static const struct tvar samples[] = {
 	{ "messages", "Message: 1\nFrom: Öle <ole@example.net>\n\nCiao!\n"
 	    "\n------------------------------" },
 	{ "number", "1" },
+	{ "filename", "preventivo-bici.pdf" },
+	{ "type", "application/pdf" },
+	{ "size", "12 KB" },
 	{ "moderation", "Moderation since 2029-12-04: held 1, rejected 1" },
 	{ "from", "Öle <ole@example.net>" },
 };
@@ -232,6 +235,8 @@ static const struct tcase {
 	    NULL } },
 	{ "digest_toc_entry", 0, NULL, NULL, 0, { "number", "subject",
 	    "author", NULL } },
+	{ "digest_attachment", 0, NULL, NULL, 0, { "filename", "type", "size",
+	    NULL } },
 	/* the HTML archive (issue 5): pages and pieces of pages */
 	{ "archive_index", 0, NULL, NULL, 0, { "list_addr", "months", "count",
 	    NULL } },
