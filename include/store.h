@@ -95,6 +95,7 @@ struct store_member {
 	enum member_mode mode;
 	time_t		 created;
 	int		 moderated;	/* every post of his is held */
+	int		 digest_plain;	/* digests as RFC 1153 text */
 };
 
 const char *member_mode_name(enum member_mode);

@@ -229,7 +229,9 @@ ls_one(const struct store_member *m, void *arg)
 	time_t t = m->created;
 
 	if (!s->json) {
-		printf("%s %s\n", m->addr, member_mode_name(m->mode));
+		printf("%s %s%s\n", m->addr, member_mode_name(m->mode),
+		    m->mode == MODE_DIGEST ? (m->digest_plain ? " plain" :
+		    " mime") : "");
 		s->n++;
 		return 0;
 	}
@@ -239,8 +241,9 @@ ls_one(const struct store_member *m, void *arg)
 	printf("%s\n  {\"id\": %lld, \"address\": ", s->n ? "," : "",
 	    (long long)m->id);
 	json_str(stdout, m->addr);
-	printf(", \"mode\": \"%s\", \"created\": \"%s\"}",
-	    member_mode_name(m->mode), when);
+	printf(", \"mode\": \"%s\", \"digest_format\": \"%s\","
+	    " \"created\": \"%s\"}", member_mode_name(m->mode),
+	    m->digest_plain ? "plain" : "mime", when);
 	s->n++;
 	return 0;
 }

@@ -24,7 +24,7 @@
 
 #define BREAKER_MIN	1	/* first wait after a failed connect, s */
 #define BREAKER_MAX	60
-#define QUEUE_POLL_MS	200	/* idle: look for commits of other processes */
+#define QUEUE_POLL_MS	100	/* idle: look for commits of other processes */
 
 struct worker {
 	struct queue		*q;

@@ -231,11 +231,14 @@ store_digest_muters(struct store *st, int64_t list_id, int64_t digest_id,
 	sqlite3_stmt *s;
 	int rc, stop = 0;
 
+	/* From the digest's few posts to the preferences on their threads
+	 * (index thread_prefs_thread), never a scan of the members. */
 	s = store_stmt(st, "SELECT DISTINCT m.id, m.addr, m.digest_format"
-	    " FROM members m JOIN thread_prefs t ON t.member_id = m.id"
-	    " JOIN posts p ON p.thread = t.thread"
-	    " WHERE m.list_id = ?1 AND m.mode = 'digest' AND t.pref = 'mute'"
-	    " AND p.list_id = ?1 AND p.digest_id = ?2 ORDER BY m.id");
+	    " FROM posts p CROSS JOIN thread_prefs t CROSS JOIN members m"
+	    " WHERE p.list_id = ?1 AND p.digest_id = ?2"
+	    " AND t.thread = p.thread AND t.pref = 'mute'"
+	    " AND m.id = t.member_id AND m.list_id = ?1"
+	    " AND m.mode = 'digest' ORDER BY m.id");
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, list_id);

@@ -417,7 +417,11 @@ store_member_rm(struct store *st, int64_t list_id, const char *addr)
 	return sqlite3_changes(st->db) > 0 ? 1 : 0;
 }
 
-/* Borrowed view of the current row (id, list_id, addr, mode, created). */
+#define MEMBER_COLS	"id, list_id, addr, mode, created, moderated," \
+			" digest_format"
+
+/* Borrowed view of the current row (id, list_id, addr, mode, created,
+ * moderated, digest_format). */
 static void
 member_view(sqlite3_stmt *stmt, struct store_member *m)
 {
@@ -426,8 +430,9 @@ member_view(sqlite3_stmt *stmt, struct store_member *m)
 	m->addr = (char *)sqlite3_column_text(stmt, 2);
 	m->mode = mode_col(stmt, 3);
 	m->created = (time_t)sqlite3_column_int64(stmt, 4);
-	m->moderated = sqlite3_column_count(stmt) > 5 ?
-	    sqlite3_column_int(stmt, 5) : 0;
+	m->moderated = sqlite3_column_int(stmt, 5);
+	m->digest_plain = strcmp((const char *)sqlite3_column_text(stmt, 6),
+	    "plain") == 0;
 }
 
 /* Step a bound member query: 1 and m filled (addr owned), 0, or -1. */
@@ -454,8 +459,8 @@ store_member_get(struct store *st, int64_t list_id, const char *addr,
 
 	memset(m, 0, sizeof(*m));
 	addr_key(addr, key);
-	stmt = store_stmt(st, "SELECT id, list_id, addr, mode, created,"
-	    " moderated FROM members WHERE list_id = ?1 AND addr_key = ?2");
+	stmt = store_stmt(st, "SELECT " MEMBER_COLS " FROM members"
+	    " WHERE list_id = ?1 AND addr_key = ?2");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, list_id);
@@ -470,8 +475,8 @@ store_member_get_id(struct store *st, int64_t list_id, int64_t id,
 	sqlite3_stmt *stmt;
 
 	memset(m, 0, sizeof(*m));
-	stmt = store_stmt(st, "SELECT id, list_id, addr, mode, created,"
-	    " moderated FROM members WHERE list_id = ?1 AND id = ?2");
+	stmt = store_stmt(st, "SELECT " MEMBER_COLS " FROM members"
+	    " WHERE list_id = ?1 AND id = ?2");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, list_id);
@@ -531,8 +536,8 @@ store_member_each(struct store *st, int64_t list_id,
 	sqlite3_stmt *stmt;
 	int rc, stop = 0;
 
-	stmt = store_stmt(st, "SELECT id, list_id, addr, mode, created"
-	    " FROM members WHERE list_id = ?1 ORDER BY id");
+	stmt = store_stmt(st, "SELECT " MEMBER_COLS " FROM members"
+	    " WHERE list_id = ?1 ORDER BY id");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, list_id);

@@ -198,7 +198,14 @@ def test_member_commands():
         fails(p, EX_CANTCREAT, "member", "add", "team@example.org",
               "ANN@example.org", says="is already a member")
         assert out(p.cli("member", "ls", "team@example.org")) == \
-            "Ann@example.org each\nbob@example.org digest\n"
+            "Ann@example.org each\nbob@example.org digest mime\n"
+        p.cli("member", "set", "team@example.org", "bob@example.org",
+              "digest", "plain")
+        assert out(p.cli("member", "ls", "team@example.org")) == \
+            "Ann@example.org each\nbob@example.org digest plain\n"
+        assert [m["digest_format"] for m in json.loads(out(p.cli(
+            "--json", "member", "ls", "team@example.org")))] == [
+            "mime", "plain"]
         p.cli("member", "set", "team@example.org", "BOB@example.org", "mode",
               "nomail")
         ms = json.loads(out(p.cli("--json", "member", "ls",
