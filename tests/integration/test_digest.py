@@ -66,14 +66,18 @@ def post_ids_mime(d):
     return ids
 
 
-def post_ids_libetpan(d):
-    """The same with libetpan."""
-    raw = d.raw.partition(b"\nReceived:")[2]
-    raw = b"Received:" + raw
+def mimetree(d):
+    """The MIME parts of a delivered message as libetpan reads them."""
+    raw = b"Received:" + d.raw.partition(b"\nReceived:")[2]
     r = subprocess.run([MIMETREE], input=raw, capture_output=True,
                        timeout=30)
     assert r.returncode == 0, r.stderr
-    parts = [json.loads(line) for line in r.stdout.decode().splitlines()]
+    return [json.loads(line) for line in r.stdout.decode().splitlines()]
+
+
+def post_ids_libetpan(d):
+    """The same with libetpan."""
+    parts = mimetree(d)
     types = [p["type"] for p in parts]
     assert types[0] == "multipart/mixed", types
     assert "multipart/digest" in types
@@ -81,11 +85,13 @@ def post_ids_libetpan(d):
             if p["type"] == "message/rfc822"]
 
 
-def post_ids_plain(d):
-    """Message-IDs of the posts in an RFC 1153 digest."""
-    msg = d.msg
-    assert msg.get_content_type() == "text/plain"
-    text = msg.get_content()
+def post_ids_plain(d, text=None):
+    """Message-IDs of the posts in an RFC 1153 digest (its text decoded
+    by Python, or as given)."""
+    if text is None:
+        assert d.msg.get_content_type() == "text/plain"
+        text = d.msg.get_content()
+    text = text.replace("\r\n", "\n")
     sep70 = "\n" + "-" * 70 + "\n"
     sep30 = "\n" + "-" * 30 + "\n"
     assert sep70 in text, text
@@ -132,6 +138,10 @@ def check_exactly_once(sink, p, lst, n_digests):
     ids_mime = [i for d in mia for i in post_ids_mime(d)]
     ids_etpan = [i for d in mia for i in post_ids_libetpan(d)]
     ids_plain = [i for d in pat for i in post_ids_plain(d)]
+    for d in pat:
+        parts = mimetree(d)
+        assert [p["type"] for p in parts] == ["text/plain"], parts
+        assert post_ids_plain(d, parts[0]["text"]) == post_ids_plain(d)
     assert ids_mime == ids_etpan
     assert sorted(ids_mime) == posts, (ids_mime, posts)
     assert sorted(ids_plain) == posts, (ids_plain, posts)
