@@ -300,12 +300,18 @@ def test_schedule_size_and_volumes():
         post(p, lst, "in volume two", text=("z" * 70 + "\r\n") * 40)
         wait_for(lambda: len(digests_to(sink, "mia@example.net", lst)) == 3,
                  what="digest 3")
+        # The last issue was sent last year: a new year, a new volume.
+        p.sql_write("UPDATE digest_state SET year = year - 1")
+        post(p, lst, "happy new year", text=("n" * 70 + "\r\n") * 40)
+        wait_for(lambda: len(digests_to(sink, "mia@example.net", lst)) == 4,
+                 what="digest 4")
         subjects = [str(d.msg["Subject"]) for d in
                     digests_to(sink, "mia@example.net", lst)]
         assert subjects == ["team digest, Vol 1, Issue 1",
                             "team digest, Vol 1, Issue 2",
-                            "team digest, Vol 2, Issue 1"], subjects
-        check_exactly_once(sink, p, lst, 3)
+                            "team digest, Vol 2, Issue 1",
+                            "team digest, Vol 3, Issue 1"], subjects
+        check_exactly_once(sink, p, lst, 4)
 
 
 def test_preview_commands_and_errors():
