@@ -37,9 +37,8 @@ int	 listconf_get_bool(struct store *, int64_t list_id,
 
 /* "90s", "30m", "72h", "7d" or plain seconds: seconds, or -1. */
 long long listconf_duration(const char *);
-/* "123", "30K", "2M": bytes; -1 not a size, -2 above 1024M. */
-long long listconf_bytes(const char *);
-/* The same, but a bare number counts kilobytes ("30" is 30720). */
+/* "30" (kilobytes), "512K", "2M": bytes; -1 not a size, -2 above
+ * 1024M. */
 long long listconf_kbytes(const char *);
 
 #endif

@@ -33,14 +33,6 @@ void	 process_kick(struct process *);
 void	 process_stop(struct process **);
 
 /*
- * Handle one inbox row on st (used by the thread; exposed for tests).
- * Returns 0 when the row is done (whatever the decision), -1 on a store
- * error (the row stays and is retried).  *job_r is set when a job was made.
- */
-int	 process_row(struct store *st, const struct config *,
-	    const struct store_inbox *, int *job_r);
-
-/*
  * The outgoing copy of a post of list (headers, prefix, footer), and
  * whether it goes one transaction per recipient.  Used for posts a
  * moderator approves later.  0, or -1.

@@ -40,7 +40,6 @@ struct relay_conn;
 int	 relay_connect(const struct relay_target *, const char *helo_name,
 	    int timeout, struct relay_conn **c_r, char *err, size_t errlen);
 void	 relay_close(struct relay_conn **);	/* QUIT when possible */
-int	 relay_pipelining(const struct relay_conn *);
 
 /* One transaction: one sender, several recipients, one message. */
 struct relay_txn {

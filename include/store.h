@@ -172,15 +172,11 @@ struct store_inbox {
 	int64_t	 max_member;	/* highest member id when it was received */
 };
 
-/* Next inbox row with attempts < max_attempts: 1 found, 0 none, -1 error.
- * Increments attempts in the same step, so a row that crashes the
- * processor is tried at most max_attempts times. */
-int	 store_inbox_next(struct store *, int max_attempts,
-	    struct store_inbox *);
 /*
  * Count one more attempt for up to n rows with attempts < max_attempts,
  * in one statement, and return their ids and new attempt counts (the
- * number claimed, or -1).  Load each with store_inbox_get.
+ * number claimed, or -1).  Load each with store_inbox_get.  A row that
+ * crashes the processor is so tried at most max_attempts times.
  */
 int	 store_inbox_claim(struct store *, int max_attempts, size_t n,
 	    int64_t *ids, int *attempts);

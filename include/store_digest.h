@@ -74,12 +74,10 @@ int	 store_digest_muters(struct store *, int64_t list_id,
 int	 store_digest_each(struct store *, int64_t list_id, size_t max,
 	    int (*fn)(const struct store_digest *, void *), void *arg);
 
-/* A member's digest format, "mime" or "plain" (no change when no such
- * member).  get: 1 and *plain_r, 0 no such member, -1. */
+/* Set a member's digest format, "mime" or "plain" (no change when no
+ * such member; store_member_get tells, and reads it back). */
 int	 store_member_set_digest_format(struct store *, int64_t list_id,
 	    const char *addr, const char *format);
-int	 store_member_digest_format(struct store *, int64_t list_id,
-	    const char *addr, int *plain_r);
 
 /*
  * In the caller's transaction: the fan-out of a digest to the list's

@@ -171,8 +171,9 @@ check_url(const char *v, const char **error_r)
 	return 0;
 }
 
-long long
-listconf_bytes(const char *v)
+/* "123", "30K", "2M": bytes; -1 not a size, -2 above 1024M. */
+static long long
+bytes(const char *v)
 {
 	unsigned long long n;
 	char *end;
@@ -199,7 +200,7 @@ listconf_bytes(const char *v)
 static int
 check_size(const char *v, const char **error_r)
 {
-	long long n = listconf_bytes(v);
+	long long n = bytes(v);
 
 	if (n == -2) {
 		*error_r = "size too large (at most 1024M)";
@@ -224,7 +225,7 @@ listconf_kbytes(const char *v)
 			return -1;
 		return atoll(v) * 1024;
 	}
-	return listconf_bytes(v);
+	return bytes(v);
 }
 
 static int

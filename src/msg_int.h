@@ -108,6 +108,10 @@ int	 msg_field_is(const struct msg *, const struct msg_field *,
 	    const char *name);
 /* Unfolded, trimmed value of field f; malloc'd. */
 char	*msg_field_value(const struct msg *, const struct msg_field *);
+/* The first (last 0) or last (last 1) Message-ID of the field named
+ * name, without <>, from at most the field's first 1000 ids; malloc'd,
+ * or NULL when the field is absent or holds none (msg_text.c). */
+char	*msg_field_msgid(const struct msg *, const char *name, int last);
 /* Decode an RFC 2047 header text into clean UTF-8 (no control
  * characters, invalid sequences replaced by '?'); malloc'd. */
 char	*msg_decode_text(const char *raw);

@@ -28,7 +28,6 @@
 /* A part's Content-Type or Content-Disposition is read this far. */
 #define PART_FIELD_MAX		4096
 /* Message-IDs of References read when looking for the parent. */
-#define PARENT_MAX_IDS		1000
 
 /* The unfolded value of the first field named name ("Content-Type:")
  * in the header lines d[s..e), at most PART_FIELD_MAX bytes; 1 found. */
@@ -248,45 +247,13 @@ msg_author_name(const struct msg *m)
 	return name != NULL ? name : xstrdup("");
 }
 
-/* The first (last 0) or last (last 1) Message-ID of field name, read
- * from its own bytes and at most PARENT_MAX_IDS ids; malloc'd or NULL. */
-static char *
-parent_id(const struct msg *m, const char *name, int last)
-{
-	const struct msg_field *f = msg_field_find(m, name);
-	clist *l = NULL;
-	clistiter *it;
-	char *id = NULL, *own, *v;
-	size_t k, idx = 0;
-	int ids = 0;
-
-	if (f == NULL)
-		return NULL;
-	for (k = f->value; k < f->end && ids < PARENT_MAX_IDS; k++)
-		if (m->data[k] == '>')
-			ids++;
-	own = xstrndup(m->data + f->value, k - f->value);
-	if (mailimf_msg_id_list_parse(own, strlen(own), &idx, &l) ==
-	    MAILIMF_NO_ERROR && l != NULL) {
-		it = last ? clist_end(l) : clist_begin(l);
-		v = it != NULL ? clist_content(it) : NULL;
-		if (v != NULL && v[0] != '\0' && strpbrk(v, " \t\r\n") == NULL)
-			id = xstrdup(v);
-		for (it = clist_begin(l); it != NULL; it = clist_next(it))
-			free(clist_content(it));
-		clist_free(l);
-	}
-	free(own);
-	return id;
-}
-
 char *
 msg_parent(const struct msg *m)
 {
 	char *id;
 
-	if ((id = parent_id(m, "In-Reply-To", 0)) != NULL ||
-	    (id = parent_id(m, "References", 1)) != NULL)
+	if ((id = msg_field_msgid(m, "In-Reply-To", 0)) != NULL ||
+	    (id = msg_field_msgid(m, "References", 1)) != NULL)
 		return id;
 	return xstrdup("");
 }

@@ -429,35 +429,32 @@ msg_text(const struct msg *m, size_t max, struct buf *out)
 
 /* ---- Threads --------------------------------------------------------- */
 
-/* References ids read: only the first one is used. */
-#define THREAD_MAX_IDS	64
+/* Ids of one field read at most: a References field is never parsed
+ * whole, however long a thread grows. */
+#define MSGID_FIELD_MAX_IDS	1000
 
-/* The first msg-id of the field named name, parsed from the field's own
- * bytes and at most THREAD_MAX_IDS ids of it; malloc'd, or NULL. */
-static char *
-thread_first_id(const struct msg *m, const char *name)
+char *
+msg_field_msgid(const struct msg *m, const char *name, int last)
 {
 	const struct msg_field *f = msg_field_find(m, name);
 	clist *l = NULL;
 	clistiter *it;
-	char *id = NULL, *first;
+	char *id = NULL, *v;
 	size_t k, idx = 0;
 	int ids = 0;
 
 	if (f == NULL)
 		return NULL;
-	for (k = f->value; k < f->end && ids < THREAD_MAX_IDS; k++)
+	for (k = f->value; k < f->end && ids < MSGID_FIELD_MAX_IDS; k++)
 		if (m->data[k] == '>')
 			ids++;
 	if (mailimf_msg_id_list_parse(m->data + f->value, k - f->value, &idx,
 	    &l) != MAILIMF_NO_ERROR || l == NULL)
 		return NULL;
-	if ((it = clist_begin(l)) != NULL) {
-		first = clist_content(it);
-		if (first != NULL && first[0] != '\0' &&
-		    strpbrk(first, " \t\r\n") == NULL)
-			id = xstrdup(first);
-	}
+	it = last ? clist_end(l) : clist_begin(l);
+	v = it != NULL ? clist_content(it) : NULL;
+	if (v != NULL && v[0] != '\0' && strpbrk(v, " \t\r\n") == NULL)
+		id = xstrdup(v);
 	for (it = clist_begin(l); it != NULL; it = clist_next(it))
 		free(clist_content(it));
 	clist_free(l);
@@ -469,8 +466,8 @@ msg_thread(const struct msg *m)
 {
 	char *id;
 
-	if ((id = thread_first_id(m, "References")) != NULL ||
-	    (id = thread_first_id(m, "In-Reply-To")) != NULL)
+	if ((id = msg_field_msgid(m, "References", 0)) != NULL ||
+	    (id = msg_field_msgid(m, "In-Reply-To", 0)) != NULL)
 		return id;
 	return xstrdup(msg_message_id(m));
 }

@@ -407,7 +407,12 @@ fail:
 	return -1;
 }
 
-int
+/*
+ * Handle one inbox row on st.  Returns 0 when the row is done (whatever
+ * the decision), -1 on a store error (the row stays and is retried).
+ * *job_r is set when a job was made.
+ */
+static int
 process_row(struct store *st, const struct config *cfg,
     const struct store_inbox *in, int *job_r)
 {

@@ -558,9 +558,4 @@ relay_close(struct relay_conn **cp)
 	*cp = NULL;
 }
 
-int
-relay_pipelining(const struct relay_conn *c)
-{
-	return c->pipelining;
-}
 

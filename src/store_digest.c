@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "buf.h"
 #include "store_digest.h"
 #include "store_int.h"
 
@@ -48,11 +49,7 @@ store_digest_state(struct store *st, int64_t list_id, struct digest_state *ds)
 		ds->due_for = store_col_str(s, 4);
 		ds->log_month = sqlite3_column_int(s, 5);
 	} else
-		ds->due_for = strdup("");
-	if (ds->due_for == NULL) {
-		sqlite3_reset(s);
-		return -1;
-	}
+		ds->due_for = xstrdup("");
 	return store_step_end(st, s, rc);
 }
 
@@ -296,28 +293,6 @@ store_member_set_digest_format(struct store *st, int64_t list_id,
 	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, format, -1, SQLITE_STATIC);
 	return store_step_done(st, s);
-}
-
-int
-store_member_digest_format(struct store *st, int64_t list_id,
-    const char *addr, int *plain_r)
-{
-	sqlite3_stmt *s;
-	char key[ADDR_MAX];
-	int rc, found = 0;
-
-	addr_key(addr, key);
-	s = store_stmt(st, "SELECT digest_format = 'plain' FROM members"
-	    " WHERE list_id = ?1 AND addr_key = ?2");
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, list_id);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		*plain_r = sqlite3_column_int(s, 0);
-		found = 1;
-	}
-	return store_step_end(st, s, rc) < 0 ? -1 : found;
 }
 
 int

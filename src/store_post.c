@@ -137,47 +137,6 @@ inbox_message(struct store *st, int64_t message_id, struct store_inbox *in)
 }
 
 int
-store_inbox_next(struct store *st, int max_attempts, struct store_inbox *in)
-{
-	sqlite3_stmt *stmt;
-	int rc;
-
-	memset(in, 0, sizeof(*in));
-	stmt = store_stmt(st, "UPDATE inbox SET attempts = attempts + 1"
-	    " WHERE id = (SELECT id FROM inbox WHERE attempts < ?1"
-	    " ORDER BY id LIMIT 1)"
-	    " RETURNING id, message_id, list_id, rcpt, ext, attempts,"
-	    " max_member");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int(stmt, 1, max_attempts);
-	rc = sqlite3_step(stmt);
-	if (rc != SQLITE_ROW) {
-		if (rc == SQLITE_DONE) {
-			sqlite3_reset(stmt);
-			return 0;
-		}
-		store_fail(st, "inbox next", rc);
-		sqlite3_reset(stmt);
-		return -1;
-	}
-	in->id = sqlite3_column_int64(stmt, 0);
-	in->message_id = sqlite3_column_int64(stmt, 1);
-	in->list_id = sqlite3_column_int64(stmt, 2);
-	in->rcpt = store_col_str(stmt, 3);
-	in->ext = store_col_str(stmt, 4);
-	in->attempts = sqlite3_column_int(stmt, 5);
-	in->max_member = sqlite3_column_int64(stmt, 6);
-	/* Run the UPDATE to its end, or its write would stay open. */
-	if (store_step_done(st, stmt) < 0 ||
-	    inbox_message(st, in->message_id, in) < 0) {
-		store_inbox_clear(in);
-		return -1;
-	}
-	return 1;
-}
-
-int
 store_inbox_claim(struct store *st, int max_attempts, size_t n,
     int64_t *ids, int *attempts)
 {
