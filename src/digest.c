@@ -107,19 +107,25 @@ collect(const struct store_post *p, void *arg)
 }
 
 static void
+dpost_clear(struct dpost *d)
+{
+	free(d->msgid);
+	free(d->subject);
+	free(d->author);
+	free(d->thread);
+	msg_free(&d->m);	/* a view over raw: first */
+	free(d->raw);
+	free(d->shown);
+	memset(d, 0, sizeof(*d));
+}
+
+static void
 dposts_free(struct dposts *ps)
 {
 	size_t i;
 
-	for (i = 0; i < ps->n; i++) {
-		free(ps->v[i].msgid);
-		free(ps->v[i].subject);
-		free(ps->v[i].author);
-		free(ps->v[i].thread);
-		msg_free(&ps->v[i].m);	/* a view over raw: first */
-		free(ps->v[i].raw);
-		free(ps->v[i].shown);
-	}
+	for (i = 0; i < ps->n; i++)
+		dpost_clear(&ps->v[i]);
 	free(ps->v);
 	memset(ps, 0, sizeof(*ps));
 }
@@ -138,10 +144,7 @@ drop_muted(struct store *st, int64_t member_id, struct dposts *ps)
 		if (rc < 0)
 			return -1;
 		if (rc == 1 && strcmp(pref, "mute") == 0) {
-			free(ps->v[i].msgid);
-			free(ps->v[i].subject);
-			free(ps->v[i].author);
-			free(ps->v[i].thread);
+			dpost_clear(&ps->v[i]);
 			continue;
 		}
 		ps->v[o++] = ps->v[i];
@@ -728,13 +731,23 @@ tick_list(const struct store_list *list, struct tick *tk)
 {
 	struct digest_cut cut;
 	int64_t count, bytes;
+	struct digest_state ds;
 	long long limit;
 	char *size;
 	time_t due;
-	int send;
+	int rc, send, idle;
 
-	if (due_time(tk, list, 0, &due) < 0 ||
-	    store_digest_pending(tk->st, list->id, &count, &bytes) < 0)
+	if (store_digest_pending(tk->st, list->id, &count, &bytes) < 0)
+		goto fail;
+	rc = store_digest_state(tk->st, list->id, &ds);
+	idle = count == 0 && ds.next_due > tk->now;
+	store_digest_state_clear(&ds);
+	if (rc < 0)
+		goto fail;
+	/* Nothing waits and nothing is due: no settings to read. */
+	if (idle)
+		return;
+	if (due_time(tk, list, 0, &due) < 0)
 		goto fail;
 	if ((size = listconf_get(tk->st, list->id, list->addr,
 	    "digest_size")) == NULL)
