@@ -8,6 +8,8 @@
 #ifndef POSTINO_CMD_H
 #define POSTINO_CMD_H
 
+#include <time.h>
+
 #include "config.h"
 #include "postino.h"
 
@@ -51,6 +53,11 @@ int	 cmd_store_error(struct store *, const char *where);
  * family: unknown subcommand 'X'") and return EX_USAGE_. */
 int	 cmd_dispatch(struct cmd_ctx *, const char *family,
 	    const struct cmd_sub *, size_t n, int argc, char **argv);
+
+#define CMD_TIME_MAX	32
+/* t as ISO 8601 UTC ("2026-11-25T10:00:00Z"), as listings show times;
+ * its seconds when gmtime cannot take it. */
+void	 cmd_time(time_t t, char out[CMD_TIME_MAX]);
 
 /* Print s as a JSON string literal (quoted, escaped) on fp. */
 void	 json_str(FILE *fp, const char *s);

@@ -11,6 +11,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "addr.h"
 #include "cmd.h"
@@ -78,4 +79,14 @@ cmd_list_find(struct cmd_ctx *ctx, const char *where, const char *arg,
 		return EX_NOUSER_;
 	}
 	return 0;
+}
+
+void
+cmd_time(time_t t, char out[CMD_TIME_MAX])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, CMD_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, CMD_TIME_MAX, "%lld", (long long)t);
 }

@@ -133,13 +133,9 @@ static int
 ls_one(const struct store_digest *d, void *arg)
 {
 	struct ls_state *s = arg;
-	char when[32];
-	struct tm tm;
-	time_t t = d->created;
+	char when[CMD_TIME_MAX];
 
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(when, sizeof(when), "%lld", (long long)t);
+	cmd_time(d->created, when);
 	if (s->json)
 		printf("%s\n  {\"volume\": %lld, \"issue\": %lld, \"sent\":"
 		    " \"%s\", \"posts\": %lld}", s->n ? "," : "",

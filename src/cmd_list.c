@@ -44,12 +44,9 @@ usage(const char *sub)
 static const char *
 fmt_time(time_t t)
 {
-	static char s[32];
-	struct tm tm;
+	static char s[CMD_TIME_MAX];
 
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(s, sizeof(s), "%lld", (long long)t);
+	cmd_time(t, s);
 	return s;
 }
 

@@ -224,9 +224,7 @@ static int
 ls_one(const struct store_member *m, void *arg)
 {
 	struct ls_state *s = arg;
-	char when[32];
-	struct tm tm;
-	time_t t = m->created;
+	char when[CMD_TIME_MAX];
 
 	if (!s->json) {
 		printf("%s %s%s\n", m->addr, member_mode_name(m->mode),
@@ -235,9 +233,7 @@ ls_one(const struct store_member *m, void *arg)
 		s->n++;
 		return 0;
 	}
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(when, sizeof(when), "%lld", (long long)t);
+	cmd_time(m->created, when);
 	printf("%s\n  {\"id\": %lld, \"address\": ", s->n ? "," : "",
 	    (long long)m->id);
 	json_str(stdout, m->addr);

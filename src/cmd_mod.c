@@ -52,13 +52,9 @@ static int
 held_one(const struct store_post *p, void *arg)
 {
 	struct held_state *s = arg;
-	char when[32];
-	struct tm tm;
-	time_t t = p->created;
+	char when[CMD_TIME_MAX];
 
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(when, sizeof(when), "%lld", (long long)t);
+	cmd_time(p->created, when);
 	if (!s->json) {
 		printf("%lld\t%s\t", (long long)p->id, when);
 		print_field(p->author);
@@ -170,8 +166,7 @@ mod_show(struct cmd_ctx *ctx, int argc, char **argv)
 static int
 decision_report(const char *sub, const char *id, const struct mod_result *r)
 {
-	char when[32];
-	struct tm tm;
+	char when[CMD_TIME_MAX];
 
 	switch (r->outcome) {
 	case MOD_DECIDED:
@@ -180,8 +175,7 @@ decision_report(const char *sub, const char *id, const struct mod_result *r)
 		    "rejected: the author was told why");
 		return 0;
 	case MOD_TOO_LATE:
-		gmtime_r(&r->when, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		cmd_time(r->when, when);
 		fprintf(stderr, "postino: mod %s: post %s was already %s by %s"
 		    " at %s; nothing changed\n", sub, id, r->state,
 		    *r->by ? r->by : "the owner", when);

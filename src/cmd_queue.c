@@ -22,14 +22,14 @@ struct qprint {
 static void
 fmt_time(time_t t, char *out, size_t len)
 {
-	struct tm tm;
+	char iso[CMD_TIME_MAX];
 
 	if (t == 0) {
 		snprintf(out, len, "now");
 		return;
 	}
-	gmtime_r(&t, &tm);
-	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	cmd_time(t, iso);
+	snprintf(out, len, "%s", iso);
 }
 
 static int
