@@ -108,7 +108,7 @@ FUZZCC	  = clang -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 \
 fuzz:
 	@mkdir -p build/fuzz build/fuzz/corpus-msg build/fuzz/corpus-session \
 	    build/fuzz/corpus-token build/fuzz/corpus-commands \
-	    build/fuzz/corpus-archive
+	    build/fuzz/corpus-archive build/fuzz/corpus-router
 	$(FUZZCC) -o build/fuzz/fuzz_msg fuzz/fuzz_msg.c src/msg*.c \
 	    src/decorate.c src/buf.c src/log.c src/addr.c src/utf8.c -letpan -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_session fuzz/fuzz_session.c src/proto.c \
@@ -122,6 +122,8 @@ fuzz:
 	    src/archive*.c src/store*.c src/template.c src/decorate.c \
 	    src/buf.c src/log.c src/addr.c src/fsutil.c src/rules.c src/utf8.c \
 	    -letpan -lsqlite3 -lidn2
+	$(FUZZCC) -o build/fuzz/fuzz_router fuzz/fuzz_router.c \
+	    $(filter-out src/main.c src/cmd_%.c,$(SRCS)) $(filter -l%,$(LDLIBS))
 	./build/fuzz/fuzz_msg -max_total_time=$(FUZZTIME) -max_len=65536 \
 	    -rss_limit_mb=2048 -timeout=10 build/fuzz/corpus-msg tests/data
 	./build/fuzz/fuzz_session -max_total_time=$(FUZZTIME) \
@@ -132,6 +134,8 @@ fuzz:
 	    build/fuzz/corpus-commands tests/data
 	./build/fuzz/fuzz_archive -max_total_time=$(FUZZTIME) -max_len=65536 \
 	    -timeout=10 build/fuzz/corpus-archive tests/data
+	./build/fuzz/fuzz_router -max_total_time=$(FUZZTIME) -max_len=16384 \
+	    -timeout=10 build/fuzz/corpus-router fuzz/router-seeds
 
 clean:
 	rm -rf build bin

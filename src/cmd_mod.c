@@ -203,7 +203,6 @@ mod_decide(struct cmd_ctx *ctx, int argc, char **argv, enum post_state to)
 	const char *sub = to == POST_ACCEPTED ? "approve" : "reject";
 	char where[32], as[ADDR_MAX] = "";
 	const char *reason = "", *error;
-	char *kerr = NULL;
 	struct mod_result res;
 	struct store_list l;
 	struct store *st;
@@ -229,12 +228,6 @@ mod_decide(struct cmd_ctx *ctx, int argc, char **argv, enum post_state to)
 		return EX_USAGE_;
 	}
 	snprintf(where, sizeof(where), "mod %s", sub);
-	/* Moderators appear to authors under a keyed pseudonym. */
-	if (token_init(ctx->cfg.secret_file, &kerr) < 0) {
-		fprintf(stderr, "postino: %s: %s\n", where, kerr);
-		free(kerr);
-		return EX_TEMPFAIL_;
-	}
 	if ((rc = post_id_arg(sub, argv[optind + 1], &id)) != 0 ||
 	    (rc = cmd_list_find(ctx, where, argv[optind], &st, &l)) != 0)
 		return rc;

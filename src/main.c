@@ -12,25 +12,34 @@
 #include "log.h"
 #include "postino.h"
 #include "store.h"
+#include "token.h"
+
+/* What main sets up before a family runs. */
+#define CMD_KEYS	0x01	/* token_init: tokens, MACs, pseudonyms */
 
 struct command {
 	const char	*name;
 	int		(*run)(struct cmd_ctx *, int, char **);
+	int		 setup;		/* CMD_* bits */
 	const char	*usage;
 };
 
+/* serve loads its keys itself (it logs instead of printing); config,
+ * queue and deliver never mint or check a token. */
 static const struct command commands[] = {
-	{ "serve",   cmd_serve,   "serve" },
-	{ "deliver", cmd_deliver, "deliver --recipient ADDR [--sender ADDR]" },
-	{ "list",    cmd_list,    "list create|ls|show|set|rm ..." },
-	{ "member",  cmd_member,  "member add|rm|ls|import|set ..." },
-	{ "mod",     cmd_mod,     "mod ls LIST" },
-	{ "queue",   cmd_queue,   "queue" },
-	{ "config",  cmd_config,  "config [check]" },
-	{ "log",     cmd_log,     "log show|verify LIST" },
-	{ "rules",   cmd_rules,   "rules LIST ls|add|rm|mv ..." },
-	{ "archive", cmd_archive, "archive export|html LIST ..." },
-	{ "digest",  cmd_digest,  "digest send|preview|volume|ls LIST" },
+	{ "serve",   cmd_serve,   0,        "serve" },
+	{ "deliver", cmd_deliver, 0,
+	    "deliver --recipient ADDR [--sender ADDR]" },
+	{ "list",    cmd_list,    CMD_KEYS, "list create|ls|show|set|rm ..." },
+	{ "member",  cmd_member,  CMD_KEYS, "member add|rm|ls|import|set ..." },
+	{ "mod",     cmd_mod,     CMD_KEYS, "mod ls LIST" },
+	{ "queue",   cmd_queue,   0,        "queue" },
+	{ "config",  cmd_config,  0,        "config [check]" },
+	{ "log",     cmd_log,     CMD_KEYS, "log show|verify LIST" },
+	{ "rules",   cmd_rules,   CMD_KEYS, "rules LIST ls|add|rm|mv ..." },
+	{ "archive", cmd_archive, CMD_KEYS, "archive export|html LIST ..." },
+	{ "digest",  cmd_digest,  CMD_KEYS,
+	    "digest send|preview|volume|ls LIST" },
 };
 
 static void
@@ -55,6 +64,21 @@ cmd_store(struct cmd_ctx *ctx, struct store **st_r)
 	}
 	*st_r = ctx->st;
 	return 0;
+}
+
+/* Load what a family needs before it runs; an exit code. */
+static int
+cmd_setup(struct cmd_ctx *ctx, int setup)
+{
+	char *error = NULL;
+
+	if ((setup & CMD_KEYS) &&
+	    token_init(ctx->cfg.secret_file, &error) < 0) {
+		fprintf(stderr, "postino: %s\n", error);
+		free(error);
+		return EX_TEMPFAIL_;
+	}
+	return EX_OK_;
 }
 
 /* Remove argv[i] by shifting the rest down. */
@@ -115,7 +139,9 @@ main(int argc, char **argv)
 	rc = -1;
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) == 0) {
-			rc = commands[i].run(&ctx, argc - 1, argv + 1);
+			rc = cmd_setup(&ctx, commands[i].setup);
+			if (rc == EX_OK_)
+				rc = commands[i].run(&ctx, argc - 1, argv + 1);
 			break;
 		}
 	}
@@ -125,6 +151,7 @@ main(int argc, char **argv)
 		rc = EX_USAGE_;
 	}
 	store_close(&ctx.st);
+	token_shutdown();
 	config_free(&ctx.cfg);
 	return rc;
 }

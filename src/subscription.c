@@ -801,10 +801,12 @@ subscription_handle(struct store *st, const struct config *cfg,
 	}
 	if (sctx_init(&sc) < 0)
 		goto out;
-	if (strncmp(in->ext, "bounces", 7) == 0 ||
-	    (why = never_answer(&sc)) != NULL) {
-		buf_printf(note, ": not answered: %s", why ? why :
-		    "bounce address");
+	/* Mail to the bounce address is never answered (and why is not
+	 * set on that path: msg_parse leaves it alone on success). */
+	why = strncmp(in->ext, "bounces", 7) == 0 ? "bounce address" :
+	    never_answer(&sc);
+	if (why != NULL) {
+		buf_printf(note, ": not answered: %s", why);
 		rc = 0;
 		goto out;
 	}

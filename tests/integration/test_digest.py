@@ -403,6 +403,33 @@ def test_preview_commands_and_errors():
                 args, r.stderr)
 
 
+def test_preview_and_send_with_the_moderation_summary():
+    """Regression: the first digest of a month carries the moderation
+    log's summary; with a moderator's decision in the log, preview and
+    send aborted ("keys used before token_init", exit 75)."""
+    with SmtpSink() as sink, daemon(sink) as p:
+        lst = "team@example.org"
+        p.cli("list", "create", lst, "--moderator", "mo@example.org")
+        p.cli("list", "set", lst, "digest_size", "0")
+        p.cli("member", "add", lst, "mia@example.net", "--mode", "digest")
+        p.start()
+        post(p, lst, "from outside", sender="zed@example.net")
+        wait_for(lambda: p.sql("SELECT id FROM posts WHERE state ="
+                               " 'held'"), what="held")
+        pid = p.sql("SELECT id FROM posts WHERE state = 'held'")[0][0]
+        p.cli("mod", "approve", lst, pid, "--as", "mo@example.org")
+        wait_for(lambda: len(accepted(p, lst)) == 1, what="accepted")
+        r = p.cli("digest", "preview", lst)
+        m = email.message_from_bytes(r.stdout, policy=email.policy.default)
+        toc = m.get_payload()[0].get_content()
+        assert re.search(r"^  approved +1$", toc, re.M), toc
+        assert "moderation log's chain ends in entry 2" in toc, toc
+        r = p.cli("digest", "send", lst)
+        assert b"volume 1 issue 1 queued" in r.stdout, r.stdout
+        wait_for(lambda: digests_to(sink, "mia@example.net", lst),
+                 what="the digest at the sink")
+
+
 def test_archived_at_and_list_archive():
     with SmtpSink() as sink, daemon(sink) as p:
         lst = "team@example.org"

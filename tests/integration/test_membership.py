@@ -287,6 +287,30 @@ def test_automatic_mail_is_never_answered():
         assert p.sql("SELECT count(*) FROM tokens") == [["0"]]
 
 
+def test_mail_to_the_bounce_address_is_dropped_quietly():
+    """Regression: anyone could crash the daemon with a mail to
+    LIST+bounces@ (an uninitialised reason reached the log)."""
+    with SmtpSink() as sink, daemon(sink) as p:
+        p.make_list(LIST, ["amy@example.com", "bob@example.com"])
+        p.start()
+        for rcpt in ("team+bounces@example.org",
+                     "team+bounces-abc-def@example.org",
+                     "team+BOUNCES-x@example.org"):
+            for _ in range(3):
+                send(p, rcpt, sender="someone@example.net")
+        wait_for(lambda: p.sql("SELECT count(*) FROM inbox") == [["0"]],
+                 what="processed")
+        wait_for(lambda: p.read_log().count(
+            "not answered: bounce address") == 9, what="9 log lines")
+        assert p.proc.poll() is None, "the daemon died"
+        # It still works: a member's post goes out.
+        send(p, LIST, sender="amy@example.com", subject="still here")
+        wait_for(lambda: [m for m in Mails(sink).all()
+                          if "still here" in str(m["Subject"])],
+                 what="the post at the sink")
+        assert p.sql("SELECT count(*) FROM tokens") == [["0"]]
+
+
 def test_no_mail_bombing():
     with SmtpSink() as sink, daemon(sink, max_requests_per_day="3") as p:
         p.make_list(LIST)
