@@ -63,7 +63,7 @@ $(B)/test_%: tests/unit/test_%.c $(B)/libpostino.a
 	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(B)/libpostino.a $(LDLIBS) -lcmocka
 
 run: all
-	./$(BIN) serve
+	@scripts/run.sh ./$(BIN)
 
 unit: $(UNITS)
 	@scripts/run-unit.sh $(UNITS)

@@ -37,6 +37,7 @@ struct config {
 	char	*secret_file;		/* master key for tokens and MACs */
 	int	 token_lifetime;	/* seconds a confirmation token lives */
 	int	 max_requests_per_day;	/* per address and list */
+	char	*user;			/* account to run as when started as root */
 };
 
 /* Fill cfg with the embedded defaults.  Free with config_free(). */
@@ -48,6 +49,9 @@ void	config_defaults(struct config *cfg);
  * Returns 0, or -1 with a malloc'd message in *error_r (caller frees).
  */
 int	config_load(struct config *cfg, const char *path, char **error_r);
+/* Apply "NAME=VALUE" (the -o option) over what was loaded; 0, or -1
+ * with a malloc'd *error_r. */
+int	config_set(struct config *cfg, const char *assignment, char **error_r);
 void	config_free(struct config *cfg);
 
 /* Print the effective settings as "key = value" lines. */

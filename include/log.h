@@ -10,7 +10,7 @@
 
 #include <stdarg.h>
 
-enum log_level { LOG_L_DEBUG, LOG_L_INFO, LOG_L_WARN };
+enum log_level { LOG_L_DEBUG, LOG_L_INFO, LOG_L_WARN, LOG_L_ERROR };
 
 void	log_init(const char *progname, enum log_level min);
 void	log_set_level(enum log_level min);
@@ -18,6 +18,8 @@ void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));	/* appends strerror(errno) */
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* What stops the daemon from starting; never filtered by log_level. */
+void	log_errorx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));	/* with errno */
 void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -32,6 +32,7 @@ enum outcome {
 #define EX_NOINPUT_	66
 #define EX_NOUSER_	67
 #define EX_SOFTWARE_	70
+#define EX_OSERR_	71
 #define EX_CANTCREAT_	73
 #define EX_TEMPFAIL_	75
 #define EX_CONFIG_	78

@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "buf.h"
 #include "cmd.h"
 #include "log.h"
 #include "msg.h"
+#include "priv.h"
 #include "process.h"
 #include "queue.h"
 #include "router.h"
@@ -100,7 +102,6 @@ demo_setup(struct serve *s)
 		"alice@example.org", "bob@example.org", "carol@example.org",
 	};
 	const struct config *cfg = s->cfg;
-	const char *listen, *proto;
 	int64_t id;
 	size_t i;
 
@@ -118,6 +119,17 @@ demo_setup(struct serve *s)
 	default:
 		return -1;
 	}
+	return 0;
+}
+
+/* How to post to the demo list, once everything runs. */
+static void
+demo_banner(const struct config *cfg)
+{
+	const char *listen, *proto;
+
+	if (cfg->demo_list == NULL || *cfg->demo_list == '\0')
+		return;
 	listen = cfg->smtp_listen;
 	proto = "";
 	if (strcmp(listen, "off") == 0) {
@@ -130,7 +142,6 @@ demo_setup(struct serve *s)
 	    " in %s)\n", cfg->demo_list, proto, listen, cfg->demo_list,
 	    cfg->relay);
 	fflush(stdout);
-	return 0;
 }
 
 static int
@@ -148,7 +159,7 @@ serve_listen(struct serve *s)
 		goto fail;
 	return 0;
 fail:
-	log_warnx("%s", error);
+	log_errorx("%s", error);
 	free(error);
 	return -1;
 }
@@ -187,26 +198,58 @@ serve_reload(struct serve *s, const char *path)
 	return cfg;
 }
 
+/*
+ * Bind the listeners while still root (a unix socket in a directory only
+ * root may write, a port below 1024), then become `user` before opening
+ * the database or reading any mail.  An exit code, 0 when all is well.
+ */
 static int
-serve_start(struct serve *s, struct cmd_ctx *ctx)
+serve_bind(struct serve *s)
 {
 	static const struct server_hooks hooks = {
 		hook_rcpt, hook_validate, hook_commit,
 	};
 	char *error = NULL;
 
+	if (geteuid() == 0 && *s->cfg->user == '\0' &&
+	    priv_drop(s->cfg->user, &error) < 0)
+		goto config;	/* refuse before binding anything */
+	if ((s->server = server_new(s->cfg, &hooks, s)) == NULL ||
+	    serve_listen(s) < 0)
+		return EX_OSERR_;
+	if (priv_drop(s->cfg->user, &error) < 0)
+		goto config;
+	return 0;
+config:
+	log_errorx("%s", error);
+	free(error);
+	return EX_CONFIG_;
+}
+
+static int
+serve_start(struct serve *s, struct cmd_ctx *ctx)
+{
+	const char *serr;
+	char *error = NULL;
+
+	if (store_open(ctx->cfg.database, STORE_DURABLE | STORE_NOCKPT, &s->st,
+	    &serr) < 0) {
+		log_errorx("%s: %s", ctx->cfg.database, serr);
+		return -1;
+	}
+	ctx->st = s->st;	/* closed by main */
+	if (store_queue_recover(s->st) < 0 || demo_setup(s) < 0)
+		return -1;
 	if (token_init(s->cfg->secret_file, &error) < 0 ||
 	    template_check(ctx->cfg.templates, &error) < 0 ||
 	    queue_start(s->cfg, &s->queue, &error) < 0 ||
 	    process_start(s->cfg, queue_kick_cb, s->queue, &s->proc,
 	    &error) < 0) {
-		log_warnx("%s", error);
+		log_errorx("%s", error);
 		free(error);
 		return -1;
 	}
-	if ((s->server = server_new(s->cfg, &hooks, s)) == NULL)
-		return -1;
-	return serve_listen(s);
+	return 0;
 }
 
 int
@@ -216,8 +259,7 @@ cmd_serve(struct cmd_ctx *ctx, int argc, char **argv)
 	struct config *reloaded[64];
 	struct sigaction sa;
 	size_t nreloaded = 0, i;
-	const char *error;
-	int rc, status = EX_TEMPFAIL_;
+	int rc, status;
 
 	(void)argv;
 	if (argc != 1) {
@@ -227,14 +269,9 @@ cmd_serve(struct cmd_ctx *ctx, int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	s.cfg = &ctx->cfg;
 	log_set_level(level_of(s.cfg->log_level));
-	if (store_open(ctx->cfg.database, STORE_DURABLE | STORE_NOCKPT, &s.st,
-	    &error) < 0) {
-		log_warnx("%s: %s", ctx->cfg.database, error);
-		return EX_TEMPFAIL_;
-	}
-	ctx->st = s.st;		/* closed by main */
-	if (store_queue_recover(s.st) < 0 || demo_setup(&s) < 0)
+	if ((status = serve_bind(&s)) != 0)
 		goto out;
+	status = EX_TEMPFAIL_;
 	if (serve_start(&s, ctx) < 0)
 		goto out;
 
@@ -249,6 +286,7 @@ cmd_serve(struct cmd_ctx *ctx, int argc, char **argv)
 	log_info("postino %s ready: lmtp %s, smtp %s, relay %s",
 	    POSTINO_VERSION, s.cfg->lmtp_listen, s.cfg->smtp_listen,
 	    s.cfg->relay);
+	demo_banner(s.cfg);
 
 	while ((rc = server_run(s.server)) == 1) {
 		struct config *c = serve_reload(&s, ctx->cfg.path);

@@ -62,6 +62,7 @@ static const struct setting settings[] = {
 	    31536000 },
 	{ "max_requests_per_day", C_INT,  S(max_requests_per_day), "10", 1,
 	    10000 },
+	{ "user",		C_STR,	  S(user),	"", 0, 0 },
 };
 #define NSETTINGS	(sizeof(settings) / sizeof(settings[0]))
 
@@ -312,6 +313,35 @@ config_load(struct config *cfg, const char *path, char **error_r)
 		cfg->path = xstrdup(path);
 	}
 	return rc;
+}
+
+int
+config_set(struct config *cfg, const char *assignment, char **error_r)
+{
+	struct buf err = BUF_INIT;
+	const struct setting *s;
+	const char *eq, *why;
+	char *key;
+
+	if ((eq = strchr(assignment, '=')) == NULL) {
+		buf_printf(&err, "-o %s: expected NAME=VALUE", assignment);
+		goto fail;
+	}
+	key = xstrndup(assignment, (size_t)(eq - assignment));
+	s = setting_find(key);
+	free(key);
+	if (s == NULL) {
+		buf_printf(&err, "-o %s: unknown setting", assignment);
+		goto fail;
+	}
+	if (setting_apply(cfg, s, eq + 1, &why) < 0) {
+		buf_printf(&err, "-o %s: %s", assignment, why);
+		goto fail;
+	}
+	return 0;
+fail:
+	*error_r = buf_steal(&err, NULL);
+	return -1;
 }
 
 void

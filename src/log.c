@@ -75,6 +75,7 @@ LOG_FN(log_debug, LOG_L_DEBUG, "debug", 0)
 LOG_FN(log_info, LOG_L_INFO, "info", 0)
 LOG_FN(log_warn, LOG_L_WARN, "warning", 1)
 LOG_FN(log_warnx, LOG_L_WARN, "warning", 0)
+LOG_FN(log_errorx, LOG_L_ERROR, "error", 0)
 
 void
 fatal(const char *fmt, ...)

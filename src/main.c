@@ -11,11 +11,13 @@
 #include "cmd.h"
 #include "log.h"
 #include "postino.h"
+#include "priv.h"
 #include "store.h"
 #include "token.h"
 
 /* What main sets up before a family runs. */
 #define CMD_KEYS	0x01	/* token_init: tokens, MACs, pseudonyms */
+#define CMD_ROOT	0x02	/* keeps root: drops it itself (serve) */
 
 struct command {
 	const char	*name;
@@ -24,10 +26,11 @@ struct command {
 	const char	*usage;
 };
 
-/* serve loads its keys itself (it logs instead of printing); config,
- * queue and deliver never mint or check a token. */
+/* serve loads its keys itself (it logs instead of printing), and drops
+ * root only after binding its listeners; config, queue and deliver never
+ * mint or check a token. */
 static const struct command commands[] = {
-	{ "serve",   cmd_serve,   0,        "serve" },
+	{ "serve",   cmd_serve,   CMD_ROOT, "serve" },
 	{ "deliver", cmd_deliver, 0,
 	    "deliver --recipient ADDR [--sender ADDR]" },
 	{ "list",    cmd_list,    CMD_KEYS, "list create|ls|show|set|rm ..." },
@@ -47,7 +50,8 @@ usage(FILE *fp)
 {
 	size_t i;
 
-	fprintf(fp, "usage: postino [-c FILE] [--json] COMMAND ...\n");
+	fprintf(fp, "usage: postino [-c FILE] [-o NAME=VALUE]... [--json]"
+	    " COMMAND ...\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(fp, "       postino %s\n", commands[i].usage);
 }
@@ -72,6 +76,14 @@ cmd_setup(struct cmd_ctx *ctx, int setup)
 {
 	char *error = NULL;
 
+	/* As root with an account named, every command runs as it, so
+	 * that what it creates belongs to the daemon's user. */
+	if (!(setup & CMD_ROOT) && *ctx->cfg.user != '\0' &&
+	    priv_drop(ctx->cfg.user, &error) < 0) {
+		fprintf(stderr, "postino: %s\n", error);
+		free(error);
+		return EX_CONFIG_;
+	}
 	if ((setup & CMD_KEYS) &&
 	    token_init(ctx->cfg.secret_file, &error) < 0) {
 		fprintf(stderr, "postino: %s\n", error);
@@ -80,6 +92,8 @@ cmd_setup(struct cmd_ctx *ctx, int setup)
 	}
 	return EX_OK_;
 }
+
+#define MAIN_OVERRIDES_MAX	32	/* -o NAME=VALUE options */
 
 /* Remove argv[i] by shifting the rest down. */
 static void
@@ -93,8 +107,9 @@ int
 main(int argc, char **argv)
 {
 	struct cmd_ctx ctx;
+	const char *overrides[MAIN_OVERRIDES_MAX];
 	char *error = NULL;
-	size_t i;
+	size_t i, nover = 0;
 	int rc, a;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -113,6 +128,15 @@ main(int argc, char **argv)
 			ctx.config_path = argv[a + 1];
 			arg_drop(&argc, argv, a);
 			arg_drop(&argc, argv, a);
+		} else if (strcmp(argv[a], "-o") == 0 && a + 1 < argc &&
+		    a == 1) {
+			if (nover == MAIN_OVERRIDES_MAX) {
+				fprintf(stderr, "postino: too many -o\n");
+				return EX_USAGE_;
+			}
+			overrides[nover++] = argv[a + 1];
+			arg_drop(&argc, argv, a);
+			arg_drop(&argc, argv, a);
 		} else if (strcmp(argv[a], "-h") == 0 ||
 		    strcmp(argv[a], "--help") == 0) {
 			usage(stdout);
@@ -129,7 +153,10 @@ main(int argc, char **argv)
 	}
 
 	config_defaults(&ctx.cfg);
-	if (config_load(&ctx.cfg, ctx.config_path, &error) < 0) {
+	rc = config_load(&ctx.cfg, ctx.config_path, &error);
+	for (i = 0; rc == 0 && i < nover; i++)
+		rc = config_set(&ctx.cfg, overrides[i], &error);
+	if (rc < 0) {
 		fprintf(stderr, "postino: %s\n", error);
 		free(error);
 		config_free(&ctx.cfg);

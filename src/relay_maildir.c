@@ -37,7 +37,7 @@ relay_maildir_open(const char *dir, char *err, size_t errlen)
 {
 	struct stat sb;
 
-	if (fs_mkdir_all(dir, 0755) < 0 || stat(dir, &sb) < 0) {
+	if (fs_mkdir_all(dir, 0750) < 0 || stat(dir, &sb) < 0) {
 		snprintf(err, errlen, "maildir %s: %s", dir, strerror(errno));
 		return -1;
 	}
@@ -113,11 +113,11 @@ maildir_make(const char *box)
 	char path[PATH_MAX + 8];
 	size_t i;
 
-	if (mkdir(box, 0755) < 0 && errno != EEXIST)
+	if (mkdir(box, 0750) < 0 && errno != EEXIST)
 		return -1;
 	for (i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/%s", box, sub[i]);
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		if (mkdir(path, 0750) < 0 && errno != EEXIST)
 			return -1;
 	}
 	return 0;

@@ -8,10 +8,12 @@
  * (reliability.md §5.14).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "fsutil.h"
@@ -60,6 +62,37 @@ store_exec(struct store *st, const char *sql)
 	return 0;
 }
 
+/*
+ * The database holds member addresses and held posts: create it 0600,
+ * whatever the umask, before SQLite does (SQLite gives its -wal and -shm
+ * files the database's mode), and take away what others may do with one
+ * that exists.  Group read stays allowed (0640) for an admin group.
+ */
+static int
+store_file_private(const char *path)
+{
+	struct stat sb;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd >= 0)
+		return close(fd);
+	if (errno != EEXIST)
+		return -1;
+	if (stat(path, &sb) < 0)
+		return -1;
+	if (S_ISREG(sb.st_mode) && (sb.st_mode & 0027) != 0) {
+		log_warnx("store: %s: mode %04o lets others read member"
+		    " addresses; changing it to %04o", path,
+		    (unsigned)(sb.st_mode & 07777),
+		    (unsigned)(sb.st_mode & 07750));
+		if (chmod(path, sb.st_mode & 07750) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 store_open(const char *path, int flags, struct store **st_r,
     const char **error_r)
@@ -75,6 +108,10 @@ store_open(const char *path, int flags, struct store **st_r,
 	oflags |= SQLITE_OPEN_NOMUTEX;	/* one handle per thread */
 	if (!(flags & STORE_READONLY) && fs_mkdir_parents(path, 0750) < 0) {
 		*error_r = "cannot create the database directory";
+		goto fail;
+	}
+	if (!(flags & STORE_READONLY) && store_file_private(path) < 0) {
+		*error_r = strerror(errno);
 		goto fail;
 	}
 	rc = sqlite3_open_v2(path, &st->db, oflags, NULL);

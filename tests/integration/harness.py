@@ -5,6 +5,7 @@ temporary directory, also when the test fails (use them with `with`).
 Only loopback addresses are used.
 """
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -18,6 +19,18 @@ REPO = Path(__file__).resolve().parents[2]
 POSTINO = os.environ.get("POSTINO", str(REPO / "bin" / "postino"))
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+# The account the daemon runs as when the tests run as root.
+RUN_AS = "nobody"
+
+
+def give_to_run_as(path):
+    """Make path (a directory the test made) belong to RUN_AS, so that
+    the daemon can write in it after dropping root."""
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam(RUN_AS)
+        os.chown(path, pw.pw_uid, pw.pw_gid)
 
 
 def free_port():
@@ -74,6 +87,14 @@ class Postino:
             "secret_file": os.path.join(self.dir, "postino.key"),
             "log_level": "debug",
         }
+        if os.geteuid() == 0:
+            # As root, postino refuses to run without an account to drop
+            # to: run it as nobody, in a directory nobody owns, with a
+            # copy of the templates (the checkout may not be open to it).
+            conf["user"] = RUN_AS
+            conf["templates"] = os.path.join(self.dir, "templates")
+            shutil.copytree(REPO / "templates", conf["templates"])
+            give_to_run_as(self.dir)
         conf.update(settings or {})
         with open(self.conf, "w") as f:
             for k, v in conf.items():
@@ -102,12 +123,14 @@ class Postino:
             self.cli("member", "import", addr, "-", input=data)
 
     # -- daemon -------------------------------------------------------
-    def start(self):
+    def start(self, umask=None):
+        """Start `postino serve`; umask: the one it starts with."""
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([POSTINO, "-c", self.conf, "serve"],
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=self.log,
-                                     cwd=self.dir)
+                                     cwd=self.dir, umask=umask if
+                                     umask is not None else -1)
         wait_port(self.lmtp_port, proc=self.proc)
         wait_port(self.smtp_port, proc=self.proc)
         return self

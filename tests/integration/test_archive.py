@@ -28,7 +28,7 @@ import xml.etree.ElementTree as ET
 import zlib
 from urllib.parse import urlsplit
 
-from harness import Postino, lmtp_send, message, wait_for
+from harness import Postino, give_to_run_as, lmtp_send, message, wait_for
 
 LIST = "team@example.org"
 MEMBERS = ["alice@example.org", "bob@example.net", "mallory@evil.example"]
@@ -420,6 +420,7 @@ def test_export_round_trips_through_python_mailbox():
         assert not orig[rows[-1][0]].endswith(b"\n")
         out = os.path.join(p.dir, "out", "team.mbox")
         os.mkdir(os.path.dirname(out))
+        give_to_run_as(os.path.dirname(out))
         r = p.cli("archive", "export", LIST, "-o", out)
         assert r.stdout.decode() == "%s: %d posts written to %s\n" % (
             LIST, len(rows), out)
