@@ -1,0 +1,80 @@
+"""test_sessions.py - what hostile or unlucky senders do to sessions.
+
+Issue 8, items 7-9 and queue ids: duplicate recipients do not multiply
+the fan-out, idle connections do not lock the MTA out (per-listener
+limits, a per-client cap, stress mode), 8-bit header bytes reach members
+unchanged, and queue ids stay unique across daemon restarts.
+"""
+import os
+import re
+import socket
+
+from harness import Client, Postino, lmtp_send, wait_for
+
+LIST = "team@example.org"
+MEMBERS = ["m1@example.org", "m2@example.org", "m3@example.net"]
+SENDER = "m1@example.org"
+
+
+def daemon(members=MEMBERS, **settings):
+    p = Postino(settings={k: str(v) for k, v in settings.items()})
+    try:
+        p.make_list(LIST, members)
+        p.start()
+    except Exception:
+        p.close()
+        raise
+    return p
+
+
+def post(subject=b"hello", frm=SENDER.encode(), msgid=b"<s1@test>"):
+    return (b"From: " + frm + b"\r\nTo: " + LIST.encode() +
+            b"\r\nSubject: " + subject + b"\r\nMessage-ID: " + msgid +
+            b"\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\n"
+            b"MIME-Version: 1.0\r\n"
+            b"Content-Type: text/plain; charset=utf-8\r\n"
+            b"Content-Transfer-Encoding: 8bit\r\n\r\nHallo.\r\n")
+
+
+def copies(p, n, what):
+    """The outbox once every member holds n copies (and the queue is idle)."""
+    def done():
+        box = p.outbox()
+        return box if all(len(box.get(m, [])) >= n for m in MEMBERS) \
+            else None
+    return wait_for(done, 30, what)
+
+
+def header(msg, name):
+    """The raw bytes of the first header `name` (unfolded), or None."""
+    head = msg.split(b"\r\n\r\n", 1)[0]
+    m = re.search(rb"(?im)^" + name + rb":[ \t]*([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)",
+                  head)
+    return m.group(1).replace(b"\r\n", b"") if m else None
+
+
+# ---- item 9: 8-bit headers --------------------------------------------
+
+SUBJECT_8BIT = "Caf\u00e9 \u20ac r\u00e9union \u65e5\u672c\u8a9e".encode()
+FROM_8BIT = "J\u00f6rg M\u00fcller <m1@example.org>".encode()
+
+
+def test_8bit_subject_and_from_reach_members_unchanged():
+    with daemon() as p:
+        codes = lmtp_send(p.lmtp_port, SENDER, [LIST],
+                          post(SUBJECT_8BIT, FROM_8BIT))
+        assert codes == [250], codes
+        box = copies(p, 1, "a copy for every member")
+        for m in MEMBERS:
+            got = box[m][0]
+            assert header(got, b"Subject") == b"[team] " + SUBJECT_8BIT, \
+                header(got, b"Subject")
+            assert header(got, b"From") == FROM_8BIT, header(got, b"From")
+            assert b"?" not in header(got, b"Subject")
+        # the archive and the digest read the same post without harm
+        out = p.cli("archive", "export", LIST).stdout
+        assert SUBJECT_8BIT in out, out[:500]
+        p.cli("archive", "html", LIST, os.path.join(p.dir, "html"))
+        p.cli("digest", "preview", LIST)
+        p.cli("digest", "preview", LIST, "--plain")
+        assert p.proc.poll() is None, "daemon died"
