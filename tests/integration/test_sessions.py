@@ -78,3 +78,53 @@ def test_8bit_subject_and_from_reach_members_unchanged():
         p.cli("digest", "preview", LIST)
         p.cli("digest", "preview", LIST, "--plain")
         assert p.proc.poll() is None, "daemon died"
+
+
+# ---- item 7: duplicate recipients -------------------------------------
+
+def settled(p):
+    """True once nothing is left to process or deliver."""
+    return (p.sql("SELECT count(*) FROM inbox")[0][0] == "0" and
+            p.sql("SELECT count(*) FROM jobs WHERE state = 'active'")[0][0]
+            == "0")
+
+
+DUP_RCPTS = ["team@example.org", "TEAM@example.org", "Team@EXAMPLE.ORG",
+             "tEaM@Example.Org", "team@example.ORG"]
+
+
+def test_duplicate_recipients_one_copy_lmtp():
+    with daemon() as p:
+        codes = lmtp_send(p.lmtp_port, SENDER, DUP_RCPTS, post())
+        assert codes == [250] * 5, codes
+        copies(p, 1, "a copy for every member")
+        wait_for(lambda: settled(p), 30, "processing and delivery done")
+        box = p.outbox()
+        assert {m: len(box.get(m, [])) for m in MEMBERS} == \
+            {m: 1 for m in MEMBERS}, {m: len(v) for m, v in box.items()}
+        assert p.sql("SELECT count(*) FROM posts")[0][0] == "1"
+        assert "duplicate recipient <TEAM@example.org>" in p.read_log()
+
+
+def test_duplicate_recipients_one_copy_smtp():
+    with daemon() as p:
+        with Client(p.smtp_port) as c:
+            assert c.cmd("EHLO client.test")[0] == 250
+            assert c.cmd("MAIL FROM:<%s>" % SENDER)[0] == 250
+            for r in DUP_RCPTS + ["team+help@example.org",
+                                  "TEAM+HELP@example.org"]:
+                assert c.cmd("RCPT TO:<%s>" % r)[0] == 250, r
+            assert c.cmd("DATA")[0] == 354
+            c.send(post(msgid=b"<s2@test>") + b".\r\n")
+            code, text = c.reply()
+            assert code == 250, (code, text)
+        copies(p, 1, "a copy for every member")
+        wait_for(lambda: settled(p) and len(p.outbox()[SENDER]) >= 2, 30,
+                 "processing and delivery done")
+        box = p.outbox()
+        posts = {m: sum(header(x, b"Message-ID") == b"<s2@test>"
+                        for x in box.get(m, [])) for m in MEMBERS}
+        assert posts == {m: 1 for m in MEMBERS}, posts
+        # team+help and TEAM+HELP: one help reply to the sender
+        assert len(box[SENDER]) == 2, len(box[SENDER])
+        assert p.sql("SELECT count(*) FROM posts")[0][0] == "1"
