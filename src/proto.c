@@ -465,21 +465,23 @@ proto_run(struct proto_session *s)
 static void
 proto_committed(struct proto_session *s, int rc, int full)
 {
+	char qid[PROTO_QID_MAX + 48];
 	const char *a;
 	size_t i;
 
 	if (rc == 0) {
 		s->nmsg++;
-		log_info("%s: message queued for %zu recipient%s, %zu bytes",
-		    s->logid, s->ing.nrcpts, s->ing.nrcpts == 1 ? "" : "s",
-		    s->ing.len);
+		snprintf(qid, sizeof(qid), "%s.%lu.%lu", s->conf.qid_prefix,
+		    s->id, s->nmsg);
+		log_info("%s: %s: message queued for %zu recipient%s, "
+		    "%zu bytes", s->logid, qid, s->ing.nrcpts,
+		    s->ing.nrcpts == 1 ? "" : "s", s->ing.len);
 		if (s->proto == PROTO_SMTP)
-			proto_reply(s, 250, "2.0.0", "Ok: queued as %lu.%lu",
-			    s->id, s->nmsg);
+			proto_reply(s, 250, "2.0.0", "Ok: queued as %s", qid);
 		for (i = 0, a = s->accepted.data; s->proto == PROTO_LMTP &&
 		    i < s->naccepted; i++, a += strlen(a) + 1)
-			proto_reply(s, 250, "2.1.5", "<%s> Ok: queued as %lu.%lu",
-			    a, s->id, s->nmsg);
+			proto_reply(s, 250, "2.1.5", "<%s> Ok: queued as %s",
+			    a, qid);
 	} else if (full) {
 		log_warnx("%s: message not queued: disk full", s->logid);
 		proto_reply_data(s, 452, "4.3.1", "Insufficient system storage");

@@ -32,8 +32,12 @@
 #define PROTO_OUT_MAX		16384
 #define PROTO_HOST_MAX		256
 
+/* "<start time, 8 hex digits><pid in hex>": unique to one daemon run. */
+#define PROTO_QID_MAX		24
+
 struct proto_conf {
 	char	 hostname[PROTO_HOST_MAX];
+	char	 qid_prefix[PROTO_QID_MAX];	/* queue ids: PREFIX.SESSION.N */
 	size_t	 max_message_size;
 	int	 max_recipients;
 };

@@ -137,6 +137,10 @@ server_new(const struct config *cfg, const struct server_hooks *hooks,
 	srv->hooks = *hooks;
 	srv->arg = arg;
 	srv->next_id = 1;
+	/* Queue ids unique across restarts, like Postfix's time+inode. */
+	snprintf(srv->pconf.qid_prefix, sizeof(srv->pconf.qid_prefix),
+	    "%08llX%lX", (unsigned long long)time(NULL) & 0xffffffffULL,
+	    (unsigned long)getpid());
 	server_configure(srv, cfg);
 	if (pipe(srv->pipe) < 0 || set_nonblock(srv->pipe[0]) < 0 ||
 	    set_nonblock(srv->pipe[1]) < 0)

@@ -128,3 +128,33 @@ def test_duplicate_recipients_one_copy_smtp():
         # team+help and TEAM+HELP: one help reply to the sender
         assert len(box[SENDER]) == 2, len(box[SENDER])
         assert p.sql("SELECT count(*) FROM posts")[0][0] == "1"
+
+
+# ---- queue ids ----------------------------------------------------------
+
+def smtp_queue_id(p, msgid):
+    with Client(p.smtp_port) as c:
+        assert c.cmd("EHLO client.test")[0] == 250
+        assert c.cmd("MAIL FROM:<%s>" % SENDER)[0] == 250
+        assert c.cmd("RCPT TO:<%s>" % LIST)[0] == 250
+        assert c.cmd("DATA")[0] == 354
+        c.send(post(msgid=msgid) + b".\r\n")
+        code, text = c.reply()
+        assert code == 250, (code, text)
+        m = re.search(r"queued as (\S+)", text[0])
+        assert m, text
+        return m.group(1)
+
+
+def test_queue_ids_unique_across_restarts():
+    p = daemon()
+    with p:
+        first = smtp_queue_id(p, b"<q1@test>")
+        p.stop()
+        p.start()
+        second = smtp_queue_id(p, b"<q2@test>")
+        assert first != second, (first, second)
+        # the log names each id, so a message can be followed through it
+        log = p.read_log()
+        assert ": %s: message queued" % first in log, first
+        assert ": %s: message queued" % second in log, second

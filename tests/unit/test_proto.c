@@ -98,6 +98,7 @@ session(enum server_proto proto)
 
 	memset(&conf, 0, sizeof(conf));
 	strcpy(conf.hostname, "test.example");
+	strcpy(conf.qid_prefix, "6931A2F01A2B");
 	conf.max_message_size = MAXSIZE;
 	conf.max_recipients = MAXRCPT;
 	ncommitted = 0;
@@ -583,7 +584,8 @@ test_reply_text(void **state)
 	assert_non_null(strstr(out.data, "554 5.6.0 no From header??Injected"));
 	buf_reset(&out);
 	feed(s, IN(TX "ok\r\n.\r\n"), 4096, &out);
-	assert_non_null(strstr(out.data, "250 2.1.5 <team@x.org> Ok"));
+	assert_non_null(strstr(out.data, "250 2.1.5 <team@x.org> Ok: "
+	    "queued as 6931A2F01A2B.1.1\r\n"));
 	proto_close(s, "4.4.2", "timeout, closing");
 	assert_int_equal(proto_run(s), PROTO_CLOSE);
 	assert_non_null(strstr(s->out.data,
