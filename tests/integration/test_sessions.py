@@ -158,3 +158,99 @@ def test_queue_ids_unique_across_restarts():
         log = p.read_log()
         assert ": %s: message queued" % first in log, first
         assert ": %s: message queued" % second in log, second
+
+
+# ---- item 8: idle connections, per-client cap, stress mode -------------
+
+def greeting(sock):
+    """The first reply line on sock (bytes), read to its CRLF."""
+    buf = b""
+    while b"\r\n" not in buf:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        buf += chunk
+    return buf.split(b"\r\n", 1)[0]
+
+
+def open_many(port, n):
+    """n connections from 127.0.0.1; returns (sockets, greetings)."""
+    socks, lines = [], []
+    try:
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", port), timeout=30)
+            socks.append(s)
+        for s in socks:
+            lines.append(greeting(s))
+    except Exception:
+        for s in socks:
+            s.close()
+        raise
+    return socks, lines
+
+
+def probes_gone(p):
+    """The harness's port probes are closed, so every session counts."""
+    wait_for(lambda: p.read_log().count(": disconnect") >= 2, 10,
+             "probe connections closed")
+
+
+def lmtp_still_works(p, msgid):
+    with Client(p.lmtp_port) as c:        # asserts the 220 greeting
+        assert c.cmd("LHLO mta.test")[0] == 250
+    codes = lmtp_send(p.lmtp_port, SENDER, [LIST], post(msgid=msgid))
+    assert codes == [250], codes
+
+
+def test_idle_smtp_from_one_client_capped_lmtp_gets_in():
+    with daemon() as p:
+        probes_gone(p)
+        socks, lines = open_many(p.smtp_port, 210)
+        try:
+            ok = [x for x in lines if x.startswith(b"220 ")]
+            capped = [x for x in lines if x.startswith(b"421 4.7.0 ")]
+            assert len(ok) == 50, len(ok)
+            assert len(capped) == 160, lines[45:55]
+            assert b"too many connections from your address" in capped[0]
+            lmtp_still_works(p, b"<cap@test>")
+        finally:
+            for s in socks:
+                s.close()
+        assert "too many connections from 127.0.0.1" in p.read_log()
+
+
+def test_full_smtp_listener_leaves_lmtp_its_places():
+    with daemon(max_sessions_per_client=1000) as p:
+        probes_gone(p)
+        socks, lines = open_many(p.smtp_port, 205)
+        try:
+            assert sum(x.startswith(b"220 ") for x in lines) == 200
+            assert all(x.startswith(b"421 4.3.2 ") for x in lines[200:]), \
+                lines[200:]
+            lmtp_still_works(p, b"<full@test>")
+        finally:
+            for s in socks:
+                s.close()
+
+
+def test_stress_mode_drops_idle_connections_early():
+    with daemon(smtp_max_sessions=10, stress_idle_timeout=1,
+                idle_timeout=3600) as p:
+        probes_gone(p)
+        socks, lines = open_many(p.smtp_port, 9)
+        try:
+            assert all(x.startswith(b"220 ") for x in lines), lines
+            # 9 of 10 is stress: idle sessions get a 421 within seconds,
+            # not after an hour (60 s is only an upper bound on waiting)
+            for s in socks:
+                s.settimeout(60)
+                line = greeting(s)
+                assert line.startswith(b"421 4.4.2 "), line
+            lmtp_still_works(p, b"<stress@test>")
+        finally:
+            for s in socks:
+                s.close()
+        log = wait_for(lambda: "stress mode off" in p.read_log() and
+                       p.read_log(), 30, "stress mode to end")
+        assert log.count("smtp: stress mode on") == 1, log
+        assert log.count("smtp: stress mode off") == 1, log
