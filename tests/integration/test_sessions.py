@@ -254,3 +254,28 @@ def test_stress_mode_drops_idle_connections_early():
                        p.read_log(), 30, "stress mode to end")
         assert log.count("smtp: stress mode on") == 1, log
         assert log.count("smtp: stress mode off") == 1, log
+
+
+def test_unix_lmtp_socket_has_no_client_cap():
+    """Every peer of a unix socket is the MTA: only the listener's limit
+    applies, never the cap per client."""
+    p = Postino(settings={"max_sessions_per_client": "2"})
+    socks = []
+    try:
+        path = os.path.join(p.dir, "lmtp.sock")
+        with open(p.conf, "a") as f:
+            f.write("lmtp_listen = unix:%s\n" % path)
+        p.make_list(LIST, MEMBERS)
+        p.lmtp_port = p.smtp_port                   # start() probes TCP only
+        p.start()
+        for _ in range(6):
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(30)
+            s.connect(path)
+            socks.append(s)
+        lines = [greeting(s) for s in socks]
+        assert all(x.startswith(b"220 ") for x in lines), lines
+    finally:
+        for s in socks:
+            s.close()
+        p.close()
