@@ -6,6 +6,7 @@ limits, a per-client cap, stress mode), 8-bit header bytes reach members
 unchanged, and queue ids stay unique across daemon restarts.
 """
 import os
+import quopri
 import re
 import socket
 
@@ -74,9 +75,16 @@ def test_8bit_subject_and_from_reach_members_unchanged():
         # the archive and the digest read the same post without harm
         out = p.cli("archive", "export", LIST).stdout
         assert SUBJECT_8BIT in out, out[:500]
-        p.cli("archive", "html", LIST, os.path.join(p.dir, "html"))
-        p.cli("digest", "preview", LIST)
-        p.cli("digest", "preview", LIST, "--plain")
+        d = os.path.join(p.dir, "html")
+        p.cli("archive", "html", LIST, d)
+        pages = b"".join(open(os.path.join(r, f), "rb").read()
+                         for r, _, fs in os.walk(d) for f in fs)
+        assert b"<h1>" + SUBJECT_8BIT + b"</h1>" in pages
+        assert SUBJECT_8BIT in p.cli("digest", "preview", LIST).stdout
+        plain = p.cli("digest", "preview", LIST, "--plain").stdout
+        text = quopri.decodestring(plain.split(b"\n\n", 1)[1])
+        assert b"Subject: " + SUBJECT_8BIT in text, text
+        assert b"From: " + FROM_8BIT in text, text
         assert p.proc.poll() is None, "daemon died"
 
 
