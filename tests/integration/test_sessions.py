@@ -111,7 +111,10 @@ def test_duplicate_recipients_one_copy_lmtp():
         assert {m: len(box.get(m, [])) for m in MEMBERS} == \
             {m: 1 for m in MEMBERS}, {m: len(v) for m, v in box.items()}
         assert p.sql("SELECT count(*) FROM posts")[0][0] == "1"
-        assert "duplicate recipient <TEAM@example.org>" in p.read_log()
+        log = p.read_log()
+        assert "duplicate recipient <TEAM@example.org>" in log
+        # one inbox row was written for the five RCPTs
+        assert re.search(r"message queued for 1 recipient, \d+ bytes", log)
 
 
 def test_duplicate_recipients_one_copy_smtp():
