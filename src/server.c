@@ -55,6 +55,7 @@
 #define SERVER_LINGER_MS	10000	/* to flush a final 421/221 */
 #define SERVER_MAX_LISTENERS	16
 #define SERVER_COMMIT_DELAY_US	2000	/* see server_should_delay */
+#define SERVER_PEER_MAX		64	/* a numeric IPv6 address and scope */
 
 struct listener {
 	int			 fd;
@@ -66,7 +67,7 @@ struct listener {
 struct conn {
 	struct proto_session	*ps;
 	struct listener		*l;		/* accepted by; in srv->ls */
-	char			 peer[64];	/* numeric address, "" unix */
+	char			 peer[SERVER_PEER_MAX]; /* numeric, "" unix */
 	int			 fd;
 	enum proto_status	 status;
 	int			 eof;		/* peer closed its side */
@@ -558,7 +559,7 @@ server_accept(struct server *srv, struct listener *l, int64_t now)
 {
 	struct sockaddr_storage ss;
 	enum admit_verdict why;
-	char peer[sizeof(((struct conn *)0)->peer)];
+	char peer[SERVER_PEER_MAX];
 	socklen_t sslen;
 	int fd, i;
 
