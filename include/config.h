@@ -23,7 +23,11 @@ struct config {
 	char	*hostname;		/* our name in greetings and Message-IDs */
 	size_t	 max_message_size;	/* bytes */
 	int	 max_recipients;	/* per transaction, inbound */
-	int	 max_sessions;		/* concurrent inbound sessions */
+	int	 max_sessions;		/* per listener, unless set below */
+	int	 lmtp_max_sessions;	/* 0: max_sessions */
+	int	 smtp_max_sessions;	/* 0: max_sessions */
+	int	 max_sessions_per_client; /* per TCP listener and address */
+	int	 stress_idle_timeout;	/* seconds, past 80% of a limit */
 	int	 idle_timeout;		/* seconds without a command */
 	int	 session_timeout;	/* seconds for a whole session */
 	int	 data_timeout;		/* seconds for a whole DATA phase */

@@ -290,6 +290,37 @@ subject_has_prefix(const char *s, const char *prefix)
 	}
 }
 
+/*
+ * A Subject holding 8-bit bytes (8BITMIME senders write raw UTF-8, old
+ * ones Latin-1) keeps them byte for byte: the prefix goes in front of the
+ * original value with its folding, and nothing is decoded or re-encoded,
+ * so no byte can become '?'.  Returns 0 when the value is 7-bit.
+ */
+static int
+put_subject_8bit(const struct msg *m, const struct msg_field *f,
+    const struct decorate *dc, struct buf *out)
+{
+	size_t v = f->value, i, first;
+
+	for (i = v; i < f->end; i++)
+		if ((unsigned char)m->data[i] >= 128)
+			break;
+	if (i == f->end)
+		return 0;
+	while (v < f->end && msg_is_wsp(m->data[v]))
+		v++;
+	for (first = 0; v + first < f->end && m->data[v + first] != '\r' &&
+	    m->data[v + first] != '\n'; first++)
+		;
+	buf_printf(out, "Subject: %s", dc->subject_prefix);
+	/* Keep the first line within RFC 5322's 998 octets: fold instead. */
+	if (9 + strlen(dc->subject_prefix) + 1 + first > 998)
+		buf_puts(out, "\r\n");
+	buf_putc(out, ' ');
+	buf_append(out, m->data + v, f->end - v);
+	return 1;
+}
+
 /* Write "Subject: ..." with the prefix; raw is NULL when absent. */
 static void
 put_subject(const struct msg *m, const struct msg_field *f,
@@ -304,6 +335,8 @@ put_subject(const struct msg *m, const struct msg_field *f,
 		buf_append(out, m->data + f->start, f->end - f->start);
 		goto out;
 	}
+	if (f != NULL && put_subject_8bit(m, f, dc, out))
+		goto out;
 	buf_puts(&s, dc->subject_prefix);
 	if (dec[0] != '\0')
 		buf_printf(&s, " %s", dec);

@@ -63,7 +63,9 @@ proto_free(struct proto_session **sp)
 	buf_free(&s->in);
 	buf_free(&s->out);
 	buf_free(&s->body);
+	buf_free(&s->accepted);
 	free(s->ing.rcpts);
+	free(s->seen);
 	free(s);
 	*sp = NULL;
 }
@@ -138,7 +140,7 @@ proto_reply_data(struct proto_session *s, int code, const char *enh,
 {
 	size_t i, n;
 
-	n = s->proto == PROTO_LMTP ? s->ing.nrcpts : 1;
+	n = s->proto == PROTO_LMTP ? s->naccepted : 1;
 	for (i = 0; i < n; i++)
 		proto_reply(s, code, enh, "%s", text);
 }
@@ -159,6 +161,15 @@ proto_reset(struct proto_session *s)
 {
 	s->ing.sender[0] = '\0';
 	s->ing.nrcpts = 0;
+	s->naccepted = 0;
+	buf_reset(&s->accepted);
+	if (s->seen_cap > 64) {		/* a big transaction's memory goes */
+		free(s->seen);
+		s->seen = NULL;
+		s->seen_cap = 0;
+		buf_free(&s->accepted);
+	} else if (s->seen != NULL)
+		memset(s->seen, 0, s->seen_cap * sizeof(*s->seen));
 	s->ing.body = NULL;
 	s->ing.len = 0;
 	buf_free(&s->body);
@@ -166,6 +177,69 @@ proto_reset(struct proto_session *s)
 	s->dsize = 0;
 	if (s->state != PROTO_S_GREET && s->state != PROTO_S_CLOSED)
 		s->state = PROTO_S_READY;
+}
+
+/* FNV-1a over the target a recipient resolved to. */
+static uint32_t
+rcpt_hash(const struct ingest_rcpt *r)
+{
+	const unsigned char *p = (const unsigned char *)&r->list_id;
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < sizeof(r->list_id); i++)
+		h = (h ^ p[i]) * 16777619u;
+	for (p = (const unsigned char *)r->ext; *p != '\0'; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
+/* The slot of s->seen holding r's target, or the empty one for it. */
+static uint32_t *
+rcpt_seen_slot(struct proto_session *s, const struct ingest_rcpt *r)
+{
+	const struct ingest_rcpt *o;
+	size_t i = rcpt_hash(r) & (s->seen_cap - 1);
+
+	for (;; i = (i + 1) & (s->seen_cap - 1)) {
+		if (s->seen[i] == 0)
+			return &s->seen[i];
+		o = &s->ing.rcpts[s->seen[i] - 1];
+		if (o->list_id == r->list_id && strcmp(o->ext, r->ext) == 0)
+			return &s->seen[i];
+	}
+}
+
+/* Keep the table at most half full: rebuild it twice as big. */
+static void
+rcpt_seen_grow(struct proto_session *s)
+{
+	size_t i;
+
+	if (2 * (s->ing.nrcpts + 1) <= s->seen_cap)
+		return;
+	free(s->seen);
+	s->seen_cap = s->seen_cap ? 2 * s->seen_cap : 16;
+	s->seen = xcalloc(s->seen_cap, sizeof(*s->seen));
+	for (i = 0; i < s->ing.nrcpts; i++)
+		*rcpt_seen_slot(s, &s->ing.rcpts[i]) = (uint32_t)i + 1;
+}
+
+int
+proto_rcpt_accept(struct proto_session *s, const char *addr,
+    const struct ingest_rcpt *r)
+{
+	uint32_t *slot;
+	int dup;
+
+	rcpt_seen_grow(s);
+	slot = rcpt_seen_slot(s, r);
+	dup = *slot != 0;
+	if (!dup)
+		*slot = (uint32_t)++s->ing.nrcpts;
+	buf_append(&s->accepted, addr, strlen(addr) + 1);
+	s->naccepted++;
+	return dup;
 }
 
 void
@@ -391,19 +465,23 @@ proto_run(struct proto_session *s)
 static void
 proto_committed(struct proto_session *s, int rc, int full)
 {
+	char qid[PROTO_QID_MAX + 48];
+	const char *a;
 	size_t i;
 
 	if (rc == 0) {
 		s->nmsg++;
-		log_info("%s: message queued for %zu recipient%s, %zu bytes",
-		    s->logid, s->ing.nrcpts, s->ing.nrcpts == 1 ? "" : "s",
-		    s->ing.len);
+		snprintf(qid, sizeof(qid), "%s.%lu.%lu", s->conf.qid_prefix,
+		    s->id, s->nmsg);
+		log_info("%s: %s: message queued for %zu recipient%s, "
+		    "%zu bytes", s->logid, qid, s->ing.nrcpts,
+		    s->ing.nrcpts == 1 ? "" : "s", s->ing.len);
 		if (s->proto == PROTO_SMTP)
-			proto_reply(s, 250, "2.0.0", "Ok: queued as %lu.%lu",
-			    s->id, s->nmsg);
-		for (i = 0; s->proto == PROTO_LMTP && i < s->ing.nrcpts; i++)
-			proto_reply(s, 250, "2.1.5", "<%s> Ok: queued as %lu.%lu",
-			    s->ing.rcpts[i].addr, s->id, s->nmsg);
+			proto_reply(s, 250, "2.0.0", "Ok: queued as %s", qid);
+		for (i = 0, a = s->accepted.data; s->proto == PROTO_LMTP &&
+		    i < s->naccepted; i++, a += strlen(a) + 1)
+			proto_reply(s, 250, "2.1.5", "<%s> Ok: queued as %s",
+			    a, qid);
 	} else if (full) {
 		log_warnx("%s: message not queued: disk full", s->logid);
 		proto_reply_data(s, 452, "4.3.1", "Insufficient system storage");

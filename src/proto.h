@@ -19,6 +19,7 @@
 #define POSTINO_PROTO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "server.h"
@@ -31,8 +32,12 @@
 #define PROTO_OUT_MAX		16384
 #define PROTO_HOST_MAX		256
 
+/* "<start time, 8 hex digits><pid in hex>": unique to one daemon run. */
+#define PROTO_QID_MAX		24
+
 struct proto_conf {
 	char	 hostname[PROTO_HOST_MAX];
+	char	 qid_prefix[PROTO_QID_MAX];	/* queue ids: PREFIX.SESSION.N */
 	size_t	 max_message_size;
 	int	 max_recipients;
 };
@@ -76,10 +81,19 @@ struct proto_session {
 	struct buf		 out;		/* unsent replies */
 	int			 discarding;	/* skipping an over-long line */
 
-	/* The transaction; reset by RSET, LHLO/EHLO, or its end. */
+	/*
+	 * The transaction; reset by RSET, LHLO/EHLO, or its end.  ing.rcpts
+	 * holds each target (list, extension) once; every RCPT that got 250
+	 * is in accepted (addresses, NUL-separated), so LMTP still gives one
+	 * reply per RCPT after DATA.
+	 */
 	struct ingest		 ing;
 	struct buf		 body;
 	size_t			 rcpt_cap;
+	size_t			 naccepted;	/* RCPTs answered 250 */
+	struct buf		 accepted;
+	uint32_t		*seen;		/* hash of ing.rcpts: index + 1 */
+	size_t			 seen_cap;	/* a power of two, or 0 */
 	unsigned long		 nmsg;		/* messages queued so far */
 	enum proto_dstate	 dstate;
 	size_t			 dline;		/* octets in the current line */
@@ -123,6 +137,15 @@ void	 proto_reply_more(struct proto_session *, int code, const char *fmt,
 void	 proto_reply_data(struct proto_session *, int code, const char *enh,
 	    const char *text);
 void	 proto_reset(struct proto_session *);
+/*
+ * Record an accepted RCPT for addr, resolved to r (the next free slot of
+ * ing.rcpts).  Returns 1 when r names the same target (list id and
+ * extension) as an earlier recipient of the transaction, which then gets
+ * its reply but no second copy (Postfix's cleanup does the same); 0 when
+ * r was added.
+ */
+int	 proto_rcpt_accept(struct proto_session *, const char *addr,
+	    const struct ingest_rcpt *r);
 void	 proto_data_begin(struct proto_session *);
 /* Run one complete command line (NUL-terminated, without CRLF). */
 void	 session_command(struct proto_session *, char *line);

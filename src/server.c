@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "buf.h"
 #include "log.h"
 #include "proto.h"
@@ -54,15 +55,19 @@
 #define SERVER_LINGER_MS	10000	/* to flush a final 421/221 */
 #define SERVER_MAX_LISTENERS	16
 #define SERVER_COMMIT_DELAY_US	2000	/* see server_should_delay */
+#define SERVER_PEER_MAX		64	/* a numeric IPv6 address and scope */
 
 struct listener {
 	int			 fd;
 	enum server_proto	 proto;
 	char			*unix_path;	/* unlinked at server_free */
+	struct admit		 adm;		/* its sessions, its limits */
 };
 
 struct conn {
 	struct proto_session	*ps;
+	struct listener		*l;		/* accepted by; in srv->ls */
+	char			 peer[SERVER_PEER_MAX]; /* numeric, "" unix */
 	int			 fd;
 	enum proto_status	 status;
 	int			 eof;		/* peer closed its side */
@@ -75,7 +80,8 @@ struct server {
 	struct server_hooks	 hooks;
 	void			*arg;
 	struct proto_conf	 pconf;
-	int			 max_sessions;
+	int			 max_sessions;	/* default per listener */
+	int			 lmtp_max, smtp_max, per_client, stress_idle;
 	int			 idle_timeout, data_timeout, session_timeout;
 
 	struct listener		 ls[SERVER_MAX_LISTENERS];
@@ -112,9 +118,30 @@ set_nonblock(int fd)
 	return fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
+/*
+ * A listener's own limits.  A unix socket is the MTA itself: no cap per
+ * client (every peer is "local"), only the listener's limit.
+ */
+static void
+listener_configure(const struct server *srv, struct listener *l)
+{
+	int max = 0;
+
+	if (l->proto == PROTO_LMTP)
+		max = srv->lmtp_max;
+	else if (l->proto == PROTO_SMTP)
+		max = srv->smtp_max;
+	l->adm.name = l->proto == PROTO_LMTP ? "lmtp" : "smtp";
+	l->adm.max = max > 0 ? max : srv->max_sessions;
+	l->adm.per_client = l->unix_path != NULL ? 0 : srv->per_client;
+	l->adm.stress_ms = srv->stress_idle * 1000;
+}
+
 void
 server_configure(struct server *srv, const struct config *cfg)
 {
+	size_t i;
+
 	snprintf(srv->pconf.hostname, sizeof(srv->pconf.hostname), "%s",
 	    cfg->hostname != NULL && *cfg->hostname ? cfg->hostname :
 	    "localhost");
@@ -122,9 +149,15 @@ server_configure(struct server *srv, const struct config *cfg)
 	srv->pconf.max_recipients = cfg->max_recipients < 100 ? 100 :
 	    cfg->max_recipients;
 	srv->max_sessions = cfg->max_sessions < 1 ? 1 : cfg->max_sessions;
+	srv->lmtp_max = cfg->lmtp_max_sessions;
+	srv->smtp_max = cfg->smtp_max_sessions;
+	srv->per_client = cfg->max_sessions_per_client;
+	srv->stress_idle = cfg->stress_idle_timeout;
 	srv->idle_timeout = cfg->idle_timeout;
 	srv->data_timeout = cfg->data_timeout;
 	srv->session_timeout = cfg->session_timeout;
+	for (i = 0; i < srv->nls; i++)
+		listener_configure(srv, &srv->ls[i]);
 }
 
 struct server *
@@ -137,6 +170,10 @@ server_new(const struct config *cfg, const struct server_hooks *hooks,
 	srv->hooks = *hooks;
 	srv->arg = arg;
 	srv->next_id = 1;
+	/* Queue ids unique across restarts, like Postfix's time+inode. */
+	snprintf(srv->pconf.qid_prefix, sizeof(srv->pconf.qid_prefix),
+	    "%08llX%lX", (unsigned long long)time(NULL) & 0xffffffffULL,
+	    (unsigned long)getpid());
 	server_configure(srv, cfg);
 	if (pipe(srv->pipe) < 0 || set_nonblock(srv->pipe[0]) < 0 ||
 	    set_nonblock(srv->pipe[1]) < 0)
@@ -151,6 +188,8 @@ conn_free(struct conn **cp)
 
 	if (c == NULL)
 		return;
+	if (c->l != NULL)
+		admit_count(&c->l->adm, -1);
 	proto_free(&c->ps);
 	if (c->fd >= 0)
 		close(c->fd);
@@ -202,6 +241,8 @@ listen_add(struct server *srv, enum server_proto proto, int fd,
 	srv->ls[srv->nls].fd = fd;
 	srv->ls[srv->nls].proto = proto;
 	srv->ls[srv->nls].unix_path = unix_path ? xstrdup(unix_path) : NULL;
+	memset(&srv->ls[srv->nls].adm, 0, sizeof(srv->ls[srv->nls].adm));
+	listener_configure(srv, &srv->ls[srv->nls]);
 	srv->nls++;
 	return 0;
 }
@@ -425,20 +466,28 @@ conn_run(struct server *srv, struct conn *c, int64_t now)
 		c->t_close = now;
 }
 
+/* The numeric peer address of a TCP connection, or "" (unix socket). */
 static void
-conn_new(struct server *srv, enum server_proto proto, int fd,
-    const struct sockaddr_storage *ss, socklen_t sslen, int64_t now)
+conn_peer(int fd, const struct sockaddr_storage *ss, socklen_t sslen,
+    char *peer, size_t size)
 {
-	char peer[NI_MAXHOST] = "local";
-	struct conn *c;
 	int on = 1;
 
-	if (ss->ss_family == AF_INET || ss->ss_family == AF_INET6) {
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-		if (getnameinfo((const struct sockaddr *)ss, sslen, peer,
-		    sizeof(peer), NULL, 0, NI_NUMERICHOST) != 0)
-			strcpy(peer, "unknown");
-	}
+	peer[0] = '\0';
+	if (ss->ss_family != AF_INET && ss->ss_family != AF_INET6)
+		return;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (getnameinfo((const struct sockaddr *)ss, sslen, peer, size, NULL,
+	    0, NI_NUMERICHOST) != 0)
+		snprintf(peer, size, "unknown");
+}
+
+static void
+conn_new(struct server *srv, struct listener *l, int fd, const char *peer,
+    int64_t now)
+{
+	struct conn *c;
+
 	if (srv->nconns == srv->capconns) {
 		srv->capconns = srv->capconns ? srv->capconns * 2 : 16;
 		srv->conns = xrealloc(srv->conns,
@@ -446,38 +495,71 @@ conn_new(struct server *srv, enum server_proto proto, int fd,
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
-	c->ps = proto_new(proto, srv->next_id++, &srv->pconf, &srv->hooks,
+	c->l = l;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	admit_count(&l->adm, 1);
+	c->ps = proto_new(l->proto, srv->next_id++, &srv->pconf, &srv->hooks,
 	    srv->arg);
 	c->t_start = c->t_input = now;
 	c->idle_ms = srv->idle_timeout * 1000;
 	c->data_ms = srv->data_timeout * 1000;
 	c->session_ms = srv->session_timeout * 1000;
 	srv->conns[srv->nconns++] = c;
-	log_info("%s: connect from %s", c->ps->logid, peer);
+	log_info("%s: connect from %s", c->ps->logid,
+	    *peer != '\0' ? peer : "local");
 	proto_greet(c->ps);
 	conn_flush(c);
 }
 
-/* Over max_sessions: one best-effort line, then close. */
+/* Refused (listener full, or the client over its cap): one best-effort
+ * line, then close. */
 static void
-server_busy(struct server *srv, int fd, enum server_proto proto)
+server_busy(struct server *srv, int fd, const struct listener *l,
+    enum admit_verdict why, const char *peer)
 {
-	char line[PROTO_HOST_MAX + 64];
+	char line[PROTO_HOST_MAX + 96];
 	int n;
 
-	log_warnx("%s: too many sessions (%d), connection refused",
-	    proto == PROTO_LMTP ? "lmtp" : "smtp", srv->max_sessions);
-	n = snprintf(line, sizeof(line), "421 4.3.2 %s too busy, try again "
-	    "later\r\n", srv->pconf.hostname);
+	if (why == ADMIT_CLIENT) {
+		log_warnx("%s: too many connections from %s (%d), connection "
+		    "refused", l->adm.name, peer, l->adm.per_client);
+		n = snprintf(line, sizeof(line), "421 4.7.0 %s too many "
+		    "connections from your address, try again later\r\n",
+		    srv->pconf.hostname);
+	} else {
+		log_warnx("%s: too many sessions (%d), connection refused",
+		    l->adm.name, l->adm.max);
+		n = snprintf(line, sizeof(line), "421 4.3.2 %s too busy, try "
+		    "again later\r\n", srv->pconf.hostname);
+	}
 	if (n > 0 && send(fd, line, (size_t)n, MSG_NOSIGNAL) < 0)
 		log_debug("busy reply: %s", strerror(errno));
 	close(fd);
 }
 
+/* Sessions of listener l from address peer (TCP listeners only). */
+static int
+server_client_count(const struct server *srv, const struct listener *l,
+    const char *peer)
+{
+	size_t i;
+	int n = 0;
+
+	if (l->adm.per_client <= 0)
+		return 0;
+	for (i = 0; i < srv->nconns; i++)
+		if (srv->conns[i]->l == l &&
+		    strcmp(srv->conns[i]->peer, peer) == 0)
+			n++;
+	return n;
+}
+
 static void
-server_accept(struct server *srv, const struct listener *l, int64_t now)
+server_accept(struct server *srv, struct listener *l, int64_t now)
 {
 	struct sockaddr_storage ss;
+	enum admit_verdict why;
+	char peer[SERVER_PEER_MAX];
 	socklen_t sslen;
 	int fd, i;
 
@@ -491,10 +573,12 @@ server_accept(struct server *srv, const struct listener *l, int64_t now)
 				log_warn("accept");
 			return;
 		}
-		if (srv->nconns >= (size_t)srv->max_sessions)
-			server_busy(srv, fd, l->proto);
+		conn_peer(fd, &ss, sslen, peer, sizeof(peer));
+		why = admit_check(&l->adm, server_client_count(srv, l, peer));
+		if (why != ADMIT_OK)
+			server_busy(srv, fd, l, why, peer);
 		else
-			conn_new(srv, l->proto, fd, &ss, sslen, now);
+			conn_new(srv, l, fd, peer, now);
 	}
 }
 
@@ -511,7 +595,7 @@ conn_deadline(const struct conn *c)
 		return INT64_MAX;
 	if (c->status == PROTO_CLOSE)
 		return c->t_close + SERVER_LINGER_MS;
-	d = c->t_input + c->idle_ms;
+	d = c->t_input + admit_idle_ms(&c->l->adm, c->idle_ms);
 	if (c->t_start + c->session_ms < d)
 		d = c->t_start + c->session_ms;
 	if (c->t_data != 0 && c->t_data + c->data_ms < d)

@@ -219,7 +219,6 @@ verb_mail(struct proto_session *s, char *arg)
 	if (mail_params(s, params) < 0)
 		return;
 	memcpy(s->ing.sender, sender, sizeof(s->ing.sender));
-	s->ing.nrcpts = 0;
 	s->state = PROTO_S_MAIL;
 	proto_reply(s, 250, "2.1.0", "Ok");
 }
@@ -263,7 +262,7 @@ verb_rcpt(struct proto_session *s, char *arg)
 		proto_reply(s, 555, "5.5.4", "Unsupported parameter");
 		return;
 	}
-	if (s->ing.nrcpts >= (size_t)s->conf.max_recipients) {
+	if (s->naccepted >= (size_t)s->conf.max_recipients) {
 		proto_reply(s, 452, "4.5.3", "Too many recipients");
 		return;
 	}
@@ -271,7 +270,9 @@ verb_rcpt(struct proto_session *s, char *arg)
 	memcpy(r->addr, addr, sizeof(r->addr));
 	switch (s->hooks->rcpt(s->arg, addr, r)) {
 	case 0:
-		s->ing.nrcpts++;
+		if (proto_rcpt_accept(s, addr, r))
+			log_info("%s: duplicate recipient <%s>: one copy",
+			    s->logid, addr);
 		proto_reply(s, 250, "2.1.5", "Ok");
 		break;
 	case 1:
@@ -291,7 +292,7 @@ verb_data(struct proto_session *s, char *arg)
 		proto_reply(s, 503, "5.5.1", "Need MAIL command first");
 		return;
 	}
-	if (s->ing.nrcpts == 0) {
+	if (s->naccepted == 0) {
 		proto_reply(s, 503, "5.5.1", "No valid recipients");
 		return;
 	}

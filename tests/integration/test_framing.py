@@ -469,16 +469,20 @@ def test_smtp_queued_reply_and_pipelining_after_dot():
 
 
 def test_max_sessions():
+    """max_sessions is per listener: a full LMTP listener refuses, the
+    SMTP one still takes sessions (and the other way round)."""
     with daemon(max_sessions=2) as p:
         # the harness's two port probes must be gone first
         wait_for(lambda: p.read_log().count(": disconnect") >= 2, 10,
                  "probe connections closed")
-        a, b = Client(p.lmtp_port), Client(p.smtp_port)
+        a, b = Client(p.lmtp_port), Client(p.lmtp_port)
         try:
             c = Client(p.lmtp_port, greet=False)
             code, text = c.reply()
             assert code == 421 and text[0].startswith("4.3.2"), text
             c.close()
+            with Client(p.smtp_port) as d:
+                in_sync(d)
             in_sync(a)
             in_sync(b)
         finally:

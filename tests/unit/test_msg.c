@@ -457,6 +457,14 @@ static const struct {
 	    "Subject: =?utf-8?q?Re:_=5Bteam=5D_caf=C3=A9?=" },
 	{ "injection", "=?utf-8?q?hi=0D=0ABcc:_x@y?=",
 	    "Subject: [team] hi  Bcc: x@y" },
+	/* 8-bit bytes pass through as they came, never encoded or '?' */
+	{ "8-bit utf-8", "caf\xc3\xa9 \xe2\x82\xac",
+	    "Subject: [team] caf\xc3\xa9 \xe2\x82\xac" },
+	{ "8-bit latin-1", "caf\xe9", "Subject: [team] caf\xe9" },
+	{ "8-bit with prefix", "Re: [team] caf\xc3\xa9",
+	    "Subject: Re: [team] caf\xc3\xa9" },
+	{ "8-bit and encoded", "=?utf-8?q?a?= \xc3\xa9",
+	    "Subject: [team] =?utf-8?q?a?= \xc3\xa9" },
 };
 
 static char *
@@ -512,6 +520,30 @@ test_subject_prefix(void **state)
 		free(line);
 		free(out);
 	}
+}
+
+/* A long 8-bit Subject is folded before its value, never cut. */
+static void
+test_subject_8bit_long(void **state)
+{
+	struct buf in = BUF_INIT, val = BUF_INIT;
+	const char *p, *e;
+	char *out;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 495; i++)
+		buf_puts(&val, "\xc3\xa9");
+	buf_printf(&in, HDR "Subject: %s\r\n\r\nb\r\n", val.data);
+	out = decorate_str(in.data, &team);
+	p = strstr(out, "\r\nSubject: [team]\r\n ");
+	assert_non_null(p);
+	assert_non_null(strstr(p, val.data));
+	for (p = out; (e = strstr(p, "\r\n")) != NULL; p = e + 2)
+		assert_true(e - p <= 998);
+	free(out);
+	buf_free(&in);
+	buf_free(&val);
 }
 
 static void
@@ -752,7 +784,7 @@ test_golden(void **state)
 {
 	static const char *const names[] = { "plain", "plain-ascii", "qp",
 	    "base64", "mixed", "alternative", "signed", "html", "latin1",
-	    "inject", NULL };
+	    "inject", "8bit-header", NULL };
 	const char *regen = getenv("REGEN");
 	size_t i;
 
@@ -980,6 +1012,7 @@ main(void)
 		cmocka_unit_test(test_is_auto),
 		cmocka_unit_test(test_is_loop),
 		cmocka_unit_test(test_subject_prefix),
+		cmocka_unit_test(test_subject_8bit_long),
 		cmocka_unit_test(test_no_prefix_no_footer),
 		cmocka_unit_test(test_list_name_encoded),
 		cmocka_unit_test(test_decorate_bad_config),

@@ -9,6 +9,7 @@
  * reliability.md §4.A that need real time or sockets (13-15) are in
  * tests/integration/test_framing.py.
  */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,15 +32,30 @@ static int		commit_mode;	/* 0 ok, 1 fail, 2 disk full */
 static int		ncommitted;
 static struct buf	last_body;
 
+static size_t		last_nrcpts;	/* recipients of the last commit */
+
+/*
+ * Like the router: the list is the local part before '+' (any case, its
+ * id a hash of it), the extension what follows, lower-cased.
+ */
 static int
 stub_rcpt(void *arg, const char *addr, struct ingest_rcpt *r)
 {
+	const char *p;
+	size_t n = 0;
+
 	(void)arg;
 	if (strncmp(addr, "nobody@", 7) == 0)
 		return 1;
 	if (strncmp(addr, "tempfail@", 9) == 0)
 		return -1;
 	r->list_id = 1;
+	for (p = addr; *p != '@' && *p != '+'; p++)
+		r->list_id = r->list_id * 31 + (tolower((unsigned char)*p));
+	if (*p == '+')
+		for (p++; *p != '@' && n + 1 < sizeof(r->ext); p++)
+			r->ext[n++] = (char)tolower((unsigned char)*p);
+	r->ext[n] = '\0';
 	return 0;
 }
 
@@ -63,6 +79,7 @@ stub_commit(void *arg, struct ingest *const *items, size_t n, int *full_r)
 		return -1;
 	}
 	ncommitted += (int)n;
+	last_nrcpts = items[n - 1]->nrcpts;
 	buf_reset(&last_body);
 	buf_append(&last_body, items[n - 1]->body, items[n - 1]->len);
 	return 0;
@@ -81,6 +98,7 @@ session(enum server_proto proto)
 
 	memset(&conf, 0, sizeof(conf));
 	strcpy(conf.hostname, "test.example");
+	strcpy(conf.qid_prefix, "6931A2F01A2B");
 	conf.max_message_size = MAXSIZE;
 	conf.max_recipients = MAXRCPT;
 	ncommitted = 0;
@@ -448,6 +466,82 @@ test_many_rcpts(void **state)
 	buf_free(&out);
 }
 
+/*
+ * Issue 8 item 7: a target named several times (in any case, with the
+ * domain in any case, as +ext or -request) is stored once, and every RCPT
+ * still gets its own 250: after RCPT, and in LMTP after DATA too.
+ */
+static const struct {
+	const char		*label;
+	enum server_proto	 proto;
+	const char		*rcpts;		/* blank-separated */
+	const char		*want;		/* codes after MAIL */
+	size_t			 stored;	/* recipients committed */
+} dup_rows[] = {
+	{ "same list 5 cases", L, "team@x.org TEAM@x.org Team@X.ORG "
+	    "tEaM@x.Org team@X.org", "250 250 250 250 250 354 250 250 250 250 "
+	    "250", 1 },
+	{ "same list smtp", S, "team@x.org TEAM@x.org Team@X.ORG",
+	    "250 250 250 354 250", 1 },
+	{ "two lists", L, "team@x.org other@x.org TEAM@x.org OTHER@x.org",
+	    "250 250 250 250 354 250 250 250 250", 2 },
+	{ "list and extension", L, "team@x.org team+help@x.org "
+	    "TEAM+HELP@x.org team+Help@x.org", "250 250 250 250 354 250 250 "
+	    "250 250", 2 },
+	{ "refused in between", L, "team@x.org nobody@x.org TEAM@x.org",
+	    "250 550 250 354 250 250", 1 },
+};
+
+static void
+test_duplicate_rcpts(void **state)
+{
+	struct buf in = BUF_INIT, got = BUF_INIT;
+	struct proto_session *s;
+	char rcpts[256], *tok, *save;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(dup_rows) / sizeof(dup_rows[0]); i++) {
+		s = session(dup_rows[i].proto);
+		buf_reset(&in);
+		buf_printf(&in, "%s c\r\nMAIL FROM:<a@b.c>\r\n",
+		    dup_rows[i].proto == L ? "LHLO" : "EHLO");
+		snprintf(rcpts, sizeof(rcpts), "%s", dup_rows[i].rcpts);
+		for (tok = strtok_r(rcpts, " ", &save); tok != NULL;
+		    tok = strtok_r(NULL, " ", &save))
+			buf_printf(&in, "RCPT TO:<%s>\r\n", tok);
+		buf_puts(&in, "DATA\r\nx\r\n.\r\n");
+		last_nrcpts = 0;
+		run_codes(s, in.data, in.len, 7, &got);
+		/* skip the codes of LHLO/EHLO and MAIL */
+		if (strcmp(got.data + 8, dup_rows[i].want) != 0 ||
+		    ncommitted != 1 || last_nrcpts != dup_rows[i].stored)
+			fail_msg("%s: got \"%s\", %d commits of %zu rcpts",
+			    dup_rows[i].label, got.data, ncommitted,
+			    last_nrcpts);
+		proto_free(&s);
+	}
+	buf_free(&in);
+	buf_free(&got);
+}
+
+/* LMTP names each RCPT as given after DATA, duplicates included. */
+static void
+test_duplicate_rcpt_replies(void **state)
+{
+	struct proto_session *s = session(PROTO_LMTP);
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	feed(s, IN(LHLO "MAIL FROM:<a@b.c>\r\nRCPT TO:<team@x.org>\r\n"
+	    "RCPT TO:<TEAM@x.org>\r\nDATA\r\nx\r\n.\r\n"), 4096, &out);
+	assert_non_null(strstr(out.data, "250 2.1.5 <team@x.org> Ok: queued"));
+	assert_non_null(strstr(out.data, "250 2.1.5 <TEAM@x.org> Ok: queued"));
+	assert_int_equal(last_nrcpts, 1);
+	proto_free(&s);
+	buf_free(&out);
+}
+
 /* 19: 100,000 pipelined NOOPs: answered in order with bounded output. */
 static void
 test_pipelined_noops(void **state)
@@ -490,7 +584,8 @@ test_reply_text(void **state)
 	assert_non_null(strstr(out.data, "554 5.6.0 no From header??Injected"));
 	buf_reset(&out);
 	feed(s, IN(TX "ok\r\n.\r\n"), 4096, &out);
-	assert_non_null(strstr(out.data, "250 2.1.5 <team@x.org> Ok"));
+	assert_non_null(strstr(out.data, "250 2.1.5 <team@x.org> Ok: "
+	    "queued as 6931A2F01A2B.1.1\r\n"));
 	proto_close(s, "4.4.2", "timeout, closing");
 	assert_int_equal(proto_run(s), PROTO_CLOSE);
 	assert_non_null(strstr(s->out.data,
@@ -535,6 +630,8 @@ main(void)
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_long_path),
 		cmocka_unit_test(test_many_rcpts),
+		cmocka_unit_test(test_duplicate_rcpts),
+		cmocka_unit_test(test_duplicate_rcpt_replies),
 		cmocka_unit_test(test_pipelined_noops),
 		cmocka_unit_test(test_reply_text),
 		cmocka_unit_test(test_group_commit),
