@@ -34,12 +34,34 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
-echo "deps: installing$missing" >&2
+# Say what comes and why before apt-get starts: some of it is large.
+why() {
+	case $1 in
+	gcc|make|pkg-config) echo "to build postino" ;;
+	lib*-dev) echo "headers of a library postino links" ;;
+	clang|libclang-rt-14-dev) echo "the ASan/UBSan build of make check" ;;
+	postfix) echo "smtp-sink, smtp-source and a private Postfix for the" \
+	    "tests (no system MTA is configured or started)" ;;
+	swaks) echo "sends test mail" ;;
+	python3) echo "runs the integration tests" ;;
+	sqlite3) echo "the tests read the database with it" ;;
+	chromium) echo "renders the HTML archive headless in a test" \
+	    "(about 350 MB)" ;;
+	*) echo "needed by the tests" ;;
+	esac
+}
+echo "deps: installing these Debian packages:" >&2
+for p in $missing; do
+	echo "  $p: $(why "$p")" >&2
+done
 # postfix asks how to configure the MTA; we only want its tools, not a
 # running mail server.
 echo "postfix postfix/main_mailer_type select No configuration" |
 	debconf-set-selections
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null || true
+echo "deps: apt-get update" >&2
+apt-get update -q || true
+echo "deps: apt-get install -y --no-install-recommends$missing" >&2
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+apt-get install -y --no-install-recommends -o Dpkg::Progress-Fancy=0 \
+	$missing
