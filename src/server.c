@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -91,6 +92,8 @@ struct server {
 	int			 stopping;
 	int64_t			 grace_end;
 	struct timespec		 delay_since;	/* commit delay started */
+	int			 sock_mode;	/* of MTA-facing unix sockets */
+	char			*sock_group;	/* NULL: the process's group */
 };
 
 static int64_t
@@ -138,6 +141,9 @@ server_new(const struct config *cfg, const struct server_hooks *hooks,
 	srv->arg = arg;
 	srv->next_id = 1;
 	server_configure(srv, cfg);
+	srv->sock_mode = cfg->lmtp_socket_mode;
+	if (cfg->lmtp_socket_group != NULL && *cfg->lmtp_socket_group)
+		srv->sock_group = xstrdup(cfg->lmtp_socket_group);
 	if (pipe(srv->pipe) < 0 || set_nonblock(srv->pipe[0]) < 0 ||
 	    set_nonblock(srv->pipe[1]) < 0)
 		fatal("server: self-pipe");
@@ -179,6 +185,7 @@ server_free(struct server **srvp)
 	close(srv->pipe[1]);
 	free(srv->conns);
 	free(srv->pfd);
+	free(srv->sock_group);
 	free(srv);
 	*srvp = NULL;
 }
@@ -203,6 +210,40 @@ listen_add(struct server *srv, enum server_proto proto, int fd,
 	srv->ls[srv->nls].proto = proto;
 	srv->ls[srv->nls].unix_path = unix_path ? xstrdup(unix_path) : NULL;
 	srv->nls++;
+	return 0;
+}
+
+/*
+ * The MTA connects to the LMTP and socketmap sockets as its own user:
+ * give the socket file lmtp_socket_mode and lmtp_socket_group right after
+ * bind(2), before anyone can connect (listen(2) comes later).
+ */
+static int
+listen_unix_perm(struct server *srv, const char *path, struct buf *err)
+{
+	char gbuf[4096];
+	struct group gr, *g = NULL;
+	int rc;
+
+	if (srv->sock_group != NULL) {
+		rc = getgrnam_r(srv->sock_group, &gr, gbuf, sizeof(gbuf), &g);
+		if (g == NULL) {
+			buf_printf(err, "%s: group '%s': %s", path,
+			    srv->sock_group, rc ? strerror(rc) :
+			    "no such group");
+			return -1;
+		}
+		if (chown(path, (uid_t)-1, g->gr_gid) < 0) {
+			buf_printf(err, "%s: chown to group '%s': %s", path,
+			    srv->sock_group, strerror(errno));
+			return -1;
+		}
+	}
+	if (chmod(path, (mode_t)srv->sock_mode) < 0) {
+		buf_printf(err, "%s: chmod %04o: %s", path,
+		    (unsigned)srv->sock_mode, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -234,6 +275,11 @@ listen_unix(struct server *srv, enum server_proto proto, const char *path,
 		buf_printf(err, "%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		return -1;
+	}
+	if (proto != PROTO_SMTP && listen_unix_perm(srv, path, err) < 0) {
+		close(fd);
+		unlink(path);
 		return -1;
 	}
 	return listen_add(srv, proto, fd, path, err);
@@ -318,8 +364,7 @@ server_listen(struct server *srv, enum server_proto proto, const char *spec,
 		return -1;
 	}
 	buf_free(&err);
-	log_info("%s: listening on %s", proto == PROTO_LMTP ? "lmtp" : "smtp",
-	    spec);
+	log_info("%s: listening on %s", proto_name(proto), spec);
 	return 0;
 }
 
@@ -466,7 +511,7 @@ server_busy(struct server *srv, int fd, enum server_proto proto)
 	int n;
 
 	log_warnx("%s: too many sessions (%d), connection refused",
-	    proto == PROTO_LMTP ? "lmtp" : "smtp", srv->max_sessions);
+	    proto_name(proto), srv->max_sessions);
 	n = snprintf(line, sizeof(line), "421 4.3.2 %s too busy, try again "
 	    "later\r\n", srv->pconf.hostname);
 	if (n > 0 && send(fd, line, (size_t)n, MSG_NOSIGNAL) < 0)
