@@ -113,9 +113,15 @@ class Postino:
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=self.log,
                                      cwd=self.dir)
-        # Every listener, TCP or unix socket, in the order serve binds them.
+        # Every listener, TCP or unix socket, in the order serve binds them,
+        # as the file says (tests may append lines to it).
+        conf = {}
+        with open(self.conf) as f:
+            for line in f:
+                k, _, v = line.split("#", 1)[0].partition("=")
+                conf[k.strip()] = v.strip()
         for key in ("lmtp_listen", "smtp_listen", "socketmap_listen"):
-            spec = self.settings.get(key, "off")
+            spec = conf.get(key) or "off"
             if spec.startswith("unix:"):
                 wait_for(lambda: self._bound(spec[5:]), 20,
                          "postino to bind " + spec)
