@@ -5,8 +5,11 @@
  * and waits for one netstring answer; the connection is kept for more.
  * The answer comes from the same rcpt hook as LMTP's RCPT TO, so the MTA
  * accepts exactly what postino would accept: every list, its
- * +extensions, LIST-request@ and LIST-owner@.  "@domain" and
- * addresses without a local part are NOTFOUND (never a wildcard).
+ * +extensions, LIST-request@ and LIST-owner@.  Postfix sends a
+ * socketmap the full address only (socketmap_table(5): no partial keys),
+ * but the partial keys other tables get are answered consistently: the
+ * address without its extension is the list, and "@domain" or a bare
+ * local part is NOTFOUND (never a wildcard).
  *
  * Framing is strict: a length of 1 to 5 digits without leading zeros, a
  * colon, the payload, a comma.  A malformed netstring or one longer than
