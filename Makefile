@@ -108,11 +108,15 @@ FUZZCC	  = clang -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 \
 fuzz:
 	@mkdir -p build/fuzz build/fuzz/corpus-msg build/fuzz/corpus-session \
 	    build/fuzz/corpus-token build/fuzz/corpus-commands \
-	    build/fuzz/corpus-archive build/fuzz/corpus-router
+	    build/fuzz/corpus-archive build/fuzz/corpus-router \
+	    build/fuzz/corpus-socketmap
 	$(FUZZCC) -o build/fuzz/fuzz_msg fuzz/fuzz_msg.c src/msg*.c \
 	    src/decorate.c src/buf.c src/log.c src/addr.c src/utf8.c -letpan -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_session fuzz/fuzz_session.c src/proto.c \
-	    src/session.c src/buf.c src/log.c src/addr.c -lidn2
+	    src/session.c src/socketmap.c src/buf.c src/log.c src/addr.c -lidn2
+	$(FUZZCC) -o build/fuzz/fuzz_socketmap fuzz/fuzz_socketmap.c \
+	    src/socketmap.c src/proto.c src/session.c src/buf.c src/log.c \
+	    src/addr.c -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_token fuzz/fuzz_token.c src/token.c \
 	    src/buf.c src/log.c src/fsutil.c -lsodium
 	$(FUZZCC) -o build/fuzz/fuzz_commands fuzz/fuzz_commands.c \
@@ -128,6 +132,8 @@ fuzz:
 	    -rss_limit_mb=2048 -timeout=10 build/fuzz/corpus-msg tests/data
 	./build/fuzz/fuzz_session -max_total_time=$(FUZZTIME) \
 	    build/fuzz/corpus-session
+	./build/fuzz/fuzz_socketmap -max_total_time=$(FUZZTIME) \
+	    build/fuzz/corpus-socketmap
 	./build/fuzz/fuzz_token -max_total_time=$(FUZZTIME) \
 	    build/fuzz/corpus-token
 	./build/fuzz/fuzz_commands -max_total_time=$(FUZZTIME) -max_len=65536 \

@@ -18,23 +18,12 @@
 #include <string.h>
 
 #include "../src/proto.h"
+#include "fuzz_stub.h"
 #include "log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static int fuzz_commit_mode;
-
-static int
-fuzz_rcpt(void *arg, const char *addr, struct ingest_rcpt *r)
-{
-	(void)arg;
-	if (addr[0] == 'n')
-		return 1;
-	if (addr[0] == 't')
-		return -1;
-	r->list_id = 1;
-	return 0;
-}
 
 static int
 fuzz_validate(void *arg, const char *body, size_t len, const char **error_r)
@@ -116,15 +105,11 @@ pump(struct proto_session *s)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int init;
 	struct proto_conf conf;
 	struct proto_session *s;
 	size_t off, n, chunk;
 
-	if (!init) {
-		log_init("fuzz", LOG_L_WARN + 1);
-		init = 1;
-	}
+	fuzz_log_quiet();
 	if (size < 1)
 		return 0;
 	memset(&conf, 0, sizeof(conf));

@@ -16,6 +16,9 @@ struct config {
 	char	*database;		/* SQLite file */
 	char	*lmtp_listen;		/* "HOST:PORT", "unix:PATH" or "off" */
 	char	*smtp_listen;
+	char	*socketmap_listen;	/* Postfix socketmap look-ups, or "off" */
+	int	 lmtp_socket_mode;	/* of the LMTP and socketmap unix sockets */
+	char	*lmtp_socket_group;	/* their group; "" = the process's */
 	char	*relay;			/* smtp://H:P lmtp://H:P lmtp:unix:P maildir:DIR */
 	int	 relay_connections;	/* parallel outbound connections */
 	int	 relay_batch;		/* recipients per transaction */

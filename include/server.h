@@ -15,7 +15,8 @@
 #include "config.h"
 #include "store.h"
 
-enum server_proto { PROTO_LMTP, PROTO_SMTP };
+/* PROTO_SOCKETMAP answers Postfix socketmap look-ups (socketmap.c). */
+enum server_proto { PROTO_LMTP, PROTO_SMTP, PROTO_SOCKETMAP };
 
 struct server_hooks {
 	/* Is addr a recipient we take?  0 yes (r filled), 1 no such user
@@ -37,6 +38,8 @@ struct server *server_new(const struct config *, const struct server_hooks *,
 void	 server_free(struct server **);
 
 /* Listen on "HOST:PORT" or "unix:PATH" ("off" is not passed here).
+ * An LMTP or socketmap unix socket gets lmtp_socket_mode and
+ * lmtp_socket_group as soon as it is bound, before listen(2).
  * 0, or -1 with a malloc'd *error_r. */
 int	 server_listen(struct server *, enum server_proto, const char *spec,
 	    char **error_r);

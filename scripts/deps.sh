@@ -10,7 +10,7 @@
 set -eu
 
 build="gcc make pkg-config libetpan-dev libsqlite3-dev libsodium-dev libidn2-dev"
-check="$build clang libcmocka-dev postfix swaks python3 sqlite3 libclang-rt-14-dev chromium"
+check="$build clang libcmocka-dev postfix swaks adduser python3 sqlite3 libclang-rt-14-dev chromium"
 bench="$build postfix"
 
 case "${1:-build}" in

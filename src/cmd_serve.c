@@ -157,6 +157,10 @@ serve_listen(struct serve *s)
 	    server_listen(s->server, PROTO_SMTP, s->cfg->smtp_listen,
 	    &error) < 0)
 		goto fail;
+	if (strcmp(s->cfg->socketmap_listen, "off") != 0 &&
+	    server_listen(s->server, PROTO_SOCKETMAP,
+	    s->cfg->socketmap_listen, &error) < 0)
+		goto fail;
 	return 0;
 fail:
 	log_errorx("%s", error);

@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -20,7 +21,8 @@
 #include "config.h"
 #include "relay.h"
 
-enum ctype { C_STR, C_INT, C_SIZE, C_LISTEN, C_RELAY, C_ADDR, C_LEVEL };
+enum ctype { C_STR, C_INT, C_SIZE, C_LISTEN, C_RELAY, C_ADDR, C_LEVEL, C_MODE,
+    C_GROUP };
 
 struct setting {
 	const char	*name;
@@ -35,6 +37,9 @@ static const struct setting settings[] = {
 	{ "database",		C_STR,	  S(database),	"var/postino.db", 0, 0 },
 	{ "lmtp_listen",	C_LISTEN, S(lmtp_listen), "127.0.0.1:2424", 0, 0 },
 	{ "smtp_listen",	C_LISTEN, S(smtp_listen), "127.0.0.1:2525", 0, 0 },
+	{ "socketmap_listen",	C_LISTEN, S(socketmap_listen), "off", 0, 0 },
+	{ "lmtp_socket_mode",	C_MODE,	  S(lmtp_socket_mode), "0660", 0, 0777 },
+	{ "lmtp_socket_group",	C_GROUP,  S(lmtp_socket_group), "", 0, 0 },
 	{ "relay",		C_RELAY,  S(relay),	"maildir:var/outbox", 0, 0 },
 	{ "relay_connections",	C_INT,	  S(relay_connections), "4", 1, 64 },
 	{ "relay_batch",	C_INT,	  S(relay_batch), "100", 1, 1000 },
@@ -137,6 +142,40 @@ check_listen(const char *v, const char **why)
 	return 0;
 }
 
+/* A file mode in octal ("0660"), within the setting's bounds. */
+static int
+parse_mode(const struct setting *s, const char *v, int *out,
+    const char **why)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 8);
+	if (errno != 0 || end == v || *end != '\0' || *v == '-' ||
+	    *v == '+') {
+		*why = "not an octal mode";
+		return -1;
+	}
+	if (n < s->min || n > s->max) {
+		*why = "out of range (0 to 0777)";
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+/* A group name that exists here ("" = the process's own group). */
+static int
+check_group(const char *v, const char **why)
+{
+	if (*v != '\0' && getgrnam(v) == NULL) {
+		*why = "no such group";
+		return -1;
+	}
+	return 0;
+}
+
 /* Set one setting from text.  0 ok, -1 with *why. */
 static int
 setting_apply(struct config *cfg, const struct setting *s, const char *v,
@@ -173,6 +212,12 @@ setting_apply(struct config *cfg, const struct setting *s, const char *v,
 		}
 		*(size_t *)base = (size_t)n;
 		return 0;
+	case C_MODE:
+		return parse_mode(s, v, (int *)base, why);
+	case C_GROUP:
+		if (check_group(v, why) < 0)
+			return -1;
+		break;
 	case C_LISTEN:
 		if (check_listen(v, why) < 0)
 			return -1;
@@ -356,7 +401,8 @@ config_free(struct config *cfg)
 	size_t i;
 
 	for (i = 0; i < NSETTINGS; i++) {
-		if (settings[i].type == C_INT || settings[i].type == C_SIZE)
+		if (settings[i].type == C_INT || settings[i].type == C_SIZE ||
+		    settings[i].type == C_MODE)
 			continue;
 		free(*(char **)((char *)cfg + settings[i].off));
 	}
@@ -375,6 +421,9 @@ config_dump(const struct config *cfg, FILE *fp)
 		if (settings[i].type == C_INT)
 			fprintf(fp, "%s = %d\n", settings[i].name,
 			    *(const int *)base);
+		else if (settings[i].type == C_MODE)
+			fprintf(fp, "%s = %04o\n", settings[i].name,
+			    (unsigned)*(const int *)base);
 		else if (settings[i].type == C_SIZE)
 			fprintf(fp, "%s = %zu\n", settings[i].name,
 			    *(const size_t *)base);

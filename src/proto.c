@@ -30,6 +30,20 @@
 #include "log.h"
 #include "proto.h"
 
+const char *
+proto_name(enum server_proto proto)
+{
+	switch (proto) {
+	case PROTO_LMTP:
+		return "lmtp";
+	case PROTO_SMTP:
+		return "smtp";
+	case PROTO_SOCKETMAP:
+		return "socketmap";
+	}
+	return "?";
+}
+
 struct proto_session *
 proto_new(enum server_proto proto, unsigned long id,
     const struct proto_conf *conf, const struct server_hooks *hooks,
@@ -46,7 +60,7 @@ proto_new(enum server_proto proto, unsigned long id,
 	s->hooks = hooks;
 	s->arg = arg;
 	snprintf(s->logid, sizeof(s->logid), "%s %lu",
-	    proto == PROTO_LMTP ? "lmtp" : "smtp", id);
+	    proto_name(proto), id);
 	buf_init(&s->in);
 	buf_init(&s->out);
 	buf_init(&s->body);
@@ -73,6 +87,8 @@ proto_free(struct proto_session **sp)
 void
 proto_greet(struct proto_session *s)
 {
+	if (s->proto == PROTO_SOCKETMAP)
+		return;		/* the client speaks first */
 	proto_reply(s, 220, NULL, "%s %s postino ready", s->conf.hostname,
 	    s->proto == PROTO_LMTP ? "LMTP" : "ESMTP");
 }
@@ -150,6 +166,10 @@ proto_close(struct proto_session *s, const char *enh, const char *why)
 {
 	if (s->state == PROTO_S_CLOSED || s->state == PROTO_S_COMMIT)
 		return;
+	if (s->proto == PROTO_SOCKETMAP) {
+		s->state = PROTO_S_CLOSED;	/* no 421 in netstrings */
+		return;
+	}
 	proto_reply(s, 421, enh, "%s %s", s->conf.hostname, why);
 	proto_reset(s);
 	s->state = PROTO_S_CLOSED;
@@ -453,6 +473,9 @@ proto_run(struct proto_session *s)
 			if (!proto_data(s))
 				break;
 			session_data_end(s);
+		} else if (s->proto == PROTO_SOCKETMAP) {
+			if (!socketmap_step(s))
+				break;
 		} else if (!proto_line(s))
 			break;
 	}

@@ -101,6 +101,9 @@ struct proto_session {
 	int			 dbad;		/* PROTO_BAD_* bits */
 };
 
+/* "lmtp", "smtp" or "socketmap", for logs. */
+const char *proto_name(enum server_proto);
+
 /* A new session; hooks and arg are borrowed.  Free with proto_free(). */
 struct proto_session *proto_new(enum server_proto, unsigned long id,
 	    const struct proto_conf *, const struct server_hooks *,
@@ -151,5 +154,8 @@ void	 proto_data_begin(struct proto_session *);
 void	 session_command(struct proto_session *, char *line);
 /* The message is complete: check it and queue it for the commit. */
 void	 session_data_end(struct proto_session *);
+/* PROTO_SOCKETMAP: answer one buffered request (socketmap.c).  1 when
+ * input was consumed, 0 when a whole request is not there yet. */
+int	 socketmap_step(struct proto_session *);
 
 #endif

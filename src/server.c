@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -97,6 +98,8 @@ struct server {
 	int			 stopping;
 	int64_t			 grace_end;
 	struct timespec		 delay_since;	/* commit delay started */
+	int			 sock_mode;	/* of MTA-facing unix sockets */
+	char			*sock_group;	/* NULL: the process's group */
 };
 
 static int64_t
@@ -131,7 +134,7 @@ listener_configure(const struct server *srv, struct listener *l)
 		max = srv->lmtp_max;
 	else if (l->proto == PROTO_SMTP)
 		max = srv->smtp_max;
-	l->adm.name = l->proto == PROTO_LMTP ? "lmtp" : "smtp";
+	l->adm.name = proto_name(l->proto);
 	l->adm.max = max > 0 ? max : srv->max_sessions;
 	l->adm.per_client = l->unix_path != NULL ? 0 : srv->per_client;
 	l->adm.stress_ms = srv->stress_idle * 1000;
@@ -175,6 +178,9 @@ server_new(const struct config *cfg, const struct server_hooks *hooks,
 	    "%08llX%lX", (unsigned long long)time(NULL) & 0xffffffffULL,
 	    (unsigned long)getpid());
 	server_configure(srv, cfg);
+	srv->sock_mode = cfg->lmtp_socket_mode;
+	if (cfg->lmtp_socket_group != NULL && *cfg->lmtp_socket_group)
+		srv->sock_group = xstrdup(cfg->lmtp_socket_group);
 	if (pipe(srv->pipe) < 0 || set_nonblock(srv->pipe[0]) < 0 ||
 	    set_nonblock(srv->pipe[1]) < 0)
 		fatal("server: self-pipe");
@@ -218,6 +224,7 @@ server_free(struct server **srvp)
 	close(srv->pipe[1]);
 	free(srv->conns);
 	free(srv->pfd);
+	free(srv->sock_group);
 	free(srv);
 	*srvp = NULL;
 }
@@ -244,6 +251,40 @@ listen_add(struct server *srv, enum server_proto proto, int fd,
 	memset(&srv->ls[srv->nls].adm, 0, sizeof(srv->ls[srv->nls].adm));
 	listener_configure(srv, &srv->ls[srv->nls]);
 	srv->nls++;
+	return 0;
+}
+
+/*
+ * The MTA connects to the LMTP and socketmap sockets as its own user:
+ * give the socket file lmtp_socket_mode and lmtp_socket_group right after
+ * bind(2), before anyone can connect (listen(2) comes later).
+ */
+static int
+listen_unix_perm(struct server *srv, const char *path, struct buf *err)
+{
+	char gbuf[4096];
+	struct group gr, *g = NULL;
+	int rc;
+
+	if (srv->sock_group != NULL) {
+		rc = getgrnam_r(srv->sock_group, &gr, gbuf, sizeof(gbuf), &g);
+		if (g == NULL) {
+			buf_printf(err, "%s: group '%s': %s", path,
+			    srv->sock_group, rc ? strerror(rc) :
+			    "no such group");
+			return -1;
+		}
+		if (chown(path, (uid_t)-1, g->gr_gid) < 0) {
+			buf_printf(err, "%s: chown to group '%s': %s", path,
+			    srv->sock_group, strerror(errno));
+			return -1;
+		}
+	}
+	if (chmod(path, (mode_t)srv->sock_mode) < 0) {
+		buf_printf(err, "%s: chmod %04o: %s", path,
+		    (unsigned)srv->sock_mode, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -275,6 +316,11 @@ listen_unix(struct server *srv, enum server_proto proto, const char *path,
 		buf_printf(err, "%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		return -1;
+	}
+	if (proto != PROTO_SMTP && listen_unix_perm(srv, path, err) < 0) {
+		close(fd);
+		unlink(path);
 		return -1;
 	}
 	return listen_add(srv, proto, fd, path, err);
@@ -359,8 +405,7 @@ server_listen(struct server *srv, enum server_proto proto, const char *spec,
 		return -1;
 	}
 	buf_free(&err);
-	log_info("%s: listening on %s", proto == PROTO_LMTP ? "lmtp" : "smtp",
-	    spec);
+	log_info("%s: listening on %s", proto_name(proto), spec);
 	return 0;
 }
 
@@ -520,6 +565,14 @@ server_busy(struct server *srv, int fd, const struct listener *l,
 	char line[PROTO_HOST_MAX + 96];
 	int n;
 
+	if (l->proto == PROTO_SOCKETMAP) {
+		/* No greeting in this protocol: Postfix sees the close
+		 * and answers its client 451, so nothing is lost. */
+		log_warnx("%s: too many sessions (%d), connection refused",
+		    l->adm.name, l->adm.max);
+		close(fd);
+		return;
+	}
 	if (why == ADMIT_CLIENT) {
 		log_warnx("%s: too many connections from %s (%d), connection "
 		    "refused", l->adm.name, peer, l->adm.per_client);

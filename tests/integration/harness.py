@@ -68,6 +68,8 @@ class Postino:
     """A postino instance with its own directory, database and ports.
 
     settings: extra "key = value" config lines (dict).
+    wrap: a command prefix for every postino run (e.g. setpriv to run as
+    another user); empty by default.
     """
 
     def __init__(self, relay=None, settings=None):
@@ -96,6 +98,7 @@ class Postino:
             shutil.copytree(REPO / "templates", conf["templates"])
             give_to_run_as(self.dir)
         conf.update(settings or {})
+        self.wrap = []
         with open(self.conf, "w") as f:
             for k, v in conf.items():
                 f.write("%s = %s\n" % (k, v))
@@ -104,7 +107,8 @@ class Postino:
     # -- command line -------------------------------------------------
     def cli(self, *args, input=None, check=True, timeout=120):
         """Run `postino -c CONF ARGS...`; returns CompletedProcess."""
-        r = subprocess.run([POSTINO, "-c", self.conf] + [str(a) for a in args],
+        r = subprocess.run(self.wrap + [POSTINO, "-c", self.conf] +
+                           [str(a) for a in args],
                            input=input, capture_output=True, timeout=timeout,
                            cwd=self.dir)
         check_sanitizer(r.stderr.decode(errors="replace"), " ".join(args))
@@ -126,14 +130,38 @@ class Postino:
     def start(self, umask=None):
         """Start `postino serve`; umask: the one it starts with."""
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([POSTINO, "-c", self.conf, "serve"],
+        self.proc = subprocess.Popen(self.wrap +
+                                     [POSTINO, "-c", self.conf, "serve"],
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=self.log,
                                      cwd=self.dir, umask=umask if
                                      umask is not None else -1)
-        wait_port(self.lmtp_port, proc=self.proc)
-        wait_port(self.smtp_port, proc=self.proc)
+        # Every listener, TCP or unix socket, in the order serve binds them,
+        # as the file says (tests may append lines to it).
+        conf = {}
+        with open(self.conf) as f:
+            for line in f:
+                k, _, v = line.split("#", 1)[0].partition("=")
+                conf[k.strip()] = v.strip()
+        for key in ("lmtp_listen", "smtp_listen", "socketmap_listen"):
+            spec = conf.get(key) or "off"
+            if spec.startswith("unix:"):
+                wait_for(lambda: self._bound(spec[5:]), 20,
+                         "postino to bind " + spec)
+            elif spec != "off":
+                wait_port(int(spec.rsplit(":", 1)[1]), proc=self.proc)
         return self
+
+    def _bound(self, path):
+        if self.proc.poll() is not None:
+            raise RuntimeError("postino exited with %s before listening on "
+                               "%s" % (self.proc.returncode, path))
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(path)
+            return True
+        except OSError:
+            return False
 
     def stop(self, timeout=30):
         """SIGTERM and wait; returns the exit code."""

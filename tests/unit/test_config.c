@@ -36,6 +36,16 @@ static const struct conf_case cases[] = {
 	{ "bad relay", "relay = ftp://x\n", ":1: relay:" },
 	{ "bad level", "log_level = loud\n", "log_level" },
 	{ "bad demo", "demo_list = not an address\n", "demo_list" },
+	{ "socket mode", "lmtp_socket_mode = 0640\nlmtp_socket_group = root\n"
+	    "socketmap_listen = unix:/tmp/x\n", NULL },
+	{ "mode not octal", "lmtp_socket_mode = 0689\n",
+	    ":1: lmtp_socket_mode: not an octal mode: '0689'" },
+	{ "mode negative", "lmtp_socket_mode = -1\n", "not an octal mode" },
+	{ "mode too big", "\nlmtp_socket_mode = 01777\n",
+	    ":2: lmtp_socket_mode: out of range" },
+	{ "no such group", "lmtp_socket_group = no-such-group-here\n",
+	    ":1: lmtp_socket_group: no such group: 'no-such-group-here'" },
+	{ "bad socketmap", "socketmap_listen = nowhere\n", "socketmap_listen" },
 };
 
 static char *
@@ -97,6 +107,9 @@ test_values_and_defaults(void **state)
 	assert_string_equal(cfg.relay, "lmtp:unix:/tmp/x.sock");
 	assert_string_equal(cfg.lmtp_listen, "127.0.0.1:2424");
 	assert_string_equal(cfg.demo_list, "");	/* only without a file */
+	assert_int_equal(cfg.lmtp_socket_mode, 0660);
+	assert_string_equal(cfg.lmtp_socket_group, "");
+	assert_string_equal(cfg.socketmap_listen, "off");
 	assert_string_equal(cfg.path, path);
 	config_free(&cfg);
 	unlink(path);
