@@ -8,6 +8,7 @@ nothing is quarantined, and the log says postino waited for space.
 """
 import collections
 import contextlib
+import json
 import os
 import sqlite3
 import subprocess
@@ -88,6 +89,42 @@ def test_damage_found_while_running_stops_new_250s():
             print(log)
         assert log.count("DATABASE DAMAGED") == 1, log
         assert db in log
+        assert p.stop() == 0
+
+
+def test_queue_lists_and_releases_quarantine():
+    members = ["alice@example.org", "bob@example.org"]
+    with Postino() as p:
+        p.make_list(LIST, members)
+        body = message(subject="poison", sender="alice@example.org")
+        con = sqlite3.connect(p.settings["database"])
+        with con:
+            mid = con.execute(
+                "INSERT INTO messages (received, sender, size, body)"
+                " VALUES (1, 'alice@example.org', ?, ?)",
+                (len(body), body)).lastrowid
+            con.execute(
+                "INSERT INTO quarantine (id, message_id, list_id, rcpt, ext,"
+                " attempts, created, max_member) SELECT 7, ?, id, addr, '',"
+                " 3, 1, 2 FROM lists", (mid,))
+        con.close()
+        out = p.cli("queue").stdout.decode()
+        assert "quarantine 7" in out and "<alice@example.org>" in out, out
+        q = json.loads(p.cli("--json", "queue").stdout)
+        assert [(r["id"], r["rcpt"], r["sender"], r["attempts"])
+                for r in q["quarantine"]] == \
+            [(7, LIST, "alice@example.org", 3)], q
+        r = p.cli("queue", "release", "8", check=False)
+        assert r.returncode == 67, r
+        assert b"no quarantined message 8" in r.stderr, r.stderr
+        assert p.cli("queue", "release", "x7", check=False).returncode == 65
+        p.cli("queue", "release", "7")
+        assert json.loads(p.cli("--json", "queue").stdout)["quarantine"] \
+            == []
+        p.start()
+        wait_for(lambda: all(len(p.outbox().get(m, [])) == 1
+                             for m in members),
+                 timeout=30, what="the released post delivered")
         assert p.stop() == 0
 
 
