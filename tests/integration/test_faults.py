@@ -15,8 +15,8 @@ import subprocess
 import tempfile
 import threading
 
-from harness import (POSTINO, Client, Postino, RecordingRelay, lmtp_send,
-                     message, wait_for)
+from harness import (POSTINO, Client, Postino, RecordingRelay,
+                     check_sanitizer, lmtp_send, message, wait_for)
 
 LIST = "team@example.org"
 MEMBERS = ["alice@example.org"] + ["m%03d@example.org" % i
@@ -63,6 +63,7 @@ def test_damaged_database_refuses_to_start():
         r = subprocess.run([POSTINO, "-c", p.conf, "serve"],
                            stdin=subprocess.DEVNULL, capture_output=True,
                            text=True, timeout=30, cwd=p.dir)
+        check_sanitizer(r.stderr, "serve")
         assert r.returncode == 78, (r.returncode, r.stderr)
         assert db in r.stderr, r.stderr
         assert "quick_check" in r.stderr, r.stderr
