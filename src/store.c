@@ -117,6 +117,21 @@ store_fault_clear(struct store *st)
 	store_tls_rc = 0;
 }
 
+/*
+ * SQLite 3.40.0 to 3.41.0 (Debian 12 ships 3.40.1) report "NULL value in
+ * T.C" for NOT NULL columns of WITHOUT ROWID tables whose primary key
+ * order differs from the column order, on sound files: such a line is no
+ * damage there.  A damaged page shows in the b-tree lines anyway.
+ */
+static int
+check_false_alarm(const char *line)
+{
+	int v = sqlite3_libversion_number();
+
+	return v >= 3040000 && v < 3041001 &&
+	    strncmp(line, "NULL value in ", 14) == 0;
+}
+
 int
 store_check(struct store *st, struct buf *report)
 {
@@ -131,7 +146,8 @@ store_check(struct store *st, struct buf *report)
 		if ((rc = sqlite3_step(s)) != SQLITE_ROW)
 			break;
 		line = (const char *)sqlite3_column_text(s, 0);
-		if (line != NULL && strcmp(line, "ok") != 0)
+		if (line != NULL && strcmp(line, "ok") != 0 &&
+		    !check_false_alarm(line))
 			buf_printf(report, "%s%s", bad++ ? "; " : "", line);
 	}
 	if (rc != SQLITE_DONE) {

@@ -563,6 +563,8 @@ test_fault_of_handle(void **state)
 	char *big;
 
 	list = mklist(st, "team@example.org");
+	/* list_roles: a false "NULL value" alarm of SQLite 3.40 (store.c) */
+	assert_int_equal(store_role_add(st, list, "owner", "o@x.org"), 0);
 	assert_int_equal(store_check(st, &report), 0);
 	assert_int_equal(store_fault(st), STORE_F_NONE);
 	assert_int_equal(sqlite3_exec(st->db, "CREATE TABLE u (x UNIQUE);"
