@@ -43,6 +43,27 @@ int	 store_begin(struct store *);		/* BEGIN IMMEDIATE */
 int	 store_commit(struct store *);
 void	 store_rollback(struct store *);
 int	 store_error_full(const struct store *);	/* last error SQLITE_FULL? */
+
+/*
+ * What the last failure on this handle (and thread) was: temporary (disk
+ * full, I/O error, busy, locked, out of memory: retry later, never count
+ * it as a crash), a damaged page, or anything else.  Cleared by
+ * store_begin() and store_fault_clear().  Ordered: worst last.
+ */
+enum store_fault { STORE_F_NONE, STORE_F_PERM, STORE_F_TEMP,
+    STORE_F_CORRUPT };
+enum store_fault store_fault(const struct store *);
+void	 store_fault_clear(struct store *);
+/* The text of that failure ("database or disk is full"), static. */
+const char *store_fault_str(const struct store *);
+/* 1 once any handle of this process met a damaged page (logged once). */
+int	 store_damaged(void);
+/*
+ * PRAGMA quick_check: 0 the database is sound, 1 damaged (what SQLite
+ * found is appended to report), -1 the check itself failed (why, in
+ * report).  Reads every page: seconds on a large database.
+ */
+int	 store_check(struct store *, struct buf *report);
 const char *store_errmsg(const struct store *);
 /* Changes whenever another handle (or process) commits: a cheap way to
  * notice work queued by `postino` commands.  -1 on error. */
@@ -180,6 +201,9 @@ struct store_inbox {
  */
 int	 store_inbox_claim(struct store *, int max_attempts, size_t n,
 	    int64_t *ids, int *attempts);
+/* Give back the attempt counted by a claim (the work failed for a
+ * passing reason, a full disk, not a crash).  0, or -1. */
+int	 store_inbox_unclaim(struct store *, const int64_t *ids, size_t n);
 /* Load one row and its message without counting an attempt: 1/0/-1. */
 int	 store_inbox_get(struct store *, int64_t id, struct store_inbox *);
 /* Delete a processed row (and its message when no longer referenced). */
@@ -187,6 +211,22 @@ int	 store_inbox_done(struct store *, int64_t inbox_id);
 /* Rows that reached max_attempts are moved to quarantine. */
 int	 store_inbox_quarantine(struct store *, int max_attempts);
 void	 store_inbox_clear(struct store_inbox *);
+
+/* A quarantined row, borrowed for the call of store_quarantine_each. */
+struct store_quarantine {
+	int64_t		 id;
+	int64_t		 list_id;
+	const char	*rcpt;
+	const char	*ext;
+	const char	*sender;
+	int		 attempts;
+	time_t		 created;
+};
+int	 store_quarantine_each(struct store *,
+	    int (*fn)(const struct store_quarantine *, void *), void *arg);
+/* Put quarantined row id back into the inbox, to be processed again
+ * from its first attempt: 1 done, 0 no such row, -1 error. */
+int	 store_quarantine_release(struct store *, int64_t id);
 
 enum post_state { POST_HELD, POST_ACCEPTED, POST_REJECTED, POST_DISCARDED };
 
@@ -395,6 +435,9 @@ int	 store_batch_claim(struct store *, size_t max, time_t now,
  */
 int	 store_batch_finish(struct store *, struct store_batch *, time_t now,
 	    int retry_min, int retry_max, int retry_lifetime);
+/* Give a claimed batch back unsent (its outcome could not be recorded):
+ * its range or retries are claimed again at once.  0, or -1. */
+int	 store_batch_release(struct store *, struct store_batch *);
 void	 store_batch_clear(struct store_batch *);
 /* At start-up: every in-flight range left by a previous run is orphaned. */
 int	 store_queue_recover(struct store *);

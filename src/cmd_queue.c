@@ -2,11 +2,16 @@
  * cmd_queue.c — `postino queue`: what the delivery engine has to do.
  *
  * Lists active jobs (kind, list, cursor over the members, sent, failed,
- * deferred and in-flight counts) and the recipients waiting for a retry
- * with their next attempt time and last error.  `queue --all` includes
- * finished jobs.  --json prints one object {jobs: [...], retries: [...]}.
+ * deferred and in-flight counts), the recipients waiting for a retry
+ * with their next attempt time and last error, and the received messages
+ * in quarantine (they failed processing PROCESS_MAX_ATTEMPTS times).
+ * `queue --all` includes finished jobs.  --json prints one object
+ * {jobs: [...], retries: [...], quarantine: [...]}.
+ * `queue release ID` puts a quarantined message back to be processed
+ * (exit 67 when there is no such ID, 65 when ID is not a number).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -91,6 +96,60 @@ print_retry(const struct store_retry *r, void *arg)
 	return 0;
 }
 
+static int
+print_quarantine(const struct store_quarantine *r, void *arg)
+{
+	struct qprint *qp = arg;
+	char created[32];
+
+	fmt_time(r->created, created, sizeof(created));
+	if (qp->ctx->json) {
+		printf("%s\n    {\"id\": %lld, \"list_id\": %lld, \"rcpt\": ",
+		    qp->first ? "" : ",", (long long)r->id,
+		    (long long)r->list_id);
+		json_str(stdout, r->rcpt);
+		printf(", \"sender\": ");
+		json_str(stdout, r->sender);
+		printf(", \"attempts\": %d, \"received\": \"%s\"}",
+		    r->attempts, created);
+	} else
+		printf("quarantine %lld  list %lld  <%s>  from <%s>  attempts %d"
+		    "  received %s  (postino queue release %lld)\n",
+		    (long long)r->id, (long long)r->list_id, r->rcpt, r->sender,
+		    r->attempts, created, (long long)r->id);
+	qp->first = 0;
+	qp->count++;
+	return 0;
+}
+
+/* `queue release ID`: a quarantined message goes back to processing. */
+static int
+queue_release(struct cmd_ctx *ctx, const char *arg)
+{
+	struct store *st;
+	char *end;
+	long long id = strtoll(arg, &end, 10);
+	int rc;
+
+	if (*arg == '\0' || *end != '\0' || id < 1) {
+		fprintf(stderr, "postino: queue release: '%s' is not a"
+		    " quarantine ID\n", arg);
+		return EX_DATAERR_;
+	}
+	if (cmd_store(ctx, &st) < 0)
+		return EX_TEMPFAIL_;
+	if ((rc = store_quarantine_release(st, id)) < 0)
+		return cmd_store_error(st, "queue release");
+	if (rc == 0) {
+		fprintf(stderr, "postino: queue release: no quarantined message"
+		    " %lld (see postino queue)\n", id);
+		return EX_NOUSER_;
+	}
+	printf("quarantined message %lld released: it is processed again\n",
+	    id);
+	return 0;
+}
+
 int
 cmd_queue(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -98,10 +157,13 @@ cmd_queue(struct cmd_ctx *ctx, int argc, char **argv)
 	struct store *st;
 	int all = 0;
 
+	if (argc == 3 && strcmp(argv[1], "release") == 0)
+		return queue_release(ctx, argv[2]);
 	if (argc == 2 && strcmp(argv[1], "--all") == 0)
 		all = 1;
 	else if (argc != 1) {
-		fprintf(stderr, "usage: postino queue [--all] [--json]\n");
+		fprintf(stderr, "usage: postino queue [--all] [--json]\n"
+		    "       postino queue release ID\n");
 		return EX_USAGE_;
 	}
 	if (cmd_store(ctx, &st) < 0)
@@ -117,6 +179,11 @@ cmd_queue(struct cmd_ctx *ctx, int argc, char **argv)
 	qp.first = 1;
 	qp.count = 0;
 	if (store_retry_each(st, print_retry, &qp) < 0)
+		return EX_TEMPFAIL_;
+	if (ctx->json)
+		printf("%s],\n  \"quarantine\": [", qp.first ? "" : "\n  ");
+	qp.first = 1;
+	if (store_quarantine_each(st, print_quarantine, &qp) < 0)
 		return EX_TEMPFAIL_;
 	if (ctx->json)
 		printf("%s]\n}\n", qp.first ? "" : "\n  ");

@@ -5,6 +5,10 @@
  * commit) in the main thread, the processor thread (inbox -> posts ->
  * jobs) and the delivery threads (jobs -> relay).  SIGTERM/SIGINT finish
  * in-flight work and exit 0; SIGHUP reloads the config file.
+ *
+ * A damaged database stops the start (PRAGMA quick_check, exit 78); one
+ * found while running makes the hooks answer 4xx to new mail, so that
+ * nothing is acknowledged that could not be kept.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -52,6 +56,8 @@ hook_rcpt(void *arg, const char *addr, struct ingest_rcpt *r)
 {
 	struct serve *s = arg;
 
+	if (store_damaged())
+		return -1;
 	switch (router_rcpt(s->st, s->cfg->recipient_delimiter, addr, r)) {
 	case 1:
 		return 0;
@@ -80,6 +86,8 @@ hook_commit(void *arg, struct ingest *const *items, size_t n, int *full_r)
 	struct serve *s = arg;
 
 	*full_r = 0;
+	if (store_damaged())
+		return -1;
 	if (store_ingest(s->st, items, n) < 0) {
 		*full_r = store_error_full(s->st);
 		return -1;
@@ -203,6 +211,35 @@ serve_reload(struct serve *s, const char *path)
 }
 
 /*
+ * Open the database and read every page of it once: a damaged one must
+ * not take mail it could not deliver.  0, or the exit code after saying
+ * why on stderr.
+ */
+static int
+serve_open(struct serve *s, const char *path)
+{
+	struct buf report = BUF_INIT;
+	const char *error;
+	int rc;
+
+	if (store_open(path, STORE_DURABLE | STORE_NOCKPT, &s->st,
+	    &error) < 0) {
+		log_errorx("%s: %s", path, error);
+		return store_damaged() ? EX_CONFIG_ : EX_TEMPFAIL_;
+	}
+	if ((rc = store_check(s->st, &report)) != 0)
+		log_errorx("%s: %s: PRAGMA quick_check: %s%s", path,
+		    rc > 0 ? "database is damaged, not starting" :
+		    "cannot check the database", report.data,
+		    rc > 0 ? "; restore it from a backup or repair it"
+		    " (sqlite3 .recover)" : "");
+	buf_free(&report);
+	if (rc != 0)
+		store_close(&s->st);
+	return rc > 0 ? EX_CONFIG_ : rc < 0 ? EX_TEMPFAIL_ : 0;
+}
+
+/*
  * Bind the listeners while still root (a unix socket in a directory only
  * root may write, a port below 1024), then become `user` before opening
  * the database or reading any mail.  An exit code, 0 when all is well.
@@ -230,20 +267,19 @@ config:
 	return EX_CONFIG_;
 }
 
+/* As `user`: open and check the store, start the threads; an exit code,
+ * 0 when all runs. */
 static int
 serve_start(struct serve *s, struct cmd_ctx *ctx)
 {
-	const char *serr;
 	char *error = NULL;
+	int rc;
 
-	if (store_open(ctx->cfg.database, STORE_DURABLE | STORE_NOCKPT, &s->st,
-	    &serr) < 0) {
-		log_errorx("%s: %s", ctx->cfg.database, serr);
-		return -1;
-	}
+	if ((rc = serve_open(s, ctx->cfg.database)) != 0)
+		return rc;
 	ctx->st = s->st;	/* closed by main */
 	if (store_queue_recover(s->st) < 0 || demo_setup(s) < 0)
-		return -1;
+		return EX_TEMPFAIL_;
 	if (token_init(s->cfg->secret_file, &error) < 0 ||
 	    template_check(ctx->cfg.templates, &error) < 0 ||
 	    queue_start(s->cfg, &s->queue, &error) < 0 ||
@@ -251,7 +287,7 @@ serve_start(struct serve *s, struct cmd_ctx *ctx)
 	    &error) < 0) {
 		log_errorx("%s", error);
 		free(error);
-		return -1;
+		return EX_TEMPFAIL_;
 	}
 	return 0;
 }
@@ -273,10 +309,8 @@ cmd_serve(struct cmd_ctx *ctx, int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	s.cfg = &ctx->cfg;
 	log_set_level(level_of(s.cfg->log_level));
-	if ((status = serve_bind(&s)) != 0)
-		goto out;
-	status = EX_TEMPFAIL_;
-	if (serve_start(&s, ctx) < 0)
+	if ((status = serve_bind(&s)) != 0 ||
+	    (status = serve_start(&s, ctx)) != 0)
 		goto out;
 
 	memset(&sa, 0, sizeof(sa));

@@ -6,7 +6,10 @@
  * together, so a crash repeats the decision rather than losing or
  * doubling it.  A row is tried PROCESS_MAX_ATTEMPTS times (the attempt is
  * counted before the work starts), then quarantined: one poison message
- * never stops the list.  The copy an accepted post goes out as is built
+ * never stops the list.  A store fault that passes (a full disk, an I/O
+ * error, a lock; fault.h) is no crash: the rows in hand are kept and
+ * tried again with a back-off, without counting attempts, until the
+ * store takes them.  The copy an accepted post goes out as is built
  * by process_copy.c.
  *
  * Commands to the list's extensions (subscribe, confirm, ...) belong to
@@ -22,6 +25,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "digest.h"
+#include "fault.h"
 #include "listconf.h"
 #include "log.h"
 #include "msg.h"
@@ -50,6 +54,7 @@ struct process {
 	int		 stop;
 	void		(*kick)(void *);
 	void		*kick_arg;
+	struct fault_wait fault;	/* waiting out a full disk */
 };
 
 
@@ -466,45 +471,6 @@ process_batch(struct process *p, const int64_t *ids, size_t n, int *job_r)
 }
 
 static void
-process_one(struct process *p, int64_t id, int *job_r)
-{
-	struct store_inbox in;
-
-	*job_r = 0;
-	if (store_inbox_get(p->st, id, &in) != 1)
-		return;
-	if (process_row(p->st, &p->cfg, &in, job_r) < 0)
-		log_warnx("inbox %lld: processing failed (attempt %d)",
-		    (long long)in.id, in.attempts);
-	store_inbox_clear(&in);
-}
-
-/* Claim and handle the next rows: the number claimed, or -1. */
-static int
-process_round(struct process *p)
-{
-	int64_t ids[PROCESS_BATCH];
-	int attempts[PROCESS_BATCH], job, any = 0;
-	int n, i, fresh = 1;
-
-	n = store_inbox_claim(p->st, PROCESS_MAX_ATTEMPTS, PROCESS_BATCH, ids,
-	    attempts);
-	if (n <= 0)
-		return n;
-	for (i = 0; i < n; i++)
-		fresh &= attempts[i] == 1;
-	if (!fresh || process_batch(p, ids, (size_t)n, &any) < 0) {
-		for (i = 0; i < n; i++) {
-			process_one(p, ids[i], &job);
-			any |= job;
-		}
-	}
-	if (any && p->kick != NULL)
-		p->kick(p->kick_arg);
-	return n;
-}
-
-static void
 wait_kick(struct process *p, int seconds)
 {
 	struct timespec ts;
@@ -518,6 +484,92 @@ wait_kick(struct process *p, int seconds)
 			break;
 	p->kicked = 0;
 	pthread_mutex_unlock(&p->lock);
+}
+
+/* 0 the row is done or failed for good (counted: quarantined after
+ * PROCESS_MAX_ATTEMPTS), -1 a passing store fault (kept, tried again). */
+static int
+process_one(struct process *p, int64_t id, int *job_r)
+{
+	struct store_inbox in;
+	int rc = 0;
+
+	*job_r = 0;
+	store_fault_clear(p->st);
+	if ((rc = store_inbox_get(p->st, id, &in)) != 1)
+		return rc < 0 && fault_is_passing(p->st) ? -1 : 0;
+	rc = 0;
+	if (process_row(p->st, &p->cfg, &in, job_r) < 0) {
+		if (fault_is_passing(p->st))
+			rc = -1;
+		else
+			log_warnx("inbox %lld: processing failed (attempt %d)",
+			    (long long)in.id, in.attempts);
+	}
+	store_inbox_clear(&in);
+	return rc;
+}
+
+/* Handle claimed rows; 0, or -1 when a passing store fault stopped it
+ * (rows done so far are gone, the others are still in the inbox). */
+static int
+process_ids(struct process *p, const int64_t *ids, int n, int fresh,
+    int *any_r)
+{
+	int i, job;
+
+	store_fault_clear(p->st);
+	if (fresh && process_batch(p, ids, (size_t)n, any_r) == 0)
+		return 0;
+	if (fresh && fault_is_passing(p->st))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (process_one(p, ids[i], &job) < 0)
+			return -1;
+		*any_r |= job;
+	}
+	return 0;
+}
+
+static int
+process_stopping(struct process *p)
+{
+	int stop;
+
+	pthread_mutex_lock(&p->lock);
+	stop = p->stop;
+	pthread_mutex_unlock(&p->lock);
+	return stop;
+}
+
+/*
+ * Claim and handle the next rows: the number claimed, or -1.  Rows that
+ * met a passing store fault stay in hand until the store takes them (or
+ * we stop: their attempt is given back, it was no crash).
+ */
+static int
+process_round(struct process *p)
+{
+	int64_t ids[PROCESS_BATCH];
+	int attempts[PROCESS_BATCH], any = 0;
+	int n, i, fresh = 1;
+
+	n = store_inbox_claim(p->st, PROCESS_MAX_ATTEMPTS, PROCESS_BATCH, ids,
+	    attempts);
+	if (n <= 0)
+		return n;
+	for (i = 0; i < n; i++)
+		fresh &= attempts[i] == 1;
+	while (process_ids(p, ids, n, fresh, &any) < 0) {
+		if (process_stopping(p)) {
+			(void)store_inbox_unclaim(p->st, ids, (size_t)n);
+			return -1;
+		}
+		wait_kick(p, fault_wait_next(&p->fault, p->st));
+	}
+	if (any && p->kick != NULL)
+		p->kick(p->kick_arg);
+	return n;
 }
 
 /*
@@ -547,14 +599,9 @@ process_thread(void *arg)
 	struct process *p = arg;
 	struct timespec gather = { 0, PROCESS_GATHER_MS * 1000000L };
 	time_t maintained = 0, ticked = 0, now;
-	int stop, n;
+	int n;
 
-	for (;;) {
-		pthread_mutex_lock(&p->lock);
-		stop = p->stop;
-		pthread_mutex_unlock(&p->lock);
-		if (stop)
-			break;
+	while (!process_stopping(p)) {
 		process_maintain(p, &maintained);
 		/* Reminders and deadlines of held posts, once a second. */
 		if ((now = time(NULL)) != ticked) {
@@ -565,11 +612,15 @@ process_thread(void *arg)
 			if (n && p->kick != NULL)
 				p->kick(p->kick_arg);
 		}
-		if (store_inbox_quarantine(p->st, PROCESS_MAX_ATTEMPTS) < 0) {
-			wait_kick(p, 1);
+		store_fault_clear(p->st);
+		if (store_inbox_quarantine(p->st, PROCESS_MAX_ATTEMPTS) < 0 ||
+		    (n = process_round(p)) < 0) {
+			wait_kick(p, fault_is_passing(p->st) ?
+			    fault_wait_next(&p->fault, p->st) : 1);
 			continue;
 		}
-		if ((n = process_round(p)) <= 0) {
+		fault_wait_done(&p->fault);
+		if (n == 0) {
 			wait_kick(p, 1);
 			/* Let a burst gather: fewer, larger batches take the
 			 * write lock less often from the sessions' commits. */
@@ -590,6 +641,7 @@ process_start(const struct config *cfg, void (*kick)(void *), void *kick_arg,
 	p->cfg = *cfg;			/* strings borrowed from the caller */
 	p->kick = kick;
 	p->kick_arg = kick_arg;
+	p->fault.who = "processor";
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
 	if (store_open(cfg->database, STORE_RELAXED, &p->st, &error) < 0) {

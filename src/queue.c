@@ -8,14 +8,19 @@
  * Recipients of one batch go in one transaction, or in one transaction
  * each for per-recipient jobs (still pipelined).  A relay that cannot be
  * reached costs no retry rows: work stays unclaimed until it is back.
+ * A store that cannot be written (full disk: fault.h) is waited out with
+ * a back-off; a batch the relay took keeps its outcome in hand until the
+ * store records it, so that nobody gets it twice.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "buf.h"
+#include "fault.h"
 #include "log.h"
 #include "personal.h"
 #include "queue.h"
@@ -35,6 +40,8 @@ struct worker {
 	unsigned		 generation;	/* of the settings it uses */
 	struct store_job	 job;		/* cached body of the last job */
 	time_t			 breaker;	/* current connect back-off */
+	struct fault_wait	 fault;		/* waiting out a full disk */
+	char			 name[32];	/* "queue N", for the log */
 	struct buf		*pbodies;	/* personalized copies of a batch */
 	struct buf		*pfrom;		/* their VERP senders */
 	size_t			 npersonal;
@@ -300,6 +307,36 @@ worker_send(struct worker *w, struct store_batch *b)
 	personal_clear(w);
 }
 
+/*
+ * Record the outcome of a sent batch.  Until it is recorded the batch
+ * counts as in flight and would be sent again, so a passing store fault
+ * is waited out with the outcome in hand; any other failure gives the
+ * batch back to be sent again at once rather than after a restart.
+ */
+static void
+worker_finish(struct worker *w, struct store_batch *b, int rmin, int rmax,
+    int life)
+{
+	while (store_batch_finish(w->st, b, time(NULL), rmin, rmax,
+	    life) < 0) {
+		if (!fault_is_passing(w->st)) {
+			log_warnx("queue %d: job %lld: cannot record the outcome"
+			    " of a batch; it will be sent again", w->n,
+			    (long long)b->job_id);
+			(void)store_batch_release(w->st, b);
+			return;
+		}
+		if (queue_stopping(w->q)) {
+			log_warnx("queue %d: job %lld: stopped before the outcome"
+			    " of a batch was recorded; it is sent again at the"
+			    " next start", w->n, (long long)b->job_id);
+			return;
+		}
+		queue_sleep(w->q, fault_wait_next(&w->fault, w->st));
+	}
+	fault_wait_done(&w->fault);
+}
+
 /* One round: 1 did work, 0 idle (*wait_r seconds), -1 error. */
 static int
 worker_round(struct worker *w, time_t *wait_r)
@@ -317,6 +354,11 @@ worker_round(struct worker *w, time_t *wait_r)
 	pthread_mutex_unlock(&q->lock);
 
 	rc = store_batch_claim(w->st, (size_t)batch, now, &b, &due);
+	if (rc < 0 && fault_is_passing(w->st)) {
+		*wait_r = fault_wait_next(&w->fault, w->st);
+		return -1;
+	}
+	fault_wait_done(&w->fault);
 	if (rc <= 0) {
 		*wait_r = rc < 0 ? 1 : (due > now ? due - now : 5);
 		if (*wait_r > 5)
@@ -325,10 +367,7 @@ worker_round(struct worker *w, time_t *wait_r)
 	}
 	worker_send(w, &b);
 	log_batch(w, &b);
-	if (store_batch_finish(w->st, &b, time(NULL), rmin, rmax, life) < 0)
-		log_warnx("queue %d: job %lld: cannot record the outcome of"
-		    " a batch; it will be sent again", w->n,
-		    (long long)b.job_id);
+	worker_finish(w, &b, rmin, rmax, life);
 	store_batch_clear(&b);
 	return 1;
 }
@@ -397,6 +436,9 @@ queue_start(const struct config *cfg, struct queue **q_r, char **error_r)
 	for (i = 0; i < q->nworkers; i++) {
 		q->workers[i].q = q;
 		q->workers[i].n = i;
+		snprintf(q->workers[i].name, sizeof(q->workers[i].name),
+		    "queue %d", i);
+		q->workers[i].fault.who = q->workers[i].name;
 		if (store_open(q->database, STORE_RELAXED, &q->workers[i].st,
 		    &error) < 0) {
 			buf_printf(&err, "%s: %s", q->database, error);

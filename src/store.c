@@ -6,9 +6,18 @@
  * Writers use BEGIN IMMEDIATE: a deferred read that later upgrades to a
  * write fails with SQLITE_BUSY whatever the busy timeout
  * (reliability.md §5.14).
+ *
+ * Faults: SQLite reports every failed statement to one process-wide log
+ * callback, in the thread that ran it (one handle per thread).  It keeps
+ * the last code per thread, for store_fault(), and a page error (CORRUPT,
+ * NOTADB) marks the database damaged for the whole process, logged once:
+ * the server then refuses new mail (store_damaged()).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,6 +30,140 @@
 #include "store_int.h"
 
 #define STORE_BUSY_MS	5000
+
+static pthread_once_t	 store_once = PTHREAD_ONCE_INIT;
+static _Thread_local int store_tls_rc;		/* last error in this thread */
+static _Thread_local int store_tls_checking;	/* inside store_check() */
+static atomic_int	 store_damaged_flag;
+static pthread_mutex_t	 store_path_lock = PTHREAD_MUTEX_INITIALIZER;
+static char		 store_damaged_path[1024];	/* the file opened */
+
+enum store_fault
+store_rc_class(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return STORE_F_NONE;
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_NOMEM:
+		return STORE_F_TEMP;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return STORE_F_CORRUPT;
+	default:
+		return STORE_F_PERM;
+	}
+}
+
+static void
+store_log_cb(void *arg, int rc, const char *msg)
+{
+	char path[sizeof(store_damaged_path)];
+	int c = rc & 0xff;
+
+	(void)arg;
+	if (c == SQLITE_OK || c == SQLITE_NOTICE || c == SQLITE_WARNING ||
+	    c == SQLITE_SCHEMA)
+		return;
+	store_tls_rc = rc;
+	if (store_rc_class(rc) != STORE_F_CORRUPT || store_tls_checking ||
+	    atomic_exchange(&store_damaged_flag, 1) != 0)
+		return;
+	pthread_mutex_lock(&store_path_lock);
+	memcpy(path, store_damaged_path, sizeof(path));
+	pthread_mutex_unlock(&store_path_lock);
+	log_warnx("store: %s: DATABASE DAMAGED: %s; new mail is refused with"
+	    " 4xx and work stops until it is repaired (e.g. sqlite3 .recover)"
+	    " and postino restarted", path, msg);
+}
+
+static void
+store_init_once(void)
+{
+	sqlite3_config(SQLITE_CONFIG_LOG, store_log_cb, NULL);
+}
+
+int
+store_damaged(void)
+{
+	return atomic_load(&store_damaged_flag);
+}
+
+enum store_fault
+store_fault(const struct store *st)
+{
+	enum store_fault a = store_rc_class(st->last_rc);
+	enum store_fault b = store_rc_class(store_tls_rc);
+
+	return a > b ? a : b;
+}
+
+const char *
+store_fault_str(const struct store *st)
+{
+	int rc = store_rc_class(st->last_rc) >= store_rc_class(store_tls_rc) ?
+	    st->last_rc : store_tls_rc;
+
+	return sqlite3_errstr(rc);
+}
+
+void
+store_fault_clear(struct store *st)
+{
+	st->last_rc = 0;
+	store_tls_rc = 0;
+}
+
+/*
+ * SQLite 3.40.0 to 3.41.0 (Debian 12 ships 3.40.1) report "NULL value in
+ * T.C" for NOT NULL columns of WITHOUT ROWID tables whose primary key
+ * order differs from the column order, on sound files: such a line is no
+ * damage there.  A damaged page shows in the b-tree lines anyway.
+ */
+static int
+check_false_alarm(const char *line)
+{
+	int v = sqlite3_libversion_number();
+
+	return v >= 3040000 && v < 3041001 &&
+	    strncmp(line, "NULL value in ", 14) == 0;
+}
+
+int
+store_check(struct store *st, struct buf *report)
+{
+	sqlite3_stmt *s = NULL;
+	const char *line;
+	int rc, bad = 0;
+
+	store_tls_checking = 1;
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA quick_check(20)", -1, &s,
+	    NULL);
+	while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+		if ((rc = sqlite3_step(s)) != SQLITE_ROW)
+			break;
+		line = (const char *)sqlite3_column_text(s, 0);
+		if (line != NULL && strcmp(line, "ok") != 0 &&
+		    !check_false_alarm(line))
+			buf_printf(report, "%s%s", bad++ ? "; " : "", line);
+	}
+	if (rc != SQLITE_DONE) {
+		buf_printf(report, "%s%s", bad ? "; " : "",
+		    sqlite3_errmsg(st->db));
+		if (store_rc_class(rc) == STORE_F_CORRUPT)
+			bad++;
+		else
+			bad = -1;
+	}
+	sqlite3_finalize(s);
+	store_tls_checking = 0;
+	return bad > 0 ? 1 : bad;
+}
 
 /*
  * Busy handler: SQLite's default sleeps in steps of whole milliseconds,
@@ -46,6 +189,28 @@ store_busy(void *arg, int count)
 	return 1;
 }
 
+/*
+ * Whether a failure with rc should be logged only at debug level: a
+ * temporary error repeats at every retry of its caller, which says once
+ * that it waits, and a page error was announced once already.  The next
+ * successful commit on the handle ends the episode.
+ */
+static int
+store_quiet(struct store *st, int rc)
+{
+	switch (store_rc_class(rc)) {
+	case STORE_F_CORRUPT:
+		return store_damaged();
+	case STORE_F_TEMP:
+		if (st->temp_logged)
+			return 1;
+		st->temp_logged = 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 static int
 store_exec(struct store *st, const char *sql)
 {
@@ -55,7 +220,8 @@ store_exec(struct store *st, const char *sql)
 	rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		st->last_rc = rc;
-		log_warnx("store: %s: %s", sql, msg ? msg : sqlite3_errstr(rc));
+		(store_quiet(st, rc) ? log_debug : log_warnx)("store: %s: %s",
+		    sql, msg ? msg : sqlite3_errstr(rc));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -101,6 +267,10 @@ store_open(const char *path, int flags, struct store **st_r,
 	int oflags, rc;
 
 	*st_r = NULL;
+	pthread_once(&store_once, store_init_once);
+	pthread_mutex_lock(&store_path_lock);
+	snprintf(store_damaged_path, sizeof(store_damaged_path), "%s", path);
+	pthread_mutex_unlock(&store_path_lock);
 	st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
 	oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY :
@@ -116,6 +286,7 @@ store_open(const char *path, int flags, struct store **st_r,
 	}
 	rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
 	if (rc != SQLITE_OK) {
+		st->last_rc = rc;
 		*error_r = sqlite3_errstr(rc);
 		goto fail;
 	}
@@ -185,7 +356,8 @@ store_stmt(struct store *st, const char *sql)
 	    &stmt, NULL);
 	if (rc != SQLITE_OK) {
 		st->last_rc = rc;
-		log_warnx("store: prepare: %s: %s", sqlite3_errmsg(st->db), sql);
+		(store_quiet(st, rc) ? log_debug : log_warnx)("store: prepare:"
+		    " %s: %s", sqlite3_errmsg(st->db), sql);
 		return NULL;
 	}
 	if (st->nstmts == STORE_STMT_MAX)
@@ -200,7 +372,8 @@ void
 store_fail(struct store *st, const char *what, int rc)
 {
 	st->last_rc = rc;
-	log_warnx("store: %s: %s", what, sqlite3_errmsg(st->db));
+	(store_quiet(st, rc) ? log_debug : log_warnx)("store: %s: %s", what,
+	    sqlite3_errmsg(st->db));
 }
 
 int
@@ -240,6 +413,7 @@ store_col_str(sqlite3_stmt *stmt, int col)
 int
 store_begin(struct store *st)
 {
+	store_fault_clear(st);
 	if (store_exec(st, "BEGIN IMMEDIATE") < 0)
 		return -1;
 	st->in_txn = 1;
@@ -258,6 +432,7 @@ store_commit(struct store *st)
 		return -1;
 	}
 	st->in_txn = 0;
+	st->temp_logged = 0;
 	return 0;
 }
 

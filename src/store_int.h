@@ -16,6 +16,7 @@ struct store {
 	char		*path;
 	int		 last_rc;		/* last sqlite error code */
 	int		 in_txn;
+	int		 temp_logged;		/* this episode's first logged */
 	struct timespec	 busy_since;		/* start of a busy wait */
 	size_t		 nstmts;
 	struct {
@@ -46,6 +47,9 @@ char		*store_col_str(sqlite3_stmt *, int col);
 			" thread, rule, decided_by, deadline, reminded, escalated," \
 			" appeal"
 void		 store_post_view(sqlite3_stmt *, struct store_post *);
+
+/* The class of an SQLite result code (tests call it directly). */
+enum store_fault store_rc_class(int rc);
 
 /* store_schema.c */
 int		 store_migrate(struct store *, const char **error_r);

@@ -202,6 +202,23 @@ store_inbox_get(struct store *st, int64_t id, struct store_inbox *in)
 	return 1;
 }
 
+int
+store_inbox_unclaim(struct store *st, const int64_t *ids, size_t n)
+{
+	sqlite3_stmt *stmt;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((stmt = store_stmt(st, "UPDATE inbox SET attempts ="
+		    " attempts - 1 WHERE id = ?1 AND attempts > 0")) == NULL)
+			return -1;
+		sqlite3_bind_int64(stmt, 1, ids[i]);
+		if (store_step_done(st, stmt) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Delete message_id if no inbox, quarantine or posts row refers to it. */
 static int
 message_release(struct store *st, int64_t message_id)
@@ -256,8 +273,8 @@ fail:
 
 static const char *const quarantine_sql[] = {
 	"INSERT INTO quarantine (id, message_id, list_id, rcpt, ext, attempts,"
-	" created) SELECT id, message_id, list_id, rcpt, ext, attempts, created"
-	" FROM inbox WHERE attempts >= ?1",
+	" created, max_member) SELECT id, message_id, list_id, rcpt, ext,"
+	" attempts, created, max_member FROM inbox WHERE attempts >= ?1",
 	"DELETE FROM inbox WHERE attempts >= ?1",
 };
 
@@ -289,6 +306,72 @@ fail:
 	if (own)
 		store_rollback(st);
 	return -1;
+}
+
+/* Back to the inbox with no attempt counted; a row quarantined before
+ * max_member was kept goes to the members of today. */
+static const char *const release_sql[] = {
+	"INSERT INTO inbox (message_id, list_id, rcpt, ext, attempts, created,"
+	" max_member) SELECT message_id, list_id, rcpt, ext, 0, created,"
+	" CASE max_member WHEN 0 THEN (SELECT ifnull(max(id), 0) FROM members)"
+	" ELSE max_member END FROM quarantine WHERE id = ?1",
+	"DELETE FROM quarantine WHERE id = ?1",
+};
+
+int
+store_quarantine_release(struct store *st, int64_t id)
+{
+	sqlite3_stmt *stmt;
+	int found = 0;
+	size_t i;
+
+	if (store_begin(st) < 0)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		if ((stmt = store_stmt(st, release_sql[i])) == NULL)
+			goto fail;
+		sqlite3_bind_int64(stmt, 1, id);
+		if (store_step_done(st, stmt) < 0)
+			goto fail;
+		if (i == 0)
+			found = sqlite3_changes(st->db) > 0;
+	}
+	if (store_commit(st) < 0)
+		return -1;
+	return found;
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+int
+store_quarantine_each(struct store *st,
+    int (*fn)(const struct store_quarantine *, void *), void *arg)
+{
+	sqlite3_stmt *stmt = store_stmt(st, "SELECT q.id, q.list_id, q.rcpt,"
+	    " q.ext, m.sender, q.attempts, q.created FROM quarantine q"
+	    " JOIN messages m ON m.id = q.message_id ORDER BY q.id");
+	struct store_quarantine r;
+	int rc, stop = 0;
+
+	if (stmt == NULL)
+		return -1;
+	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		r.id = sqlite3_column_int64(stmt, 0);
+		r.list_id = sqlite3_column_int64(stmt, 1);
+		r.rcpt = (const char *)sqlite3_column_text(stmt, 2);
+		r.ext = (const char *)sqlite3_column_text(stmt, 3);
+		r.sender = (const char *)sqlite3_column_text(stmt, 4);
+		r.attempts = sqlite3_column_int(stmt, 5);
+		r.created = (time_t)sqlite3_column_int64(stmt, 6);
+		stop = fn(&r, arg);
+	}
+	sqlite3_reset(stmt);
+	if (!stop && rc != SQLITE_DONE) {
+		store_fail(st, "quarantine list", rc);
+		return -1;
+	}
+	return 0;
 }
 
 void

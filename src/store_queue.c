@@ -666,6 +666,38 @@ fail:
 	return -1;
 }
 
+int
+store_batch_release(struct store *st, struct store_batch *b)
+{
+	sqlite3_stmt *s;
+	size_t i;
+
+	if (store_begin(st) < 0)
+		return -1;
+	if (b->inflight_id != 0) {
+		if ((s = store_stmt(st, "UPDATE inflight SET orphan = 1"
+		    " WHERE id = ?")) == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, b->inflight_id);
+		if (store_step_done(st, s) < 0)
+			goto fail;
+	}
+	for (i = 0; i < b->nrcpts; i++) {
+		if (b->rcpts[i].retry_id == 0)
+			continue;
+		if ((s = store_stmt(st, "UPDATE retries SET leased = 0"
+		    " WHERE id = ?")) == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, b->rcpts[i].retry_id);
+		if (store_step_done(st, s) < 0)
+			goto fail;
+	}
+	return store_commit(st);
+fail:
+	store_rollback(st);
+	return -1;
+}
+
 void
 store_batch_clear(struct store_batch *b)
 {

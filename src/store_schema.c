@@ -254,6 +254,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE jobs ADD COLUMN digest_id INTEGER NOT NULL DEFAULT 0;"
 	/* '': a post's readers; 'mime' or 'plain': digest members. */
 	"ALTER TABLE jobs ADD COLUMN audience TEXT NOT NULL DEFAULT '';",
+	/* A released quarantine row goes to the members it would have. */
+	"ALTER TABLE quarantine ADD max_member INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
