@@ -59,5 +59,13 @@ struct relay_txn {
  * reply are TEMP; the caller must relay_close and reconnect).
  */
 int	 relay_send(struct relay_conn *, struct relay_txn *txns, size_t n);
+/*
+ * After relay_send returned -1: did the relay close a session it had
+ * already served (an idle timeout: no reply at all, or only a 421) before
+ * answering anything of this send?  Then it accepted nothing, and the
+ * same transactions may go out at once on a new connection without any
+ * copy being sent twice.  1 yes, 0 no.
+ */
+int	 relay_send_unanswered(const struct relay_conn *);
 
 #endif

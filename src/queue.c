@@ -272,6 +272,27 @@ personal_clear(struct worker *w)
 	w->npersonal = 0;
 }
 
+/*
+ * The send broke.  Relays close connections that sat idle (Postfix and
+ * Exim after 300 s, often less): when that is why, nothing was accepted,
+ * so send the same transactions once more on a new connection now rather
+ * than deferring every recipient for retry_min (as Postfix's SMTP client
+ * does with a cached connection that went stale).
+ */
+static void
+worker_resend(struct worker *w, struct relay_txn *txns, size_t n)
+{
+	int stale = relay_send_unanswered(w->conn);
+
+	relay_close(&w->conn);
+	if (!stale || worker_connect(w) < 0)
+		return;
+	log_info("queue %d: the relay had closed the idle connection;"
+	    " sending on a new one", w->n);
+	if (relay_send(w->conn, txns, n) < 0)
+		relay_close(&w->conn);
+}
+
 /* Send a claimed batch; the outcome of each recipient is set. */
 static void
 worker_send(struct worker *w, struct store_batch *b)
@@ -301,7 +322,7 @@ worker_send(struct worker *w, struct store_batch *b)
 		one.len = w->job.len;
 	}
 	if (relay_send(w->conn, txns, n) < 0)
-		relay_close(&w->conn);
+		worker_resend(w, txns, n);
 	if (txns != &one)
 		free(txns);
 	personal_clear(w);

@@ -371,10 +371,20 @@ relay_reply_read(struct relay_conn *c, struct relay_reply *r, relay_line_fn fn)
 		    p + (len > 4 ? 4 : len));
 		if (fn != NULL)
 			fn(c, len > 4 ? p + 4 : "");
-		if (len == 3 || p[3] == ' ')
+		if (len == 3 || p[3] == ' ') {
+			if (code != 421)
+				c->answers++;
 			return 0;
+		}
 	}
 	return relay_fail(c, RF_PROTO, "reply of over %d lines", REPLY_LINES_MAX);
+}
+
+int
+relay_send_unanswered(const struct relay_conn *c)
+{
+	return c->kind != RELAY_MAILDIR && c->sends > 1 &&
+	    c->fault != RF_NONE && c->answers == c->answers_at_send;
 }
 
 /* A violation: a reply whose code cannot answer the command. */

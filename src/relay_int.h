@@ -36,6 +36,9 @@ struct relay_conn {
 	size_t		 roff;		/* first unread byte of r */
 	enum relay_fault fault;
 	char		 err[256];	/* why the session broke */
+	unsigned long	 answers;	/* replies read, but 421s */
+	unsigned long	 answers_at_send; /* answers when relay_send began */
+	unsigned long	 sends;		/* relay_send calls on this session */
 };
 
 struct relay_reply {

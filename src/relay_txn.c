@@ -459,6 +459,8 @@ relay_send(struct relay_conn *c, struct relay_txn *txns, size_t n)
 		relay_maildir_send(c->dir, txns, n);
 		return 0;
 	}
+	c->sends++;
+	c->answers_at_send = c->answers;
 	for (i = 0; i < n; i++)
 		total += txns[i].nrcpts;
 	s.c = c;

@@ -392,15 +392,19 @@ class RecordingRelay:
     """A scripted SMTP/LMTP relay for fault injection: records every
     transaction and answers RCPT with rcpt_reply(addr) -> "250 ok"-style
     text.  fail_mode: None, "drop_in_data" (close after receiving part of
-    the body), "tempfail_data" (451 after the dot)."""
+    the body), "tempfail_data" (451 after the dot).  idle_timeout:
+    seconds a session may wait for a command before the relay says 421
+    and closes it, as Postfix and Exim do."""
 
     def __init__(self, rcpt_reply=None, fail_mode=None, pipelining=True,
-                 lmtp=False, port=None):
+                 lmtp=False, port=None, idle_timeout=None):
         self.port = port or free_port()
         self.rcpt_reply = rcpt_reply or (lambda a: "250 2.1.5 ok")
         self.fail_mode = fail_mode
         self.pipelining = pipelining
         self.lmtp = lmtp
+        self.idle_timeout = idle_timeout
+        self.idle_closed = 0         # sessions closed for idleness
         self.lock = threading.Lock()
         self.transactions = []       # (mail_from, [rcpts], data)
         self.delivered = []          # every rcpt accepted after the dot
@@ -436,7 +440,16 @@ class RecordingRelay:
             w.flush()
             mail, rcpts = None, []
             while True:
-                line = f.readline()
+                conn.settimeout(self.idle_timeout)
+                try:
+                    line = f.readline()
+                except TimeoutError:
+                    say("421 4.4.2 relay.test Error: timeout exceeded")
+                    w.flush()
+                    with self.lock:
+                        self.idle_closed += 1
+                    return
+                conn.settimeout(None)
                 if not line:
                     return
                 cmd = line.decode(errors="replace").rstrip("\r\n")

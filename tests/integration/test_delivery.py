@@ -249,6 +249,32 @@ def test_relay_down_then_up_delivers_with_backoff():
                      what="delivery after the outage")
 
 
+def test_relay_closed_idle_connection_is_replaced_at_once():
+    """A relay closes a connection that sat idle (421, as Postfix and
+    Exim do after their timeout): the next post goes out at once on a new
+    connection, not after retry_min, and nobody gets it twice."""
+    with RecordingRelay(idle_timeout=0.5) as relay:
+        with Postino(relay="smtp://127.0.0.1:%d" % relay.port,
+                     settings={"relay_connections": "1"}) as p:
+            p.make_list(LIST, MEMBERS)
+            p.start()
+            for n in (1, 2, 3):
+                lmtp_send(p.lmtp_port, "alice@example.org", [LIST],
+                          message(subject="post %d" % n))
+                wait_for(lambda: len(relay.transactions) == n,
+                         what="post %d at the relay" % n)
+                # The worker's connection goes idle and the relay
+                # closes it.
+                wait_for(lambda: relay.idle_closed >= n,
+                         what="the relay closing the idle connection")
+            assert sorted(relay.delivered) == sorted(
+                ["alice@example.org", "bob@example.net",
+                 "Carol@example.com"] * 3)
+            assert p.sql("SELECT count(*) FROM retries") == [["0"]]
+            assert p.read_log().count("the relay had closed the idle"
+                                      " connection") >= 2
+
+
 def test_relay_drops_connection_mid_data_batch_retried():
     with RecordingRelay(fail_mode="drop_in_data") as relay:
         settings = {"retry_min": "1", "retry_max": "1"}
