@@ -79,6 +79,7 @@ $(B)/mimetree: tests/tools/mimetree.c
 
 check: deps-check
 	$(MAKE) --no-print-directory all
+	@scripts/exim.sh >/dev/null
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory san

@@ -10,7 +10,10 @@
 set -eu
 
 build="gcc make pkg-config libetpan-dev libsqlite3-dev libsodium-dev libidn2-dev"
-check="$build clang libcmocka-dev postfix swaks python3 sqlite3 libclang-rt-14-dev chromium"
+# mandoc lints the man pages; libidn12 and libnss-wrapper let the Exim
+# that scripts/exim.sh unpacks run (Exim itself is not installed: it
+# conflicts with postfix).
+check="$build clang libcmocka-dev postfix swaks python3 sqlite3 libclang-rt-14-dev chromium mandoc libidn12 libnss-wrapper"
 bench="$build postfix"
 
 case "${1:-build}" in
