@@ -90,7 +90,8 @@ $(B)/mimetree: tests/tools/mimetree.c
 check: deps-check
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory lint-man
-	@scripts/exim.sh >/dev/null
+	@scripts/mta.sh exim >/dev/null
+	@scripts/mta.sh opensmtpd >/dev/null
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory san
