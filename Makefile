@@ -115,7 +115,8 @@ install: $(BIN)
 		*) t=$(DOCDIR)/$$f ;; \
 		esac; \
 		install -d $(DESTDIR)$$(dirname $$t) && \
-		$(SUBST) $$f >$(DESTDIR)$$t && chmod 644 $(DESTDIR)$$t || exit 1; \
+		m=644; [ -x $$f ] && m=755; \
+		$(SUBST) $$f >$(DESTDIR)$$t && chmod $$m $(DESTDIR)$$t || exit 1; \
 	done
 
 uninstall:

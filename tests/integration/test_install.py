@@ -53,6 +53,9 @@ def test_install_tree_runs_and_uninstalls():
         assert os.stat(exe).st_mode & 0o777 == 0o755
         man = os.path.join(dest, "usr/share/man/man5/postino.conf.5")
         assert stat.S_IMODE(os.stat(man).st_mode) == 0o644
+        script = os.path.join(dest, "usr/share/doc/postino/contrib/"
+                              "opensmtpd/update-table.sh")
+        assert stat.S_IMODE(os.stat(script).st_mode) == 0o755
 
         # The contrib files name what was installed: /usr/sbin/postino
         # and the templates a packaged postino.conf points at.
