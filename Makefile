@@ -4,6 +4,8 @@
 #   make run      build and start `postino serve` on the embedded defaults
 #   make check    unit + integration tests, then again under ASan/UBSan
 #   make bench    fan-out and ingest benchmarks against smtp-sink
+#   make install  binary, man pages, templates and contrib files under
+#                 $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall
 #
 # Missing Debian packages are installed by scripts/deps.sh when run as
 # root; otherwise it prints the apt-get line to run.
@@ -12,6 +14,14 @@ CC	?= cc
 B	?= build/gcc
 BIN	?= bin/postino
 SAN	?=
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+SBINDIR	 = $(PREFIX)/sbin
+MANDIR	 = $(PREFIX)/share/man
+DATADIR	 = $(PREFIX)/share/postino
+DOCDIR	 = $(PREFIX)/share/doc/postino
+MANS	 = man/postino.8 man/postino.conf.5
 
 PKGS	 = libetpan sqlite3 libsodium libidn2
 # libetpan's .pc leaks Debian's no-pie link specs; keep only -l/-L flags.
@@ -36,7 +46,7 @@ LIBOBJS	:= $(filter-out $(B)/main.o,$(OBJS))
 UNITS	:= $(patsubst tests/unit/%.c,$(B)/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all run check unit integration san bench clean deps deps-check \
-	fuzz golden
+	fuzz golden lint-man install uninstall
 
 all: deps $(BIN)
 
@@ -79,9 +89,40 @@ $(B)/mimetree: tests/tools/mimetree.c
 
 check: deps-check
 	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory lint-man
+	@scripts/mta.sh exim >/dev/null
+	@scripts/mta.sh opensmtpd >/dev/null
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory san
+
+# mandoc exits non-zero on any warning (style notes are not checked:
+# they depend on which other pages this machine has).
+lint-man:
+	mandoc -T lint -W warning $(MANS)
+
+# Installed man pages and contrib files name the installed paths.
+SUBST	 = sed -e 's\#/usr/sbin/postino\#$(SBINDIR)/postino\#g' \
+	    -e 's\#/usr/share/postino/\#$(DATADIR)/\#g'
+install: $(BIN)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(BIN) $(DESTDIR)$(SBINDIR)/postino
+	for f in $$(find $(MANS) templates contrib -type f | sort); do \
+		case $$f in \
+		man/*) t=$(MANDIR)/man$${f##*.}/$${f#man/} ;; \
+		templates/*) t=$(DATADIR)/$$f ;; \
+		*) t=$(DOCDIR)/$$f ;; \
+		esac; \
+		install -d $(DESTDIR)$$(dirname $$t) && \
+		m=644; [ -x $$f ] && m=755; \
+		$(SUBST) $$f >$(DESTDIR)$$t && chmod $$m $(DESTDIR)$$t || exit 1; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/postino $(DESTDIR)$(MANDIR)/man8/postino.8 \
+	    $(DESTDIR)$(MANDIR)/man5/postino.conf.5
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
 # The same tests again, built by clang with AddressSanitizer and UBSan.
 san:

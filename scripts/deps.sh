@@ -10,7 +10,11 @@
 set -eu
 
 build="gcc make pkg-config libetpan-dev libsqlite3-dev libsodium-dev libidn2-dev"
-check="$build clang libcmocka-dev postfix swaks adduser python3 sqlite3 libclang-rt-14-dev chromium"
+# mandoc lints the man pages; the Exim and OpenSMTPD that scripts/mta.sh
+# unpacks (not installed: they conflict with postfix) need the libraries
+# of mtalibs, and libnss-wrapper gives them their users.
+mtalibs="libidn12 libgnutls-dane0 libevent-2.1-7 libnss-wrapper"
+check="$build clang libcmocka-dev postfix swaks adduser python3 sqlite3 libclang-rt-14-dev chromium mandoc $mtalibs"
 bench="$build postfix"
 
 case "${1:-build}" in

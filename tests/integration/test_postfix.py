@@ -11,7 +11,7 @@ and one port into the test's own directories:
     /etc/postino/postino.conf     -> the test's postino.conf
     /var/lib/postino              -> the test's state directory
     /usr/share/postino/templates  -> templates/ of this source tree
-    /usr/bin/postino              -> the binary under test ($POSTINO)
+    /usr/sbin/postino              -> the binary under test ($POSTINO)
     127.0.0.1:10026               -> a free loopback port
 
 The list domain (lists.example.org) is kept.  The pipe test takes the
@@ -108,7 +108,7 @@ def site(pipe=False):
             "/etc/postino/postino.conf": conf,
             "/var/lib/postino": state,
             "/usr/share/postino/templates": str(REPO / "templates"),
-            "/usr/bin/postino": POSTINO,
+            "/usr/sbin/postino": POSTINO,
             "127.0.0.1:10026": "127.0.0.1:%d" % free_port(),
         }
         run_setup(subst)
@@ -299,7 +299,7 @@ def test_systemd_unit_matches_the_postfix_layout():
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "postino.service")
         with open(path, "w") as f:
-            f.write(unit.replace("/usr/bin/postino", POSTINO))
+            f.write(unit.replace("/usr/sbin/postino", POSTINO))
         r = subprocess.run(["systemd-analyze", "verify", path],
                            capture_output=True, text=True)
         assert r.returncode == 0 and "postino.service" not in r.stderr, \
