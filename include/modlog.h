@@ -16,10 +16,10 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "store_modlog.h"	/* MODLOG_HASH, struct modlog_entry */
+
 struct buf;
 struct store;
-
-#define MODLOG_HASH	32
 
 /* Actions (the words stored and shown). */
 #define MODLOG_HELD		"held"
@@ -32,19 +32,6 @@ struct store;
 #define MODLOG_OVERTURNED	"overturned"
 #define MODLOG_UPHELD		"upheld"
 #define MODLOG_RULE_CHANGED	"rule_changed"
-
-struct modlog_entry {
-	int64_t		 seq;		/* set by modlog_append */
-	time_t		 time;
-	const char	*action;
-	int64_t		 post_id;	/* 0 when not about a post */
-	const char	*msgid;
-	const char	*subject;
-	const char	*rule;		/* "" when none */
-	const char	*reason;
-	const char	*moderator;	/* address, "" for postino itself */
-	uint8_t		 hash[MODLOG_HASH];
-};
 
 /*
  * Append e to the list's log inside the caller's (IMMEDIATE) transaction,

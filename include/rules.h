@@ -24,20 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store_rules.h"	/* struct rule, enum rule_action */
+
 struct msg;
 struct store;
-
-enum rule_action { RULE_ACCEPT, RULE_HOLD, RULE_REJECT, RULE_DISCARD };
-
-struct rule {
-	int64_t			 id;
-	int			 position;
-	char			*name;
-	char			*text;
-	char			*cond;
-	char			*arg;
-	enum rule_action	 action;
-};
 
 /* What the poster is, for sender conditions. */
 struct rule_sender {
@@ -62,7 +52,6 @@ int	 rules_rm(struct store *, int64_t list_id, const char *name);
 /* Move to position (1-based); 1 moved, 0 no such rule, -1 error. */
 int	 rules_mv(struct store *, int64_t list_id, const char *name,
 	    int position);
-void	 rule_clear(struct rule *);
 
 /*
  * Evaluate the rules against a post.  Returns the action; *rule_r is set
@@ -71,7 +60,5 @@ void	 rule_clear(struct rule *);
  */
 int	 rules_eval(struct store *, int64_t list_id, const struct msg *,
 	    size_t size, const struct rule_sender *, struct rule *rule_r);
-
-const char *rule_action_name(enum rule_action);
 
 #endif

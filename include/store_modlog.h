@@ -13,9 +13,24 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "modlog.h"
-
 struct store;
+
+#define MODLOG_HASH	32
+
+/* One entry of the log, as modlog.c makes it and the store keeps it
+ * (the row type lives here so that the store stands below modlog.c). */
+struct modlog_entry {
+	int64_t		 seq;		/* set by modlog_append */
+	time_t		 time;
+	const char	*action;
+	int64_t		 post_id;	/* 0 when not about a post */
+	const char	*msgid;
+	const char	*subject;
+	const char	*rule;		/* "" when none */
+	const char	*reason;
+	const char	*moderator;	/* address, "" for postino itself */
+	uint8_t		 hash[MODLOG_HASH];
+};
 
 /* One row as read: the entry (strings borrowed for the callback) and the
  * hash of its predecessor as stored.  A blob that is not MODLOG_HASH

@@ -13,7 +13,28 @@
 
 #include <stdint.h>
 
-#include "rules.h"
+struct store;
+
+/* A rule as stored (rules.c validates and evaluates it; the row type
+ * lives here so that the store stands below rules.c). */
+enum rule_action { RULE_ACCEPT, RULE_HOLD, RULE_REJECT, RULE_DISCARD };
+
+struct rule {
+	int64_t			 id;
+	int			 position;
+	char			*name;
+	char			*text;
+	char			*cond;
+	char			*arg;
+	enum rule_action	 action;
+};
+
+/* Free the strings of r and zero it. */
+void	 rule_clear(struct rule *);
+/* The word stored and shown for an action ("accept", "hold", ...), and
+ * back: 0 with *a_r set, -1 for a word that names no action. */
+const char *rule_action_name(enum rule_action);
+int	 rule_action_parse(const char *, enum rule_action *a_r);
 
 /* Each rule of a list by position; the rule is borrowed for the call.
  * Stops when fn returns non-zero.  0, or -1 on error. */

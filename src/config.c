@@ -19,7 +19,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "config.h"
-#include "relay.h"
+#include "relay_target.h"
 
 enum ctype { C_STR, C_INT, C_SIZE, C_LISTEN, C_RELAY, C_ADDR, C_LEVEL, C_MODE,
     C_GROUP };

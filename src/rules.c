@@ -10,7 +10,8 @@
  * Message reads are bounded: MIME parts by msg_has_type (msg_rules.c),
  * links by RULES_TEXT_MAX bytes of msg_text, header globs by the field
  * limits of msg_parse and RULES_PATTERN_MAX.
- * Owns the strings of a struct rule (rule_clear).  Fails: rules_check with
+ * Owns nothing (a struct rule is the store's row: rule_clear in
+ * store_rules.c).  Fails: rules_check with
  * a static reason; the rest -1 on a store error (logged by the store).  A
  * stored rule that no longer reads (a hand-edited row) is logged and
  * never matches.
@@ -34,27 +35,6 @@
 #define RULES_PATTERN_MAX	256
 #define RULES_TYPE_MAX		63		/* as msg_int.h's tokens */
 #define RULES_TEXT_MAX		(1024 * 1024)	/* text searched for links */
-
-static const char *const action_names[] = { "accept", "hold", "reject",
-	"discard" };
-
-const char *
-rule_action_name(enum rule_action a)
-{
-	if ((size_t)a >= sizeof(action_names) / sizeof(action_names[0]))
-		return "hold";
-	return action_names[a];
-}
-
-void
-rule_clear(struct rule *r)
-{
-	free(r->name);
-	free(r->text);
-	free(r->cond);
-	free(r->arg);
-	memset(r, 0, sizeof(*r));
-}
 
 /* ---- reading an argument ----------------------------------------- */
 
@@ -224,19 +204,6 @@ cond_find(const char *s)
 	return (enum cond)c;
 }
 
-static int
-action_parse(const char *s, enum rule_action *a_r)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(action_names) / sizeof(action_names[0]); i++)
-		if (strcmp(s, action_names[i]) == 0) {
-			*a_r = (enum rule_action)i;
-			return 0;
-		}
-	return -1;
-}
-
 /* Whether arg reads for condition c; -1 with *error_r if not. */
 static int
 arg_check(enum cond c, const char *arg, const char **error_r)
@@ -271,7 +238,7 @@ rules_check(const char *cond, const char *arg, const char *action,
 
 	if (arg == NULL)
 		arg = "";
-	if (action_parse(action, &a) < 0) {
+	if (rule_action_parse(action, &a) < 0) {
 		*error_r = "unknown action (accept, hold, reject, discard)";
 		return -1;
 	}
@@ -317,7 +284,7 @@ rules_add(struct store *st, int64_t list_id, const char *name,
 	const char *error;
 
 	if (rules_check(cond, arg, action, &error) < 0 ||
-	    action_parse(action, &a) < 0) {
+	    rule_action_parse(action, &a) < 0) {
 		log_warnx("rules: rule '%s' refused: %s", name, error);
 		return -1;
 	}

@@ -12,25 +12,54 @@
  * transaction rolled back.  Strings handed to callbacks are borrowed.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "rules.h"
 #include "store_int.h"
 #include "store_rules.h"
+
+static const char *const action_names[] = { "accept", "hold", "reject",
+	"discard" };
+
+const char *
+rule_action_name(enum rule_action a)
+{
+	if ((size_t)a >= sizeof(action_names) / sizeof(action_names[0]))
+		return "hold";
+	return action_names[a];
+}
+
+int
+rule_action_parse(const char *s, enum rule_action *a_r)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(action_names) / sizeof(action_names[0]); i++)
+		if (strcmp(s, action_names[i]) == 0) {
+			*a_r = (enum rule_action)i;
+			return 0;
+		}
+	return -1;
+}
+
+void
+rule_clear(struct rule *r)
+{
+	free(r->name);
+	free(r->text);
+	free(r->cond);
+	free(r->arg);
+	memset(r, 0, sizeof(*r));
+}
 
 /* The enum value of a stored action; the schema's CHECK keeps it valid,
  * so an unknown text (a hand-edited row) reads as the safe "hold". */
 static enum rule_action
 action_of(const char *s)
 {
-	static const enum rule_action all[] = { RULE_ACCEPT, RULE_HOLD,
-	    RULE_REJECT, RULE_DISCARD };
-	size_t i;
+	enum rule_action a;
 
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (strcmp(s, rule_action_name(all[i])) == 0)
-			return all[i];
-	return RULE_HOLD;
+	return rule_action_parse(s, &a) == 0 ? a : RULE_HOLD;
 }
 
 int
