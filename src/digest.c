@@ -34,7 +34,7 @@
 #include "msg_parts.h"
 #include "notice.h"
 #include "process.h"
-#include "schedule.h"
+#include "digest_schedule.h"
 #include "store.h"
 #include "store_digest.h"
 #include "subscription.h"

@@ -16,7 +16,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "listconf.h"
-#include "schedule.h"
+#include "digest_schedule.h"
 #include "store.h"
 #include "tz.h"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "schedule.h"
+#include "digest_schedule.h"
 #include "tz.h"
 
 #define WORDS_MAX	3

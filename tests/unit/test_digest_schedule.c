@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "schedule.h"
+#include "digest_schedule.h"
 #include "tz.h"
 
 #define E_FORM	"expected 'daily HH:MM' or 'weekly DAY HH:MM'"
