@@ -152,7 +152,7 @@ fuzz:
 	    build/fuzz/corpus-archive build/fuzz/corpus-router \
 	    build/fuzz/corpus-socketmap
 	$(FUZZCC) -o build/fuzz/fuzz_msg fuzz/fuzz_msg.c src/msg*.c \
-	    src/decorate.c src/buf.c src/log.c src/addr.c src/utf8.c -letpan -lidn2
+	    src/buf.c src/log.c src/addr.c src/utf8.c -letpan -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_session fuzz/fuzz_session.c src/proto.c \
 	    src/session.c src/socketmap.c src/buf.c src/log.c src/addr.c -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_socketmap fuzz/fuzz_socketmap.c \
@@ -161,10 +161,10 @@ fuzz:
 	$(FUZZCC) -o build/fuzz/fuzz_token fuzz/fuzz_token.c src/token.c \
 	    src/buf.c src/log.c src/fsutil.c -lsodium
 	$(FUZZCC) -o build/fuzz/fuzz_commands fuzz/fuzz_commands.c \
-	    src/commands.c src/msg*.c src/decorate.c src/buf.c src/log.c \
+	    src/commands.c src/msg*.c src/buf.c src/log.c \
 	    src/addr.c src/utf8.c -letpan -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_archive fuzz/fuzz_archive.c src/msg*.c \
-	    src/archive*.c src/store*.c src/template.c src/decorate.c \
+	    src/archive*.c src/store*.c src/template.c \
 	    src/buf.c src/log.c src/addr.c src/fsutil.c src/rules.c src/utf8.c \
 	    -letpan -lsqlite3 -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_router fuzz/fuzz_router.c \

@@ -10,7 +10,7 @@
  *     -fsanitize=fuzzer,address,undefined fuzz/fuzz_archive.c src/msg*.c \
  *     src/archive.c src/archive_page.c src/archive_file.c \
  *     src/archive_html.c src/archive_index.c src/store_archive.c \
- *     src/store*.c src/template.c src/decorate.c src/buf.c src/log.c \
+ *     src/store*.c src/template.c src/buf.c src/log.c \
  *     src/addr.c src/fsutil.c src/rules.c -letpan -lsqlite3 -lidn2 \
  *     -o fuzz_archive
  *   ./fuzz_archive -max_len=65536 -timeout=10 CORPUS tests/data

@@ -8,7 +8,7 @@
  * Build (from the repository root):
  *   clang -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 \
  *     -fsanitize=fuzzer,address,undefined fuzz/fuzz_commands.c \
- *     src/commands.c src/msg.c src/decorate.c src/buf.c src/log.c \
+ *     src/commands.c src/msg.c src/msg_decorate.c src/buf.c src/log.c \
  *     src/addr.c -letpan -o fuzz_commands
  *   ./fuzz_commands -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
  *     CORPUS tests/data

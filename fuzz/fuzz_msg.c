@@ -6,7 +6,7 @@
  * Build (from the repository root):
  *   clang -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
  *     -fsanitize=fuzzer,address,undefined fuzz/fuzz_msg.c src/msg.c \
- *     src/decorate.c src/buf.c src/log.c src/addr.c -letpan -o fuzz_msg
+ *     src/msg_decorate.c src/buf.c src/log.c src/addr.c -letpan -o fuzz_msg
  *   ./fuzz_msg -max_len=65536 -rss_limit_mb=2048 -timeout=10 CORPUS tests/data
  */
 #include <stdint.h>

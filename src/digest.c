@@ -34,7 +34,7 @@
 #include "msg_parts.h"
 #include "notice.h"
 #include "process.h"
-#include "schedule.h"
+#include "digest_schedule.h"
 #include "store.h"
 #include "store_digest.h"
 #include "subscription.h"
@@ -689,7 +689,7 @@ due_time(struct tick *tk, const struct store_list *list, int advance,
     time_t *due_r)
 {
 	struct digest_state ds = { 0, 0, 0, 0, NULL, 0 };
-	struct schedule sc;
+	struct digest_schedule sc;
 	struct tz *tz = NULL;
 	char *sched, *zone, key[DIGEST_DUE_MAX];
 	const char *why;
@@ -700,7 +700,7 @@ due_time(struct tick *tk, const struct store_list *list, int advance,
 	zone = listconf_get(tk->st, list->id, list->addr, "timezone");
 	if (sched == NULL || zone == NULL)
 		goto out;
-	if (schedule_parse(sched, &sc, &why) < 0) {
+	if (digest_schedule_parse(sched, &sc, &why) < 0) {
 		log_warnx("list %s: digest_schedule '%s': %s", list->addr,
 		    sched, why);
 		rc = 0;
@@ -713,7 +713,7 @@ due_time(struct tick *tk, const struct store_list *list, int advance,
 	if (advance || ds.next_due == 0 || strcmp(ds.due_for, key) != 0) {
 		if ((tz = zone_load(list, zone)) == NULL)
 			goto out;
-		*due_r = schedule_next(&sc, tz, tk->now);
+		*due_r = digest_schedule_next(&sc, tz, tk->now);
 		if (store_digest_set_due(tk->st, list->id, *due_r, key) < 0)
 			goto out;
 	}

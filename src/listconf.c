@@ -16,7 +16,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "listconf.h"
-#include "schedule.h"
+#include "digest_schedule.h"
 #include "store.h"
 #include "tz.h"
 
@@ -242,9 +242,9 @@ check_digest_size(const char *v, const char **error_r)
 static int
 check_schedule(const char *v, const char **error_r)
 {
-	struct schedule sc;
+	struct digest_schedule sc;
 
-	return schedule_parse(v, &sc, error_r);
+	return digest_schedule_parse(v, &sc, error_r);
 }
 
 static int

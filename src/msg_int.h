@@ -1,5 +1,5 @@
 /*
- * msg_int.h — what msg.c, msg_mime.c, msg_text.c and decorate.c share,
+ * msg_int.h — what msg.c, msg_mime.c, msg_text.c and msg_decorate.c share,
  * and nobody else sees.
  *
  * struct msg indexes the header block of the caller's buffer once, at

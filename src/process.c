@@ -24,7 +24,6 @@
 
 #include "addr.h"
 #include "buf.h"
-#include "digest.h"
 #include "fault.h"
 #include "listconf.h"
 #include "log.h"
@@ -34,6 +33,7 @@
 #include "rules.h"
 #include "process.h"
 #include "process_int.h"
+#include "scheduler.h"
 #include "subscription.h"
 #include "template.h"
 
@@ -41,8 +41,6 @@
 #define PROCESS_BATCH	64
 /* Pause after a wake-up, so that a burst of posts forms one batch. */
 #define PROCESS_GATHER_MS	5
-/* Seconds between two rounds of housekeeping. */
-#define PROCESS_MAINT_S		3600
 
 struct process {
 	struct config	 cfg;		/* private copy of what we use */
@@ -572,46 +570,22 @@ process_round(struct process *p)
 	return n;
 }
 
-/*
- * Housekeeping, at most once per PROCESS_MAINT_S: expired and used
- * tokens and old request counts go (a day's grace keeps "already used"
- * answers meaningful for a while).
- */
-static void
-process_maintain(struct process *p, time_t *last)
-{
-	time_t now = time(NULL);
-	int tokens, requests;
-
-	if (now - *last < PROCESS_MAINT_S)
-		return;
-	*last = now;
-	tokens = store_token_purge(p->st, now - 86400);
-	requests = store_request_purge(p->st, (int64_t)(now / 86400) - 1);
-	if (tokens > 0 || requests > 0)
-		log_info("maintenance: %d token(s) and %d request count(s)"
-		    " purged", tokens, requests);
-}
-
 static void *
 process_thread(void *arg)
 {
 	struct process *p = arg;
 	struct timespec gather = { 0, PROCESS_GATHER_MS * 1000000L };
-	time_t maintained = 0, ticked = 0, now;
+	struct scheduler *sched;
 	int n;
 
+	sched = scheduler_new(scheduler_tasks, scheduler_ntasks);
+
 	while (!process_stopping(p)) {
-		process_maintain(p, &maintained);
-		/* Reminders and deadlines of held posts, once a second. */
-		if ((now = time(NULL)) != ticked) {
-			ticked = now;
-			n = moderation_tick(p->st, &p->cfg, now) > 0;
-			/* Due digests, once a second too. */
-			n |= digest_tick(p->st, &p->cfg, now) > 0;
-			if (n && p->kick != NULL)
-				p->kick(p->kick_arg);
-		}
+		/* The periodic tasks that are due (scheduler.c): deadlines,
+		 * digests, purges; mail they queued wakes the delivery. */
+		if (scheduler_run(sched, p->st, &p->cfg, time(NULL)) &&
+		    p->kick != NULL)
+			p->kick(p->kick_arg);
 		store_fault_clear(p->st);
 		if (store_inbox_quarantine(p->st, PROCESS_MAX_ATTEMPTS) < 0 ||
 		    (n = process_round(p)) < 0) {
@@ -627,6 +601,7 @@ process_thread(void *arg)
 			nanosleep(&gather, NULL);
 		}
 	}
+	scheduler_free(&sched);
 	return NULL;
 }
 

@@ -1,5 +1,5 @@
 /*
- * schedule.c — digest schedules: "daily HH:MM" and "weekly DAY HH:MM",
+ * digest_schedule.c — digest schedules: "daily HH:MM" and "weekly DAY HH:MM",
  * parsed, and the next instant one fires in a list's time zone.
  *
  * Owns nothing.  Parsing fails with a static text that shows the expected
@@ -11,12 +11,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "schedule.h"
+#include "digest_schedule.h"
 #include "tz.h"
 
 #define WORDS_MAX	3
 
-struct sched_word {
+struct word {
 	const char	*p;
 	size_t		 len;
 };
@@ -25,14 +25,14 @@ static const char *const day_names[7] = { "sunday", "monday", "tuesday",
     "wednesday", "thursday", "friday", "saturday" };
 
 static int
-word_is(const struct sched_word *w, const char *s)
+word_is(const struct word *w, const char *s)
 {
 	return w->len == strlen(s) && strncasecmp(w->p, s, w->len) == 0;
 }
 
 /* Words separated by exactly one space or tab: how many, or -1. */
 static int
-split_words(const char *s, struct sched_word w[WORDS_MAX],
+split_words(const char *s, struct word w[WORDS_MAX],
     const char **error_r)
 {
 	int n = 0;
@@ -59,7 +59,7 @@ split_words(const char *s, struct sched_word w[WORDS_MAX],
 }
 
 static int
-parse_day(const struct sched_word *w, int *wday_r, const char **error_r)
+parse_day(const struct word *w, int *wday_r, const char **error_r)
 {
 	int i;
 
@@ -80,7 +80,7 @@ digit(char c)
 }
 
 static int
-parse_time(const struct sched_word *w, int *hour_r, int *min_r,
+parse_time(const struct word *w, int *hour_r, int *min_r,
     const char **error_r)
 {
 	const char *p = w->p;
@@ -104,16 +104,17 @@ parse_time(const struct sched_word *w, int *hour_r, int *min_r,
 }
 
 int
-schedule_parse(const char *s, struct schedule *sc, const char **error_r)
+digest_schedule_parse(const char *s, struct digest_schedule *sc,
+    const char **error_r)
 {
-	struct sched_word w[WORDS_MAX];
+	struct word w[WORDS_MAX];
 	int n;
 
 	*error_r = "expected 'daily HH:MM' or 'weekly DAY HH:MM'";
 	if (*s == '\0' || (n = split_words(s, w, error_r)) < 0)
 		return -1;
 	if (word_is(&w[0], "daily")) {
-		sc->kind = SCHED_DAILY;
+		sc->kind = DIGEST_DAILY;
 		sc->wday = 0;
 		if (n == 2)
 			return parse_time(&w[1], &sc->hour, &sc->min, error_r);
@@ -121,7 +122,7 @@ schedule_parse(const char *s, struct schedule *sc, const char **error_r)
 		return -1;
 	}
 	if (word_is(&w[0], "weekly")) {
-		sc->kind = SCHED_WEEKLY;
+		sc->kind = DIGEST_WEEKLY;
 		if (n == 3 && parse_day(&w[1], &sc->wday, error_r) == 0)
 			return parse_time(&w[2], &sc->hour, &sc->min, error_r);
 		if (n != 3)
@@ -140,7 +141,8 @@ schedule_parse(const char *s, struct schedule *sc, const char **error_r)
  * days always hold one weekly slot past `after`.
  */
 time_t
-schedule_next(const struct schedule *sc, const struct tz *tz, time_t after)
+digest_schedule_next(const struct digest_schedule *sc, const struct tz *tz,
+    time_t after)
 {
 	struct tm now, tm;
 	time_t t, best = after;
@@ -148,7 +150,7 @@ schedule_next(const struct schedule *sc, const struct tz *tz, time_t after)
 
 	tz_localtime(tz, after, &now);
 	for (k = -1; k <= 8; k++) {
-		if (sc->kind == SCHED_WEEKLY &&
+		if (sc->kind == DIGEST_WEEKLY &&
 		    (now.tm_wday + k + 7) % 7 != sc->wday)
 			continue;
 		memset(&tm, 0, sizeof(tm));

@@ -1,7 +1,7 @@
 /*
- * test_schedule.c — digest schedules (schedule.c): what parses, with
- * which error, and when a schedule fires next in zones with DST changes,
- * odd offsets and a skipped day.
+ * test_digest_schedule.c — digest schedules (digest_schedule.c): what
+ * parses, with which error, and when a schedule fires next in zones with
+ * DST changes, odd offsets and a skipped day.
  *
  * Expected instants are written as local time with its offset, so a row
  * says both when and at which wall-clock time; they were worked out with
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "schedule.h"
+#include "digest_schedule.h"
 #include "tz.h"
 
 #define E_FORM	"expected 'daily HH:MM' or 'weekly DAY HH:MM'"
@@ -32,30 +32,30 @@
 #define E_MIN	"minute must be 00 to 59"
 
 static const struct {
-	const char	*in;
-	enum sched_kind	 kind;
-	int		 wday, hour, min;
+	const char		*in;
+	enum digest_sched_kind	 kind;
+	int			 wday, hour, min;
 } good[] = {
-	{ "daily 06:00", SCHED_DAILY, 0, 6, 0 },
-	{ "daily 00:00", SCHED_DAILY, 0, 0, 0 },
-	{ "daily 23:59", SCHED_DAILY, 0, 23, 59 },
-	{ "DAILY 12:30", SCHED_DAILY, 0, 12, 30 },
-	{ "daily\t07:15", SCHED_DAILY, 0, 7, 15 },
-	{ "weekly sun 00:00", SCHED_WEEKLY, 0, 0, 0 },
-	{ "weekly mon 09:00", SCHED_WEEKLY, 1, 9, 0 },
-	{ "weekly tue 10:10", SCHED_WEEKLY, 2, 10, 10 },
-	{ "weekly wed 11:11", SCHED_WEEKLY, 3, 11, 11 },
-	{ "weekly thu 12:12", SCHED_WEEKLY, 4, 12, 12 },
-	{ "weekly fri 13:13", SCHED_WEEKLY, 5, 13, 13 },
-	{ "weekly sat 14:14", SCHED_WEEKLY, 6, 14, 14 },
-	{ "weekly Sunday 00:01", SCHED_WEEKLY, 0, 0, 1 },
-	{ "weekly MONDAY 01:00", SCHED_WEEKLY, 1, 1, 0 },
-	{ "weekly tuesday 02:00", SCHED_WEEKLY, 2, 2, 0 },
-	{ "weekly wednesday 03:00", SCHED_WEEKLY, 3, 3, 0 },
-	{ "weekly thursday 04:00", SCHED_WEEKLY, 4, 4, 0 },
-	{ "weekly friday 05:00", SCHED_WEEKLY, 5, 5, 0 },
-	{ "weekly saturday 23:59", SCHED_WEEKLY, 6, 23, 59 },
-	{ "Weekly\tSat\t18:45", SCHED_WEEKLY, 6, 18, 45 },
+	{ "daily 06:00", DIGEST_DAILY, 0, 6, 0 },
+	{ "daily 00:00", DIGEST_DAILY, 0, 0, 0 },
+	{ "daily 23:59", DIGEST_DAILY, 0, 23, 59 },
+	{ "DAILY 12:30", DIGEST_DAILY, 0, 12, 30 },
+	{ "daily\t07:15", DIGEST_DAILY, 0, 7, 15 },
+	{ "weekly sun 00:00", DIGEST_WEEKLY, 0, 0, 0 },
+	{ "weekly mon 09:00", DIGEST_WEEKLY, 1, 9, 0 },
+	{ "weekly tue 10:10", DIGEST_WEEKLY, 2, 10, 10 },
+	{ "weekly wed 11:11", DIGEST_WEEKLY, 3, 11, 11 },
+	{ "weekly thu 12:12", DIGEST_WEEKLY, 4, 12, 12 },
+	{ "weekly fri 13:13", DIGEST_WEEKLY, 5, 13, 13 },
+	{ "weekly sat 14:14", DIGEST_WEEKLY, 6, 14, 14 },
+	{ "weekly Sunday 00:01", DIGEST_WEEKLY, 0, 0, 1 },
+	{ "weekly MONDAY 01:00", DIGEST_WEEKLY, 1, 1, 0 },
+	{ "weekly tuesday 02:00", DIGEST_WEEKLY, 2, 2, 0 },
+	{ "weekly wednesday 03:00", DIGEST_WEEKLY, 3, 3, 0 },
+	{ "weekly thursday 04:00", DIGEST_WEEKLY, 4, 4, 0 },
+	{ "weekly friday 05:00", DIGEST_WEEKLY, 5, 5, 0 },
+	{ "weekly saturday 23:59", DIGEST_WEEKLY, 6, 23, 59 },
+	{ "Weekly\tSat\t18:45", DIGEST_WEEKLY, 6, 18, 45 },
 };
 
 static const struct {
@@ -99,18 +99,18 @@ static const struct {
 static void
 test_parse_good(void **state)
 {
-	struct schedule sc;
+	struct digest_schedule sc;
 	const char *error = NULL;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		memset(&sc, 0xff, sizeof(sc));
-		if (schedule_parse(good[i].in, &sc, &error) != 0)
+		if (digest_schedule_parse(good[i].in, &sc, &error) != 0)
 			fail_msg("'%s': %s", good[i].in, error);
 		if (sc.kind != good[i].kind || sc.hour != good[i].hour ||
 		    sc.min != good[i].min ||
-		    (sc.kind == SCHED_WEEKLY && sc.wday != good[i].wday))
+		    (sc.kind == DIGEST_WEEKLY && sc.wday != good[i].wday))
 			fail_msg("'%s': got %d %d %02d:%02d", good[i].in,
 			    sc.kind, sc.wday, sc.hour, sc.min);
 	}
@@ -119,14 +119,14 @@ test_parse_good(void **state)
 static void
 test_parse_bad(void **state)
 {
-	struct schedule sc;
+	struct digest_schedule sc;
 	const char *error;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		error = NULL;
-		if (schedule_parse(bad[i].in, &sc, &error) != -1)
+		if (digest_schedule_parse(bad[i].in, &sc, &error) != -1)
 			fail_msg("'%s' parsed", bad[i].in);
 		if (error == NULL || strcmp(error, bad[i].error) != 0)
 			fail_msg("'%s': got '%s', want '%s'", bad[i].in,
@@ -270,7 +270,7 @@ static const struct {
 static void
 test_next(void **state)
 {
-	struct schedule sc;
+	struct digest_schedule sc;
 	struct tm want_tm, got_tm;
 	struct tz *tz;
 	const char *error;
@@ -281,11 +281,11 @@ test_next(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(next_cases) / sizeof(next_cases[0]); i++) {
 		tz = load(next_cases[i].zone);
-		assert_int_equal(schedule_parse(next_cases[i].sched, &sc,
+		assert_int_equal(digest_schedule_parse(next_cases[i].sched, &sc,
 		    &error), 0);
 		after = instant(next_cases[i].after, &want_tm, &off);
 		want = instant(next_cases[i].want, &want_tm, &off);
-		got = schedule_next(&sc, tz, after);
+		got = digest_schedule_next(&sc, tz, after);
 		tz_localtime(tz, got, &got_tm);
 		if (got != want || got_tm.tm_gmtoff != off ||
 		    got_tm.tm_hour != want_tm.tm_hour ||
@@ -321,7 +321,7 @@ static void
 check_run(const char *zone, const char *sched)
 {
 	const time_t from = 1577836800, to = 1893456000;  /* 2020 to 2030 */
-	struct schedule sc;
+	struct digest_schedule sc;
 	struct tz *tz = load(zone);
 	struct tm tm;
 	const char *error;
@@ -329,16 +329,16 @@ check_run(const char *zone, const char *sched)
 	long day, prev_day = -1, shift, step;
 	int n = 0;
 
-	assert_int_equal(schedule_parse(sched, &sc, &error), 0);
-	step = sc.kind == SCHED_DAILY ? 1 : 7;
-	for (t = schedule_next(&sc, tz, from); t < to;
-	    prev = t, t = schedule_next(&sc, tz, t), n++) {
+	assert_int_equal(digest_schedule_parse(sched, &sc, &error), 0);
+	step = sc.kind == DIGEST_DAILY ? 1 : 7;
+	for (t = digest_schedule_next(&sc, tz, from); t < to;
+	    prev = t, t = digest_schedule_next(&sc, tz, t), n++) {
 		tz_localtime(tz, t, &tm);
 		day = local_day(&tm);
 		shift = ((tm.tm_hour - sc.hour) * 60L + tm.tm_min - sc.min) *
 		    60 + tm.tm_sec;
 		if (t <= prev || (prev_day >= 0 && day - prev_day != step) ||
-		    (sc.kind == SCHED_WEEKLY && tm.tm_wday != sc.wday) ||
+		    (sc.kind == DIGEST_WEEKLY && tm.tm_wday != sc.wday) ||
 		    (shift != 0 && (shift < 0 || shift !=
 		    tz_offset(tz, t) - tz_offset(tz, t - 6 * 3600))))
 			fail_msg("%s '%s': fired at %04d-%02d-%02d"

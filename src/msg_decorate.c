@@ -1,5 +1,5 @@
 /*
- * decorate.c — build the copy a list sends out: List-* headers (RFC 2369,
+ * msg_decorate.c — build the copy a list sends out: List-* headers (RFC 2369,
  * RFC 2919), the subject prefix and the footer, keeping MIME valid; and
  * the RFC 2047 header encoder used by everything postino writes.
  *
