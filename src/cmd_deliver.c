@@ -85,12 +85,9 @@ deliver_store(struct cmd_ctx *ctx, const char *rcpt, const char *sender,
 	struct ingest_ctx in;
 	struct ingest_rcpt r;
 	enum ingest_outcome o;
-	struct store *st;
 
-	if (cmd_store(ctx, &st) < 0)
-		return EX_TEMPFAIL_;
 	memset(&in, 0, sizeof(in));
-	in.st = st;
+	in.st = ctx->st;
 	in.cfg = &ctx->cfg;
 	if ((o = ingest_rcpt_check(&in, rcpt, &r)) == INGEST_NOUSER)
 		fprintf(stderr, "postino: deliver: <%s>: no such list\n", rcpt);
