@@ -154,10 +154,11 @@ fuzz:
 	$(FUZZCC) -o build/fuzz/fuzz_msg fuzz/fuzz_msg.c src/msg*.c \
 	    src/buf.c src/log.c src/addr.c src/utf8.c -letpan -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_session fuzz/fuzz_session.c src/proto.c \
-	    src/session.c src/socketmap.c src/buf.c src/log.c src/addr.c -lidn2
+	    src/session.c src/socketmap.c src/ingest_status.c src/buf.c \
+	    src/log.c src/addr.c -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_socketmap fuzz/fuzz_socketmap.c \
-	    src/socketmap.c src/proto.c src/session.c src/buf.c src/log.c \
-	    src/addr.c -lidn2
+	    src/socketmap.c src/proto.c src/session.c src/ingest_status.c \
+	    src/buf.c src/log.c src/addr.c -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_token fuzz/fuzz_token.c src/token.c \
 	    src/buf.c src/log.c src/fsutil.c -lsodium
 	$(FUZZCC) -o build/fuzz/fuzz_commands fuzz/fuzz_commands.c \

@@ -25,20 +25,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static int fuzz_commit_mode;
 
-static int
+static enum ingest_outcome
 fuzz_validate(void *arg, const char *body, size_t len, const char **error_r)
 {
 	(void)arg;
 	if (len > 0 && body[0] == '!') {
 		*error_r = "bad\r\nmessage";
-		return -1;
+		return INGEST_MALFORMED;
 	}
-	return 0;
+	return INGEST_OK;
 }
 
 /* Nothing that reaches the commit may carry a bare CR, LF or a NUL. */
-static int
-fuzz_commit(void *arg, struct ingest *const *items, size_t n, int *full_r)
+static enum ingest_outcome
+fuzz_commit(void *arg, struct ingest *const *items, size_t n)
 {
 	const char *b;
 	size_t i, j;
@@ -58,8 +58,9 @@ fuzz_commit(void *arg, struct ingest *const *items, size_t n, int *full_r)
 		if (items[i]->nrcpts == 0)
 			abort();
 	}
-	*full_r = fuzz_commit_mode == 2;
-	return fuzz_commit_mode ? -1 : 0;
+	if (fuzz_commit_mode != 0)
+		return fuzz_commit_mode == 2 ? INGEST_FULL : INGEST_TEMPFAIL;
+	return INGEST_OK;
 }
 
 static const struct server_hooks fuzz_hooks = {

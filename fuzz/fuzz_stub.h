@@ -6,6 +6,7 @@
 #ifndef FUZZ_STUB_H
 #define FUZZ_STUB_H
 
+#include "ingest_status.h"
 #include "log.h"
 #include "store.h"
 
@@ -21,16 +22,16 @@ fuzz_log_quiet(void)
 	}
 }
 
-static int
+static enum ingest_outcome
 fuzz_rcpt(void *arg, const char *addr, struct ingest_rcpt *r)
 {
 	(void)arg;
 	if (addr[0] == 'n')
-		return 1;
+		return INGEST_NOUSER;
 	if (addr[0] == 't')
-		return -1;
+		return INGEST_TEMPFAIL;
 	r->list_id = 1;
-	return 0;
+	return INGEST_OK;
 }
 
 #endif

@@ -3,7 +3,13 @@
  *
  * Each handler gets argv starting at its own name, prints results on
  * stdout (JSON when ctx->json), errors on stderr, and returns a sysexits
- * code.  The store is opened on first use with cmd_store().
+ * code.
+ *
+ * Each row of main.c's table and of a family's subcommand table says what
+ * must be set up before its handler runs (git.c's RUN_SETUP); cmd_setup()
+ * does it, the same way for every command, so a handler never opens the
+ * store or loads the keys itself (serve alone, which must bind as root
+ * first).
  */
 #ifndef POSTINO_CMD_H
 #define POSTINO_CMD_H
@@ -15,22 +21,35 @@
 
 struct store;
 
+/* What a command needs before it runs (the setup column). */
+#define CMD_STORE	0x01	/* ctx->st: the database, opened once */
+#define CMD_KEYS	0x02	/* token_init: tokens, MACs, pseudonyms */
+#define CMD_TEMPLATES	0x04	/* template_check: it renders mail */
+#define CMD_ROOT	0x08	/* keeps root: drops it itself (serve) */
+
 struct cmd_ctx {
 	struct config	 cfg;
 	const char	*config_path;	/* -c FILE, or NULL */
 	int		 json;		/* --json given */
-	struct store	*st;
+	struct store	*st;		/* with CMD_STORE; closed by main */
+	int		 ready;		/* what cmd_setup() did so far */
 };
 
-/* Open (once) the database named by the config; prints the error and
- * returns -1 on failure. */
-int	 cmd_store(struct cmd_ctx *, struct store **st_r);
+/*
+ * Set up what setup (CMD_* bits) asks for and is not done yet: become
+ * `user` (unless CMD_ROOT), open the store, load the keys, check the
+ * templates.  EX_OK_, or the exit code after printing why on stderr (75
+ * store or keys, 78 user or templates).
+ */
+int	 cmd_setup(struct cmd_ctx *, int setup);
 
 /* One row of a family's subcommand table (cmd_list.c, cmd_member.c, ...).
- * usage is the text after "postino ", e.g. "list rm ADDR". */
+ * setup is what cmd_dispatch() sets up before run; usage is the text
+ * after "postino ", e.g. "list rm ADDR". */
 struct cmd_sub {
 	const char	*name;
 	int		(*run)(struct cmd_ctx *, int, char **);
+	int		 setup;		/* CMD_* bits */
 	const char	*usage;
 };
 
@@ -40,8 +59,8 @@ int	 cmd_usage(const struct cmd_sub *, size_t n, const char *sub);
 
 struct store_list;
 /*
- * Open the store and find the list named arg; where ("member add") starts
- * every error line.  0 with *l filled (clear it), or the exit code (65 bad
+ * Find the list named arg in ctx->st; where ("member add") starts every
+ * error line.  0 with *l filled (clear it), or the exit code (65 bad
  * address, 67 no such list, 75 store error) after printing why.
  */
 int	 cmd_list_find(struct cmd_ctx *, const char *where, const char *arg,
@@ -49,8 +68,9 @@ int	 cmd_list_find(struct cmd_ctx *, const char *where, const char *arg,
 /* Print "postino: WHERE: store error: ..." and return EX_TEMPFAIL_. */
 int	 cmd_store_error(struct store *, const char *where);
 /* Run the subcommand of family named by argv[1] with argv from its own
- * name; with none or an unknown one, print the usage (after "postino:
- * family: unknown subcommand 'X'") and return EX_USAGE_. */
+ * name, after cmd_setup() for its row; with none or an unknown one,
+ * print the usage (after "postino: family: unknown subcommand 'X'") and
+ * return EX_USAGE_. */
 int	 cmd_dispatch(struct cmd_ctx *, const char *family,
 	    const struct cmd_sub *, size_t n, int argc, char **argv);
 

@@ -13,22 +13,26 @@
 #define POSTINO_SERVER_H
 
 #include "config.h"
+#include "ingest_status.h"
 #include "store.h"
 
 /* PROTO_SOCKETMAP answers Postfix socketmap look-ups (socketmap.c). */
 enum server_proto { PROTO_LMTP, PROTO_SMTP, PROTO_SOCKETMAP };
 
+/* Each hook answers with an outcome; ingest_status() says how to reply. */
 struct server_hooks {
-	/* Is addr a recipient we take?  0 yes (r filled), 1 no such user
-	 * (550 5.1.1), -1 temporary failure (451 4.3.0). */
-	int	(*rcpt)(void *arg, const char *addr, struct ingest_rcpt *r);
-	/* Is the message well formed?  0 yes; -1 no, *error_r for 554 5.6.0. */
-	int	(*validate)(void *arg, const char *body, size_t len,
-		    const char **error_r);
-	/* Commit items durably in one transaction.  0 all stored; -1 none,
-	 * with *disk_full_r set when the disk is full (452 4.3.1). */
-	int	(*commit)(void *arg, struct ingest *const *items, size_t n,
-		    int *disk_full_r);
+	/* Is addr a recipient we take?  INGEST_OK with r filled,
+	 * INGEST_NOUSER, or INGEST_TEMPFAIL. */
+	enum ingest_outcome (*rcpt)(void *arg, const char *addr,
+		    struct ingest_rcpt *r);
+	/* Is the message well formed?  INGEST_OK, or INGEST_MALFORMED with
+	 * *error_r as the reply text. */
+	enum ingest_outcome (*validate)(void *arg, const char *body,
+		    size_t len, const char **error_r);
+	/* Commit items durably in one transaction.  INGEST_OK when all are
+	 * stored; otherwise none is (INGEST_FULL, INGEST_TEMPFAIL). */
+	enum ingest_outcome (*commit)(void *arg, struct ingest *const *items,
+		    size_t n);
 };
 
 struct server;

@@ -27,9 +27,10 @@ static int	archive_export_cmd(struct cmd_ctx *, int, char **);
 static int	archive_html_cmd(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub archive_cmds[] = {
-	{ "export", archive_export_cmd,
+	{ "export", archive_export_cmd, CMD_STORE,
 	    "archive export LIST [--since YYYY-MM-DD] [-o FILE]" },
-	{ "html", archive_html_cmd, "archive html LIST DIR" },
+	{ "html", archive_html_cmd, CMD_STORE | CMD_TEMPLATES,
+	    "archive html LIST DIR" },
 };
 #define NARCHIVE_CMDS	(sizeof(archive_cmds) / sizeof(archive_cmds[0]))
 

@@ -3,20 +3,70 @@
  * subcommand named by argv[1] in the family's table and printing the
  * family's usage lines (git.c style: the table is the documentation).
  *
- * Also the list look-up every family does first.
+ * Also the setup a command's row asks for (the store, the keys, the
+ * templates), done once and the same way for every command, and the list
+ * look-up every family does first.
  *
- * Owns nothing; the tables are the callers' static arrays.  Errors go to
- * stderr as "postino: FAMILY: unknown subcommand 'X'" followed by the
- * usage lines; the exit code is then EX_USAGE_ (64).
+ * Owns nothing but ctx->st once opened (main closes it); the tables are
+ * the callers' static arrays.  Errors go to stderr as "postino: FAMILY:
+ * unknown subcommand 'X'" followed by the usage lines; the exit code is
+ * then EX_USAGE_ (64).  A setup that fails says why and returns its
+ * sysexits code; none aborts.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "addr.h"
 #include "cmd.h"
 #include "postino.h"
+#include "priv.h"
 #include "store.h"
+#include "template.h"
+#include "token.h"
+
+#define CMD_USER_	0x100	/* cmd_ctx.ready: running as `user` */
+
+/* Print "postino: ERROR" (malloc'd, freed) and return rc. */
+static int
+setup_fail(char *error, int rc)
+{
+	fprintf(stderr, "postino: %s\n", error);
+	free(error);
+	return rc;
+}
+
+int
+cmd_setup(struct cmd_ctx *ctx, int setup)
+{
+	const char *serror;
+	char *error = NULL;
+
+	/* As root with an account named, every command runs as it, so
+	 * that what it creates belongs to the daemon's user. */
+	if (!(setup & CMD_ROOT) && !(ctx->ready & CMD_USER_)) {
+		if (*ctx->cfg.user != '\0' &&
+		    priv_drop(ctx->cfg.user, &error) < 0)
+			return setup_fail(error, EX_CONFIG_);
+		ctx->ready |= CMD_USER_;
+	}
+	setup &= ~ctx->ready;
+	if ((setup & CMD_STORE) && store_open(ctx->cfg.database,
+	    STORE_DURABLE, &ctx->st, &serror) < 0) {
+		fprintf(stderr, "postino: %s: %s\n", ctx->cfg.database,
+		    serror);
+		return EX_TEMPFAIL_;
+	}
+	if ((setup & CMD_KEYS) &&
+	    token_init(ctx->cfg.secret_file, &error) < 0)
+		return setup_fail(error, EX_TEMPFAIL_);
+	if ((setup & CMD_TEMPLATES) &&
+	    template_check(ctx->cfg.templates, &error) < 0)
+		return setup_fail(error, EX_CONFIG_);
+	ctx->ready |= setup;
+	return EX_OK_;
+}
 
 int
 cmd_usage(const struct cmd_sub *subs, size_t n, const char *sub)
@@ -36,12 +86,17 @@ cmd_dispatch(struct cmd_ctx *ctx, const char *family,
     const struct cmd_sub *subs, size_t n, int argc, char **argv)
 {
 	size_t i;
+	int rc;
 
 	if (argc < 2)
 		return cmd_usage(subs, n, NULL);
-	for (i = 0; i < n; i++)
-		if (strcmp(argv[1], subs[i].name) == 0)
-			return subs[i].run(ctx, argc - 1, argv + 1);
+	for (i = 0; i < n; i++) {
+		if (strcmp(argv[1], subs[i].name) != 0)
+			continue;
+		if ((rc = cmd_setup(ctx, subs[i].setup)) != EX_OK_)
+			return rc;
+		return subs[i].run(ctx, argc - 1, argv + 1);
+	}
 	fprintf(stderr, "postino: %s: unknown subcommand '%s'\n", family,
 	    argv[1]);
 	return cmd_usage(subs, n, NULL);
@@ -70,8 +125,11 @@ cmd_list_find(struct cmd_ctx *ctx, const char *where, const char *arg,
 		return EX_DATAERR_;
 	}
 	addr_key(key, key);
-	if (cmd_store(ctx, st_r) < 0)
-		return EX_TEMPFAIL_;
+	if ((*st_r = ctx->st) == NULL) {
+		fprintf(stderr, "postino: %s: the store is not open (its"
+		    " command table row lacks CMD_STORE)\n", where);
+		return EX_SOFTWARE_;
+	}
 	if ((rc = store_list_get(*st_r, key, l)) < 0)
 		return cmd_store_error(*st_r, where);
 	if (rc == 0) {

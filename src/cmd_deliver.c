@@ -2,9 +2,10 @@
  * cmd_deliver.c — `postino deliver`: pipe mode for MTAs that cannot
  * speak LMTP (Postfix pipe(8), Exim pipe transport, procmail).
  *
- * Reads one message on stdin, stores it durably and exits with a
- * sysexits(3) code the MTA understands: 0 stored; 65 malformed (bounce);
- * 67 no such list (bounce); 75 temporary failure (the MTA retries).
+ * Reads one message on stdin, hands it to ingest.c (as the server does)
+ * and exits with the sysexits(3) code of its outcome (ingest_status.c):
+ * 0 stored; 65 malformed (bounce); 67 no such list (bounce); 75
+ * temporary failure (the MTA retries).
  * Pipes deliver LF line ends, so LF is turned into CRLF here; a bare CR,
  * a NUL, or an over-size message is malformed.  A leading mbox "From "
  * line (pipe flag F) is dropped.
@@ -18,9 +19,8 @@
 #include "addr.h"
 #include "buf.h"
 #include "cmd.h"
+#include "ingest.h"
 #include "log.h"
-#include "msg.h"
-#include "router.h"
 #include "store.h"
 
 /* Read stdin into raw; 0, 1 when over max bytes, -1 on read error. */
@@ -77,40 +77,28 @@ to_crlf(const struct buf *raw, struct buf *out, const char **why)
 	return 0;
 }
 
+/* Route and store body for rcpt; an exit code, after saying why. */
 static int
 deliver_store(struct cmd_ctx *ctx, const char *rcpt, const char *sender,
     const struct buf *body)
 {
+	struct ingest_ctx in;
 	struct ingest_rcpt r;
-	struct ingest item, *items[1];
-	struct store *st;
+	enum ingest_outcome o;
 
-	if (cmd_store(ctx, &st) < 0)
-		return EX_TEMPFAIL_;
-	switch (router_rcpt(st, ctx->cfg.recipient_delimiter, rcpt, &r)) {
-	case 1:
-		break;
-	case 0:
+	memset(&in, 0, sizeof(in));
+	in.st = ctx->st;
+	in.cfg = &ctx->cfg;
+	if ((o = ingest_rcpt_check(&in, rcpt, &r)) == INGEST_NOUSER)
 		fprintf(stderr, "postino: deliver: <%s>: no such list\n", rcpt);
-		return EX_NOUSER_;
-	default:
-		return EX_TEMPFAIL_;
-	}
-	memset(&item, 0, sizeof(item));
-	strcpy(item.sender, sender);
-	item.rcpts = &r;
-	item.nrcpts = 1;
-	item.body = body->data;
-	item.len = body->len;
-	items[0] = &item;
-	if (store_ingest(st, items, 1) < 0) {
+	if (o == INGEST_OK && (o = ingest_message(&in, sender, &r,
+	    body->data, body->len)) != INGEST_OK)
 		fprintf(stderr, "postino: deliver: cannot store the message%s\n",
-		    store_error_full(st) ? ": disk full" : "");
-		return EX_TEMPFAIL_;
-	}
-	log_info("deliver: message for <%s> from <%s> stored, %zu bytes",
-	    rcpt, sender, body->len);
-	return 0;
+		    o == INGEST_FULL ? ": disk full" : "");
+	if (o == INGEST_OK)
+		log_info("deliver: message for <%s> from <%s> stored, %zu bytes",
+		    rcpt, sender, body->len);
+	return ingest_status(o)->exit;
 }
 
 int
@@ -124,8 +112,7 @@ cmd_deliver(struct cmd_ctx *ctx, int argc, char **argv)
 	char rcpt[ADDR_MAX], sender[ADDR_MAX] = "";
 	const char *rarg = NULL, *sarg = NULL, *why;
 	struct buf raw = BUF_INIT, body = BUF_INIT;
-	struct msg *m = NULL;
-	int c, rc = EX_DATAERR_;
+	int c, rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "r:s:", opts, NULL)) != -1) {
@@ -153,19 +140,20 @@ cmd_deliver(struct cmd_ctx *ctx, int argc, char **argv)
 	case 1:
 		fprintf(stderr, "postino: deliver: message larger than"
 		    " max_message_size (%zu bytes)\n", ctx->cfg.max_message_size);
+		rc = ingest_status(INGEST_TOO_BIG)->exit;
 		goto out;
 	case -1:
 		fprintf(stderr, "postino: deliver: cannot read stdin\n");
-		rc = EX_TEMPFAIL_;
+		rc = ingest_status(INGEST_TEMPFAIL)->exit;
 		goto out;
 	}
-	if (to_crlf(&raw, &body, &why) < 0 ||
-	    msg_parse(body.data ? body.data : "", body.len, &m, &why) < 0) {
+	if (to_crlf(&raw, &body, &why) < 0 || ingest_validate(body.data ?
+	    body.data : "", body.len, &why) != INGEST_OK) {
 		fprintf(stderr, "postino: deliver: malformed message: %s\n",
 		    why);
+		rc = ingest_status(INGEST_MALFORMED)->exit;
 		goto out;
 	}
-	msg_free(&m);
 	rc = deliver_store(ctx, rcpt, sender, &body);
 out:
 	buf_free(&raw);

@@ -26,10 +26,12 @@ static int	digest_cmd_volume(struct cmd_ctx *, int, char **);
 static int	digest_cmd_ls(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub digest_cmds[] = {
-	{ "send", digest_cmd_send, "digest send LIST" },
-	{ "preview", digest_cmd_preview, "digest preview LIST [--plain]" },
-	{ "volume", digest_cmd_volume, "digest volume LIST" },
-	{ "ls", digest_cmd_ls, "digest ls LIST [--json]" },
+	{ "send", digest_cmd_send, CMD_STORE | CMD_KEYS | CMD_TEMPLATES,
+	    "digest send LIST" },
+	{ "preview", digest_cmd_preview, CMD_STORE | CMD_KEYS | CMD_TEMPLATES,
+	    "digest preview LIST [--plain]" },
+	{ "volume", digest_cmd_volume, CMD_STORE, "digest volume LIST" },
+	{ "ls", digest_cmd_ls, CMD_STORE, "digest ls LIST [--json]" },
 };
 #define NDIGEST_CMDS	(sizeof(digest_cmds) / sizeof(digest_cmds[0]))
 

@@ -25,12 +25,12 @@ static int	list_set(struct cmd_ctx *, int, char **);
 static int	list_rm(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub list_cmds[] = {
-	{ "create", list_create,
+	{ "create", list_create, CMD_STORE,
 	    "list create ADDR [--owner ADDR]... [--moderator ADDR]..." },
-	{ "ls", list_ls, "list ls [--json]" },
-	{ "show", list_show, "list show ADDR [--json]" },
-	{ "set", list_set, "list set ADDR KEY VALUE" },
-	{ "rm", list_rm, "list rm ADDR" },
+	{ "ls", list_ls, CMD_STORE, "list ls [--json]" },
+	{ "show", list_show, CMD_STORE, "list show ADDR [--json]" },
+	{ "set", list_set, CMD_STORE, "list set ADDR KEY VALUE" },
+	{ "rm", list_rm, CMD_STORE, "list rm ADDR" },
 };
 #define NLIST_CMDS	(sizeof(list_cmds) / sizeof(list_cmds[0]))
 
@@ -148,8 +148,7 @@ list_create(struct cmd_ctx *ctx, int argc, char **argv)
 		    error);
 		return EX_DATAERR_;
 	}
-	if (cmd_store(ctx, &st) < 0)
-		return EX_TEMPFAIL_;
+	st = ctx->st;
 	if (store_begin(st) < 0)
 		return cmd_store_error(st, "list create");
 	if ((rc = store_list_create(st, addr, &id)) < 0) {
@@ -211,8 +210,7 @@ list_ls(struct cmd_ctx *ctx, int argc, char **argv)
 		return usage("ls");
 	memset(&s, 0, sizeof(s));
 	s.ctx = ctx;
-	if (cmd_store(ctx, &s.st) < 0)
-		return EX_TEMPFAIL_;
+	s.st = ctx->st;
 	if (ctx->json)
 		printf("[");
 	if (store_list_each(s.st, ls_one, &s) < 0)

@@ -26,8 +26,8 @@ static int	log_show(struct cmd_ctx *, int, char **);
 static int	log_verify(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub log_cmds[] = {
-	{ "show", log_show, "log show LIST [--limit N] [--json]" },
-	{ "verify", log_verify, "log verify LIST" },
+	{ "show", log_show, CMD_STORE, "log show LIST [--limit N] [--json]" },
+	{ "verify", log_verify, CMD_STORE, "log verify LIST" },
 };
 #define NLOG_CMDS	(sizeof(log_cmds) / sizeof(log_cmds[0]))
 

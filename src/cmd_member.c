@@ -30,14 +30,16 @@ static int	member_set(struct cmd_ctx *, int, char **);
 static int	member_import(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub member_cmds[] = {
-	{ "add", member_add,
+	{ "add", member_add, CMD_STORE,
 	    "member add LIST ADDR [--mode each|digest|nomail|follow]" },
-	{ "rm", member_rm, "member rm LIST ADDR" },
-	{ "ls", member_ls, "member ls LIST [--json]" },
-	{ "set", member_set, "member set LIST ADDR mode each|digest|nomail|follow\n"
+	{ "rm", member_rm, CMD_STORE, "member rm LIST ADDR" },
+	{ "ls", member_ls, CMD_STORE, "member ls LIST [--json]" },
+	{ "set", member_set, CMD_STORE,
+	    "member set LIST ADDR mode each|digest|nomail|follow\n"
 	    "         postino member set LIST ADDR digest mime|plain\n"
 	    "         postino member set LIST ADDR moderated yes|no" },
-	{ "import", member_import, "member import LIST FILE|- [--mode MODE]\n"
+	{ "import", member_import, CMD_STORE,
+	    "member import LIST FILE|- [--mode MODE]\n"
 	    "         one address or 'Name <addr>' per line, '#' comments;"
 	    " exits 0 when\n         no line was invalid, 65 when some were"
 	    " (the valid ones are imported)" },

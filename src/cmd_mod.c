@@ -28,10 +28,12 @@ static int	mod_approve(struct cmd_ctx *, int, char **);
 static int	mod_reject(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub mod_cmds[] = {
-	{ "ls", mod_ls, "mod ls LIST [--json]" },
-	{ "show", mod_show, "mod show LIST ID" },
-	{ "approve", mod_approve, "mod approve LIST ID [--as ADDR]" },
-	{ "reject", mod_reject, "mod reject LIST ID --reason TEXT [--as ADDR]" },
+	{ "ls", mod_ls, CMD_STORE, "mod ls LIST [--json]" },
+	{ "show", mod_show, CMD_STORE, "mod show LIST ID" },
+	{ "approve", mod_approve, CMD_STORE | CMD_KEYS | CMD_TEMPLATES,
+	    "mod approve LIST ID [--as ADDR]" },
+	{ "reject", mod_reject, CMD_STORE | CMD_KEYS | CMD_TEMPLATES,
+	    "mod reject LIST ID --reason TEXT [--as ADDR]" },
 };
 #define NMOD_CMDS	(sizeof(mod_cmds) / sizeof(mod_cmds[0]))
 

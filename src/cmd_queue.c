@@ -136,8 +136,7 @@ queue_release(struct cmd_ctx *ctx, const char *arg)
 		    " quarantine ID\n", arg);
 		return EX_DATAERR_;
 	}
-	if (cmd_store(ctx, &st) < 0)
-		return EX_TEMPFAIL_;
+	st = ctx->st;
 	if ((rc = store_quarantine_release(st, id)) < 0)
 		return cmd_store_error(st, "queue release");
 	if (rc == 0) {
@@ -166,8 +165,7 @@ cmd_queue(struct cmd_ctx *ctx, int argc, char **argv)
 		    "       postino queue release ID\n");
 		return EX_USAGE_;
 	}
-	if (cmd_store(ctx, &st) < 0)
-		return EX_TEMPFAIL_;
+	st = ctx->st;
 	if (ctx->json)
 		printf("{\n  \"jobs\": [");
 	if (store_job_each(st, !all, print_job, &qp) < 0)

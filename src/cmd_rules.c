@@ -33,11 +33,12 @@ static int	rules_rm_cmd(struct cmd_ctx *, int, char **);
 static int	rules_mv_cmd(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub rules_cmds[] = {
-	{ "ls", rules_ls, "rules LIST ls [--json]" },
-	{ "add", rules_add_cmd, "rules LIST add NAME ACTION COND [ARG]"
+	{ "ls", rules_ls, CMD_STORE, "rules LIST ls [--json]" },
+	{ "add", rules_add_cmd, CMD_STORE,
+	    "rules LIST add NAME ACTION COND [ARG]"
 	    " [--text TEXT] [--position N]" },
-	{ "rm", rules_rm_cmd, "rules LIST rm NAME" },
-	{ "mv", rules_mv_cmd, "rules LIST mv NAME POSITION" },
+	{ "rm", rules_rm_cmd, CMD_STORE, "rules LIST rm NAME" },
+	{ "mv", rules_mv_cmd, CMD_STORE, "rules LIST mv NAME POSITION" },
 };
 #define NRULES_CMDS	(sizeof(rules_cmds) / sizeof(rules_cmds[0]))
 

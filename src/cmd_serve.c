@@ -6,9 +6,10 @@
  * jobs) and the delivery threads (jobs -> relay).  SIGTERM/SIGINT finish
  * in-flight work and exit 0; SIGHUP reloads the config file.
  *
- * A damaged database stops the start (PRAGMA quick_check, exit 78); one
- * found while running makes the hooks answer 4xx to new mail, so that
- * nothing is acknowledged that could not be kept.
+ * What accepting a message means is ingest.c's; the server's hooks only
+ * hand over to it.  A damaged database stops the start (PRAGMA
+ * quick_check, exit 78); one found while running makes ingest answer 4xx
+ * to new mail.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -19,12 +20,11 @@
 #include "addr.h"
 #include "buf.h"
 #include "cmd.h"
+#include "ingest.h"
 #include "log.h"
-#include "msg.h"
 #include "priv.h"
 #include "process.h"
 #include "queue.h"
-#include "router.h"
 #include "server.h"
 #include "store.h"
 #include "template.h"
@@ -33,6 +33,7 @@
 struct serve {
 	struct config	*cfg;		/* the one in force */
 	struct store	*st;		/* main thread: RCPT look-ups, ingest */
+	struct ingest_ctx ingest;	/* what the server's hooks use */
 	struct process	*proc;
 	struct queue	*queue;
 	struct server	*server;
@@ -51,49 +52,31 @@ on_signal(int sig)
 		server_stop(signal_server);
 }
 
-static int
+/* The server's hooks: the ingest module, which knows what taking a
+ * message means. */
+static enum ingest_outcome
 hook_rcpt(void *arg, const char *addr, struct ingest_rcpt *r)
 {
-	struct serve *s = arg;
-
-	if (store_damaged())
-		return -1;
-	switch (router_rcpt(s->st, s->cfg->recipient_delimiter, addr, r)) {
-	case 1:
-		return 0;
-	case 0:
-		return 1;
-	default:
-		return -1;
-	}
+	return ingest_rcpt_check(arg, addr, r);
 }
 
-static int
+static enum ingest_outcome
 hook_validate(void *arg, const char *body, size_t len, const char **error_r)
 {
-	struct msg *m = NULL;
-
 	(void)arg;
-	if (msg_parse(body, len, &m, error_r) < 0)
-		return -1;
-	msg_free(&m);
-	return 0;
+	return ingest_validate(body, len, error_r);
 }
 
-static int
-hook_commit(void *arg, struct ingest *const *items, size_t n, int *full_r)
+static enum ingest_outcome
+hook_commit(void *arg, struct ingest *const *items, size_t n)
 {
-	struct serve *s = arg;
+	return ingest_commit(arg, items, n);
+}
 
-	*full_r = 0;
-	if (store_damaged())
-		return -1;
-	if (store_ingest(s->st, items, n) < 0) {
-		*full_r = store_error_full(s->st);
-		return -1;
-	}
-	process_kick(s->proc);
-	return 0;
+static void
+process_kick_cb(void *arg)
+{
+	process_kick(arg);
 }
 
 static void
@@ -255,7 +238,7 @@ serve_bind(struct serve *s)
 	if (geteuid() == 0 && *s->cfg->user == '\0' &&
 	    priv_drop(s->cfg->user, &error) < 0)
 		goto config;	/* refuse before binding anything */
-	if ((s->server = server_new(s->cfg, &hooks, s)) == NULL ||
+	if ((s->server = server_new(s->cfg, &hooks, &s->ingest)) == NULL ||
 	    serve_listen(s) < 0)
 		return EX_OSERR_;
 	if (priv_drop(s->cfg->user, &error) < 0)
@@ -289,6 +272,10 @@ serve_start(struct serve *s, struct cmd_ctx *ctx)
 		free(error);
 		return EX_TEMPFAIL_;
 	}
+	s->ingest.st = s->st;
+	s->ingest.cfg = s->cfg;
+	s->ingest.stored = process_kick_cb;
+	s->ingest.stored_arg = s->proc;
 	return 0;
 }
 
@@ -335,6 +322,7 @@ cmd_serve(struct cmd_ctx *ctx, int argc, char **argv)
 			 * every configuration until exit. */
 			reloaded[nreloaded++] = c;
 			s.cfg = c;
+			s.ingest.cfg = c;
 		} else if (c != NULL) {
 			config_free(c);
 			free(c);

@@ -1,6 +1,8 @@
 /*
  * main.c — postino's entry point: global options, then a table of
- * subcommands (as in git.c).  Each subcommand lives in src/cmd_*.c.
+ * subcommands (as in git.c), each with what must be set up before it
+ * runs (cmd_setup() in cmd_common.c).  Each subcommand lives in
+ * src/cmd_*.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,38 +13,37 @@
 #include "cmd.h"
 #include "log.h"
 #include "postino.h"
-#include "priv.h"
 #include "store.h"
 #include "token.h"
-
-/* What main sets up before a family runs. */
-#define CMD_KEYS	0x01	/* token_init: tokens, MACs, pseudonyms */
-#define CMD_ROOT	0x02	/* keeps root: drops it itself (serve) */
 
 struct command {
 	const char	*name;
 	int		(*run)(struct cmd_ctx *, int, char **);
-	int		 setup;		/* CMD_* bits */
+	int		 setup;		/* CMD_* bits, include/cmd.h */
 	const char	*usage;
 };
 
-/* serve loads its keys itself (it logs instead of printing), and drops
- * root only after binding its listeners; config, queue and deliver never
- * mint or check a token. */
+/*
+ * A family with a subcommand table (struct cmd_sub) declares its needs
+ * per subcommand there, so that `member ls` does not depend on the
+ * templates and a usage error sets up nothing; its row here only drops
+ * root.  serve keeps root to bind its listeners, then opens the store,
+ * loads the keys and checks the templates itself, as `user` (it logs
+ * instead of printing); config reads no database.
+ */
 static const struct command commands[] = {
 	{ "serve",   cmd_serve,   CMD_ROOT, "serve" },
-	{ "deliver", cmd_deliver, 0,
+	{ "deliver", cmd_deliver, CMD_STORE,
 	    "deliver --recipient ADDR [--sender ADDR]" },
-	{ "list",    cmd_list,    CMD_KEYS, "list create|ls|show|set|rm ..." },
-	{ "member",  cmd_member,  CMD_KEYS, "member add|rm|ls|import|set ..." },
-	{ "mod",     cmd_mod,     CMD_KEYS, "mod ls LIST" },
-	{ "queue",   cmd_queue,   0,        "queue" },
-	{ "config",  cmd_config,  0,        "config [check]" },
-	{ "log",     cmd_log,     CMD_KEYS, "log show|verify LIST" },
-	{ "rules",   cmd_rules,   CMD_KEYS, "rules LIST ls|add|rm|mv ..." },
-	{ "archive", cmd_archive, CMD_KEYS, "archive export|html LIST ..." },
-	{ "digest",  cmd_digest,  CMD_KEYS,
-	    "digest send|preview|volume|ls LIST" },
+	{ "list",    cmd_list,    0, "list create|ls|show|set|rm ..." },
+	{ "member",  cmd_member,  0, "member add|rm|ls|import|set ..." },
+	{ "mod",     cmd_mod,     0, "mod ls LIST" },
+	{ "queue",   cmd_queue,   CMD_STORE, "queue" },
+	{ "config",  cmd_config,  0, "config [check]" },
+	{ "log",     cmd_log,     0, "log show|verify LIST" },
+	{ "rules",   cmd_rules,   0, "rules LIST ls|add|rm|mv ..." },
+	{ "archive", cmd_archive, 0, "archive export|html LIST ..." },
+	{ "digest",  cmd_digest,  0, "digest send|preview|volume|ls LIST" },
 };
 
 static void
@@ -54,43 +55,6 @@ usage(FILE *fp)
 	    " COMMAND ...\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(fp, "       postino %s\n", commands[i].usage);
-}
-
-int
-cmd_store(struct cmd_ctx *ctx, struct store **st_r)
-{
-	const char *error;
-
-	if (ctx->st == NULL &&
-	    store_open(ctx->cfg.database, STORE_DURABLE, &ctx->st, &error) < 0) {
-		fprintf(stderr, "postino: %s: %s\n", ctx->cfg.database, error);
-		return -1;
-	}
-	*st_r = ctx->st;
-	return 0;
-}
-
-/* Load what a family needs before it runs; an exit code. */
-static int
-cmd_setup(struct cmd_ctx *ctx, int setup)
-{
-	char *error = NULL;
-
-	/* As root with an account named, every command runs as it, so
-	 * that what it creates belongs to the daemon's user. */
-	if (!(setup & CMD_ROOT) && *ctx->cfg.user != '\0' &&
-	    priv_drop(ctx->cfg.user, &error) < 0) {
-		fprintf(stderr, "postino: %s\n", error);
-		free(error);
-		return EX_CONFIG_;
-	}
-	if ((setup & CMD_KEYS) &&
-	    token_init(ctx->cfg.secret_file, &error) < 0) {
-		fprintf(stderr, "postino: %s\n", error);
-		free(error);
-		return EX_TEMPFAIL_;
-	}
-	return EX_OK_;
 }
 
 #define MAIN_OVERRIDES_MAX	32	/* -o NAME=VALUE options */

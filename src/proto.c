@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ingest_status.h"
 #include "log.h"
 #include "proto.h"
 
@@ -484,15 +485,16 @@ proto_run(struct proto_session *s)
 	return st;
 }
 
-/* Write the replies for a committed (rc 0) or failed group. */
+/* Write the replies for a committed (INGEST_OK) or failed group. */
 static void
-proto_committed(struct proto_session *s, int rc, int full)
+proto_committed(struct proto_session *s, enum ingest_outcome o)
 {
+	const struct ingest_status *st = ingest_status(o);
 	char qid[PROTO_QID_MAX + 48];
 	const char *a;
 	size_t i;
 
-	if (rc == 0) {
+	if (o == INGEST_OK) {
 		s->nmsg++;
 		snprintf(qid, sizeof(qid), "%s.%lu.%lu", s->conf.qid_prefix,
 		    s->id, s->nmsg);
@@ -500,18 +502,16 @@ proto_committed(struct proto_session *s, int rc, int full)
 		    "%zu bytes", s->logid, qid, s->ing.nrcpts,
 		    s->ing.nrcpts == 1 ? "" : "s", s->ing.len);
 		if (s->proto == PROTO_SMTP)
-			proto_reply(s, 250, "2.0.0", "Ok: queued as %s", qid);
+			proto_reply(s, st->code, st->enh, "%s: queued as %s",
+			    st->text, qid);
 		for (i = 0, a = s->accepted.data; s->proto == PROTO_LMTP &&
 		    i < s->naccepted; i++, a += strlen(a) + 1)
-			proto_reply(s, 250, "2.1.5", "<%s> Ok: queued as %s",
-			    a, qid);
-	} else if (full) {
-		log_warnx("%s: message not queued: disk full", s->logid);
-		proto_reply_data(s, 452, "4.3.1", "Insufficient system storage");
+			proto_reply(s, st->code, st->rcpt_enh,
+			    "<%s> %s: queued as %s", a, st->text, qid);
 	} else {
-		log_warnx("%s: message not queued: commit failed", s->logid);
-		proto_reply_data(s, 451, "4.3.0",
-		    "Temporary failure, try again later");
+		log_warnx("%s: message not queued: %s", s->logid,
+		    o == INGEST_FULL ? "disk full" : "commit failed");
+		proto_reply_data(s, st->code, st->enh, st->text);
 	}
 	s->state = PROTO_S_READY;
 	proto_reset(s);
@@ -522,17 +522,17 @@ proto_commit_group(struct proto_session *const *ss, size_t n,
     const struct server_hooks *hooks, void *arg)
 {
 	struct ingest **items;
+	enum ingest_outcome o;
 	size_t i;
-	int rc, full = 0;
 
 	if (n == 0)
 		return 0;
 	items = xcalloc(n, sizeof(*items));
 	for (i = 0; i < n; i++)
 		items[i] = &ss[i]->ing;
-	rc = hooks->commit(arg, (struct ingest *const *)items, n, &full);
+	o = hooks->commit(arg, (struct ingest *const *)items, n);
 	for (i = 0; i < n; i++)
-		proto_committed(ss[i], rc == 0 ? 0 : -1, full);
+		proto_committed(ss[i], o);
 	free(items);
-	return rc;
+	return o == INGEST_OK ? 0 : -1;
 }

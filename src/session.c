@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "ingest_status.h"
 #include "log.h"
 #include "proto.h"
 
@@ -243,6 +244,8 @@ verb_rcpt(struct proto_session *s, char *arg)
 {
 	char addr[ADDR_MAX];
 	const char *params, *error;
+	const struct ingest_status *st;
+	enum ingest_outcome o;
 	struct ingest_rcpt *r;
 
 	if (s->state != PROTO_S_MAIL) {
@@ -268,19 +271,22 @@ verb_rcpt(struct proto_session *s, char *arg)
 	}
 	r = rcpt_slot(s);
 	memcpy(r->addr, addr, sizeof(r->addr));
-	switch (s->hooks->rcpt(s->arg, addr, r)) {
-	case 0:
+	o = s->hooks->rcpt(s->arg, addr, r);
+	st = ingest_status(o);
+	switch (o) {
+	case INGEST_OK:
 		if (proto_rcpt_accept(s, addr, r))
 			log_info("%s: duplicate recipient <%s>: one copy",
 			    s->logid, addr);
-		proto_reply(s, 250, "2.1.5", "Ok");
+		proto_reply(s, st->code, st->rcpt_enh, "%s", st->text);
 		break;
-	case 1:
+	case INGEST_NOUSER:
 		log_info("%s: unknown recipient <%s>", s->logid, addr);
-		proto_reply(s, 550, "5.1.1", "<%s>: no such recipient", addr);
+		proto_reply(s, st->code, st->rcpt_enh, "<%s>: %s", addr,
+		    st->text);
 		break;
 	default:
-		proto_reply(s, 451, "4.3.0", "Temporary failure, try again later");
+		proto_reply(s, st->code, st->rcpt_enh, "%s", st->text);
 		break;
 	}
 }
@@ -306,18 +312,16 @@ verb_data(struct proto_session *s, char *arg)
 
 /* Why a finished DATA phase is refused; NULL when it is not. */
 static const char *
-data_refusal(const struct proto_session *s, int *code_r, const char **enh_r)
+data_refusal(const struct proto_session *s, enum ingest_outcome *o_r)
 {
-	*code_r = 550;
-	*enh_r = "5.6.0";
+	*o_r = INGEST_BAD_DATA;
 	if (s->dbad & PROTO_BAD_CRLF)
 		return "bare CR or LF in data";
 	if (s->dbad & PROTO_BAD_NUL)
 		return "NUL in data";
 	if (s->dbad & PROTO_BAD_LINE)
 		return "text line over 1000 octets";
-	*code_r = 552;
-	*enh_r = "5.3.4";
+	*o_r = INGEST_TOO_BIG;
 	if (s->dbad & PROTO_BAD_SIZE)
 		return "message too big";
 	return NULL;
@@ -329,7 +333,7 @@ text_clean(char *dst, size_t size, const char *src)
 {
 	size_t i;
 
-	snprintf(dst, size, "%s", src != NULL ? src : "Message rejected");
+	snprintf(dst, size, "%s", src);
 	for (i = 0; dst[i] != '\0'; i++)
 		if ((unsigned char)dst[i] < 32 || dst[i] == 127)
 			dst[i] = '?';
@@ -338,24 +342,29 @@ text_clean(char *dst, size_t size, const char *src)
 void
 session_data_end(struct proto_session *s)
 {
-	const char *why, *enh, *error = "Message rejected";
+	const struct ingest_status *st;
+	const char *why, *error = NULL;
+	enum ingest_outcome o;
 	char text[256];
-	int code;
 
-	if ((why = data_refusal(s, &code, &enh)) != NULL) {
+	if ((why = data_refusal(s, &o)) != NULL) {
+		st = ingest_status(o);
 		log_info("%s: rejected: %s (%zu bytes)", s->logid, why,
 		    s->dsize);
-		snprintf(text, sizeof(text), "Message refused: %s", why);
-		proto_reply_data(s, code, enh, text);
+		snprintf(text, sizeof(text), "%s: %s", st->text, why);
+		proto_reply_data(s, st->code, st->enh, text);
 		proto_reset(s);
 		return;
 	}
 	s->ing.body = s->body.data;
 	s->ing.len = s->body.len;
-	if (s->hooks->validate(s->arg, s->ing.body, s->ing.len, &error) < 0) {
-		text_clean(text, sizeof(text), error);
+	if ((o = s->hooks->validate(s->arg, s->ing.body, s->ing.len,
+	    &error)) != INGEST_OK) {
+		st = ingest_status(o);
+		text_clean(text, sizeof(text), error != NULL ? error :
+		    st->text);
 		log_info("%s: rejected: %s", s->logid, text);
-		proto_reply_data(s, 554, "5.6.0", text);
+		proto_reply_data(s, st->code, st->enh, text);
 		proto_reset(s);
 		return;
 	}

@@ -102,11 +102,11 @@ answer_key(const char *key, struct buf *out, const struct server_hooks *h,
 	}
 	memset(&r, 0, sizeof(r));
 	switch (h->rcpt(arg, addr, &r)) {
-	case 0:
+	case INGEST_OK:
 		log_debug("%s: <%s> found", logid, addr);
 		socketmap_reply(out, "OK postino");
 		break;
-	case 1:
+	case INGEST_NOUSER:
 		log_info("%s: unknown recipient <%s>", logid, addr);
 		socketmap_reply(out, "NOTFOUND ");
 		break;

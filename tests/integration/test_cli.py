@@ -386,3 +386,50 @@ def test_json_invalid_utf8():
         held = json.loads(out(p.cli("--json", "mod", "ls",
                                     "team@example.org")))
         assert held[0]["subject"] == "ca\u00ff \u00e8 \""
+
+
+def test_each_command_sets_up_only_what_its_row_declares():
+    """The setup column: a command that needs the store, the keys or the
+    templates gets them before it runs, and fails with a clear line and
+    a sysexits code (never an abort) when one is missing; one that does
+    not need them runs without them, and a usage error sets up nothing."""
+    EX_TEMPFAIL, EX_CONFIG = 75, 78
+    with Postino() as p:
+        p.make_list("team@example.org", ["amy@example.org"])
+        nowhere = os.path.join(p.dir, "no", "such", "dir")
+        # templates: read by commands that render mail, by no other
+        tpl = ("-o", "templates=" + nowhere)
+        for args in (("digest", "preview", "team@example.org"),
+                     ("digest", "send", "team@example.org"),
+                     ("mod", "approve", "team@example.org", "1"),
+                     ("mod", "reject", "team@example.org", "1",
+                      "--reason", "r"),
+                     ("archive", "html", "team@example.org", p.dir)):
+            e = fails(p, EX_CONFIG, *(tpl + args),
+                      says="missing language directory")
+            assert "fatal" not in e, e
+        assert "amy@example.org" in out(p.cli(*tpl, "member", "ls",
+                                                "team@example.org"))
+        p.cli(*tpl, "digest", "ls", "team@example.org")
+        # keys: loaded by commands that mint or check a token or a MAC
+        key = ("-o", "secret_file=" + os.path.join(p.conf, "postino.key"))
+        for args in (("digest", "preview", "team@example.org"),
+                     ("mod", "approve", "team@example.org", "1")):
+            e = fails(p, EX_TEMPFAIL, *(key + args), says="postino.key")
+            assert "fatal" not in e, e
+        p.cli(*key, "list", "ls")
+        p.cli(*key, "log", "verify", "team@example.org")
+        # the store: opened for every command that reads it, not for config
+        db = ("-o", "database=" + os.path.join(p.conf, "postino.db"))
+        for args in (("list", "ls"), ("member", "ls", "team@example.org"),
+                     ("queue",), ("digest", "ls", "team@example.org")):
+            fails(p, EX_TEMPFAIL, *(db + args), says="postino.db")
+        r = p.cli(*db, "deliver", "--recipient", "team@example.org",
+                  input=b"From: amy@example.org\n\nhi\n", check=False)
+        assert r.returncode == EX_TEMPFAIL, err(r)
+        p.cli(*db, "config")
+        p.cli(*db, "config", "check")
+        fails(p, EX_USAGE, *(db + ("member",)))
+        fails(p, EX_USAGE, *(db + ("member", "frobnicate")),
+              says="unknown subcommand")
+        assert not os.path.exists(os.path.join(p.dir, "no"))

@@ -38,7 +38,7 @@ static size_t		last_nrcpts;	/* recipients of the last commit */
  * Like the router: the list is the local part before '+' (any case, its
  * id a hash of it), the extension what follows, lower-cased.
  */
-static int
+static enum ingest_outcome
 stub_rcpt(void *arg, const char *addr, struct ingest_rcpt *r)
 {
 	const char *p;
@@ -46,9 +46,9 @@ stub_rcpt(void *arg, const char *addr, struct ingest_rcpt *r)
 
 	(void)arg;
 	if (strncmp(addr, "nobody@", 7) == 0)
-		return 1;
+		return INGEST_NOUSER;
 	if (strncmp(addr, "tempfail@", 9) == 0)
-		return -1;
+		return INGEST_TEMPFAIL;
 	r->list_id = 1;
 	for (p = addr; *p != '@' && *p != '+'; p++)
 		r->list_id = r->list_id * 31 + (tolower((unsigned char)*p));
@@ -56,28 +56,26 @@ stub_rcpt(void *arg, const char *addr, struct ingest_rcpt *r)
 		for (p++; *p != '@' && n + 1 < sizeof(r->ext); p++)
 			r->ext[n++] = (char)tolower((unsigned char)*p);
 	r->ext[n] = '\0';
-	return 0;
+	return INGEST_OK;
 }
 
-static int
+static enum ingest_outcome
 stub_validate(void *arg, const char *body, size_t len, const char **error_r)
 {
 	(void)arg;
 	if (len >= 7 && memmem(body, len, "INVALID", 7) != NULL) {
 		*error_r = "no From header\r\nInjected: yes";
-		return -1;
+		return INGEST_MALFORMED;
 	}
-	return 0;
+	return INGEST_OK;
 }
 
-static int
-stub_commit(void *arg, struct ingest *const *items, size_t n, int *full_r)
+static enum ingest_outcome
+stub_commit(void *arg, struct ingest *const *items, size_t n)
 {
 	(void)arg;
-	if (commit_mode != 0) {
-		*full_r = commit_mode == 2;
-		return -1;
-	}
+	if (commit_mode != 0)
+		return commit_mode == 2 ? INGEST_FULL : INGEST_TEMPFAIL;
 	ncommitted += (int)n;
 	last_nrcpts = items[n - 1]->nrcpts;
 	buf_reset(&last_body);

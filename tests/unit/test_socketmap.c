@@ -21,18 +21,18 @@
 #include "socketmap.h"
 
 /* The stub's lists: team@x.org answers everything router_rcpt would. */
-static int
+static enum ingest_outcome
 stub_rcpt(void *arg, const char *addr, struct ingest_rcpt *r)
 {
 	(void)arg;
 	if (strcmp(addr, "tempfail@x.org") == 0)
-		return -1;
+		return INGEST_TEMPFAIL;
 	if (strcmp(addr, "team@x.org") != 0 &&
 	    strncmp(addr, "team+", 5) != 0 &&
 	    strcmp(addr, "team-request@x.org") != 0)
-		return 1;
+		return INGEST_NOUSER;
 	r->list_id = 1;
-	return 0;
+	return INGEST_OK;
 }
 
 static const struct server_hooks hooks = { stub_rcpt, NULL, NULL };
