@@ -32,6 +32,9 @@ int	 listconf_check(const char *key, const char *value,
  * store error.  list_addr is needed for defaults that derive from it. */
 char	*listconf_get(struct store *, int64_t list_id, const char *list_addr,
 	    const char *key);
+/* The default of key for list_addr ("%l" expanded; "" for an unknown
+ * key), malloc'd. */
+char	*listconf_default(const char *key, const char *list_addr);
 int	 listconf_get_bool(struct store *, int64_t list_id,
 	    const char *list_addr, const char *key);
 

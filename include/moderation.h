@@ -12,14 +12,15 @@
 #include "config.h"
 #include "store.h"
 
+struct list_ctx;
+
 /*
  * A post was just stored held, rejected or discarded by the rules (in
  * the processor's transaction): append its log entry and, for held and
  * rejected posts, tell the author (never for automatic mail, and within
  * the daily request cap for non-members).  0, or -1 on error.
  */
-int	 moderation_record(struct store *, const struct config *,
-	    const struct store_list *, const struct store_post *);
+int	 moderation_record(const struct list_ctx *, const struct store_post *);
 
 /* What a decision on a held post came to. */
 struct mod_result {
@@ -39,13 +40,13 @@ struct mod_result {
  * Approve (state POST_ACCEPTED) or reject (POST_REJECTED, reason
  * required) held post post_id of list, as moderator ("" when the owner
  * acts from the shell), in the caller's transaction: the post changes
- * only if still held; an approval creates the fan-out job, a rejection
+ * only if still held; an approval releases it (release.h), a rejection
  * tells the author the reason; the log gets the entry.  Nobody decides
  * on a post of his own.  0 with *res filled (clear with
  * mod_result_clear), or -1 on error.
  */
-int	 moderation_decide(struct store *, const struct config *,
-	    const struct store_list *, int64_t post_id, enum post_state,
+int	 moderation_decide(const struct list_ctx *, int64_t post_id,
+	    enum post_state,
 	    const char *moderator, const char *reason, struct mod_result *res);
 void	 mod_result_clear(struct mod_result *);
 
@@ -56,16 +57,14 @@ void	 mod_result_clear(struct mod_result *);
  * post.  0 with *res (MOD_DECIDED: appeal sent; MOD_TOO_LATE: already
  * appealed), or -1.
  */
-int	 moderation_appeal(struct store *, const struct config *,
-	    const struct store_list *, int64_t post_id, const char *text,
-	    struct mod_result *);
+int	 moderation_appeal(const struct list_ctx *, int64_t post_id,
+	    const char *text, struct mod_result *);
 /*
  * Decide an appeal, once and for all: overturn (the post goes to the
  * members) or uphold.  The author is told; the log gets the entry.
  */
-int	 moderation_appeal_decide(struct store *, const struct config *,
-	    const struct store_list *, int64_t post_id, int overturn,
-	    const char *who, struct mod_result *);
+int	 moderation_appeal_decide(const struct list_ctx *, int64_t post_id,
+	    int overturn, const char *who, struct mod_result *);
 
 /*
  * Held posts over half their time get a reminder to their moderators;

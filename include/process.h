@@ -7,11 +7,7 @@
 #ifndef POSTINO_PROCESS_H
 #define POSTINO_PROCESS_H
 
-#include <stdint.h>
-#include <time.h>
-
 #include "config.h"
-#include "store.h"
 
 /* A row that crashed the processor this many times is quarantined. */
 #define PROCESS_MAX_ATTEMPTS	3
@@ -31,25 +27,5 @@ int	 process_start(const struct config *, void (*kick)(void *),
 void	 process_kick(struct process *);
 /* Finish the row in hand, stop the thread, free. */
 void	 process_stop(struct process **);
-
-/*
- * The outgoing copy of a post of list (headers, prefix, footer), and
- * whether it goes one transaction per recipient.  Used for posts a
- * moderator approves later.  0, or -1.
- */
-struct msg;
-struct buf;
-int	 process_decorate(struct store *, const struct config *,
-	    const struct store_list *, const struct msg *, struct buf *out,
-	    int *per_rcpt_r);
-/* Put "Archived-At: <archive_url/YYYY-MM/ID.html>" (RFC 5064) in front
- * of the outgoing copy of post post_id; nothing when archive_url is ""
- * or NULL. */
-void	 process_archived_at(const char *archive_url, int64_t post_id,
-	    time_t created, struct buf *body);
-/* The list's footer as it ends its digests (never personal): appended
- * to out, nothing when the list has footer = no.  0, or -1. */
-int	 process_footer(struct store *, const struct config *,
-	    const struct store_list *, struct buf *out);
 
 #endif

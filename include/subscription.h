@@ -6,10 +6,10 @@
 #ifndef POSTINO_SUBSCRIPTION_H
 #define POSTINO_SUBSCRIPTION_H
 
-#include "config.h"
 #include "store.h"
 
 struct buf;
+struct list_ctx;
 
 /*
  * Handle a mail to one of the list's command addresses (in->ext is the
@@ -20,11 +20,7 @@ struct buf;
  * A line for the log is appended to note.  0 when the mail is done with,
  * -1 on a store error (the caller rolls back; the mail is retried).
  */
-int	 subscription_handle(struct store *, const struct config *,
-	    const struct store_list *, const struct store_inbox *,
-	    struct buf *note);
-
-/* Directory holding a list's own templates (overrides), malloc'd. */
-char	*subscription_override_dir(const struct config *, const char *list);
+int	 subscription_handle(const struct list_ctx *,
+	    const struct store_inbox *, struct buf *note);
 
 #endif

@@ -19,9 +19,9 @@
 #include "buf.h"
 #include "cmd.h"
 #include "listconf.h"
+#include "listctx.h"
 #include "postino.h"
 #include "store.h"
-#include "subscription.h"
 
 static int	archive_export_cmd(struct cmd_ctx *, int, char **);
 static int	archive_html_cmd(struct cmd_ctx *, int, char **);
@@ -171,7 +171,7 @@ archive_html_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = cmd_store_error(st, "archive html");
 		goto out;
 	}
-	override = subscription_override_dir(&ctx->cfg, l.addr);
+	override = list_override_dir(&ctx->cfg, l.addr);
 	memset(&a, 0, sizeof(a));
 	a.dir = argv[2];
 	a.templates = ctx->cfg.templates;

@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "cmd.h"
+#include "listctx.h"
 #include "moderation.h"
 #include "postino.h"
 #include "store.h"
@@ -207,6 +208,7 @@ mod_decide(struct cmd_ctx *ctx, int argc, char **argv, enum post_state to)
 	const char *reason = "", *error;
 	struct mod_result res;
 	struct store_list l;
+	struct list_ctx lc;
 	struct store *st;
 	int64_t id;
 	int c, rc;
@@ -233,14 +235,18 @@ mod_decide(struct cmd_ctx *ctx, int argc, char **argv, enum post_state to)
 	if ((rc = post_id_arg(sub, argv[optind + 1], &id)) != 0 ||
 	    (rc = cmd_list_find(ctx, where, argv[optind], &st, &l)) != 0)
 		return rc;
-	if (store_begin(st) < 0 || moderation_decide(st, &ctx->cfg, &l, id, to,
-	    as, reason, &res) < 0 || store_commit(st) < 0) {
+	memset(&lc, 0, sizeof(lc));
+	if (store_begin(st) < 0 || list_ctx_init(st, &ctx->cfg, &l, &lc) < 0 ||
+	    moderation_decide(&lc, id, to, as, reason, &res) < 0 ||
+	    store_commit(st) < 0) {
 		store_rollback(st);
+		list_ctx_clear(&lc);
 		store_list_clear(&l);
 		return cmd_store_error(st, where);
 	}
 	rc = decision_report(sub, argv[optind + 1], &res);
 	mod_result_clear(&res);
+	list_ctx_clear(&lc);
 	store_list_clear(&l);
 	return rc;
 }

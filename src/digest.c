@@ -27,17 +27,17 @@
 #include "addr.h"
 #include "buf.h"
 #include "digest.h"
+#include "digest_schedule.h"
 #include "listconf.h"
+#include "listctx.h"
 #include "log.h"
 #include "modlog_report.h"
 #include "msg.h"
 #include "msg_parts.h"
 #include "notice.h"
-#include "process.h"
-#include "digest_schedule.h"
+#include "release.h"
 #include "store.h"
 #include "store_digest.h"
-#include "subscription.h"
 #include "tz.h"
 
 #define DIGEST_TEXT_MAX	(256 * 1024)	/* readable text of one post */
@@ -73,16 +73,6 @@ struct number {
 	int	 with_log;	/* first of the month: the log's summary */
 	time_t	 now;
 	char	 date[40];	/* YYYY-MM-DD in the list's zone */
-};
-
-/* The list's texts, as a notice needs them. */
-struct dctx {
-	struct store			*st;
-	const struct config		*cfg;
-	const struct store_list		*list;
-	char				*lang;
-	char				*descr;
-	char				*override;
 };
 
 static int
@@ -182,39 +172,16 @@ group_threads(struct dposts *ps)
 	qsort(ps->v, ps->n, sizeof(*ps->v), by_group);
 }
 
-static int
-dctx_init(struct dctx *dc, struct store *st, const struct config *cfg,
-    const struct store_list *list)
-{
-	memset(dc, 0, sizeof(*dc));
-	dc->st = st;
-	dc->cfg = cfg;
-	dc->list = list;
-	dc->lang = listconf_get(st, list->id, list->addr, "language");
-	dc->descr = listconf_get(st, list->id, list->addr, "description");
-	dc->override = subscription_override_dir(cfg, list->addr);
-	return dc->lang != NULL && dc->descr != NULL ? 0 : -1;
-}
-
-static void
-dctx_clear(struct dctx *dc)
-{
-	free(dc->lang);
-	free(dc->descr);
-	free(dc->override);
-	memset(dc, 0, sizeof(*dc));
-}
-
 /* Render a line template into out, then a newline; logs failures. */
 static int
-line(const struct dctx *dc, const char *name, const struct tvar *vars,
+line(const struct list_ctx *dc, const char *name, const struct tvar *vars,
     size_t n, struct buf *out)
 {
 	char *error = NULL;
 
 	if (notice_line(dc->cfg, dc->lang, dc->override, name, vars, n, out,
 	    &error) < 0) {
-		log_warnx("list %s: digest: %s", dc->list->addr, error);
+		log_warnx("list %s: digest: %s", dc->list.addr, error);
 		free(error);
 		return -1;
 	}
@@ -224,7 +191,7 @@ line(const struct dctx *dc, const char *name, const struct tvar *vars,
 
 /* The table of contents: each thread, then its posts, numbered. */
 static int
-toc(const struct dctx *dc, const struct dposts *ps, struct buf *out)
+toc(const struct list_ctx *dc, const struct dposts *ps, struct buf *out)
 {
 	char num[24], count[24];
 	size_t i, j;
@@ -273,7 +240,7 @@ stuff_dashes(const char *s, size_t n, struct buf *out)
 }
 
 struct attachments {
-	const struct dctx	*dc;
+	const struct list_ctx	*dc;
 	struct buf		*out;
 	int			 rc;
 };
@@ -310,7 +277,7 @@ attachment(const struct msg_part *part, void *arg)
 /* One post of a plain digest: its fields, its readable text and a list
  * of its attachments. */
 static int
-plain_message(const struct dctx *dc, const struct dpost *d, size_t number,
+plain_message(const struct list_ctx *dc, const struct dpost *d, size_t number,
     struct buf *out)
 {
 	struct buf text = BUF_INIT, stuffed = BUF_INIT, raw = BUF_INIT;
@@ -363,20 +330,17 @@ out:
 /* The moderation log's summary of the last month, as digest_modlog
  * renders it. */
 static int
-log_summary(const struct dctx *dc, time_t now, struct buf *out)
+log_summary(const struct list_ctx *dc, time_t now, struct buf *out)
 {
 	struct modlog_report r;
-	char *names, *error = NULL;
-	int pseudonym, rc;
+	char *error = NULL;
+	int rc;
 
-	names = listconf_get(dc->st, dc->list->id, dc->list->addr,
-	    "modlog_names");
-	pseudonym = names == NULL || strcmp(names, "name") != 0;
-	free(names);
 	if (modlog_report(dc->st, dc->cfg, dc->lang, dc->override,
-	    dc->list->id, dc->list->addr, pseudonym, 1, now - DIGEST_LOG_SPAN,
+	    dc->list.id, dc->list.addr, dc->pseudonym, 1,
+	    now - DIGEST_LOG_SPAN,
 	    &r, &error) < 0) {
-		log_warnx("list %s: digest: %s", dc->list->addr,
+		log_warnx("list %s: digest: %s", dc->list.addr,
 		    error != NULL ? error : "store error");
 		free(error);
 		return -1;
@@ -392,7 +356,7 @@ log_summary(const struct dctx *dc, time_t now, struct buf *out)
  * 1 built into out, 0 nothing in it, -1 error.
  */
 static int
-build(const struct dctx *dc, int64_t digest_id, const struct number *nb,
+build(const struct list_ctx *dc, int64_t digest_id, const struct number *nb,
     int plain, int64_t member_id, struct buf *out)
 {
 	struct dposts ps = { NULL, 0, 0 };
@@ -405,7 +369,7 @@ build(const struct dctx *dc, int64_t digest_id, const struct number *nb,
 	size_t i;
 	int rc = -1;
 
-	if (store_digest_posts(dc->st, dc->list->id, digest_id, collect,
+	if (store_digest_posts(dc->st, dc->list.id, digest_id, collect,
 	    &ps) < 0)
 		goto out;
 	if (member_id != 0 && drop_muted(dc->st, member_id, &ps) < 0)
@@ -437,7 +401,7 @@ build(const struct dctx *dc, int64_t digest_id, const struct number *nb,
 			goto out;
 		buf_puts(&messages, "\n");	/* after each separator */
 	}
-	if (process_footer(dc->st, dc->cfg, dc->list, &footer) < 0 ||
+	if (release_footer(dc, &footer) < 0 ||
 	    (nb->with_log && log_summary(dc, nb->now, &moderation) < 0))
 		goto out;
 	buf_puts(&contents, "");
@@ -455,20 +419,20 @@ build(const struct dctx *dc, int64_t digest_id, const struct number *nb,
 		};
 
 		memset(&nt, 0, sizeof(nt));
-		nt.list_addr = dc->list->addr;
+		nt.list_addr = dc->list.addr;
 		nt.list_descr = dc->descr;
 		nt.lang = dc->lang;
 		nt.override_dir = dc->override;
 		nt.template_name = plain ? "digest_plain" : "digest_mime";
 		nt.vars = vars;
 		nt.nvars = plain ? 7 : 6;
-		nt.to = dc->list->addr;
+		nt.to = dc->list.addr;
 		nt.list_mail = 1;
 		nt.digest = plain ? NULL : parts;
 		nt.ndigest = plain ? 0 : ps.n;
 		nt.trailer = footer.data;
 		if (notice_build(dc->cfg, &nt, out, &error) < 0) {
-			log_warnx("list %s: digest: %s", dc->list->addr,
+			log_warnx("list %s: digest: %s", dc->list.addr,
 			    error);
 			goto out;
 		}
@@ -502,30 +466,24 @@ zone_load(const struct store_list *list, const char *name)
 
 /* The number the next issue gets: a new volume with a new local year. */
 static int
-next_number(struct store *st, const struct store_list *list, time_t now,
-    struct number *nb)
+next_number(const struct list_ctx *dc, time_t now, struct number *nb)
 {
 	struct digest_state ds;
 	struct tm tm;
 	struct tz *tz;
-	char *zone;
 
-	zone = listconf_get(st, list->id, list->addr, "timezone");
-	tz = zone_load(list, zone);
-	free(zone);
-	if (tz == NULL)
+	if ((tz = zone_load(&dc->list, dc->timezone)) == NULL)
 		return -1;
 	tz_localtime(tz, now, &tm);
 	tz_free(&tz);
-	if (store_digest_state(st, list->id, &ds) < 0)
+	if (store_digest_state(dc->st, dc->list.id, &ds) < 0)
 		return -1;
 	snprintf(nb->date, sizeof(nb->date), "%04d-%02d-%02d",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 	nb->now = now;
 	nb->year = tm.tm_year + 1900;
 	nb->month = nb->year * 100 + tm.tm_mon + 1;
-	nb->with_log = ds.log_month != nb->month && listconf_get_bool(st,
-	    list->id, list->addr, "digest_modlog") == 1;
+	nb->with_log = ds.log_month != nb->month && dc->digest_modlog;
 	nb->volume = ds.volume;
 	nb->issue = ds.issue + 1;
 	if (ds.year != 0 && ds.year != nb->year && ds.issue > 0) {
@@ -537,7 +495,7 @@ next_number(struct store *st, const struct store_list *list, time_t now,
 }
 
 struct muters {
-	const struct dctx	*dc;
+	const struct list_ctx	*dc;
 	const struct number	*nb;
 	struct digest_cut	*cut;
 	const char		*env_from;
@@ -569,26 +527,25 @@ muter(int64_t member_id, const char *addr, const char *format, void *arg)
 
 /* Cut and queue inside the caller's transaction. */
 static int
-cut_and_queue(const struct dctx *dc, time_t now, struct digest_cut *cut)
+cut_and_queue(const struct list_ctx *dc, time_t now, struct digest_cut *cut)
 {
 	static const char *const formats[] = { "mime", "plain" };
 	struct buf body = BUF_INIT, from = BUF_INIT;
 	struct number nb;
 	struct muters mu;
-	const char *domain;
 	int64_t max_member;
-	size_t i, llen;
+	size_t i;
 	int rc = -1;
 
 	memset(cut, 0, sizeof(*cut));
-	if (next_number(dc->st, dc->list, now, &nb) < 0 ||
-	    store_digest_cut(dc->st, dc->list->id, nb.volume, nb.issue,
+	if (next_number(dc, now, &nb) < 0 ||
+	    store_digest_cut(dc->st, dc->list.id, nb.volume, nb.issue,
 	    nb.year, now, &cut->digest_id, &cut->posts) < 0)
 		goto out;
 	cut->volume = nb.volume;
 	cut->issue = nb.issue;
 	if (cut->posts > 0 && nb.with_log &&
-	    store_digest_log_month(dc->st, dc->list->id, nb.month) < 0)
+	    store_digest_log_month(dc->st, dc->list.id, nb.month) < 0)
 		goto out;
 	if (cut->posts == 0) {
 		rc = 0;
@@ -596,20 +553,17 @@ cut_and_queue(const struct dctx *dc, time_t now, struct digest_cut *cut)
 	}
 	if ((max_member = store_member_max_id(dc->st)) < 0)
 		goto out;
-	domain = addr_domain(dc->list->addr, &llen);
-	buf_append(&from, dc->list->addr, llen);
-	buf_printf(&from, "%sbounces@%s", dc->cfg->recipient_delimiter,
-	    domain);
+	(void)list_addr_ext(&dc->name, "bounces", &from);
 	for (i = 0; i < 2; i++) {
 		buf_reset(&body);
 		if (build(dc, cut->digest_id, &nb, i == 1, 0, &body) != 1 ||
-		    store_job_digest(dc->st, dc->list->id, cut->digest_id,
+		    store_job_digest(dc->st, dc->list.id, cut->digest_id,
 		    formats[i], from.data, body.data, body.len, max_member,
 		    NULL) < 0)
 			goto out;
 	}
 	mu = (struct muters){ dc, &nb, cut, from.data, 0 };
-	if (store_digest_muters(dc->st, dc->list->id, cut->digest_id, muter,
+	if (store_digest_muters(dc->st, dc->list.id, cut->digest_id, muter,
 	    &mu) < 0 || mu.rc < 0)
 		goto out;
 	rc = 1;
@@ -623,10 +577,10 @@ int
 digest_send(struct store *st, const struct config *cfg,
     const struct store_list *list, time_t now, struct digest_cut *cut)
 {
-	struct dctx dc;
+	struct list_ctx dc;
 	int rc = -1;
 
-	if (dctx_init(&dc, st, cfg, list) < 0)
+	if (list_ctx_init(st, cfg, list, &dc) < 0)
 		goto out;
 	if (store_begin(st) < 0)
 		goto out;
@@ -644,7 +598,7 @@ digest_send(struct store *st, const struct config *cfg,
 		    (long long)cut->volume, (long long)cut->issue,
 		    (long long)cut->posts, (long long)cut->personal);
 out:
-	dctx_clear(&dc);
+	list_ctx_clear(&dc);
 	return rc;
 }
 
@@ -653,13 +607,13 @@ digest_preview(struct store *st, const struct config *cfg,
     const struct store_list *list, int plain, time_t now, struct buf *out)
 {
 	struct number nb;
-	struct dctx dc;
+	struct list_ctx dc;
 	int rc = -1;
 
-	if (dctx_init(&dc, st, cfg, list) == 0 &&
-	    next_number(st, list, now, &nb) == 0)
+	if (list_ctx_init(st, cfg, list, &dc) == 0 &&
+	    next_number(&dc, now, &nb) == 0)
 		rc = build(&dc, 0, &nb, plain, 0, out);
-	dctx_clear(&dc);
+	list_ctx_clear(&dc);
 	return rc;
 }
 

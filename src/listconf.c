@@ -362,10 +362,19 @@ expand_default(const char *def, const char *list_addr)
 }
 
 char *
+listconf_default(const char *key, const char *list_addr)
+{
+	const struct listconf_key *k;
+
+	if ((k = listconf_find(key)) == NULL)
+		return xstrdup("");
+	return expand_default(k->def, list_addr);
+}
+
+char *
 listconf_get(struct store *st, int64_t list_id, const char *list_addr,
     const char *key)
 {
-	const struct listconf_key *k;
 	char *value;
 	int rc;
 
@@ -374,9 +383,7 @@ listconf_get(struct store *st, int64_t list_id, const char *list_addr,
 		return NULL;
 	if (rc == 1)
 		return value;
-	if ((k = listconf_find(key)) == NULL)
-		return xstrdup("");
-	return expand_default(k->def, list_addr);
+	return listconf_default(key, list_addr);
 }
 
 /* 1 for "yes", 0 for anything else, -1 on store error. */

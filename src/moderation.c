@@ -2,8 +2,8 @@
  * moderation.c — decisions about posts the rules did not simply accept.
  *
  * Every decision is one transaction: the post's state, its log entry, the
- * fan-out job of an approved post and the notice to the author commit
- * together.  A held post changes only while it is still held, so of two
+ * release of an approved post (release.c: its fan-out job and the
+ * author's thread follow) and the notice to the author commit together.  A held post changes only while it is still held, so of two
  * moderators deciding at once exactly one wins, and the other learns who
  * decided what and when (reliability.md §5.17).
  */
@@ -13,59 +13,24 @@
 #include <strings.h>
 #include <time.h>
 
-#include "addr.h"
 #include "buf.h"
-#include "listconf.h"
+#include "listctx.h"
 #include "log.h"
 #include "moderation.h"
 #include "modlog.h"
 #include "msg.h"
 #include "notice.h"
-#include "process.h"
-#include "subscription.h"
+#include "release.h"
 #include "token.h"
 
-/* The list's language, description and template overrides. */
-struct mctx {
-	char	*lang;
-	char	*descr;
-	char	*override;
-	int	 pseudonym;
-};
-
-static int
-mctx_init(struct store *st, const struct config *cfg,
-    const struct store_list *list, struct mctx *mc)
-{
-	char *names;
-
-	mc->lang = listconf_get(st, list->id, list->addr, "language");
-	mc->descr = listconf_get(st, list->id, list->addr, "description");
-	mc->override = subscription_override_dir(cfg, list->addr);
-	names = listconf_get(st, list->id, list->addr, "modlog_names");
-	mc->pseudonym = names == NULL || strcmp(names, "name") != 0;
-	free(names);
-	return mc->lang != NULL && mc->descr != NULL ? 0 : -1;
-}
-
-static void
-mctx_clear(struct mctx *mc)
-{
-	free(mc->lang);
-	free(mc->descr);
-	free(mc->override);
-	memset(mc, 0, sizeof(*mc));
-}
-
 static void	fmt_deadline(time_t, char *, size_t);
-static int	decision_token(struct store *, const struct config *,
-		    const struct store_list *, const struct store_post *,
-		    const char *, const char *, struct buf *);
+static int	decision_token(const struct list_ctx *,
+		    const struct store_post *, const char *, const char *,
+		    struct buf *);
 
 static int
-log_entry(struct store *st, const struct store_list *list,
-    const struct store_post *p, const char *action, const char *reason,
-    const char *moderator)
+log_entry(const struct list_ctx *lc, const struct store_post *p,
+    const char *action, const char *reason, const char *moderator)
 {
 	struct modlog_entry e;
 
@@ -77,25 +42,24 @@ log_entry(struct store *st, const struct store_list *list,
 	e.rule = p->rule != NULL ? p->rule : "";
 	e.reason = reason != NULL ? reason : "";
 	e.moderator = moderator;
-	return modlog_append(st, list->id, &e);
+	return modlog_append(lc->st, lc->list.id, &e);
 }
 
 /* Tell the author of p with template name. */
 static int
-tell_author(struct store *st, const struct config *cfg,
-    const struct store_list *list, const struct mctx *mc,
-    const struct store_post *p, const char *name, const char *moderator)
+tell_author(const struct list_ctx *lc, const struct store_post *p,
+    const char *name, const char *moderator)
 {
 	struct buf shown = BUF_INIT, appeal = BUF_INIT;
 	struct notice nt;
 	char *error = NULL, deadline[32];
 	int rc;
 
-	modlog_display_moderator(list->addr, moderator, mc->pseudonym, &shown);
+	modlog_display_moderator(lc->list.addr, moderator, lc->pseudonym,
+	    &shown);
 	fmt_deadline(p->deadline, deadline, sizeof(deadline));
-	if (strcmp(name, "rejected_author") == 0 && decision_token(st, cfg,
-	    list, p, *p->author ? p->author : p->sender, "appeal",
-	    &appeal) < 0) {
+	if (strcmp(name, "rejected_author") == 0 && decision_token(lc, p,
+	    *p->author ? p->author : p->sender, "appeal", &appeal) < 0) {
 		buf_free(&shown);
 		return -1;
 	}
@@ -109,20 +73,21 @@ tell_author(struct store *st, const struct config *cfg,
 		};
 
 		memset(&nt, 0, sizeof(nt));
-		nt.list_addr = list->addr;
-		nt.list_descr = mc->descr;
-		nt.lang = mc->lang;
-		nt.override_dir = mc->override;
+		nt.list_addr = lc->list.addr;
+		nt.list_descr = lc->descr;
+		nt.lang = lc->lang;
+		nt.override_dir = lc->override;
 		nt.template_name = name;
 		nt.vars = vars;
 		nt.nvars = 6;
 		nt.to = *p->author ? p->author : p->sender;
 		nt.in_reply_to = *p->msgid ? p->msgid : NULL;
-		rc = notice_queue(st, cfg, &nt, &error);
+		rc = notice_queue(lc->st, lc->cfg, &nt, &error);
 	}
 	if (rc < 0) {
 		log_warnx("list %s: post %lld: cannot tell the author: %s",
-		    list->addr, (long long)p->id, error ? error : "store error");
+		    lc->list.addr, (long long)p->id, error ? error :
+		    "store error");
 		free(error);
 	}
 	buf_free(&shown);
@@ -132,35 +97,29 @@ tell_author(struct store *st, const struct config *cfg,
 
 /* A decision token for moderator on post p; its address into addr. */
 static int
-decision_token(struct store *st, const struct config *cfg,
-    const struct store_list *list, const struct store_post *p,
+decision_token(const struct list_ctx *lc, const struct store_post *p,
     const char *moderator, const char *what, struct buf *addr)
 {
 	char tok[TOKEN_LEN + 1], purpose[32], post[24];
+	struct buf ext = BUF_INIT;
 	uint8_t hash[TOKEN_HASH];
-	const char *domain;
-	size_t llen;
 	time_t now = time(NULL);
 
 	token_new(tok, hash);
 	snprintf(purpose, sizeof(purpose), "mod_%s", what);
 	snprintf(post, sizeof(post), "%lld", (long long)p->id);
-	if (store_token_add(st, hash, sizeof(hash), purpose, list->id,
-	    moderator, post, now, now + cfg->token_lifetime) < 0)
+	if (store_token_add(lc->st, hash, sizeof(hash), purpose, lc->list.id,
+	    moderator, post, now, now + lc->cfg->token_lifetime) < 0)
 		return -1;
-	domain = addr_domain(list->addr, &llen);
-	buf_append(addr, list->addr, llen);
-	buf_printf(addr, "%s%s-%s@%s", cfg->recipient_delimiter, what, tok,
-	    domain);
+	buf_printf(&ext, "%s-%s", what, tok);
+	(void)list_addr_ext(&lc->name, ext.data, addr);
+	buf_free(&ext);
 	return 0;
 }
 
 struct mod_notice {
 	const char		*template;	/* held_moderator, ... */
-	struct store		*st;
-	const struct config	*cfg;
-	const struct store_list	*list;
-	const struct mctx	*mc;
+	const struct list_ctx	*lc;
 	const struct store_post	*p;
 	const char		*raw;
 	size_t			 len;
@@ -182,10 +141,10 @@ mod_queue(struct mod_notice *mn, const char *name, const struct tvar *vars,
 	char *error = NULL;
 
 	memset(&nt, 0, sizeof(nt));
-	nt.list_addr = mn->list->addr;
-	nt.list_descr = mn->mc->descr;
-	nt.lang = mn->mc->lang;
-	nt.override_dir = mn->mc->override;
+	nt.list_addr = mn->lc->list.addr;
+	nt.list_descr = mn->lc->descr;
+	nt.lang = mn->lc->lang;
+	nt.override_dir = mn->lc->override;
 	nt.template_name = name;
 	nt.vars = vars;
 	nt.nvars = n;
@@ -193,8 +152,9 @@ mod_queue(struct mod_notice *mn, const char *name, const struct tvar *vars,
 	nt.reply_to = reply_to;
 	nt.attach = mn->raw;
 	nt.attach_len = mn->len;
-	if (notice_queue(mn->st, mn->cfg, &nt, &error) < 0) {
-		log_warnx("list %s: post %lld: %s for <%s>: %s", mn->list->addr,
+	if (notice_queue(mn->lc->st, mn->lc->cfg, &nt, &error) < 0) {
+		log_warnx("list %s: post %lld: %s for <%s>: %s",
+		    mn->lc->list.addr,
 		    (long long)mn->p->id, name, to, error ? error :
 		    "store error");
 		mn->rc = -1;
@@ -214,9 +174,8 @@ notify_one(const char *moderator, void *arg)
 	if (strcasecmp(moderator, mn->p->author) == 0)
 		return 0;	/* nobody decides on his own post */
 	snprintf(post, sizeof(post), "%lld", (long long)mn->p->id);
-	if (decision_token(mn->st, mn->cfg, mn->list, mn->p, moderator,
-	    "approve", &ok) < 0 || decision_token(mn->st, mn->cfg, mn->list,
-	    mn->p, moderator, "reject", &no) < 0) {
+	if (decision_token(mn->lc, mn->p, moderator, "approve", &ok) < 0 ||
+	    decision_token(mn->lc, mn->p, moderator, "reject", &no) < 0) {
 		mn->rc = -1;
 		goto out;
 	}
@@ -252,12 +211,11 @@ fmt_deadline(time_t t, char *out, size_t len)
  * moderator), each with reply addresses of his own.
  */
 static int
-notify_moderators(struct store *st, const struct config *cfg,
-    const struct store_list *list, const struct mctx *mc,
-    const struct store_post *p, const char *template, const char *role)
+notify_moderators(const struct list_ctx *lc, const struct store_post *p,
+    const char *template, const char *role)
 {
-	struct mod_notice mn = { template, st, cfg, list, mc, p, NULL, 0, NULL,
-	    NULL, 0, 0 };
+	struct mod_notice mn = { template, lc, p, NULL, 0, NULL, NULL, 0, 0 };
+	struct store *st = lc->st;
 	char *raw = NULL, deadline[32];
 	size_t len = 0;
 
@@ -267,36 +225,34 @@ notify_moderators(struct store *st, const struct config *cfg,
 		return -1;
 	mn.raw = raw;
 	mn.len = len;
-	if (store_role_each(st, list->id, role, notify_one, &mn) == 0 &&
+	if (store_role_each(st, lc->list.id, role, notify_one, &mn) == 0 &&
 	    mn.rc == 0 && mn.sent == 0 && strcmp(role, "owner") != 0)
-		(void)store_role_each(st, list->id, "owner", notify_one, &mn);
+		(void)store_role_each(st, lc->list.id, "owner", notify_one,
+		    &mn);
 	if (mn.rc == 0 && mn.sent == 0)
 		log_warnx("list %s: post %lld is held, and no moderator or"
-		    " owner can decide on it", list->addr, (long long)p->id);
+		    " owner can decide on it", lc->list.addr, (long long)p->id);
 	free(raw);
 	return mn.rc;
 }
 
 /* Within the daily cap for answering this address?  1 yes, 0 no, -1. */
 static int
-may_answer(struct store *st, const struct config *cfg,
-    const struct store_list *list, const char *addr)
+may_answer(const struct list_ctx *lc, const char *addr)
 {
 	int count;
 
 	if (*addr == '\0')
 		return 0;
-	if (store_request_count(st, list->id, addr, (int64_t)(time(NULL) /
-	    86400), &count) < 0)
+	if (store_request_count(lc->st, lc->list.id, addr, (int64_t)(time(NULL)
+	    / 86400), &count) < 0)
 		return -1;
-	return count <= cfg->max_requests_per_day;
+	return count <= lc->cfg->max_requests_per_day;
 }
 
 int
-moderation_record(struct store *st, const struct config *cfg,
-    const struct store_list *list, const struct store_post *p)
+moderation_record(const struct list_ctx *lc, const struct store_post *p)
 {
-	struct mctx mc;
 	const char *action, *name;
 	int rc;
 
@@ -310,64 +266,20 @@ moderation_record(struct store *st, const struct config *cfg,
 		name = "rejected_author";
 		break;
 	case POST_DISCARDED:
-		return log_entry(st, list, p, MODLOG_DISCARDED, p->reason, "");
+		return log_entry(lc, p, MODLOG_DISCARDED, p->reason, "");
 	default:
 		return 0;
 	}
-	if (log_entry(st, list, p, action, p->reason, "") < 0)
+	if (log_entry(lc, p, action, p->reason, "") < 0)
 		return -1;
-	memset(&mc, 0, sizeof(mc));
-	if (mctx_init(st, cfg, list, &mc) < 0 ||
-	    (rc = may_answer(st, cfg, list, *p->author ? p->author :
-	    p->sender)) < 0) {
-		mctx_clear(&mc);
+	if ((rc = may_answer(lc, *p->author ? p->author : p->sender)) < 0)
 		return -1;
-	}
 	if (rc == 1)
-		rc = tell_author(st, cfg, list, &mc, p, name, "");
+		rc = tell_author(lc, p, name, "");
 	else
 		rc = 0;		/* over the cap: logged, not answered */
 	if (rc == 0 && p->state == POST_HELD)
-		rc = notify_moderators(st, cfg, list, &mc, p, "held_moderator",
-		    "moderator");
-	mctx_clear(&mc);
-	return rc;
-}
-
-/* Queue the fan-out of an approved post. */
-static int
-approve_fanout(struct store *st, const struct config *cfg,
-    const struct store_list *list, const struct store_post *p)
-{
-	struct buf out = BUF_INIT, from = BUF_INIT;
-	struct msg *m = NULL;
-	const char *why, *domain;
-	char *raw = NULL, *archive = NULL;
-	size_t len, llen;
-	int per_rcpt, rc = -1;
-
-	if (store_message_get(st, p->message_id, &raw, &len) < 0)
-		goto out;
-	if (msg_parse(raw, len, &m, &why) < 0) {
-		log_warnx("post %lld: cannot parse: %s", (long long)p->id, why);
-		goto out;
-	}
-	if (process_decorate(st, cfg, list, m, &out, &per_rcpt) < 0 ||
-	    (archive = listconf_get(st, list->id, list->addr,
-	    "archive_url")) == NULL)
-		goto out;
-	process_archived_at(archive, p->id, p->created, &out);
-	domain = addr_domain(list->addr, &llen);
-	buf_append(&from, list->addr, llen);
-	buf_printf(&from, "%sbounces@%s", cfg->recipient_delimiter, domain);
-	rc = store_job_fanout(st, list->id, p->id, from.data, out.data,
-	    out.len, p->max_member, per_rcpt, p->thread, NULL);
-out:
-	msg_free(&m);
-	free(raw);
-	free(archive);
-	buf_free(&out);
-	buf_free(&from);
+		rc = notify_moderators(lc, p, "held_moderator", "moderator");
 	return rc;
 }
 
@@ -382,40 +294,29 @@ too_late(const struct store_post *p, struct mod_result *res)
 
 /* The post changed; log it and do what the decision implies. */
 static int
-decided(struct store *st, const struct config *cfg,
-    const struct store_list *list, struct store_post *p, const char *moderator)
+decided(const struct list_ctx *lc, struct store_post *p,
+    const char *moderator)
 {
-	struct mctx mc;
-	int rc = -1;
-
-	memset(&mc, 0, sizeof(mc));
-	if (p->state == POST_ACCEPTED) {
-		if (approve_fanout(st, cfg, list, p) < 0 ||
-		    log_entry(st, list, p, MODLOG_APPROVED, p->reason,
-		    moderator) < 0)
-			return -1;
-		return 0;
-	}
-	if (log_entry(st, list, p, MODLOG_REJECTED, p->reason, moderator) < 0 ||
-	    mctx_init(st, cfg, list, &mc) < 0)
-		goto out;
-	rc = tell_author(st, cfg, list, &mc, p, "rejected_author", moderator);
-out:
-	mctx_clear(&mc);
-	return rc;
+	if (p->state == POST_ACCEPTED)
+		return release_post(lc, p) < 0 || log_entry(lc, p,
+		    MODLOG_APPROVED, p->reason, moderator) < 0 ? -1 : 0;
+	if (log_entry(lc, p, MODLOG_REJECTED, p->reason, moderator) < 0)
+		return -1;
+	return tell_author(lc, p, "rejected_author", moderator);
 }
 
 int
-moderation_decide(struct store *st, const struct config *cfg,
-    const struct store_list *list, int64_t post_id, enum post_state to,
-    const char *moderator, const char *reason, struct mod_result *res)
+moderation_decide(const struct list_ctx *lc, int64_t post_id,
+    enum post_state to, const char *moderator, const char *reason,
+    struct mod_result *res)
 {
+	struct store *st = lc->st;
 	struct store_post p;
 	int rc, changed;
 
 	memset(res, 0, sizeof(*res));
 	if ((rc = store_post_get(st, post_id, &p)) <= 0 ||
-	    p.list_id != list->id) {
+	    p.list_id != lc->list.id) {
 		if (rc == 1)
 			store_post_clear(&p);
 		res->outcome = MOD_NO_POST;
@@ -432,7 +333,7 @@ moderation_decide(struct store *st, const struct config *cfg,
 			if (!changed) {
 				too_late(&p, res);
 				rc = 0;
-			} else if (decided(st, cfg, list, &p, moderator) == 0) {
+			} else if (decided(lc, &p, moderator) == 0) {
 				res->outcome = MOD_DECIDED;
 				rc = 0;
 			}
@@ -468,44 +369,36 @@ due_collect(const struct store_post *p, void *arg)
 
 /* The deadline passed: the list's hold_default decides. */
 static int
-expire(struct store *st, const struct config *cfg,
-    const struct store_list *list, const struct mctx *mc,
-    const struct store_post *p, time_t now)
+expire(const struct list_ctx *lc, const struct store_post *p, time_t now)
 {
-	char *def = listconf_get(st, list->id, list->addr, "hold_default");
-	char *hold = listconf_get(st, list->id, list->addr, "hold_deadline");
 	struct buf reason = BUF_INIT;
 	struct mod_result res;
 	char *error = NULL;
 	int rc = -1;
 
 	memset(&res, 0, sizeof(res));
-	if (def == NULL || hold == NULL)
-		goto out;
-	if (strcmp(def, "escalate") == 0 && !p->escalated) {
+	if (strcmp(lc->hold_default, "escalate") == 0 && !p->escalated) {
 		struct store_post q = *p;
 
-		q.deadline = now + listconf_duration(hold);
-		rc = store_post_escalated(st, p->id, q.deadline) < 0 ||
-		    log_entry(st, list, p, MODLOG_ESCALATED, "", "") < 0 ||
-		    notify_moderators(st, cfg, list, mc, &q, "held_moderator",
-		    "owner") < 0 ? -1 : 0;
+		q.deadline = now + lc->hold_deadline;
+		rc = store_post_escalated(lc->st, p->id, q.deadline) < 0 ||
+		    log_entry(lc, p, MODLOG_ESCALATED, "", "") < 0 ||
+		    notify_moderators(lc, &q, "held_moderator", "owner") < 0 ?
+		    -1 : 0;
 		goto out;
 	}
-	if (notice_line(cfg, mc->lang, mc->override, "reason_expired", NULL, 0,
-	    &reason, &error) < 0 ||
-	    log_entry(st, list, p, MODLOG_EXPIRED, reason.data, "") < 0)
+	if (notice_line(lc->cfg, lc->lang, lc->override, "reason_expired",
+	    NULL, 0, &reason, &error) < 0 ||
+	    log_entry(lc, p, MODLOG_EXPIRED, reason.data, "") < 0)
 		goto out;
-	rc = moderation_decide(st, cfg, list, p->id, strcmp(def, "approve") ==
-	    0 ? POST_ACCEPTED : POST_REJECTED, "", reason.data, &res);
+	rc = moderation_decide(lc, p->id, strcmp(lc->hold_default, "approve")
+	    == 0 ? POST_ACCEPTED : POST_REJECTED, "", reason.data, &res);
 out:
 	if (error != NULL)
-		log_warnx("list %s: reason_expired: %s", list->addr, error);
+		log_warnx("list %s: reason_expired: %s", lc->list.addr, error);
 	free(error);
 	mod_result_clear(&res);
 	buf_free(&reason);
-	free(def);
-	free(hold);
 	return rc;
 }
 
@@ -513,36 +406,33 @@ out:
 static int
 tick_one(struct store *st, const struct config *cfg, int64_t id, time_t now)
 {
-	struct store_list list;
+	struct list_ctx lc;
 	struct store_post p;
-	struct mctx mc;
 	int rc = -1;
 
-	memset(&mc, 0, sizeof(mc));
-	memset(&list, 0, sizeof(list));
+	memset(&lc, 0, sizeof(lc));
 	if (store_begin(st) < 0)
 		return -1;
 	if (store_post_get(st, id, &p) != 1)
 		goto out;
-	if (p.state != POST_HELD || store_list_get_id(st, p.list_id,
-	    &list) != 1 || mctx_init(st, cfg, &list, &mc) < 0) {
+	if (p.state != POST_HELD || list_ctx_load(st, cfg, p.list_id,
+	    &lc) != 1) {
 		rc = 0;
 		goto done;
 	}
 	if (now >= p.deadline)
-		rc = expire(st, cfg, &list, &mc, &p, now);
+		rc = expire(&lc, &p, now);
 	else
-		rc = notify_moderators(st, cfg, &list, &mc, &p,
-		    "reminder_moderator", p.escalated ? "owner" :
-		    "moderator") < 0 || store_post_reminded(st, id) < 0 ? -1 : 0;
+		rc = notify_moderators(&lc, &p, "reminder_moderator",
+		    p.escalated ? "owner" : "moderator") < 0 ||
+		    store_post_reminded(st, id) < 0 ? -1 : 0;
 	if (rc == 0)
 		log_info("post %lld: %s", (long long)id, now >= p.deadline ?
 		    "deadline passed" : "moderators reminded at half time");
 done:
 	store_post_clear(&p);
 out:
-	mctx_clear(&mc);
-	store_list_clear(&list);
+	list_ctx_clear(&lc);
 	if (rc < 0 || store_commit(st) < 0) {
 		store_rollback(st);
 		return -1;
@@ -581,9 +471,8 @@ appeal_one(const char *who, void *arg)
 	    strcasecmp(who, an->p->author) == 0)
 		return 0;
 	snprintf(post, sizeof(post), "%lld", (long long)an->p->id);
-	if (decision_token(an->st, an->cfg, an->list, an->p, who, "uphold",
-	    &up) < 0 || decision_token(an->st, an->cfg, an->list, an->p, who,
-	    "overturn", &over) < 0) {
+	if (decision_token(an->lc, an->p, who, "uphold", &up) < 0 ||
+	    decision_token(an->lc, an->p, who, "overturn", &over) < 0) {
 		an->rc = -1;
 		goto out;
 	}
@@ -604,20 +493,18 @@ out:
 }
 
 int
-moderation_appeal(struct store *st, const struct config *cfg,
-    const struct store_list *list, int64_t post_id, const char *text,
-    struct mod_result *res)
+moderation_appeal(const struct list_ctx *lc, int64_t post_id,
+    const char *text, struct mod_result *res)
 {
+	struct store *st = lc->st;
 	struct mod_notice an;
 	struct store_post p;
-	struct mctx mc;
 	char *raw = NULL;
 	size_t len = 0;
 	int changed, rc = -1;
 
 	memset(res, 0, sizeof(*res));
-	memset(&mc, 0, sizeof(mc));
-	if (store_post_get(st, post_id, &p) != 1 || p.list_id != list->id) {
+	if (store_post_get(st, post_id, &p) != 1 || p.list_id != lc->list.id) {
 		res->outcome = MOD_NO_POST;
 		return 0;
 	}
@@ -631,37 +518,33 @@ moderation_appeal(struct store *st, const struct config *cfg,
 		rc = 0;
 		goto out;
 	}
-	if (log_entry(st, list, &p, MODLOG_APPEALED, text, "") < 0 ||
-	    mctx_init(st, cfg, list, &mc) < 0 ||
+	if (log_entry(lc, &p, MODLOG_APPEALED, text, "") < 0 ||
 	    store_message_get(st, p.message_id, &raw, &len) < 0)
 		goto out;
-	an = (struct mod_notice){ "appeal_moderator", st, cfg, list, &mc, &p,
-	    raw, len, NULL, text, 0, 0 };
-	if (store_role_each(st, list->id, "owner", appeal_one, &an) < 0 ||
-	    an.rc < 0 || store_role_each(st, list->id, "moderator",
+	an = (struct mod_notice){ "appeal_moderator", lc, &p, raw, len, NULL,
+	    text, 0, 0 };
+	if (store_role_each(st, lc->list.id, "owner", appeal_one, &an) < 0 ||
+	    an.rc < 0 || store_role_each(st, lc->list.id, "moderator",
 	    appeal_one, &an) < 0 || an.rc < 0)
 		goto out;
 	res->outcome = MOD_DECIDED;
 	rc = 0;
 out:
 	free(raw);
-	mctx_clear(&mc);
 	store_post_clear(&p);
 	return rc;
 }
 
 int
-moderation_appeal_decide(struct store *st, const struct config *cfg,
-    const struct store_list *list, int64_t post_id, int overturn,
-    const char *who, struct mod_result *res)
+moderation_appeal_decide(const struct list_ctx *lc, int64_t post_id,
+    int overturn, const char *who, struct mod_result *res)
 {
+	struct store *st = lc->st;
 	struct store_post p;
-	struct mctx mc;
 	int changed, rc = -1;
 
 	memset(res, 0, sizeof(*res));
-	memset(&mc, 0, sizeof(mc));
-	if (store_post_get(st, post_id, &p) != 1 || p.list_id != list->id) {
+	if (store_post_get(st, post_id, &p) != 1 || p.list_id != lc->list.id) {
 		res->outcome = MOD_NO_POST;
 		return 0;
 	}
@@ -675,21 +558,18 @@ moderation_appeal_decide(struct store *st, const struct config *cfg,
 		rc = 0;
 		goto out;
 	}
-	if (mctx_init(st, cfg, list, &mc) < 0)
-		goto out;
 	if (overturn) {
 		p.state = POST_ACCEPTED;
 		if (store_post_set_state(st, post_id, POST_ACCEPTED,
-		    p.reason) < 0 || approve_fanout(st, cfg, list, &p) < 0 ||
-		    log_entry(st, list, &p, MODLOG_OVERTURNED, "", who) < 0)
+		    p.reason) < 0 || release_post(lc, &p) < 0 ||
+		    log_entry(lc, &p, MODLOG_OVERTURNED, "", who) < 0)
 			goto out;
-	} else if (log_entry(st, list, &p, MODLOG_UPHELD, "", who) < 0)
+	} else if (log_entry(lc, &p, MODLOG_UPHELD, "", who) < 0)
 		goto out;
-	rc = tell_author(st, cfg, list, &mc, &p, overturn ?
-	    "appeal_overturned" : "appeal_upheld", who);
+	rc = tell_author(lc, &p, overturn ? "appeal_overturned" :
+	    "appeal_upheld", who);
 	res->outcome = MOD_DECIDED;
 out:
-	mctx_clear(&mc);
 	store_post_clear(&p);
 	return rc;
 }

@@ -28,6 +28,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "listctx.h"
 #include "msg.h"
 #include "notice.h"
 #include "store.h"
@@ -42,40 +43,32 @@
 #define NADDRS		10
 #define NCOMMON		(4 + NADDRS)
 
-#define REQUEST_SEP	"-"
-#define OWNER_FROM	"-owner"	/* From of owner notices */
+#define OWNER_FROM	"owner"		/* LIST-owner@: From of owner notices */
 #define BOUNCES_EXT	"bounces"	/* envelope sender extension */
 
-/* The list's own addresses, all common placeholders; a NULL sep means the
- * configured recipient delimiter.  template.c lists the same names. */
+/* The list's own addresses, all common placeholders; dash: LIST-ext@,
+ * else LIST+ext@.  template.c lists the same names. */
 static const struct {
 	const char	*var;
-	const char	*sep;
+	int		 dash;
 	const char	*ext;
 } list_addrs[NADDRS] = {
-	{ "request_addr", REQUEST_SEP, "request" },
-	{ "owner_addr", NULL, "owner" },
-	{ "help_addr", NULL, "help" },
-	{ "subscribe_addr", NULL, "subscribe" },
-	{ "unsubscribe_addr", NULL, "unsubscribe" },
-	{ "digest_addr", NULL, "digest" },
-	{ "nomail_addr", NULL, "nomail" },
-	{ "each_addr", NULL, "each" },
-	{ "follow_addr", NULL, "follow" },
-	{ "mute_addr", NULL, "mute" },
-};
-
-/* The list's address split once. */
-struct lname {
-	char		 local[ADDR_LOCAL_MAX + 1];
-	const char	*domain;
-	char		 delim[2];
+	{ "request_addr", 1, "request" },
+	{ "owner_addr", 0, "owner" },
+	{ "help_addr", 0, "help" },
+	{ "subscribe_addr", 0, "subscribe" },
+	{ "unsubscribe_addr", 0, "unsubscribe" },
+	{ "digest_addr", 0, "digest" },
+	{ "nomail_addr", 0, "nomail" },
+	{ "each_addr", 0, "each" },
+	{ "follow_addr", 0, "follow" },
+	{ "mute_addr", 0, "mute" },
 };
 
 /* One notice_build. */
 struct nctx {
 	const struct notice	*n;
-	struct lname		 l;
+	struct list_name	 l;
 	const char		*hostname;
 	char			 to[ADDR_MAX];
 	char			 reply_to[ADDR_MAX];
@@ -180,27 +173,18 @@ token_ok(const char *s, size_t max, const char *bad)
 
 static int
 lname_split(const char *list_addr, const struct config *cfg,
-    struct lname *l, char **error_r)
+    struct list_name *l, char **error_r)
 {
-	size_t llen;
-
 	if (list_addr == NULL || strchr(list_addr, '@') == NULL ||
 	    !token_ok(list_addr, ADDR_MAX - 1, "<>()[]\\,;:\"")) {
 		*error_r = errorf("notice: bad list address '%s'",
 		    list_addr != NULL ? list_addr : "(null)");
 		return -1;
 	}
-	l->domain = addr_domain(list_addr, &llen);
-	if (llen == 0 || llen > ADDR_LOCAL_MAX || *l->domain == '\0') {
+	if (list_name_split(list_addr, cfg->recipient_delimiter, l) < 0) {
 		*error_r = errorf("notice: bad list address '%s'", list_addr);
 		return -1;
 	}
-	memcpy(l->local, list_addr, llen);
-	l->local[llen] = '\0';
-	l->delim[0] = cfg->recipient_delimiter != NULL &&
-	    cfg->recipient_delimiter[0] != '\0' ?
-	    cfg->recipient_delimiter[0] : '+';
-	l->delim[1] = '\0';
 	return 0;
 }
 
@@ -238,9 +222,12 @@ vars_fill(struct nctx *c)
 	    n->list_descr != NULL ? n->list_descr : "" };
 	c->vars[3] = (struct tvar){ "hostname", c->hostname };
 	for (i = 0; i < NADDRS; i++) {
-		buf_printf(&c->addrs[i], "%s%s%s@%s", c->l.local,
-		    list_addrs[i].sep != NULL ? list_addrs[i].sep : c->l.delim,
-		    list_addrs[i].ext, c->l.domain);
+		if (list_addrs[i].dash)
+			(void)list_addr_dash(&c->l, list_addrs[i].ext,
+			    &c->addrs[i]);
+		else
+			(void)list_addr_ext(&c->l, list_addrs[i].ext,
+			    &c->addrs[i]);
 		c->vars[4 + i].name = list_addrs[i].var;
 		c->vars[4 + i].value = c->addrs[i].data;
 	}
@@ -379,8 +366,9 @@ put_from(const struct nctx *c, struct buf *out)
 	char addr[ADDR_MAX * 2];
 
 	if (n->from_role != NULL && strcmp(n->from_role, "owner") == 0) {
-		buf_printf(out, "From: %s%s@%s\r\n", c->l.local, OWNER_FROM,
-		    c->l.domain);
+		buf_puts(out, "From: ");
+		(void)list_addr_dash(&c->l, OWNER_FROM, out);
+		buf_puts(out, "\r\n");
 		return;
 	}
 	if (n->list_descr != NULL && n->list_descr[0] != '\0')
@@ -724,14 +712,13 @@ notice_queue(struct store *st, const struct config *cfg,
 {
 	struct buf mail = BUF_INIT, from = BUF_INIT;
 	const char *rcpt[1];
-	struct lname l;
+	struct list_name l;
 	int rc = -1;
 
 	if (notice_build(cfg, n, &mail, error_r) < 0 ||
 	    lname_split(n->list_addr, cfg, &l, error_r) < 0)
 		goto out;
-	buf_printf(&from, "%s%s%s@%s", l.local, l.delim, BOUNCES_EXT,
-	    l.domain);
+	(void)list_addr_ext(&l, BOUNCES_EXT, &from);
 	rcpt[0] = n->to;
 	if (store_job_direct(st, from.data, rcpt, 1, mail.data, mail.len,
 	    NULL) < 0) {

@@ -10,6 +10,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "listctx.h"
 #include "personal.h"
 #include "token.h"
 
@@ -75,19 +76,23 @@ mac_of(const char *list_addr, char action, int64_t member_id,
 	token_mac("link", fields, 4, out);
 }
 
-/* LOCAL+<ext>@DOMAIN with ext built by the caller. */
+/* LOCAL+<ext>@DOMAIN with ext built by the caller; nothing appended
+ * when it would be too long. */
 static int
 ext_addr(const char *list_addr, const char *delim, const char *ext,
     struct buf *out)
 {
-	size_t llen;
-	const char *domain = addr_domain(list_addr, &llen);
+	struct list_name ln;
+	struct buf a = BUF_INIT;
+	int rc = -1;
 
-	if (llen + strlen(delim) + strlen(ext) > ADDR_LOCAL_MAX)
-		return -1;
-	buf_append(out, list_addr, llen);
-	buf_printf(out, "%s%s@%s", delim, ext, domain);
-	return 0;
+	if (list_name_split(list_addr, delim, &ln) == 0 &&
+	    list_addr_ext(&ln, ext, &a) == 0) {
+		buf_append(out, a.data, a.len);
+		rc = 0;
+	}
+	buf_free(&a);
+	return rc;
 }
 
 /* The extension of action with its variable parts (or markers). */

@@ -9,12 +9,12 @@
  * never stops the list.  A store fault that passes (a full disk, an I/O
  * error, a lock; fault.h) is no crash: the rows in hand are kept and
  * tried again with a back-off, without counting attempts, until the
- * store takes them.  The copy an accepted post goes out as is built
- * by process_copy.c.
+ * store takes them.  An accepted post goes out through release.c, as
+ * does a post a moderator approves later.  The list and its settings
+ * are read once per row (listctx.h).
  *
  * Commands to the list's extensions (subscribe, confirm, ...) belong to
- * the membership and moderation modules; until a module claims an
- * extension, such mail is logged and dropped.
+ * the membership and moderation modules (subscription_handle).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,18 +22,18 @@
 #include <string.h>
 #include <time.h>
 
-#include "addr.h"
 #include "buf.h"
 #include "fault.h"
-#include "listconf.h"
+#include "listctx.h"
 #include "log.h"
 #include "msg.h"
 #include "moderation.h"
 #include "notice.h"
 #include "rules.h"
 #include "process.h"
-#include "process_int.h"
+#include "release.h"
 #include "scheduler.h"
+#include "store.h"
 #include "subscription.h"
 #include "template.h"
 
@@ -55,6 +55,14 @@ struct process {
 	struct fault_wait fault;	/* waiting out a full disk */
 };
 
+/* One inbox row being decided: its list and its author. */
+struct post_ctx {
+	const struct list_ctx	*lc;	/* the decision's */
+	const struct store_inbox *in;
+	int64_t			 author_member;	/* 0: not a member */
+	int			 author_moderated;
+};
+
 
 /*
  * Why a post must not be redistributed at all: the template of the
@@ -73,8 +81,8 @@ post_refusal(struct post_ctx *pc, const struct msg *m, const char **detail)
 	if ((*detail = msg_is_auto(m)) != NULL)
 		return "reason_automatic";
 	*detail = "";
-	buf_printf(&list_id, "%s.%s", pc->local, pc->domain);
-	loop = msg_is_loop(m, list_id.data, pc->list.addr);
+	buf_printf(&list_id, "%s.%s", pc->lc->name.local, pc->lc->name.domain);
+	loop = msg_is_loop(m, list_id.data, pc->lc->list.addr);
 	buf_free(&list_id);
 	if (loop || msg_received_count(m) > PROCESS_MAX_RECEIVED)
 		return "reason_loop";
@@ -88,10 +96,10 @@ is_member(struct post_ctx *pc, const struct msg *m)
 	struct store_member mb;
 	int rc;
 
-	rc = store_member_get(pc->st, pc->list.id, msg_from(m), &mb);
+	rc = store_member_get(pc->lc->st, pc->lc->list.id, msg_from(m), &mb);
 	if (rc == 0)
-		rc = store_member_get(pc->st, pc->list.id, pc->in->sender,
-		    &mb);
+		rc = store_member_get(pc->lc->st, pc->lc->list.id,
+		    pc->in->sender, &mb);
 	if (rc == 1) {
 		pc->author_member = mb.id;
 		pc->author_moderated = mb.moderated;
@@ -106,21 +114,17 @@ static char *
 default_reason(struct post_ctx *pc, const char *name, const char *detail)
 {
 	struct buf out = BUF_INIT;
-	char *lang = pc_setting(pc, "language");
-	char *override = subscription_override_dir(pc->cfg, pc->list.addr);
 	const struct tvar var = { "detail", detail };
 	char *error = NULL;
 
-	if (lang == NULL || notice_line(pc->cfg, lang, override, name, &var,
-	    detail != NULL, &out, &error) < 0) {
-		log_warnx("list %s: %s: %s", pc->list.addr, name,
+	if (notice_line(pc->lc->cfg, pc->lc->lang, pc->lc->override, name,
+	    &var, detail != NULL, &out, &error) < 0) {
+		log_warnx("list %s: %s: %s", pc->lc->list.addr, name,
 		    error ? error : "no language");
 		buf_reset(&out);
 		buf_puts(&out, name);
 	}
 	free(error);
-	free(lang);
-	free(override);
 	return buf_steal(&out, NULL);
 }
 
@@ -128,13 +132,8 @@ default_reason(struct post_ctx *pc, const char *name, const char *detail)
 static int
 post_deadline(struct post_ctx *pc, struct store_post *p)
 {
-	char *v = pc_setting(pc, "hold_deadline");
-	long long secs;
+	long long secs = pc->lc->hold_deadline;
 
-	if (v == NULL)
-		return -1;
-	secs = listconf_duration(v);
-	free(v);
 	p->deadline = time(NULL) + (secs > 0 ? secs : 72 * 3600);
 	return 0;
 }
@@ -150,10 +149,10 @@ post_rules(struct post_ctx *pc, const struct msg *m, int member,
 
 	memset(&r, 0, sizeof(r));
 	if (member)
-		rs.accepted_posts = store_post_count_accepted(pc->st,
-		    pc->list.id, msg_from(m));
-	if ((action = rules_eval(pc->st, pc->list.id, m, pc->in->len, &rs,
-	    &r)) < 0)
+		rs.accepted_posts = store_post_count_accepted(pc->lc->st,
+		    pc->lc->list.id, msg_from(m));
+	if ((action = rules_eval(pc->lc->st, pc->lc->list.id, m, pc->in->len,
+	    &rs, &r)) < 0)
 		return -1;
 	if (r.name != NULL) {
 		p->state = action == RULE_ACCEPT ? POST_ACCEPTED :
@@ -164,8 +163,7 @@ post_rules(struct post_ctx *pc, const struct msg *m, int member,
 	} else if (!member) {
 		p->state = POST_HELD;
 		p->reason = default_reason(pc, "reason_nonmember", NULL);
-	} else if (listconf_get_bool(pc->st, pc->list.id, pc->list.addr,
-	    "moderated") == 1) {
+	} else if (pc->lc->moderated) {
 		p->state = POST_HELD;
 		p->reason = default_reason(pc, "reason_moderated_list", NULL);
 	} else if (pc->author_moderated) {
@@ -211,13 +209,9 @@ struct decision {
 	int			 have_post;
 	struct store_post	 post;
 	int			 have_job;
-	struct buf		 body;		/* decorated copy */
-	struct buf		 env_from;
-	char			*archive_url;	/* for Archived-At, or NULL */
-	int			 per_rcpt;
-	int64_t			 author_member;	/* follows the thread it posts to */
+	struct release		 rel;		/* an accepted post's way out */
 	int			 mails;		/* queues mail: kick delivery */
-	struct store_list	 list;		/* for moderation_record */
+	struct list_ctx		 lc;		/* for moderation_record */
 	struct buf		 note;		/* logged once committed */
 	const struct store_inbox *command;	/* handled under the lock */
 };
@@ -226,21 +220,19 @@ static void
 decision_clear(struct decision *d)
 {
 	store_post_clear(&d->post);
-	buf_free(&d->body);
-	buf_free(&d->env_from);
+	release_clear(&d->rel);
 	buf_free(&d->note);
-	free(d->archive_url);
-	store_list_clear(&d->list);
+	list_ctx_clear(&d->lc);
 	memset(d, 0, sizeof(*d));
 }
 
-/* Fill the post row and, when accepted, the job of d. */
+/* Fill the post row and, when accepted, the release of d. */
 static int
 post_prepare(struct post_ctx *pc, const struct msg *m, struct decision *d)
 {
 	struct store_post *p = &d->post;
 
-	p->list_id = pc->list.id;
+	p->list_id = pc->lc->list.id;
 	p->message_id = pc->in->message_id;
 	p->msgid = xstrdup(msg_message_id(m));
 	p->subject = msg_subject(m);
@@ -253,17 +245,9 @@ post_prepare(struct post_ctx *pc, const struct msg *m, struct decision *d)
 		p->rule = xstrdup("");
 	d->have_post = 1;
 	d->mails = p->state != POST_ACCEPTED;	/* the author's notice */
-	d->list.id = pc->list.id;
-	d->list.addr = xstrdup(pc->list.addr);
-	d->author_member = pc->author_member;
 	if (p->state != POST_ACCEPTED)
 		return 0;
-	if (pc_decorate(pc, m, &d->body) < 0)
-		return -1;
-	pc_ext_addr(pc, "bounces", &d->env_from);
-	d->per_rcpt = listconf_get_bool(pc->st, pc->list.id, pc->list.addr,
-	    "personalize") == 1;
-	if ((d->archive_url = pc_setting(pc, "archive_url")) == NULL)
+	if (release_prepare(pc->lc, m, pc->author_member, &d->rel) < 0)
 		return -1;
 	d->have_job = 1;
 	return 0;
@@ -279,13 +263,13 @@ handle_post(struct post_ctx *pc, struct decision *d)
 	if (msg_parse(pc->in->body, pc->in->len, &m, &error) < 0) {
 		/* Checked at ingest; only a policy change can get here. */
 		buf_printf(&d->note, "list %s: malformed post dropped: %s",
-		    pc->list.addr, error);
+		    pc->lc->list.addr, error);
 		return 0;
 	}
 	if (post_decide(pc, m, &d->post) < 0 || post_prepare(pc, m, d) < 0)
 		goto out;
 	buf_printf(&d->note, "list %s: post %s from <%s> %s%s%s",
-	    pc->list.addr, msg_message_id(m), pc->in->sender,
+	    pc->lc->list.addr, msg_message_id(m), pc->in->sender,
 	    post_state_name(d->post.state), d->post.reason ? ": " : "",
 	    d->post.reason ? d->post.reason : "");
 	rc = 0;
@@ -294,27 +278,28 @@ out:
 	return rc;
 }
 
-/* Decide what to do with one row; reads only.  0, or -1 on error. */
+/*
+ * Decide what to do with one row; reads only.  0, or -1 on error.  A
+ * command only needs its list to exist here: it reads its list under
+ * the lock, in apply().
+ */
 static int
 decide(struct store *st, const struct config *cfg,
     const struct store_inbox *in, struct decision *d)
 {
 	struct post_ctx pc;
-	size_t llen;
+	struct store_list list;
 	int rc;
 
 	memset(&pc, 0, sizeof(pc));
-	pc.cfg = cfg;
-	pc.st = st;
 	pc.in = in;
+	pc.lc = &d->lc;
 	d->inbox_id = in->id;
-	rc = store_list_get_id(st, in->list_id, &pc.list);
+	if (in->ext[0] == '\0')
+		rc = list_ctx_load(st, cfg, in->list_id, &d->lc);
+	else if ((rc = store_list_get_id(st, in->list_id, &list)) == 1)
+		store_list_clear(&list);
 	if (rc == 1) {
-		pc.domain = addr_domain(pc.list.addr, &llen);
-		if (llen > ADDR_LOCAL_MAX)
-			llen = ADDR_LOCAL_MAX;
-		memcpy(pc.local, pc.list.addr, llen);
-		pc.local[llen] = '\0';
 		if (in->ext[0] == '\0')
 			rc = handle_post(&pc, d);
 		else {
@@ -325,24 +310,7 @@ decide(struct store *st, const struct config *cfg,
 	} else if (rc == 0)
 		buf_printf(&d->note, "list %lld no longer exists; dropped",
 		    (long long)in->list_id);
-	store_list_clear(&pc.list);
 	return rc;
-}
-
-/* A member follows the threads he starts or replies to, unless muted. */
-static int
-follow_own_thread(struct store *st, int64_t member, const char *thread)
-{
-	const char *pref;
-	int rc;
-
-	if (thread == NULL || *thread == '\0')
-		return 0;
-	if ((rc = store_thread_pref_get(st, member, thread, &pref)) < 0)
-		return -1;
-	if (rc == 1)
-		return 0;	/* muted or already following: keep it */
-	return store_thread_pref_set(st, member, thread, "follow");
 }
 
 /* A command mail: reads and writes, all under the lock. */
@@ -350,13 +318,13 @@ static int
 apply_command(struct store *st, const struct config *cfg,
     struct decision *d)
 {
-	struct store_list list;
+	struct list_ctx lc;
 	int rc;
 
-	rc = store_list_get_id(st, d->command->list_id, &list);
+	rc = list_ctx_load(st, cfg, d->command->list_id, &lc);
 	if (rc == 1)
-		rc = subscription_handle(st, cfg, &list, d->command, &d->note);
-	store_list_clear(&list);
+		rc = subscription_handle(&lc, d->command, &d->note);
+	list_ctx_clear(&lc);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -364,24 +332,14 @@ apply_command(struct store *st, const struct config *cfg,
 static int
 apply(struct store *st, const struct config *cfg, struct decision *d)
 {
-	int64_t post_id = 0;
-
 	if (d->command != NULL && apply_command(st, cfg, d) < 0)
 		return -1;
-	if (d->have_post && store_post_add(st, &d->post, &post_id) < 0)
+	if (d->have_post && store_post_add(st, &d->post, NULL) < 0)
 		return -1;
 	if (d->have_post && d->post.state != POST_ACCEPTED &&
-	    moderation_record(st, cfg, &d->list, &d->post) < 0)
+	    moderation_record(&d->lc, &d->post) < 0)
 		return -1;
-	if (d->have_job)
-		process_archived_at(d->archive_url, post_id, d->post.created,
-		    &d->body);
-	if (d->have_job && store_job_fanout(st, d->post.list_id, post_id,
-	    d->env_from.data, d->body.data, d->body.len, d->post.max_member,
-	    d->per_rcpt, d->post.thread, NULL) < 0)
-		return -1;
-	if (d->have_job && d->author_member != 0 &&
-	    follow_own_thread(st, d->author_member, d->post.thread) < 0)
+	if (d->have_job && release_commit(st, &d->rel, &d->post) < 0)
 		return -1;
 	return store_inbox_done(st, d->inbox_id);
 }

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "buf.h"
-#include "listconf.h"
+#include "listctx.h"
 #include "log.h"
 #include "moderation.h"
 #include "modlog_report.h"
@@ -160,7 +160,7 @@ decide_post(struct sctx *sc, const struct store_token *t, int approve,
 	} else if (status == TOKEN_USED)
 		rc = sub_token_failed(sc, TOKEN_USED, t->data) < 0 ? -1 : 1;
 	else
-		rc = moderation_decide(sc->st, sc->cfg, sc->list, id, approve ?
+		rc = moderation_decide(sc->lc, id, approve ?
 		    POST_ACCEPTED : POST_REJECTED, t->addr, reason, &res);
 	if (rc == 0) {
 		buf_printf(sc->note, "; post %s %s by <%s>: %s", t->data,
@@ -234,7 +234,7 @@ rule_line(const struct rule *r, void *arg)
 
 	snprintf(pos, sizeof(pos), "%d", r->position);
 	rt->n++;
-	if (notice_line(rt->sc->cfg, rt->sc->lang, rt->sc->override,
+	if (notice_line(rt->sc->cfg, rt->sc->lc->lang, rt->sc->lc->override,
 	    "rule_line", vars, 4, rt->out, &error) < 0) {
 		log_warnx("list %s: rule_line: %s", rt->sc->list->addr, error);
 		free(error);
@@ -253,7 +253,7 @@ sub_rules_text(struct sctx *sc, struct buf *text)
 
 	if (rules_each(sc->st, sc->list->id, rule_line, &rt) < 0 || rt.rc < 0)
 		return -1;
-	if (rt.n == 0 && notice_line(sc->cfg, sc->lang, sc->override,
+	if (rt.n == 0 && notice_line(sc->cfg, sc->lc->lang, sc->lc->override,
 	    "rules_default", NULL, 0, text, &error) < 0) {
 		log_warnx("list %s: rules_default: %s", sc->list->addr, error);
 		free(error);
@@ -284,16 +284,12 @@ int
 sub_log(struct sctx *sc)
 {
 	struct modlog_report r;
-	char *error = NULL, *names;
-	int rc, pseudonym;
+	char *error = NULL;
+	int rc;
 
-	names = listconf_get(sc->st, sc->list->id, sc->list->addr,
-	    "modlog_names");
-	pseudonym = names == NULL || strcmp(names, "name") != 0;
-	free(names);
 	memset(&r, 0, sizeof(r));
-	if (modlog_report(sc->st, sc->cfg, sc->lang, sc->override,
-	    sc->list->id, sc->list->addr, pseudonym, 20,
+	if (modlog_report(sc->st, sc->cfg, sc->lc->lang, sc->lc->override,
+	    sc->list->id, sc->list->addr, sc->lc->pseudonym, 20,
 	    sc->now - 30 * 86400, &r, &error) < 0) {
 		log_warnx("list %s: log report: %s", sc->list->addr,
 		    error ? error : "store error");
@@ -351,10 +347,9 @@ sub_appeal(struct sctx *sc, const char *kind, const char *tok)
 	id = strtoll(t.data, NULL, 10);
 	if (strcmp(kind, "appeal") == 0) {
 		appeal_text(sc, &text);
-		rc = moderation_appeal(sc->st, sc->cfg, sc->list, id, text.data,
-		    &res);
+		rc = moderation_appeal(sc->lc, id, text.data, &res);
 	} else
-		rc = moderation_appeal_decide(sc->st, sc->cfg, sc->list, id,
+		rc = moderation_appeal_decide(sc->lc, id,
 		    strcmp(kind, "overturn") == 0, t.addr, &res);
 	if (rc < 0)
 		goto out;

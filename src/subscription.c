@@ -21,7 +21,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "commands.h"
-#include "listconf.h"
+#include "listctx.h"
 #include "log.h"
 #include "msg.h"
 #include "notice.h"
@@ -32,26 +32,6 @@
 #include "token.h"
 
 
-char *
-subscription_override_dir(const struct config *cfg, const char *list)
-{
-	struct buf b = BUF_INIT;
-	const char *slash = strrchr(cfg->database, '/');
-
-	if (slash != NULL)
-		buf_append(&b, cfg->database, (size_t)(slash - cfg->database) + 1);
-	buf_printf(&b, "lists/%s", list);
-	return buf_steal(&b, NULL);
-}
-
-/* "team+what@example.org" into out. */
-static void
-ext_addr(const struct sctx *sc, const char *what, struct buf *out)
-{
-	buf_printf(out, "%s%s%s@%s", sc->local, sc->cfg->recipient_delimiter,
-	    what, sc->domain);
-}
-
 int
 sub_mail(struct sctx *sc, const char *name, const struct tvar *vars, size_t n,
     const char *to, const char *reply_to, const char *from_role)
@@ -61,9 +41,9 @@ sub_mail(struct sctx *sc, const char *name, const struct tvar *vars, size_t n,
 
 	memset(&nt, 0, sizeof(nt));
 	nt.list_addr = sc->list->addr;
-	nt.list_descr = sc->descr;
-	nt.lang = sc->lang;
-	nt.override_dir = sc->override;
+	nt.list_descr = sc->lc->descr;
+	nt.lang = sc->lc->lang;
+	nt.override_dir = sc->lc->override;
 	nt.template_name = name;
 	nt.vars = vars;
 	nt.nvars = n;
@@ -87,7 +67,7 @@ sub_result_v(struct sctx *sc, const char *name, const struct tvar *vars,
 {
 	char *error = NULL;
 
-	if (notice_line(sc->cfg, sc->lang, sc->override, name, vars, n,
+	if (notice_line(sc->cfg, sc->lc->lang, sc->lc->override, name, vars, n,
 	    &sc->results, &error) < 0) {
 		log_warnx("list %s: result '%s': %s", sc->list->addr, name,
 		    error);
@@ -150,8 +130,7 @@ notify_owners(struct sctx *sc, const char *name, const char *addr,
 {
 	const struct tvar vars[] = { { "member_addr", addr }, { "mode", mode } };
 
-	if (listconf_get_bool(sc->st, sc->list->id, sc->list->addr,
-	    "notify_owner") != 1)
+	if (!sc->lc->notify_owner)
 		return 0;
 	return mail_owners(sc, name, vars, 2) < 0 ? -1 : 0;
 }
@@ -179,7 +158,7 @@ token_make(struct sctx *sc, const char *purpose, const char *addr,
 	    addr, "", sc->now, exp) < 0)
 		return -1;
 	buf_printf(&what, "confirm-%s", tok);
-	ext_addr(sc, what.data, confirm);
+	(void)list_addr_ext(&sc->lc->name, what.data, confirm);
 	buf_free(&what);
 	fmt_expiry(exp, expires, elen);
 	return 0;
@@ -318,9 +297,9 @@ do_subscribe(struct sctx *sc)
 		return rc < 0 ? -1 :
 		    sub_result(sc, "r_already_member", "member_addr", sc->who);
 	}
-	if (strcmp(sc->policy, "open") == 0)
+	if (strcmp(sc->lc->policy, "open") == 0)
 		return join(sc, sc->who);
-	if (strcmp(sc->policy, "approve") == 0)
+	if (strcmp(sc->lc->policy, "approve") == 0)
 		return ask_approval(sc, sc->who);
 	return ask_confirmation(sc, "subscribe", sc->who);
 }
@@ -353,7 +332,7 @@ static int
 confirmed(struct sctx *sc, const struct store_token *t)
 {
 	if (strcmp(t->purpose, "subscribe") == 0) {
-		if (strstr(sc->policy, "approve") != NULL)
+		if (strstr(sc->lc->policy, "approve") != NULL)
 			return ask_approval(sc, t->addr);
 		return join(sc, t->addr);
 	}
@@ -494,7 +473,7 @@ do_owner(struct sctx *sc)
 	size_t i;
 	int rc;
 
-	ext_addr(sc, "bounces", &from);
+	(void)list_addr_ext(&sc->lc->name, "bounces", &from);
 	rc = store_role_each(sc->st, sc->list->id, "owner", addr_collect, &al);
 	if (rc == 0 && al.n == 0)
 		buf_printf(sc->note, "; mail for the owners dropped: the list"
@@ -688,7 +667,8 @@ never_answer(struct sctx *sc)
 		return "null envelope sender";
 	if ((why = msg_is_auto(sc->m)) != NULL)
 		return why;
-	buf_printf(&list_id, "%s.%s", sc->local, sc->domain);
+	buf_printf(&list_id, "%s.%s", sc->lc->name.local,
+	    sc->lc->name.domain);
 	loop = msg_is_loop(sc->m, list_id.data, sc->list->addr);
 	buf_free(&list_id);
 	return loop ? "mail loop" : NULL;
@@ -746,41 +726,15 @@ send_reply(struct sctx *sc)
 	return sub_mail(sc, "reply", vars, 2, sc->who, NULL, NULL);
 }
 
-static int
-sctx_init(struct sctx *sc)
-{
-	size_t llen;
-
-	sc->domain = addr_domain(sc->list->addr, &llen);
-	if (llen > ADDR_LOCAL_MAX)
-		llen = ADDR_LOCAL_MAX;
-	memcpy(sc->local, sc->list->addr, llen);
-	sc->local[llen] = '\0';
-	sc->lang = listconf_get(sc->st, sc->list->id, sc->list->addr,
-	    "language");
-	sc->descr = listconf_get(sc->st, sc->list->id, sc->list->addr,
-	    "description");
-	sc->policy = listconf_get(sc->st, sc->list->id, sc->list->addr,
-	    "subscribe_policy");
-	sc->override = subscription_override_dir(sc->cfg, sc->list->addr);
-	sc->now = time(NULL);
-	return sc->lang && sc->descr && sc->policy ? 0 : -1;
-}
-
 static void
 sctx_clear(struct sctx *sc)
 {
-	free(sc->lang);
-	free(sc->descr);
-	free(sc->policy);
-	free(sc->override);
 	buf_free(&sc->results);
 	msg_free(&sc->m);
 }
 
 int
-subscription_handle(struct store *st, const struct config *cfg,
-    const struct store_list *list, const struct store_inbox *in,
+subscription_handle(const struct list_ctx *lc, const struct store_inbox *in,
     struct buf *note)
 {
 	struct sctx sc;
@@ -788,19 +742,19 @@ subscription_handle(struct store *st, const struct config *cfg,
 	int rc = -1;
 
 	memset(&sc, 0, sizeof(sc));
-	sc.st = st;
-	sc.cfg = cfg;
-	sc.list = list;
+	sc.lc = lc;
+	sc.st = lc->st;
+	sc.cfg = lc->cfg;
+	sc.list = &lc->list;
 	sc.in = in;
 	sc.note = note;
-	buf_printf(note, "list %s: '%s' mail from <%s>", list->addr, in->ext,
-	    in->sender);
+	sc.now = time(NULL);
+	buf_printf(note, "list %s: '%s' mail from <%s>", lc->list.addr,
+	    in->ext, in->sender);
 	if (msg_parse(in->body, in->len, &sc.m, &why) < 0) {
 		buf_printf(note, ": malformed, ignored: %s", why);
 		return 0;
 	}
-	if (sctx_init(&sc) < 0)
-		goto out;
 	/* Mail to the bounce address is never answered (and why is not
 	 * set on that path: msg_parse leaves it alone on success). */
 	why = strncmp(in->ext, "bounces", 7) == 0 ? "bounce address" :

@@ -13,21 +13,17 @@
 #include "store.h"
 #include "template.h"
 
+struct list_ctx;
 struct msg;
 
 struct sctx {
-	struct store		*st;
-	const struct config	*cfg;
-	const struct store_list	*list;
+	const struct list_ctx	*lc;		/* the list, its settings */
+	struct store		*st;		/* lc's */
+	const struct config	*cfg;		/* lc's */
+	const struct store_list	*list;		/* lc's */
 	const struct store_inbox *in;
 	struct msg		*m;
-	char			 local[ADDR_LOCAL_MAX + 1];
-	const char		*domain;
 	char			 who[ADDR_MAX];	/* who wrote: From:, else sender */
-	char			*lang;
-	char			*descr;
-	char			*policy;
-	char			*override;
 	time_t			 now;
 	struct buf		 results;	/* result lines for the reply */
 	int			 need_reply;	/* a command mailed nothing else */

@@ -267,3 +267,35 @@ def test_two_moderators_at_once_exactly_one_wins():
                                                  "--json").stdout)
                      if e["action"] in ("approved", "rejected")]
         assert len(decisions) == 1
+
+
+def test_author_of_approved_held_post_follows_its_thread():
+    """A member whose held post a moderator approves follows its thread,
+    as he would had it gone out at once: by a reply to the notice and by
+    `postino mod approve` alike (one release path, issue 9)."""
+    prefs = ("SELECT t.pref FROM thread_prefs t JOIN members m"
+             " ON m.id = t.member_id WHERE m.addr = '%s'")
+    with SmtpSink() as sink, \
+            Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
+        setup(p)
+        p.cli("list", "set", LIST, "moderated", "yes")
+        p.start()
+        lmtp_send(p.lmtp_port, "ann@example.org", [LIST],
+                  message(sender="ann@example.org", subject="by mail",
+                          msgid="<t1@example.org>"))
+        mia_ok, _ = addrs(wait_to(sink, MODS[0], "by mail")[0][1])
+        assert p.sql(prefs % "ann@example.org") == []
+        lmtp_send(p.lmtp_port, MODS[0], [mia_ok],
+                  message(sender=MODS[0], subject="Re: ok"))
+        wait_for(lambda: p.sql(prefs % "ann@example.org") == [["follow"]],
+                 what="ann follows her approved thread")
+        lmtp_send(p.lmtp_port, "bob@example.org", [LIST],
+                  message(sender="bob@example.org", subject="by shell",
+                          msgid="<t2@example.org>"))
+        wait_to(sink, MODS[0], "by shell")
+        post = p.sql("SELECT id FROM posts WHERE subject = 'by shell'")[0][0]
+        assert p.sql(prefs % "bob@example.org") == []
+        p.cli("mod", "approve", LIST, post)
+        assert p.sql(prefs % "bob@example.org") == [["follow"]]
+        assert p.sql("SELECT count(*) FROM jobs WHERE kind = 'fanout'") \
+            == [["2"]]
