@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "listctx.h"
 #include "log.h"
 #include "router.h"
 #include "store.h"
@@ -34,6 +35,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static struct store *st;
 static struct config cfg;
+static struct list_ctx lc;	/* the list, loaded once */
 static int64_t list_id;
 static char dir[] = "/tmp/postino-fuzz-router-XXXXXX";
 
@@ -42,6 +44,7 @@ fuzz_cleanup(void)
 {
 	char path[128];
 
+	list_ctx_clear(&lc);
 	store_close(&st);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	if (system(path) != 0)
@@ -71,7 +74,8 @@ fuzz_init(void)
 	    store_member_add(st, list_id, "amy@example.com", MODE_EACH,
 	    NULL) < 0 ||
 	    store_role_add(st, list_id, "owner", "olga@example.com") < 0 ||
-	    store_role_add(st, list_id, "moderator", "mo@example.com") < 0)
+	    store_role_add(st, list_id, "moderator", "mo@example.com") < 0 ||
+	    list_ctx_load(st, &cfg, list_id, &lc) != 1)
 		abort();
 	atexit(fuzz_cleanup);
 }
@@ -105,8 +109,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.len = body.len;
 	if (store_begin(st) < 0)
 		abort();
-	(void)subscription_handle(st, &cfg, &(struct store_list){
-	    .id = list_id, .addr = (char *)LIST }, &in, &note);
+	(void)subscription_handle(&lc, &in, &note);
 	store_rollback(st);
 	if (note.len == 0)
 		abort();
