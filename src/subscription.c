@@ -20,7 +20,7 @@
 
 #include "addr.h"
 #include "buf.h"
-#include "commands.h"
+#include "request.h"
 #include "listconf.h"
 #include "log.h"
 #include "msg.h"
@@ -558,10 +558,10 @@ run(struct sctx *sc, const char *word, const char *arg)
 static int
 run_request(struct sctx *sc)
 {
-	struct command cmds[COMMANDS_MAX];
+	struct request_cmd cmds[REQUEST_MAX];
 	size_t n, i;
 
-	n = commands_parse(sc->m, cmds, COMMANDS_MAX);
+	n = request_parse(sc->m, cmds, REQUEST_MAX);
 	if (n == 0)
 		return sub_result(sc, "r_no_commands", NULL, NULL);
 	for (i = 0; i < n; i++) {

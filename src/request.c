@@ -1,5 +1,5 @@
 /*
- * commands.c — read the commands a person wrote in a mail to LIST-request@.
+ * request.c — read the commands a person wrote in a mail to LIST-request@.
  *
  * The Subject is read first: reply prefixes ("Re:", "AW:", "R:", "RIF:")
  * and "[list]" tags are stripped, and a "confirm TOKEN" anywhere in it
@@ -7,7 +7,7 @@
  * text with "> " for <blockquote>), line by line: blank and quoted lines
  * and quote headers ("On ... wrote:") are skipped, a few greeting lines
  * before the first command too; reading stops at a signature, at "end",
- * after COMMANDS_MAX_LINES lines, or at the first line that is not a
+ * after REQUEST_MAX_LINES lines, or at the first line that is not a
  * command once a command was found.  An unknown word on the first line
  * that matters is returned as it is, so that the caller can say so.
  *
@@ -21,10 +21,10 @@
 #include <strings.h>
 
 #include "buf.h"
-#include "commands.h"
+#include "request.h"
 #include "msg.h"
 
-/* Body text read: COMMANDS_MAX_LINES lines of a generous length. */
+/* Body text read: REQUEST_MAX_LINES lines of a generous length. */
 #define BODY_TEXT_MAX		(32 * 1024)
 #define GREETINGS_MAX		3
 #define SUBJECT_PREFIXES_MAX	8
@@ -62,7 +62,7 @@ static const struct {
 #define NWORDS	(sizeof(words) / sizeof(words[0]))
 
 struct found {
-	struct command	*out;
+	struct request_cmd	*out;
 	size_t		 max;
 	size_t		 n;
 };
@@ -90,7 +90,7 @@ word_find(const char *w, size_t n)
 }
 
 int
-commands_known(const char *word)
+request_known(const char *word)
 {
 	return word_find(word, strlen(word)) >= 0;
 }
@@ -110,7 +110,7 @@ copy_cut(char *dst, size_t cap, const char *s, size_t n)
 
 /* The argument a[0..n) as the command wants it. */
 static void
-arg_set(struct command *c, enum arg_kind kind, const char *a, size_t n)
+arg_set(struct request_cmd *c, enum arg_kind kind, const char *a, size_t n)
 {
 	size_t i, o = 0;
 
@@ -138,7 +138,7 @@ arg_set(struct command *c, enum arg_kind kind, const char *a, size_t n)
 
 /* Add a command unless it is already there or the array is full. */
 static void
-found_add(struct found *f, const struct command *c)
+found_add(struct found *f, const struct request_cmd *c)
 {
 	size_t i;
 
@@ -155,7 +155,7 @@ found_add(struct found *f, const struct command *c)
  * 0 an unknown one (c->word is the word lower-cased, cut to fit).
  */
 static int
-line_command(const char *s, size_t n, struct command *c)
+line_command(const char *s, size_t n, struct request_cmd *c)
 {
 	size_t w = 0, i, a;
 	int k;
@@ -233,7 +233,7 @@ subject_strip(const char *s)
 
 /* A "confirm TOKEN" anywhere in s: 1 and c filled, else 0. */
 static int
-subject_confirm(const char *s, struct command *c)
+subject_confirm(const char *s, struct request_cmd *c)
 {
 	const char *p = s, *t, *e;
 
@@ -276,7 +276,7 @@ subject_read(const struct msg *m, struct found *f)
 {
 	char *subj = msg_subject(m);
 	const char *s = subject_strip(subj);
-	struct command c;
+	struct request_cmd c;
 	size_t n = strlen(s);
 
 	while (n > 0 && is_blank(s[n - 1]))
@@ -411,7 +411,7 @@ body_peek(const struct body *b, const char **s_r, size_t *n_r)
 static int
 body_step(struct body *b, const char *s, size_t n, struct found *f)
 {
-	struct command c;
+	struct request_cmd c;
 	const char *next;
 	size_t nn;
 
@@ -458,7 +458,7 @@ body_read(const struct msg *m, struct found *f)
 	while (f->n < f->max && body_line(&b, &s, &n)) {
 		if (n == 0 && b.lines == 0)
 			continue;	/* leading blank lines */
-		if (++b.lines > COMMANDS_MAX_LINES || !body_step(&b, s, n, f))
+		if (++b.lines > REQUEST_MAX_LINES || !body_step(&b, s, n, f))
 			break;
 	}
 out:
@@ -466,7 +466,7 @@ out:
 }
 
 size_t
-commands_parse(const struct msg *m, struct command *out, size_t max)
+request_parse(const struct msg *m, struct request_cmd *out, size_t max)
 {
 	struct found f = { out, max, 0 };
 

@@ -1,5 +1,5 @@
 /*
- * commands.h — reading the commands a person wrote in a mail.
+ * request.h — reading the commands a person wrote in a mail.
  *
  * Mail to LIST-request@ carries commands in its Subject and in the first
  * lines of its text body.  People reply to our mails, so quoted lines
@@ -7,30 +7,30 @@
  * everything after the first run of lines that are not commands are
  * ignored; HTML-only bodies are turned into text first; base64 and
  * quoted-printable are decoded.  Reading is bounded: at most
- * COMMANDS_MAX_LINES body lines and COMMANDS_MAX commands.
+ * REQUEST_MAX_LINES body lines and REQUEST_MAX commands.
  */
-#ifndef POSTINO_COMMANDS_H
-#define POSTINO_COMMANDS_H
+#ifndef POSTINO_REQUEST_H
+#define POSTINO_REQUEST_H
 
 #include <stddef.h>
 
 struct msg;
 
-#define COMMANDS_MAX		10
-#define COMMANDS_MAX_LINES	30
-#define COMMAND_WORD_MAX	32
-#define COMMAND_ARG_MAX		256
+#define REQUEST_MAX		10
+#define REQUEST_MAX_LINES	30
+#define REQUEST_WORD_MAX	32
+#define REQUEST_ARG_MAX		256
 
-struct command {
-	char	 word[COMMAND_WORD_MAX];	/* lower case: "subscribe" */
-	char	 arg[COMMAND_ARG_MAX];		/* the rest, trimmed, or "" */
-	char	 line[COMMAND_ARG_MAX];		/* the line as written (for replies) */
+struct request_cmd {
+	char	 word[REQUEST_WORD_MAX];	/* lower case: "subscribe" */
+	char	 arg[REQUEST_ARG_MAX];		/* the rest, trimmed, or "" */
+	char	 line[REQUEST_ARG_MAX];		/* the line as written (for replies) */
 };
 
 /* The words we know; anything else on a line by itself is reported as an
  * unknown command only when it is the first line read (a greeting further
  * down ends the commands instead). */
-int	 commands_known(const char *word);
+int	 request_known(const char *word);
 
 /*
  * Extract the commands of m into out (at most max).  Returns the number
@@ -38,6 +38,7 @@ int	 commands_known(const char *word);
  * "Re: confirm abcd...") counts, so that replies to a confirmation work
  * when the MTA stripped our plus-extension.
  */
-size_t	 commands_parse(const struct msg *m, struct command *out, size_t max);
+size_t	 request_parse(const struct msg *m, struct request_cmd *out,
+	    size_t max);
 
 #endif
