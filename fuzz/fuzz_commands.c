@@ -2,14 +2,16 @@
  * fuzz_commands.c — libFuzzer target: msg_parse, then msg_text,
  * msg_thread and request_parse on arbitrary bytes.  Oracles beyond "no
  * crash": msg_text stays within max bytes and yields valid UTF-8 without
- * CR or NUL; every command has a NUL-terminated word, arg and line, and
- * a known word's token argument holds only [a-z2-7].
+ * CR or NUL; every command has a NUL-terminated word, arg and line, a
+ * known word is its table row's word, and a token argument holds only
+ * [a-z2-7].
  *
  * Build (from the repository root):
  *   clang -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 \
  *     -fsanitize=fuzzer,address,undefined fuzz/fuzz_commands.c \
- *     src/request.c src/msg.c src/decorate.c src/buf.c src/log.c \
- *     src/addr.c -letpan -o fuzz_commands
+ *     src/request.c src/cmdaddr.c src/personal.c src/token.c \
+ *     src/fsutil.c src/msg*.c src/decorate.c src/buf.c src/log.c \
+ *     src/addr.c src/utf8.c -letpan -lidn2 -lsodium -o fuzz_commands
  *   ./fuzz_commands -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
  *     CORPUS tests/data
  */
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cmdaddr.h"
 #include "request.h"
 #include "msg.h"
 
@@ -81,7 +84,9 @@ check_commands(const struct msg *m)
 		    memchr(c[i].arg, '\0', sizeof(c[i].arg)) == NULL ||
 		    memchr(c[i].line, '\0', sizeof(c[i].line)) == NULL)
 			abort();
-		if (strcmp(c[i].word, "confirm") == 0 &&
+		if (c[i].row != NULL && strcmp(c[i].word, c[i].row->word) != 0)
+			abort();
+		if (c[i].row != NULL && c[i].row->arg == CA_ARG_TOKEN &&
 		    strspn(c[i].arg, "abcdefghijklmnopqrstuvwxyz234567") !=
 		    strlen(c[i].arg))
 			abort();

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+struct cmdaddr_row;
 struct msg;
 
 #define REQUEST_MAX		10
@@ -22,14 +23,16 @@ struct msg;
 #define REQUEST_ARG_MAX		256
 
 struct request_cmd {
+	const struct cmdaddr_row *row;	/* NULL: an unknown word */
 	char	 word[REQUEST_WORD_MAX];	/* lower case: "subscribe" */
 	char	 arg[REQUEST_ARG_MAX];		/* the rest, trimmed, or "" */
 	char	 line[REQUEST_ARG_MAX];		/* the line as written (for replies) */
 };
 
-/* The words we know; anything else on a line by itself is reported as an
- * unknown command only when it is the first line read (a greeting further
- * down ends the commands instead). */
+/* The words we know: those of cmdaddr.h's table that may stand in
+ * -request mail (CA_REQ).  Anything else on a line by itself is reported
+ * as an unknown command only when it is the first line read (a greeting
+ * further down ends the commands instead). */
 int	 request_known(const char *word);
 
 /*
