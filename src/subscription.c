@@ -3,8 +3,10 @@
  *
  * Mail to LIST+subscribe@, +unsubscribe@, +confirm-TOKEN@, +digest@,
  * +nomail@, +each@, +follow@, +mute@, +help@, +owner@, and commands to
- * LIST-request@.  Everything runs inside the caller's transaction: the
- * token taken, the member added and the mails queued commit together.
+ * LIST-request@: the table of cmdaddr.c reads the address or the
+ * command, run_action runs it.  Everything runs inside the caller's
+ * transaction: the token taken, the member added and the mails queued
+ * commit together.
  *
  * Safety (reliability.md §3, §4.E): automatic mail is never answered; a
  * forged From: can at most make us mail a confirmation to the real owner

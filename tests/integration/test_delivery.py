@@ -249,6 +249,7 @@ def test_pipe_mode_exit_codes():
         r = deliver(LIST, lf)
         assert r.returncode == 0, r.stderr
         assert deliver("nobody@example.org", lf).returncode == 67
+        assert deliver("team+nonsense@example.org", lf).returncode == 67
         assert deliver(LIST, b"no headers at all").returncode == 65
         assert deliver(LIST, b"From: a@b\rSubject: x\n\nbody\n").returncode \
             == 65
