@@ -162,8 +162,9 @@ fuzz:
 	$(FUZZCC) -o build/fuzz/fuzz_token fuzz/fuzz_token.c src/token.c \
 	    src/buf.c src/log.c src/fsutil.c -lsodium
 	$(FUZZCC) -o build/fuzz/fuzz_commands fuzz/fuzz_commands.c \
-	    src/commands.c src/msg*.c src/buf.c src/log.c \
-	    src/addr.c src/utf8.c -letpan -lidn2
+	    src/request.c src/cmdaddr.c src/personal.c src/token.c \
+	    src/fsutil.c src/msg*.c src/buf.c src/log.c \
+	    src/addr.c src/utf8.c -letpan -lidn2 -lsodium
 	$(FUZZCC) -o build/fuzz/fuzz_archive fuzz/fuzz_archive.c src/msg*.c \
 	    src/archive*.c src/store*.c src/template.c \
 	    src/buf.c src/log.c src/addr.c src/fsutil.c src/rules.c src/utf8.c \

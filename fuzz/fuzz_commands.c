@@ -1,15 +1,17 @@
 /*
  * fuzz_commands.c — libFuzzer target: msg_parse, then msg_text,
- * msg_thread and commands_parse on arbitrary bytes.  Oracles beyond "no
+ * msg_thread and request_parse on arbitrary bytes.  Oracles beyond "no
  * crash": msg_text stays within max bytes and yields valid UTF-8 without
- * CR or NUL; every command has a NUL-terminated word, arg and line, and
- * a known word's token argument holds only [a-z2-7].
+ * CR or NUL; every command has a NUL-terminated word, arg and line, a
+ * known word is its table row's word, and a token argument holds only
+ * [a-z2-7].
  *
  * Build (from the repository root):
  *   clang -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 \
  *     -fsanitize=fuzzer,address,undefined fuzz/fuzz_commands.c \
- *     src/commands.c src/msg.c src/msg_decorate.c src/buf.c src/log.c \
- *     src/addr.c -letpan -o fuzz_commands
+ *     src/request.c src/cmdaddr.c src/personal.c src/token.c \
+ *     src/fsutil.c src/msg*.c src/buf.c src/log.c \
+ *     src/addr.c src/utf8.c -letpan -lidn2 -lsodium -o fuzz_commands
  *   ./fuzz_commands -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
  *     CORPUS tests/data
  */
@@ -18,7 +20,8 @@
 #include <string.h>
 
 #include "buf.h"
-#include "commands.h"
+#include "cmdaddr.h"
+#include "request.h"
 #include "msg.h"
 
 #define TEXT_MAX	4096
@@ -70,18 +73,20 @@ check_text(const struct msg *m)
 static void
 check_commands(const struct msg *m)
 {
-	struct command c[COMMANDS_MAX];
+	struct request_cmd c[REQUEST_MAX];
 	size_t n, i;
 
-	n = commands_parse(m, c, COMMANDS_MAX);
-	if (n > COMMANDS_MAX)
+	n = request_parse(m, c, REQUEST_MAX);
+	if (n > REQUEST_MAX)
 		abort();
 	for (i = 0; i < n; i++) {
 		if (memchr(c[i].word, '\0', sizeof(c[i].word)) == NULL ||
 		    memchr(c[i].arg, '\0', sizeof(c[i].arg)) == NULL ||
 		    memchr(c[i].line, '\0', sizeof(c[i].line)) == NULL)
 			abort();
-		if (strcmp(c[i].word, "confirm") == 0 &&
+		if (c[i].row != NULL && strcmp(c[i].word, c[i].row->word) != 0)
+			abort();
+		if (c[i].row != NULL && c[i].row->arg == CA_ARG_TOKEN &&
 		    strspn(c[i].arg, "abcdefghijklmnopqrstuvwxyz234567") !=
 		    strlen(c[i].arg))
 			abort();

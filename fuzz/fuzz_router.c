@@ -9,8 +9,9 @@
  * with a member, an owner and a moderator lives in a private database
  * made once; every input runs in a transaction that is rolled back, so
  * each run starts from the same state.  Invariants besides the
- * sanitizers: an address the router takes names that list, and the
- * handler always leaves a log note.
+ * sanitizers: an address the router takes names that list, its
+ * extension is a row of the command address table, and the handler
+ * always leaves a log note.
  *
  * Build: see the Makefile's fuzz rule (every module but the CLI's).
  */
@@ -87,13 +88,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf addr = BUF_INIT, note = BUF_INIT, body = BUF_INIT;
 	struct store_inbox in;
 	struct ingest_rcpt r;
+	struct cmdaddr ca;
 	size_t elen = nl ? (size_t)(nl - (const char *)data) : size;
 
 	fuzz_init();
 	buf_printf(&addr, "team%.*s@example.org", (int)elen, (const char *)data);
-	if (router_rcpt(st, cfg.recipient_delimiter, addr.data, &r) != 1)
+	if (router_rcpt_cmd(st, cfg.recipient_delimiter, addr.data, &r,
+	    &ca) != 1)
 		goto out;
-	if (r.list_id != list_id)
+	if (r.list_id != list_id || (r.ext[0] != '\0') != (ca.row != NULL))
 		abort();
 	if (r.ext[0] == '\0')
 		goto out;	/* a post: process.c's job, not a command */

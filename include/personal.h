@@ -46,11 +46,12 @@ void	 personal_verp(const char *list_addr, const char *delim,
 	    int64_t member_id, struct buf *out);
 
 /*
- * Read an extension "u-ID-MAC", "d-ID-MAC", "m-ID-POST-MAC" or
- * "bounces-ID-MAC".  0 and the parts, or -1 when it is none of these.
- * *mac_r points into ext.
+ * Read what follows the action's word in a link or VERP extension
+ * (cmdaddr.c has the words: "u-", "d-", "m-", "bounces-"): "ID-MAC", or
+ * "ID-POST-MAC" for PERSONAL_MUTE.  0 and the parts, or -1 when it is
+ * not of that shape.  *mac_r points into s.
  */
-int	 personal_parse(const char *ext, char *action_r, int64_t *member_r,
+int	 personal_parse(char action, const char *s, int64_t *member_r,
 	    int64_t *post_r, const char **mac_r);
 
 /* 0 when mac is right for (list, member, action, thread), else -1.

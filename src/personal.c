@@ -190,33 +190,23 @@ personal_verp(const char *list_addr, const char *delim, int64_t member_id,
 }
 
 int
-personal_parse(const char *ext, char *action_r, int64_t *member_r,
+personal_parse(char action, const char *s, int64_t *member_r,
     int64_t *post_r, const char **mac_r)
 {
-	size_t n = strlen(ext), off;
+	size_t n = strlen(s), off = ID_LEN + 1;
 
 	*post_r = 0;
-	if (strncmp(ext, "bounces-", 8) == 0) {
-		*action_r = 'b';
-		off = 8;
-	} else if (n > 2 && ext[1] == '-' && strchr("udm", ext[0]) != NULL) {
-		*action_r = ext[0];
-		off = 2;
-	} else
+	if (n < off || id_decode(s, member_r) < 0 || s[ID_LEN] != '-')
 		return -1;
-	if (n < off + ID_LEN + 1 || id_decode(ext + off, member_r) < 0 ||
-	    ext[off + ID_LEN] != '-')
-		return -1;
-	off += ID_LEN + 1;
-	if (*action_r == PERSONAL_MUTE) {
-		if (n < off + ID_LEN + 1 || id_decode(ext + off, post_r) < 0 ||
-		    ext[off + ID_LEN] != '-')
+	if (action == PERSONAL_MUTE) {
+		if (n < off + ID_LEN + 1 || id_decode(s + off, post_r) < 0 ||
+		    s[off + ID_LEN] != '-')
 			return -1;
 		off += ID_LEN + 1;
 	}
 	if (n - off != TOKEN_MAC_LEN)
 		return -1;
-	*mac_r = ext + off;
+	*mac_r = s + off;
 	return 0;
 }
 

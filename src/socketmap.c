@@ -4,8 +4,9 @@
  * Postfix asks one question per netstring ("recipients team@example.org")
  * and waits for one netstring answer; the connection is kept for more.
  * The answer comes from the same rcpt hook as LMTP's RCPT TO, so the MTA
- * accepts exactly what postino would accept: every list, its
- * +extensions, LIST-request@ and LIST-owner@.  Postfix sends a
+ * accepts exactly what postino would accept: every list and its command
+ * addresses (cmdaddr.c: LIST+subscribe@, LIST-request@, ...), and no
+ * other extension.  Postfix sends a
  * socketmap the full address only (socketmap_table(5): no partial keys),
  * but the partial keys other tables get are answered consistently: the
  * address without its extension is the list, and "@domain" or a bare

@@ -3,8 +3,10 @@
  *
  * Mail to LIST+subscribe@, +unsubscribe@, +confirm-TOKEN@, +digest@,
  * +nomail@, +each@, +follow@, +mute@, +help@, +owner@, and commands to
- * LIST-request@.  Everything runs inside the caller's transaction: the
- * token taken, the member added and the mails queued commit together.
+ * LIST-request@: the table of cmdaddr.c reads the address or the
+ * command, run_action runs it.  Everything runs inside the caller's
+ * transaction: the token taken, the member added and the mails queued
+ * commit together.
  *
  * Safety (reliability.md §3, §4.E): automatic mail is never answered; a
  * forged From: can at most make us mail a confirmation to the real owner
@@ -20,12 +22,13 @@
 
 #include "addr.h"
 #include "buf.h"
-#include "commands.h"
+#include "cmdaddr.h"
 #include "listctx.h"
 #include "log.h"
 #include "msg.h"
 #include "notice.h"
 #include "personal.h"
+#include "request.h"
 #include "store_digest.h"
 #include "subscription.h"
 #include "subscription_int.h"
@@ -498,64 +501,6 @@ do_help(struct sctx *sc)
 	return sub_mail(sc, "help", NULL, 0, sc->who, NULL, NULL);
 }
 
-/* One command, as a word and its argument. */
-static int
-run(struct sctx *sc, const char *word, const char *arg)
-{
-	if (strcmp(word, "subscribe") == 0 || strcmp(word, "join") == 0)
-		return do_subscribe(sc);
-	if (strcmp(word, "unsubscribe") == 0 || strcmp(word, "leave") == 0 ||
-	    strcmp(word, "signoff") == 0 || strcmp(word, "remove") == 0)
-		return do_unsubscribe(sc);
-	if (strcmp(word, "confirm") == 0)
-		return do_confirm(sc, arg);
-	if (strcmp(word, "set") == 0) {
-		if (strncmp(arg, "mode ", 5) == 0)
-			arg += 5;
-		return do_mode(sc, arg);
-	}
-	if (strcmp(word, "digest") == 0 || strncmp(word, "digest-", 7) == 0) {
-		char mode[32];
-
-		snprintf(mode, sizeof(mode), "%s %s", word, arg);
-		return do_mode(sc, mode);
-	}
-	if (strcmp(word, "nomail") == 0 || strcmp(word, "each") == 0)
-		return do_mode(sc, word);
-	if (strcmp(word, "follow") == 0)
-		return is_reply(sc->m) ? do_thread(sc, "follow") :
-		    do_mode(sc, "follow");
-	if (strcmp(word, "mute") == 0)
-		return do_thread(sc, "mute");
-	if (strcmp(word, "help") == 0 || strcmp(word, "info") == 0)
-		return do_help(sc);
-	buf_printf(sc->note, "; unknown command '%s'", word);
-	return sub_result(sc, "r_unknown_command", "command", word);
-}
-
-/* LIST-request@: the commands in the Subject and the first lines. */
-static int
-run_request(struct sctx *sc)
-{
-	struct command cmds[COMMANDS_MAX];
-	size_t n, i;
-
-	n = commands_parse(sc->m, cmds, COMMANDS_MAX);
-	if (n == 0)
-		return sub_result(sc, "r_no_commands", NULL, NULL);
-	for (i = 0; i < n; i++) {
-		if (strcmp(cmds[i].word, "end") == 0 ||
-		    strcmp(cmds[i].word, "stop") == 0)
-			break;
-		if (run(sc, cmds[i].word, cmds[i].arg) < 0)
-			return -1;
-	}
-	/* Several commands: always one reply that lists what happened. */
-	if (n > 1)
-		sc->need_reply = sc->results.len > 0;
-	return 0;
-}
-
 /* A personal link was used: act for the member it was made for. */
 static int
 link_act(struct sctx *sc, char action, const struct store_member *mb,
@@ -585,31 +530,26 @@ link_act(struct sctx *sc, char action, const struct store_member *mb,
 	}
 }
 
-/* LIST+u-ID-MAC@ and friends: 1 handled, 0 not a link, -1 error. */
+/* LIST+u-ID-MAC@ and friends (the row's word is the action letter). */
 static int
-do_link(struct sctx *sc)
+do_link(struct sctx *sc, const struct cmdaddr *ca)
 {
 	struct store_member mb;
 	struct store_post post;
-	const char *mac;
-	char action;
-	int64_t member, post_id;
-	int rc, found;
+	char action = ca->row->word[0];
+	int rc = 0, found;
 
-	if (personal_parse(sc->in->ext, &action, &member, &post_id, &mac) < 0 ||
-	    action == 'b')
-		return 0;
 	memset(&post, 0, sizeof(post));
 	if (action == PERSONAL_MUTE &&
-	    (rc = store_post_get(sc->st, post_id, &post)) < 0)
+	    (rc = store_post_get(sc->st, ca->post, &post)) < 0)
 		return -1;
-	found = store_member_get_id(sc->st, sc->list->id, member, &mb);
+	found = store_member_get_id(sc->st, sc->list->id, ca->member, &mb);
 	if (found < 0) {
 		store_post_clear(&post);
 		return -1;
 	}
-	if (found == 0 || personal_verify(sc->list->addr, action, member,
-	    post.thread, mac) < 0 || (action == PERSONAL_MUTE &&
+	if (found == 0 || personal_verify(sc->list->addr, action, ca->member,
+	    post.thread, ca->mac) < 0 || (action == PERSONAL_MUTE &&
 	    post.list_id != sc->list->id)) {
 		buf_printf(sc->note, "; personal link refused");
 		rc = sub_result(sc, "r_token_unknown", "token", sc->in->ext);
@@ -621,38 +561,106 @@ do_link(struct sctx *sc)
 	if (found == 1)
 		store_member_clear(&mb);
 	store_post_clear(&post);
-	return rc < 0 ? -1 : 1;
+	return rc < 0 ? -1 : 0;
 }
 
 static int
-dispatch(struct sctx *sc)
+unknown_command(struct sctx *sc, const char *word)
 {
-	const char *ext = sc->in->ext;
+	buf_printf(sc->note, "; unknown command '%s'", word);
+	return sub_result(sc, "r_unknown_command", "command", word);
+}
+
+/* A delivery mode named by the row's word ("digest-plain"), followed by
+ * the -request argument when the row takes one ("digest plain"). */
+static int
+mode_command(struct sctx *sc, const struct cmdaddr *ca)
+{
+	char mode[32];
+
+	if (ca->row->arg == CA_ARG_NONE)
+		return do_mode(sc, ca->row->word);
+	snprintf(mode, sizeof(mode), "%s %s", ca->row->word, ca->arg);
+	return do_mode(sc, mode);
+}
+
+static int	run_request(struct sctx *);
+
+/* The handler of each action of the command address table (cmdaddr.c);
+ * ca->arg is the token of an extension or the -request argument. */
+static int
+run_action(struct sctx *sc, const struct cmdaddr *ca)
+{
+	const char *arg = ca->arg;
+
+	switch (ca->row->action) {
+	case CA_REQUEST:
+		return run_request(sc);
+	case CA_OWNER:
+		return do_owner(sc);
+	case CA_SUBSCRIBE:
+		return do_subscribe(sc);
+	case CA_UNSUBSCRIBE:
+		return do_unsubscribe(sc);
+	case CA_CONFIRM:
+		return do_confirm(sc, arg);
+	case CA_SET:
+		return do_mode(sc, strncmp(arg, "mode ", 5) == 0 ? arg + 5 :
+		    arg);
+	case CA_MODE:
+		return mode_command(sc, ca);
+	case CA_FOLLOW:
+		return is_reply(sc->m) ? do_thread(sc, "follow") :
+		    do_mode(sc, "follow");
+	case CA_MUTE:
+		return do_thread(sc, "mute");
+	case CA_HELP:
+		return do_help(sc);
+	case CA_APPROVE:
+	case CA_REJECT:
+		return sub_moderate(sc, ca->row->action == CA_APPROVE, arg);
+	case CA_APPEAL:
+	case CA_UPHOLD:
+	case CA_OVERTURN:
+		return sub_appeal(sc, ca->row->word, arg);
+	case CA_RULES:
+		return sub_rules(sc);
+	case CA_LOG:
+		return sub_log(sc);
+	case CA_LINK:
+		return do_link(sc, ca);
+	case CA_BOUNCES:	/* never answered: subscription_handle */
+	case CA_END:		/* run_request stops there */
+		break;
+	}
+	return 0;
+}
+
+/* LIST-request@: the commands in the Subject and the first lines. */
+static int
+run_request(struct sctx *sc)
+{
+	struct request_cmd cmds[REQUEST_MAX];
+	size_t n, i;
 	int rc;
 
-	if ((rc = do_link(sc)) != 0)
-		return rc < 0 ? -1 : 0;
-	if (strcmp(ext, "request") == 0)
-		return run_request(sc);
-	if (strncmp(ext, "confirm-", 8) == 0)
-		return do_confirm(sc, ext + 8);
-	if (strcmp(ext, "owner") == 0)
-		return do_owner(sc);
-	if (strncmp(ext, "approve-", 8) == 0)
-		return sub_moderate(sc, 1, ext + 8);
-	if (strncmp(ext, "reject-", 7) == 0)
-		return sub_moderate(sc, 0, ext + 7);
-	if (strncmp(ext, "appeal-", 7) == 0)
-		return sub_appeal(sc, "appeal", ext + 7);
-	if (strncmp(ext, "uphold-", 7) == 0)
-		return sub_appeal(sc, "uphold", ext + 7);
-	if (strncmp(ext, "overturn-", 9) == 0)
-		return sub_appeal(sc, "overturn", ext + 9);
-	if (strcmp(ext, "rules") == 0)
-		return sub_rules(sc);
-	if (strcmp(ext, "log") == 0)
-		return sub_log(sc);
-	return run(sc, ext, "");
+	n = request_parse(sc->m, cmds, REQUEST_MAX);
+	if (n == 0)
+		return sub_result(sc, "r_no_commands", NULL, NULL);
+	for (i = 0; i < n; i++) {
+		struct cmdaddr ca = { cmds[i].row, cmds[i].arg, 0, 0, NULL };
+
+		if (ca.row != NULL && ca.row->action == CA_END)
+			break;
+		rc = ca.row == NULL ? unknown_command(sc, cmds[i].word) :
+		    run_action(sc, &ca);
+		if (rc < 0)
+			return -1;
+	}
+	/* Several commands: always one reply that lists what happened. */
+	if (n > 1)
+		sc->need_reply = sc->results.len > 0;
+	return 0;
 }
 
 /* Why not to answer this mail at all, or NULL. */
@@ -738,6 +746,7 @@ subscription_handle(const struct list_ctx *lc, const struct store_inbox *in,
     struct buf *note)
 {
 	struct sctx sc;
+	struct cmdaddr ca;
 	const char *why;
 	int rc = -1;
 
@@ -757,8 +766,9 @@ subscription_handle(const struct list_ctx *lc, const struct store_inbox *in,
 	}
 	/* Mail to the bounce address is never answered (and why is not
 	 * set on that path: msg_parse leaves it alone on success). */
-	why = strncmp(in->ext, "bounces", 7) == 0 ? "bounce address" :
-	    never_answer(&sc);
+	(void)cmdaddr_parse(in->ext, &ca);
+	why = ca.row != NULL && ca.row->action == CA_BOUNCES ?
+	    "bounce address" : never_answer(&sc);
 	if (why != NULL) {
 		buf_printf(note, ": not answered: %s", why);
 		rc = 0;
@@ -768,7 +778,9 @@ subscription_handle(const struct list_ctx *lc, const struct store_inbox *in,
 	    msg_from(sc.m) : in->sender);
 	if ((rc = within_cap(&sc)) != 1)
 		goto out;
-	rc = dispatch(&sc) < 0 || send_reply(&sc) < 0 ? -1 : 0;
+	/* A row missing was stored before the router refused it at RCPT. */
+	rc = (ca.row == NULL ? unknown_command(&sc, in->ext) :
+	    run_action(&sc, &ca)) < 0 || send_reply(&sc) < 0 ? -1 : 0;
 out:
 	sctx_clear(&sc);
 	return rc < 0 ? -1 : 0;

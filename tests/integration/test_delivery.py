@@ -8,6 +8,7 @@ import email
 import email.policy
 import os
 import signal
+import socket
 import subprocess
 import time
 
@@ -119,6 +120,79 @@ def test_unknown_recipient_refused_at_rcpt_and_extensions_accepted():
             assert c.cmd("RCPT TO:<other+x@example.org>")[0] == 550
 
 
+# Every command address README documents, and the token forms postino
+# mails out (shapes only: a wrong token or MAC is answered, not refused).
+TOK = "abcdefghijklmnopqrstuvwx23"
+LINK_ID, LINK_MAC = "aaaaaaab", "abcdefgh23456777"
+DOCUMENTED = (["team@example.org", "team-request@example.org",
+               "team-owner@example.org"] +
+              ["team+%s@example.org" % e for e in (
+                  "subscribe", "unsubscribe", "digest", "nomail", "each",
+                  "digest-plain", "digest-mime", "follow", "mute", "help",
+                  "owner", "rules", "log", "request", "join", "leave",
+                  "signoff", "remove", "info", "bounces",
+                  "bounces-%s-%s" % (LINK_ID, LINK_MAC),
+                  "confirm-" + TOK, "approve-" + TOK, "reject-" + TOK,
+                  "appeal-" + TOK, "uphold-" + TOK, "overturn-" + TOK,
+                  "u-%s-%s" % (LINK_ID, LINK_MAC),
+                  "d-%s-%s" % (LINK_ID, LINK_MAC),
+                  "m-%s-%s-%s" % (LINK_ID, LINK_ID, LINK_MAC))] +
+              ["TEAM+Subscribe@Example.ORG", "Team-Request@example.org"])
+NONSENSE = ["team+nonsense@example.org", "TEAM+NonSense@example.org",
+            "team+anything@example.org", "team+confirm@example.org",
+            "team+set@example.org", "team+digest-foo@example.org",
+            "team+u-garbage@example.org", "team+bouncesx@example.org"]
+
+
+def rcpt_codes(port, greeting, rcpts):
+    """The reply code of each RCPT TO, in one transaction."""
+    with Client(port) as c:
+        c.cmd(greeting)
+        assert c.cmd("MAIL FROM:<a@example.org>")[0] == 250
+        return {r: c.cmd("RCPT TO:<%s>" % r)[0] for r in rcpts}
+
+
+def socketmap_answers(port, keys):
+    """Postfix socketmap look-ups of keys: the answer to each."""
+    out = {}
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        f = s.makefile("rb")
+        for k in keys:
+            q = ("recipients " + k).encode()
+            s.sendall(b"%d:%s," % (len(q), q))
+            n = b""
+            while not n.endswith(b":"):
+                n += f.read(1)
+            out[k] = f.read(int(n[:-1]) + 1)[:-1].decode()
+    return out
+
+
+def test_unknown_extension_refused_at_rcpt_documented_ones_accepted():
+    smap = free_port()
+    with Postino(settings={"socketmap_listen": "127.0.0.1:%d" % smap}) as p:
+        p.make_list(LIST)
+        p.start()
+        for port, greeting in ((p.lmtp_port, "LHLO x"),
+                               (p.smtp_port, "EHLO x")):
+            codes = rcpt_codes(port, greeting, DOCUMENTED + NONSENSE)
+            assert {r: codes[r] for r in DOCUMENTED} == \
+                {r: 250 for r in DOCUMENTED}, (greeting, codes)
+            assert {r: codes[r] for r in NONSENSE} == \
+                {r: 550 for r in NONSENSE}, (greeting, codes)
+            with Client(port) as c:
+                c.cmd(greeting)
+                c.cmd("MAIL FROM:<a@example.org>")
+                code, text = c.cmd("RCPT TO:<team+nonsense@example.org>")
+                assert code == 550 and "5.1.1" in " ".join(text), text
+        answers = socketmap_answers(smap, DOCUMENTED + NONSENSE)
+        assert {k: answers[k] for k in DOCUMENTED} == \
+            {k: "OK postino" for k in DOCUMENTED}, answers
+        assert {k: answers[k] for k in NONSENSE} == \
+            {k: "NOTFOUND " for k in NONSENSE}, answers
+        # Nothing was taken in: no mail to answer later.
+        assert p.sql("SELECT count(*) FROM inbox") == [["0"]]
+
+
 def test_late_joiner_does_not_get_earlier_post():
     with Postino() as p:
         p.make_list(LIST, MEMBERS[:1])
@@ -175,6 +249,7 @@ def test_pipe_mode_exit_codes():
         r = deliver(LIST, lf)
         assert r.returncode == 0, r.stderr
         assert deliver("nobody@example.org", lf).returncode == 67
+        assert deliver("team+nonsense@example.org", lf).returncode == 67
         assert deliver(LIST, b"no headers at all").returncode == 65
         assert deliver(LIST, b"From: a@b\rSubject: x\n\nbody\n").returncode \
             == 65

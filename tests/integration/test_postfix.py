@@ -230,7 +230,7 @@ def test_socket_group_error_names_the_path():
             shutil.rmtree(run, ignore_errors=True)
 
 
-def test_request_and_extension_accepted_and_answered():
+def test_request_and_extension_accepted_and_answered_nonsense_refused():
     with site() as (p, pf, sink, subst):
         code, out = swaks(pf, "team-request@" + DOMAIN, body="help",
                           subject="help", sender="carol@example.net")
@@ -242,8 +242,18 @@ def test_request_and_extension_accepted_and_answered():
                  "the answer to team-request@")
         wait_for(lambda: sink_to(sink, "newbie@example.net"), 30,
                  "the confirmation request for team+subscribe@")
-        code, out = swaks(pf, "team+anything@" + DOMAIN)
-        assert code == 0, out      # every +extension is the list's
+        # An extension the list does not have is refused at RCPT time,
+        # by the socketmap look-up, like an unknown list.
+        smap = substitute("socketmap:unix:/var/spool/postfix/postino/"
+                          "socketmap:recipients", subst)
+        for key in ("team+subscribe@", "team+confirm-%s@" % ("a" * 26),
+                    "team-request@"):
+            assert pf.run("postmap", "-q", key + DOMAIN, smap,
+                          check=False).stdout.strip() == "postino", key
+        assert pf.run("postmap", "-q", "team+nonsense@" + DOMAIN, smap,
+                      check=False).returncode == 1
+        code, out = swaks(pf, "team+nonsense@" + DOMAIN)
+        assert code != 0 and "<** 550 5.1.1" in out, out
 
 
 def test_pipe_transport_delivers_as_postino():

@@ -20,7 +20,8 @@
 #include "buf.h"
 #include "socketmap.h"
 
-/* The stub's lists: team@x.org answers everything router_rcpt would. */
+/* The stub's lists: team@x.org and its extensions (the router's own
+ * answers, team+nonsense refused, are test_delivery.py's). */
 static enum ingest_outcome
 stub_rcpt(void *arg, const char *addr, struct ingest_rcpt *r)
 {

@@ -1,5 +1,5 @@
 /*
- * commands.c — read the commands a person wrote in a mail to LIST-request@.
+ * request.c — read the commands a person wrote in a mail to LIST-request@.
  *
  * The Subject is read first: reply prefixes ("Re:", "AW:", "R:", "RIF:")
  * and "[list]" tags are stripped, and a "confirm TOKEN" anywhere in it
@@ -7,9 +7,11 @@
  * text with "> " for <blockquote>), line by line: blank and quoted lines
  * and quote headers ("On ... wrote:") are skipped, a few greeting lines
  * before the first command too; reading stops at a signature, at "end",
- * after COMMANDS_MAX_LINES lines, or at the first line that is not a
- * command once a command was found.  An unknown word on the first line
- * that matters is returned as it is, so that the caller can say so.
+ * after REQUEST_MAX_LINES lines, or at the first line that is not a
+ * command once a command was found.  The words, their synonyms and what
+ * their argument is come from the command address table (cmdaddr.c).  An
+ * unknown word on the first line that matters is returned as it is, so
+ * that the caller can say so.
  *
  * Owns: nothing beyond one call; the caller's array receives the result.
  * Fails: never; a mail without commands yields 0.
@@ -21,10 +23,11 @@
 #include <strings.h>
 
 #include "buf.h"
-#include "commands.h"
+#include "cmdaddr.h"
 #include "msg.h"
+#include "request.h"
 
-/* Body text read: COMMANDS_MAX_LINES lines of a generous length. */
+/* Body text read: REQUEST_MAX_LINES lines of a generous length. */
 #define BODY_TEXT_MAX		(32 * 1024)
 #define GREETINGS_MAX		3
 #define SUBJECT_PREFIXES_MAX	8
@@ -33,36 +36,8 @@
  * shorter words after "confirm" are prose ("confirm yoursubscription"). */
 #define SUBJECT_TOKEN_MIN	20
 
-enum arg_kind { ARG_TEXT, ARG_TOKEN, ARG_MODE };
-
-static const struct {
-	const char	*word;
-	const char	*canon;
-	enum arg_kind	 arg;
-} words[] = {
-	{ "subscribe",	"subscribe",	ARG_TEXT },
-	{ "join",	"subscribe",	ARG_TEXT },
-	{ "unsubscribe", "unsubscribe",	ARG_TEXT },
-	{ "leave",	"unsubscribe",	ARG_TEXT },
-	{ "signoff",	"unsubscribe",	ARG_TEXT },
-	{ "remove",	"unsubscribe",	ARG_TEXT },
-	{ "confirm",	"confirm",	ARG_TOKEN },
-	{ "set",	"set",		ARG_MODE },
-	{ "digest",	"digest",	ARG_TEXT },
-	{ "nomail",	"nomail",	ARG_TEXT },
-	{ "each",	"each",		ARG_TEXT },
-	{ "follow",	"follow",	ARG_TEXT },
-	{ "mute",	"mute",		ARG_TEXT },
-	{ "help",	"help",		ARG_TEXT },
-	{ "info",	"help",		ARG_TEXT },
-	{ "end",	"end",		ARG_TEXT },
-	{ "stop",	"end",		ARG_TEXT },
-};
-
-#define NWORDS	(sizeof(words) / sizeof(words[0]))
-
 struct found {
-	struct command	*out;
+	struct request_cmd	*out;
 	size_t		 max;
 	size_t		 n;
 };
@@ -73,26 +48,20 @@ is_blank(int c)
 	return c == ' ' || c == '\t';
 }
 
-/* Index of word w[0..n) in words (any case, a trailing '.' or '!'
- * ignored), or -1. */
-static int
+/* The -request row of word w[0..n) (any case, a trailing '.' or '!'
+ * ignored), or NULL. */
+static const struct cmdaddr_row *
 word_find(const char *w, size_t n)
 {
-	size_t i;
-
 	while (n > 1 && (w[n - 1] == '.' || w[n - 1] == '!'))
 		n--;
-	for (i = 0; i < NWORDS; i++)
-		if (strlen(words[i].word) == n &&
-		    strncasecmp(words[i].word, w, n) == 0)
-			return (int)i;
-	return -1;
+	return cmdaddr_word(w, n, CA_REQ);
 }
 
 int
-commands_known(const char *word)
+request_known(const char *word)
 {
-	return word_find(word, strlen(word)) >= 0;
+	return word_find(word, strlen(word)) != NULL;
 }
 
 /* Copy s[0..n) into dst (size cap), cut on a UTF-8 character boundary. */
@@ -110,11 +79,12 @@ copy_cut(char *dst, size_t cap, const char *s, size_t n)
 
 /* The argument a[0..n) as the command wants it. */
 static void
-arg_set(struct command *c, enum arg_kind kind, const char *a, size_t n)
+arg_set(struct request_cmd *c, enum cmdaddr_arg kind, const char *a,
+    size_t n)
 {
 	size_t i, o = 0;
 
-	if (kind == ARG_TOKEN) {
+	if (kind == CA_ARG_TOKEN) {
 		/* MTAs and clients change case; keep the base32 alphabet. */
 		for (i = 0; i < n && o + 1 < sizeof(c->arg); i++) {
 			int ch = tolower((unsigned char)a[i]);
@@ -125,20 +95,20 @@ arg_set(struct command *c, enum arg_kind kind, const char *a, size_t n)
 		c->arg[o] = '\0';
 		return;
 	}
-	if (kind == ARG_MODE && n >= 5 && strncasecmp(a, "mode", 4) == 0 &&
+	if (kind == CA_ARG_MODE && n >= 5 && strncasecmp(a, "mode", 4) == 0 &&
 	    is_blank(a[4])) {
 		for (a += 4, n -= 4; n > 0 && is_blank(*a); a++, n--)
 			;
 	}
 	copy_cut(c->arg, sizeof(c->arg), a, n);
-	if (kind == ARG_MODE)
+	if (kind == CA_ARG_MODE)
 		for (i = 0; c->arg[i] != '\0'; i++)
 			c->arg[i] = (char)tolower((unsigned char)c->arg[i]);
 }
 
 /* Add a command unless it is already there or the array is full. */
 static void
-found_add(struct found *f, const struct command *c)
+found_add(struct found *f, const struct request_cmd *c)
 {
 	size_t i;
 
@@ -155,10 +125,10 @@ found_add(struct found *f, const struct command *c)
  * 0 an unknown one (c->word is the word lower-cased, cut to fit).
  */
 static int
-line_command(const char *s, size_t n, struct command *c)
+line_command(const char *s, size_t n, struct request_cmd *c)
 {
+	const struct cmdaddr_row *row;
 	size_t w = 0, i, a;
-	int k;
 
 	memset(c, 0, sizeof(*c));
 	while (w < n && !is_blank(s[w]))
@@ -166,16 +136,17 @@ line_command(const char *s, size_t n, struct command *c)
 	for (a = w; a < n && is_blank(s[a]); a++)
 		;
 	copy_cut(c->line, sizeof(c->line), s, n);
-	k = word_find(s, w);
-	if (k < 0) {
+	row = word_find(s, w);
+	if (row == NULL) {
 		copy_cut(c->word, sizeof(c->word), s, w);
 		for (i = 0; c->word[i] != '\0'; i++)
 			c->word[i] = (char)tolower((unsigned char)c->word[i]);
 		copy_cut(c->arg, sizeof(c->arg), s + a, n - a);
 		return 0;
 	}
-	snprintf(c->word, sizeof(c->word), "%s", words[k].canon);
-	arg_set(c, words[k].arg, s + a, n - a);
+	c->row = row;
+	snprintf(c->word, sizeof(c->word), "%s", row->word);
+	arg_set(c, row->arg, s + a, n - a);
 	return 1;
 }
 
@@ -233,7 +204,7 @@ subject_strip(const char *s)
 
 /* A "confirm TOKEN" anywhere in s: 1 and c filled, else 0. */
 static int
-subject_confirm(const char *s, struct command *c)
+subject_confirm(const char *s, struct request_cmd *c)
 {
 	const char *p = s, *t, *e;
 
@@ -276,7 +247,7 @@ subject_read(const struct msg *m, struct found *f)
 {
 	char *subj = msg_subject(m);
 	const char *s = subject_strip(subj);
-	struct command c;
+	struct request_cmd c;
 	size_t n = strlen(s);
 
 	while (n > 0 && is_blank(s[n - 1]))
@@ -284,7 +255,7 @@ subject_read(const struct msg *m, struct found *f)
 	if (subject_confirm(subj, &c))
 		found_add(f, &c);
 	else if (n > 0 && line_command(s, n, &c) == 1 &&
-	    strcmp(c.word, "end") != 0 && (strcmp(c.word, "confirm") != 0 ||
+	    c.row->action != CA_END && (c.row->action != CA_CONFIRM ||
 	    (word_count(s, n) == 2 && c.arg[0] != '\0')))
 		found_add(f, &c);
 	free(subj);
@@ -411,7 +382,7 @@ body_peek(const struct body *b, const char **s_r, size_t *n_r)
 static int
 body_step(struct body *b, const char *s, size_t n, struct found *f)
 {
-	struct command c;
+	struct request_cmd c;
 	const char *next;
 	size_t nn;
 
@@ -423,7 +394,7 @@ body_step(struct body *b, const char *s, size_t n, struct found *f)
 	if (is_quote_header(s, n, next, nn))
 		return 1;
 	if (line_command(s, n, &c) == 1) {
-		if (strcmp(c.word, "end") == 0)
+		if (c.row->action == CA_END)
 			return 0;
 		b->found = 1;
 		found_add(f, &c);
@@ -458,7 +429,7 @@ body_read(const struct msg *m, struct found *f)
 	while (f->n < f->max && body_line(&b, &s, &n)) {
 		if (n == 0 && b.lines == 0)
 			continue;	/* leading blank lines */
-		if (++b.lines > COMMANDS_MAX_LINES || !body_step(&b, s, n, f))
+		if (++b.lines > REQUEST_MAX_LINES || !body_step(&b, s, n, f))
 			break;
 	}
 out:
@@ -466,7 +437,7 @@ out:
 }
 
 size_t
-commands_parse(const struct msg *m, struct command *out, size_t max)
+request_parse(const struct msg *m, struct request_cmd *out, size_t max)
 {
 	struct found f = { out, max, 0 };
 

@@ -1,5 +1,5 @@
 /*
- * test_commands.c — commands read from a mail to LIST-request@
+ * test_request.c — commands read from a mail to LIST-request@
  * (reliability.md §4.E case 49): Subject and body, quoted text and quote
  * headers, signatures, HTML-only, base64, QP and latin-1 bodies, long
  * replies, greetings, unknown words, token case, duplicates, limits.
@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
-#include "commands.h"
+#include "request.h"
 #include "msg.h"
 
 #define FROM	"From: Bob <bob@example.net>\r\n"
@@ -149,7 +149,7 @@ static const struct {
 static char *
 parse_all(const char *raw, size_t len, size_t max)
 {
-	struct command cmds[COMMANDS_MAX];
+	struct request_cmd cmds[REQUEST_MAX];
 	struct buf b = BUF_INIT;
 	struct msg *m = NULL;
 	const char *err = NULL;
@@ -157,7 +157,7 @@ parse_all(const char *raw, size_t len, size_t max)
 
 	if (msg_parse(raw, len, &m, &err) < 0)
 		fail_msg("parse failed: %s", err);
-	n = commands_parse(m, cmds, max);
+	n = request_parse(m, cmds, max);
 	assert_true(n <= max);
 	for (i = 0; i < n; i++) {
 		buf_printf(&b, "%s%s%s%s", i ? "|" : "", cmds[i].word,
@@ -178,7 +178,7 @@ test_table(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		got = parse_all(cases[i].input, strlen(cases[i].input),
-		    COMMANDS_MAX);
+		    REQUEST_MAX);
 		if (strcmp(got, cases[i].want) != 0)
 			fail_msg("%s: got '%s', want '%s'", cases[i].label, got,
 			    cases[i].want);
@@ -186,7 +186,7 @@ test_table(void **state)
 	}
 }
 
-/* A 200-line reply: only the first COMMANDS_MAX_LINES lines count. */
+/* A 200-line reply: only the first REQUEST_MAX_LINES lines count. */
 static void
 test_long_reply(void **state)
 {
@@ -199,15 +199,15 @@ test_long_reply(void **state)
 	for (i = 0; i < 200; i++)
 		buf_puts(&b, i == 0 ? "help\r\n" : i == 150 ?
 		    "unsubscribe\r\n" : "> quoted line of the old mail\r\n");
-	got = parse_all(b.data, b.len, COMMANDS_MAX);
+	got = parse_all(b.data, b.len, REQUEST_MAX);
 	assert_string_equal(got, "help");
 	free(got);
 	buf_reset(&b);
 	buf_puts(&b, FROM "\r\n");
 	for (i = 0; i < 200; i++)
-		buf_puts(&b, i < COMMANDS_MAX_LINES ? "> quoted\r\n" :
+		buf_puts(&b, i < REQUEST_MAX_LINES ? "> quoted\r\n" :
 		    "subscribe\r\n");
-	got = parse_all(b.data, b.len, COMMANDS_MAX);
+	got = parse_all(b.data, b.len, REQUEST_MAX);
 	assert_string_equal(got, "");
 	free(got);
 	buf_free(&b);
@@ -230,16 +230,16 @@ test_limits(void **state)
 	for (i = 0; i < 1000; i++)
 		buf_puts(&b, "Ab2");
 	buf_puts(&b, "\r\n");
-	got = parse_all(b.data, b.len, COMMANDS_MAX);
-	assert_int_equal(strlen(got), strlen("confirm ") + COMMAND_ARG_MAX - 1);
+	got = parse_all(b.data, b.len, REQUEST_MAX);
+	assert_int_equal(strlen(got), strlen("confirm ") + REQUEST_ARG_MAX - 1);
 	free(got);
 	buf_reset(&b);
 	buf_puts(&b, FROM "\r\n");
 	for (i = 0; i < 1000; i++)
 		buf_puts(&b, "X");
 	buf_puts(&b, " y\r\n");
-	got = parse_all(b.data, b.len, COMMANDS_MAX);
-	assert_int_equal(strlen(got), COMMAND_WORD_MAX - 1 + 2);
+	got = parse_all(b.data, b.len, REQUEST_MAX);
+	assert_int_equal(strlen(got), REQUEST_WORD_MAX - 1 + 2);
 	assert_int_equal(got[0], 'x');
 	free(got);
 	buf_free(&b);
@@ -249,11 +249,11 @@ static void
 test_known(void **state)
 {
 	(void)state;
-	assert_int_equal(commands_known("subscribe"), 1);
-	assert_int_equal(commands_known("LEAVE"), 1);
-	assert_int_equal(commands_known("info"), 1);
-	assert_int_equal(commands_known("hello"), 0);
-	assert_int_equal(commands_known(""), 0);
+	assert_int_equal(request_known("subscribe"), 1);
+	assert_int_equal(request_known("LEAVE"), 1);
+	assert_int_equal(request_known("info"), 1);
+	assert_int_equal(request_known("hello"), 0);
+	assert_int_equal(request_known(""), 0);
 }
 
 int
