@@ -45,7 +45,7 @@ OBJS	:= $(SRCS:src/%.c=$(B)/%.o)
 LIBOBJS	:= $(filter-out $(B)/main.o,$(OBJS))
 UNITS	:= $(patsubst tests/unit/%.c,$(B)/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all run check unit integration san bench clean deps deps-check \
+.PHONY: all run check unit integration san bench clean deps deps-check layers \
 	fuzz golden lint-man install uninstall
 
 all: deps $(BIN)
@@ -90,6 +90,7 @@ $(B)/mimetree: tests/tools/mimetree.c
 check: deps-check
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory lint-man
+	@python3 scripts/layers.py
 	@scripts/mta.sh exim >/dev/null
 	@scripts/mta.sh opensmtpd >/dev/null
 	$(MAKE) --no-print-directory unit
@@ -98,6 +99,10 @@ check: deps-check
 
 # mandoc exits non-zero on any warning (style notes are not checked:
 # they depend on which other pages this machine has).
+# No include goes up a layer or closes a cycle (ARCHITECTURE.md).
+layers:
+	@python3 scripts/layers.py
+
 lint-man:
 	mandoc -T lint -W warning $(MANS)
 

@@ -11,6 +11,7 @@
  * quick_check, exit 78); one found while running makes ingest answer 4xx
  * to new mail.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,6 +286,7 @@ cmd_serve(struct cmd_ctx *ctx, int argc, char **argv)
 	struct serve s;
 	struct config *reloaded[64];
 	struct sigaction sa;
+	sigset_t mask;
 	size_t nreloaded = 0, i;
 	int rc, status;
 
@@ -296,6 +298,15 @@ cmd_serve(struct cmd_ctx *ctx, int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	s.cfg = &ctx->cfg;
 	log_set_level(level_of(s.cfg->log_level));
+	/* A signal that comes while we start (the ports answer before the
+	 * database is checked) waits until the handlers are in place; the
+	 * threads started meanwhile keep them blocked, so only this one
+	 * handles them. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	if ((status = serve_bind(&s)) != 0 ||
 	    (status = serve_start(&s, ctx)) != 0)
 		goto out;
@@ -308,6 +319,7 @@ cmd_serve(struct cmd_ctx *ctx, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	pthread_sigmask(SIG_UNBLOCK, &mask, NULL);
 	log_info("postino %s ready: lmtp %s, smtp %s, relay %s",
 	    POSTINO_VERSION, s.cfg->lmtp_listen, s.cfg->smtp_listen,
 	    s.cfg->relay);
