@@ -110,7 +110,10 @@ struct decorate {
 	const char	*list_addr;	/* team@example.org */
 	const char	*list_id;	/* team.example.org (RFC 2919) */
 	const char	*list_name;	/* phrase before List-Id, or NULL */
-	const char	*delim;		/* recipient delimiter, "+" */
+	const char	*help_addr;	/* team+help@example.org: the */
+	const char	*subscribe_addr;/* command addresses of List-Help, */
+	const char	*unsubscribe_addr; /* -Subscribe, -Unsubscribe */
+	const char	*owner_addr;	/* and -Owner, built by the caller */
 	const char	*subject_prefix;/* "[team]", or "" for none */
 	const char	*footer;	/* UTF-8 text, or NULL/"" for none */
 	const char	*archive_url;	/* List-Archive, or NULL */

@@ -543,9 +543,8 @@ is_dropped(const struct msg *m, const struct msg_field *f,
 static void
 put_list_headers(const struct decorate *dc, struct buf *out)
 {
-	size_t llen;
-	const char *dom = addr_domain(dc->list_addr, &llen);
-	const char *cmd[] = { "help", "subscribe", "unsubscribe", "owner" };
+	const char *to[] = { dc->help_addr, dc->subscribe_addr,
+	    dc->unsubscribe_addr, dc->owner_addr };
 	const char *hdr[] = { "Help", "Subscribe", "Unsubscribe", "Owner" };
 	size_t i;
 
@@ -557,8 +556,7 @@ put_list_headers(const struct decorate *dc, struct buf *out)
 	buf_printf(out, "<%s>\r\n", dc->list_id);
 	buf_printf(out, "List-Post: <mailto:%s>\r\n", dc->list_addr);
 	for (i = 0; i < 4; i++)
-		buf_printf(out, "List-%s: <mailto:%.*s%s%s@%s>\r\n", hdr[i],
-		    (int)llen, dc->list_addr, dc->delim, cmd[i], dom);
+		buf_printf(out, "List-%s: <mailto:%s>\r\n", hdr[i], to[i]);
 	if (dc->archive_url != NULL && dc->archive_url[0] != '\0')
 		buf_printf(out, "List-Archive: <%s>\r\n", dc->archive_url);
 	buf_printf(out, "Precedence: list\r\nX-Loop: %s\r\n", dc->list_addr);
@@ -708,6 +706,12 @@ safe_str(const char *s, int allow_space)
 }
 
 static int
+cmd_addr_ok(const char *a)
+{
+	return a != NULL && strchr(a, '@') != NULL && safe_str(a, 0);
+}
+
+static int
 decorate_check(const struct decorate *dc, const char **error_r)
 {
 	*error_r = NULL;
@@ -717,9 +721,11 @@ decorate_check(const struct decorate *dc, const char **error_r)
 	else if (dc->list_id == NULL || dc->list_id[0] == '\0' ||
 	    !safe_str(dc->list_id, 0))
 		*error_r = "bad list id";
-	else if (dc->delim == NULL || !safe_str(dc->delim, 0) ||
-	    strlen(dc->delim) > 8)
-		*error_r = "bad recipient delimiter";
+	else if (!cmd_addr_ok(dc->help_addr) ||
+	    !cmd_addr_ok(dc->subscribe_addr) ||
+	    !cmd_addr_ok(dc->unsubscribe_addr) ||
+	    !cmd_addr_ok(dc->owner_addr))
+		*error_r = "bad list command address";
 	else if (dc->subject_prefix == NULL)
 		*error_r = "no subject prefix";
 	else if (dc->archive_url != NULL && !safe_str(dc->archive_url, 0))

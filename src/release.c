@@ -97,11 +97,19 @@ out:
 static int
 decorate(const struct list_ctx *lc, const struct msg *m, struct buf *out)
 {
-	struct buf footer = BUF_INIT, list_id = BUF_INIT;
+	static const char *const cmds[] = { "help", "subscribe",
+	    "unsubscribe", "owner" };
+	struct buf footer = BUF_INIT, list_id = BUF_INIT, cmd[4];
 	struct decorate d;
 	const char *error;
+	size_t i;
 	int rc = -1;
 
+	for (i = 0; i < 4; i++)
+		buf_init(&cmd[i]);
+	for (i = 0; i < 4; i++)
+		if (list_addr_ext(&lc->name, cmds[i], &cmd[i]) < 0)
+			goto out;
 	if (lc->footer && render_footer(lc, lc->personalize, &footer) < 0)
 		goto out;
 	buf_printf(&list_id, "%s.%s", lc->name.local, lc->name.domain);
@@ -109,7 +117,10 @@ decorate(const struct list_ctx *lc, const struct msg *m, struct buf *out)
 	d.list_addr = lc->list.addr;
 	d.list_id = list_id.data;
 	d.list_name = *lc->descr != '\0' ? lc->descr : NULL;
-	d.delim = lc->name.delim;
+	d.help_addr = cmd[0].data;
+	d.subscribe_addr = cmd[1].data;
+	d.unsubscribe_addr = cmd[2].data;
+	d.owner_addr = cmd[3].data;
 	d.subject_prefix = lc->subject_prefix;
 	d.footer = footer.data;
 	d.archive_url = *lc->archive_url != '\0' ? lc->archive_url : NULL;
@@ -117,6 +128,8 @@ decorate(const struct list_ctx *lc, const struct msg *m, struct buf *out)
 		log_warnx("list %s: cannot decorate post: %s", lc->list.addr,
 		    error);
 out:
+	for (i = 0; i < 4; i++)
+		buf_free(&cmd[i]);
 	buf_free(&footer);
 	buf_free(&list_id);
 	return rc;

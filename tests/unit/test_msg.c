@@ -29,7 +29,10 @@ static const struct decorate team = {
 	.list_addr = "team@example.org",
 	.list_id = "team.example.org",
 	.list_name = "Team",
-	.delim = "+",
+	.help_addr = "team+help@example.org",
+	.subscribe_addr = "team+subscribe@example.org",
+	.unsubscribe_addr = "team+unsubscribe@example.org",
+	.owner_addr = "team+owner@example.org",
 	.subject_prefix = "[team]",
 	.footer = "-- \nTo post: team@example.org\n"
 	    "To leave: team+unsubscribe@example.org\nCiao, \xc3\xa8 tutto.\n",
