@@ -30,6 +30,7 @@
 #include "store_int.h"
 
 #define STORE_BUSY_MS	5000
+#define STORE_CHECK_CACHE_KB	256	/* page cache of quick_check */
 
 static pthread_once_t	 store_once = PTHREAD_ONCE_INIT;
 static _Thread_local int store_tls_rc;		/* last error in this thread */
@@ -134,13 +135,36 @@ check_false_alarm(const char *line)
 	    strncmp(line, "NULL value in ", 14) == 0;
 }
 
+/* Set PRAGMA cache_size of st (pages, or KiB when negative, as SQLite's
+ * own default -2000); returns the value it had. */
+static int
+store_cache_size(struct store *st, int size)
+{
+	sqlite3_stmt *s;
+	char sql[64];
+	int old = -2000;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA cache_size", -1, &s,
+	    NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			old = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = %d", size);
+	(void)sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	return old;
+}
+
 int
 store_check(struct store *st, struct buf *report)
 {
 	sqlite3_stmt *s = NULL;
 	const char *line;
-	int rc, bad = 0;
+	int rc, bad = 0, cache;
 
+	/* Every page passes once: through a small cache, so that the check
+	 * does not raise the daemon's peak memory by the whole cache. */
+	cache = store_cache_size(st, -STORE_CHECK_CACHE_KB);
 	store_tls_checking = 1;
 	rc = sqlite3_prepare_v2(st->db, "PRAGMA quick_check(20)", -1, &s,
 	    NULL);
@@ -162,6 +186,8 @@ store_check(struct store *st, struct buf *report)
 	}
 	sqlite3_finalize(s);
 	store_tls_checking = 0;
+	(void)store_cache_size(st, cache);
+	sqlite3_db_release_memory(st->db);
 	return bad > 0 ? 1 : bad;
 }
 
