@@ -148,34 +148,29 @@ golden: $(B)/test_msg
 	REGEN=1 ./$(B)/test_msg
 
 # libFuzzer targets (clang): make fuzz FUZZTIME=60 runs each for a minute.
+# The modules are built once with coverage into build/fuzz/libpostino.a
+# (every module but the CLI's); each target links what it uses from it.
 FUZZTIME ?= 60
-FUZZCC	  = clang -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 \
-	    -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
-fuzz:
-	@mkdir -p build/fuzz build/fuzz/corpus-msg build/fuzz/corpus-session \
-	    build/fuzz/corpus-token build/fuzz/corpus-commands \
-	    build/fuzz/corpus-archive build/fuzz/corpus-router \
-	    build/fuzz/corpus-socketmap
-	$(FUZZCC) -o build/fuzz/fuzz_msg fuzz/fuzz_msg.c src/msg*.c \
-	    src/buf.c src/log.c src/addr.c src/utf8.c -letpan -lidn2
-	$(FUZZCC) -o build/fuzz/fuzz_session fuzz/fuzz_session.c src/proto.c \
-	    src/session.c src/socketmap.c src/ingest_status.c src/buf.c \
-	    src/log.c src/addr.c -lidn2
-	$(FUZZCC) -o build/fuzz/fuzz_socketmap fuzz/fuzz_socketmap.c \
-	    src/socketmap.c src/proto.c src/session.c src/ingest_status.c \
-	    src/buf.c src/log.c src/addr.c -lidn2
-	$(FUZZCC) -o build/fuzz/fuzz_token fuzz/fuzz_token.c src/token.c \
-	    src/buf.c src/log.c src/fsutil.c -lsodium
-	$(FUZZCC) -o build/fuzz/fuzz_commands fuzz/fuzz_commands.c \
-	    src/request.c src/cmdaddr.c src/personal.c src/token.c \
-	    src/fsutil.c src/msg*.c src/buf.c src/log.c \
-	    src/addr.c src/utf8.c -letpan -lidn2 -lsodium
-	$(FUZZCC) -o build/fuzz/fuzz_archive fuzz/fuzz_archive.c src/msg*.c \
-	    src/archive*.c src/store*.c src/template.c \
-	    src/buf.c src/log.c src/addr.c src/fsutil.c src/rules.c src/utf8.c \
-	    -letpan -lsqlite3 -lidn2
-	$(FUZZCC) -o build/fuzz/fuzz_router fuzz/fuzz_router.c \
-	    $(filter-out src/main.c src/cmd_%.c,$(SRCS)) $(filter -l%,$(LDLIBS))
+FUZZFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 $(PKG_CFLAGS)
+FUZZOBJS  := $(patsubst src/%.c,build/fuzz/obj/%.o,\
+	    $(filter-out src/main.c src/cmd_%.c,$(SRCS)))
+FUZZERS	  = msg session socketmap token commands archive router
+
+build/fuzz/obj/%.o: src/%.c $(wildcard include/*.h) $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+	    -c -o $@ $<
+
+build/fuzz/libpostino.a: $(FUZZOBJS)
+	@rm -f $@
+	ar rcs $@ $(FUZZOBJS)
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c build/fuzz/libpostino.a
+	clang $(FUZZFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+	    build/fuzz/libpostino.a $(PKG_LIBS) -pthread
+
+fuzz: $(FUZZERS:%=build/fuzz/fuzz_%)
+	@for f in $(FUZZERS); do mkdir -p build/fuzz/corpus-$$f; done
 	./build/fuzz/fuzz_msg -max_total_time=$(FUZZTIME) -max_len=65536 \
 	    -rss_limit_mb=2048 -timeout=10 build/fuzz/corpus-msg tests/data
 	./build/fuzz/fuzz_session -max_total_time=$(FUZZTIME) \

@@ -5,15 +5,8 @@
  * LF and hold no unquoted "From " line; escaped text must hold no '<',
  * '>', '"' or '\'' and no control characters but LF and TAB.
  *
- * Build (from the repository root):
- *   clang -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 \
- *     -fsanitize=fuzzer,address,undefined fuzz/fuzz_archive.c src/msg*.c \
- *     src/archive.c src/archive_page.c src/archive_file.c \
- *     src/archive_html.c src/archive_index.c src/store_archive.c \
- *     src/store*.c src/template.c src/buf.c src/log.c \
- *     src/addr.c src/fsutil.c src/rules.c -letpan -lsqlite3 -lidn2 \
- *     -o fuzz_archive
- *   ./fuzz_archive -max_len=65536 -timeout=10 CORPUS tests/data
+ * Build: `make build/fuzz/fuzz_archive` (it links build/fuzz/libpostino.a);
+ * `make fuzz FUZZTIME=S` builds and runs every target.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -6,14 +6,8 @@
  * known word is its table row's word, and a token argument holds only
  * [a-z2-7].
  *
- * Build (from the repository root):
- *   clang -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 \
- *     -fsanitize=fuzzer,address,undefined fuzz/fuzz_commands.c \
- *     src/request.c src/cmdaddr.c src/personal.c src/token.c \
- *     src/fsutil.c src/msg*.c src/buf.c src/log.c \
- *     src/addr.c src/utf8.c -letpan -lidn2 -lsodium -o fuzz_commands
- *   ./fuzz_commands -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
- *     CORPUS tests/data
+ * Build: `make build/fuzz/fuzz_commands` (it links build/fuzz/libpostino.a);
+ * `make fuzz FUZZTIME=S` builds and runs every target.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -3,11 +3,8 @@
  * msg_decorate on arbitrary bytes; every decorated copy must re-parse
  * with msg_parse and carry no bare CR or LF in its header block.
  *
- * Build (from the repository root):
- *   clang -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
- *     -fsanitize=fuzzer,address,undefined fuzz/fuzz_msg.c src/msg.c \
- *     src/msg_decorate.c src/buf.c src/log.c src/addr.c -letpan -o fuzz_msg
- *   ./fuzz_msg -max_len=65536 -rss_limit_mb=2048 -timeout=10 CORPUS tests/data
+ * Build: `make build/fuzz/fuzz_msg` (it links build/fuzz/libpostino.a);
+ * `make fuzz FUZZTIME=S` builds and runs every target.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -13,7 +13,8 @@
  * extension is a row of the command address table, and the handler
  * always leaves a log note.
  *
- * Build: see the Makefile's fuzz rule (every module but the CLI's).
+ * Build: `make build/fuzz/fuzz_router` (it links build/fuzz/libpostino.a);
+ * `make fuzz FUZZTIME=S` builds and runs every target.
  */
 #include <stdint.h>
 #include <stdio.h>

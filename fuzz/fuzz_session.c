@@ -8,9 +8,8 @@
  * CRLF with no other CR or LF, no message that contained a bare CR/LF or
  * NUL reaches the commit, and the session always reaches a resting state.
  *
- * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *   -Iinclude fuzz/fuzz_session.c src/proto.c src/session.c src/buf.c \
- *   src/log.c src/addr.c -o fuzz_session
+ * Build: `make build/fuzz/fuzz_session` (it links build/fuzz/libpostino.a);
+ * `make fuzz FUZZTIME=S` builds and runs every target.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -8,7 +8,8 @@
  * PERM; a closed session writes nothing more; each request gets exactly
  * one short reply, so output stays within a bound of the input.
  *
- * Build: see the Makefile's fuzz rule.
+ * Build: `make build/fuzz/fuzz_socketmap` (it links build/fuzz/libpostino.a);
+ * `make fuzz FUZZTIME=S` builds and runs every target.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -14,9 +14,8 @@
  *
  * The master key is created once in a private temporary directory.
  *
- * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *   -Iinclude fuzz/fuzz_token.c src/token.c src/buf.c src/log.c \
- *   -lsodium -o fuzz_token
+ * Build: `make build/fuzz/fuzz_token` (it links build/fuzz/libpostino.a);
+ * `make fuzz FUZZTIME=S` builds and runs every target.
  */
 #include <stddef.h>
 #include <stdint.h>
