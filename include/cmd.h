@@ -33,6 +33,7 @@ struct cmd_ctx {
 	int		 json;		/* --json given */
 	struct store	*st;		/* with CMD_STORE; closed by main */
 	int		 ready;		/* what cmd_setup() did so far */
+	char		 shell_user[64]; /* who ran it, before any drop */
 };
 
 /*

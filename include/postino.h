@@ -35,6 +35,7 @@ enum outcome {
 #define EX_OSERR_	71
 #define EX_CANTCREAT_	73
 #define EX_TEMPFAIL_	75
+#define EX_NOPERM_	77
 #define EX_CONFIG_	78
 
 #endif

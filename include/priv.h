@@ -10,6 +10,8 @@
 #ifndef POSTINO_PRIV_H
 #define POSTINO_PRIV_H
 
+#include <stddef.h>
+
 /*
  * Become user (a name from the password database) when running as root.
  * Returns 0 when done, or when not root (nothing to do); -1 with a
@@ -17,5 +19,12 @@
  * any step fails (the process must not go on then).
  */
 int	priv_drop(const char *user, char **error_r);
+
+/*
+ * Who runs this process, for the record (the moderation log names the
+ * shell user of a decision taken without --as): the account of the real
+ * uid, or sudo's caller when that is root.  Call it before priv_drop.
+ */
+void	priv_whoami(char *out, size_t len);
 
 #endif

@@ -43,6 +43,8 @@ cmd_setup(struct cmd_ctx *ctx, int setup)
 	const char *serror;
 	char *error = NULL;
 
+	if (ctx->shell_user[0] == '\0')
+		priv_whoami(ctx->shell_user, sizeof(ctx->shell_user));
 	/* As root with an account named, every command runs as it, so
 	 * that what it creates belongs to the daemon's user. */
 	if (!(setup & CMD_ROOT) && !(ctx->ready & CMD_USER_)) {

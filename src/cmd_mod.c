@@ -195,6 +195,29 @@ decision_report(const char *sub, const char *id, const struct mod_result *r)
 }
 
 /* approve / reject: LIST ID [--reason TEXT] [--as ADDR] */
+/*
+ * Who the log names as deciding: --as ADDR must be an owner or moderator
+ * of the list now (1 after saying why when not); without --as, the
+ * shell user ("shell:alice"), who is never taken for a moderator.
+ * 0, 1, or -1 on a store error.
+ */
+static int
+decider(struct cmd_ctx *ctx, const struct list_ctx *lc, const char *sub,
+    char as[ADDR_MAX])
+{
+	int rc;
+
+	if (*as == '\0') {
+		snprintf(as, ADDR_MAX, "shell:%s", ctx->shell_user);
+		return 0;
+	}
+	if ((rc = moderation_is_reviewer(lc, as)) != 0)
+		return rc < 0 ? -1 : 0;
+	fprintf(stderr, "postino: mod %s: --as %s: not an owner or moderator"
+	    " of %s\n", sub, as, lc->list.addr);
+	return 1;
+}
+
 static int
 mod_decide(struct cmd_ctx *ctx, int argc, char **argv, enum post_state to)
 {
@@ -237,15 +260,19 @@ mod_decide(struct cmd_ctx *ctx, int argc, char **argv, enum post_state to)
 		return rc;
 	memset(&lc, 0, sizeof(lc));
 	if (store_begin(st) < 0 || list_ctx_init(st, &ctx->cfg, &l, &lc) < 0 ||
-	    moderation_decide(&lc, id, to, as, reason, &res) < 0 ||
+	    (rc = decider(ctx, &lc, sub, as)) < 0 ||
+	    (rc == 0 && moderation_decide(&lc, id, to, as, reason, &res) < 0) ||
 	    store_commit(st) < 0) {
 		store_rollback(st);
 		list_ctx_clear(&lc);
 		store_list_clear(&l);
 		return cmd_store_error(st, where);
 	}
-	rc = decision_report(sub, argv[optind + 1], &res);
-	mod_result_clear(&res);
+	if (rc == 0) {
+		rc = decision_report(sub, argv[optind + 1], &res);
+		mod_result_clear(&res);
+	} else
+		rc = EX_NOPERM_;
 	list_ctx_clear(&lc);
 	store_list_clear(&l);
 	return rc;

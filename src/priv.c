@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +25,20 @@ priv_fail(char **error_r, const char *user, const char *what)
 		buf_printf(&b, ": %s", strerror(errno));
 	*error_r = buf_steal(&b, NULL);
 	return -1;
+}
+
+void
+priv_whoami(char *out, size_t len)
+{
+	const char *sudo = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (getuid() == 0 && sudo != NULL && *sudo != '\0')
+		snprintf(out, len, "%s", sudo);
+	else if ((pw = getpwuid(getuid())) != NULL)
+		snprintf(out, len, "%s", pw->pw_name);
+	else
+		snprintf(out, len, "uid %lu", (unsigned long)getuid());
 }
 
 int

@@ -6,7 +6,9 @@ or a relay.
 """
 import email
 import email.policy
+import json
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -393,7 +395,9 @@ def test_sigterm_exits_cleanly_and_sighup_reloads():
 
 def test_moderator_approves_or_rejects_from_the_shell():
     with Postino() as p:
-        p.make_list(LIST, MEMBERS[:2])
+        p.cli("list", "create", LIST, "--moderator", "mod@example.org")
+        p.cli("member", "import", LIST, "-", input="".join(
+            m + "\n" for m in MEMBERS[:2]).encode())
         p.cli("member", "add", LIST, "mod@example.org")
         p.start()
         for subj in ("first", "second"):
@@ -442,3 +446,36 @@ def test_moderator_approves_or_rejects_from_the_shell():
         for word in ("held", "approved", "rejected"):
             assert word in log
         assert b"chain intact" in p.cli("log", "verify", LIST).stdout
+
+
+def test_mod_as_names_a_reviewer_else_the_shell_user():
+    """--as must name a current owner or moderator (77 otherwise, nothing
+    decided); without --as the log names the shell user, never a
+    moderator."""
+    with Postino() as p:
+        p.cli("list", "create", LIST, "--owner", "own@example.org",
+              "--moderator", "mod@example.org")
+        p.start()
+        for subj in ("one", "two", "three"):
+            lmtp_send(p.lmtp_port, "out@example.net", [LIST],
+                      message(sender="out@example.net", subject=subj))
+        wait_for(lambda: len(p.sql("SELECT id FROM posts WHERE state ="
+                                   " 'held'")) == 3, what="held")
+        ids = dict((s, i) for i, s in p.sql("SELECT id, subject FROM posts"))
+        for who in ("stranger@example.org", "out@example.net"):
+            r = p.cli("mod", "approve", LIST, ids["one"], "--as", who,
+                      check=False)
+            assert r.returncode == 77, (r.returncode, r.stderr)
+            assert b"not an owner or moderator" in r.stderr
+        assert p.sql("SELECT state FROM posts WHERE id = %s" % ids["one"]) \
+            == [["held"]]
+        p.cli("mod", "approve", LIST, ids["one"], "--as", "MOD@example.org")
+        p.cli("mod", "approve", LIST, ids["two"], "--as", "own@example.org")
+        p.cli("mod", "reject", LIST, ids["three"], "--reason", "spam")
+        me = pwd.getpwuid(os.getuid()).pw_name
+        rows = json.loads(p.cli("--json", "log", "show", LIST).stdout)
+        by = {e["post_id"]: e["moderator"] for e in rows
+              if e["action"] in ("approved", "rejected")}
+        assert by == {int(ids["one"]): "mod@example.org",
+                      int(ids["two"]): "own@example.org",
+                      int(ids["three"]): "shell:" + me}, by
