@@ -51,8 +51,8 @@ int	 moderation_decide(const struct list_ctx *, int64_t post_id,
 	    const char *moderator, const char *reason, struct mod_result *res);
 void	 mod_result_clear(struct mod_result *);
 
-/* Is addr an owner or a moderator of the list now (local parts compared
- * without case)?  1 yes, with addr rewritten as the role has it; 0 no;
+/* Is addr an owner or a moderator of the list now (compared as address
+ * keys, as roles are stored)?  1 yes, with addr rewritten as the role has it; 0 no;
  * -1 on a store error. */
 int	 moderation_is_reviewer(const struct list_ctx *, char addr[ADDR_MAX]);
 

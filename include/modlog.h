@@ -32,6 +32,7 @@ struct store;
 #define MODLOG_OVERTURNED	"overturned"
 #define MODLOG_UPHELD		"upheld"
 #define MODLOG_RULE_CHANGED	"rule_changed"
+#define MODLOG_ROLE_CHANGED	"role_changed"	/* an owner or moderator */
 
 /*
  * Append e to the list's log inside the caller's (IMMEDIATE) transaction,

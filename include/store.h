@@ -102,6 +102,10 @@ int	 store_role_add(struct store *, int64_t list_id, const char *role,
 	    const char *addr);
 int	 store_role_rm(struct store *, int64_t list_id, const char *role,
 	    const char *addr);
+/* Has addr (compared as its key) this role?  1 yes, with addr rewritten
+ * as stored; 0 no; -1 error. */
+int	 store_role_find(struct store *, int64_t list_id, const char *role,
+	    char addr[ADDR_MAX]);
 int	 store_role_each(struct store *, int64_t list_id, const char *role,
 	    int (*fn)(const char *addr, void *), void *arg);
 

@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "cmd.h"
 #include "listconf.h"
+#include "modlog.h"
 #include "postino.h"
 #include "store.h"
 
@@ -23,6 +24,7 @@ static int	list_ls(struct cmd_ctx *, int, char **);
 static int	list_show(struct cmd_ctx *, int, char **);
 static int	list_set(struct cmd_ctx *, int, char **);
 static int	list_rm(struct cmd_ctx *, int, char **);
+static int	list_role(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub list_cmds[] = {
 	{ "create", list_create, CMD_STORE,
@@ -31,6 +33,8 @@ static const struct cmd_sub list_cmds[] = {
 	{ "show", list_show, CMD_STORE, "list show ADDR [--json]" },
 	{ "set", list_set, CMD_STORE, "list set ADDR KEY VALUE" },
 	{ "rm", list_rm, CMD_STORE, "list rm ADDR" },
+	{ "role", list_role, CMD_STORE,
+	    "list role ADDR add|rm owner|moderator MEMBER" },
 };
 #define NLIST_CMDS	(sizeof(list_cmds) / sizeof(list_cmds[0]))
 
@@ -430,4 +434,80 @@ int
 cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	return cmd_dispatch(ctx, "list", list_cmds, NLIST_CMDS, argc, argv);
+}
+
+/* ---- role -------------------------------------------------------- */
+
+/* The log entry of a role change, in the change's transaction. */
+static int
+role_logged(struct cmd_ctx *ctx, struct store *st, const struct store_list *l,
+    const char *what)
+{
+	struct modlog_entry e;
+	char who[80];
+
+	snprintf(who, sizeof(who), "shell:%s", ctx->shell_user);
+	memset(&e, 0, sizeof(e));
+	e.action = MODLOG_ROLE_CHANGED;
+	e.msgid = "";
+	e.subject = "";
+	e.rule = "";
+	e.reason = what;
+	e.moderator = who;
+	return modlog_append(st, l->id, &e);
+}
+
+/*
+ * `list role LIST add|rm owner|moderator ADDR`: who may decide on held
+ * posts and requests.  Each change is in the moderation log, written in
+ * the same transaction.  67 when rm names nobody with that role, 73 when
+ * add names somebody who has it already.
+ */
+static int
+list_role(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	char addr[ADDR_MAX], what[ADDR_MAX + 64];
+	struct store_list l;
+	struct store *st;
+	const char *error;
+	int add, rc, changed;
+
+	if (argc != 5 || (strcmp(argv[2], "add") != 0 &&
+	    strcmp(argv[2], "rm") != 0) || (strcmp(argv[3], "owner") != 0 &&
+	    strcmp(argv[3], "moderator") != 0))
+		return usage("role");
+	add = strcmp(argv[2], "add") == 0;
+	if (addr_normalize(argv[4], addr, &error) < 0) {
+		fprintf(stderr, "postino: list role: '%s': %s\n", argv[4],
+		    error);
+		return EX_DATAERR_;
+	}
+	if ((rc = cmd_list_find(ctx, "list role", argv[1], &st, &l)) != 0)
+		return rc;
+	if (store_begin(st) < 0)
+		goto fail;
+	/* store_role_add: 0 added, 1 had it; store_role_rm: 1 removed.
+	 * The log names a removed address as the role had it. */
+	rc = add ? 0 : store_role_find(st, l.id, argv[3], addr);
+	snprintf(what, sizeof(what), "%s %s %s", add ? "added" : "removed",
+	    argv[3], addr);
+	if (rc >= 0)
+		rc = add ? store_role_add(st, l.id, argv[3], addr) :
+		    store_role_rm(st, l.id, argv[3], addr);
+	changed = rc == (add ? 0 : 1);
+	if (rc < 0 || (changed && role_logged(ctx, st, &l, what) < 0) ||
+	    store_commit(st) < 0)
+		goto fail;
+	if (changed)
+		printf("%s: %s\n", l.addr, what);
+	else
+		fprintf(stderr, "postino: list role: %s %s %s of %s\n", addr,
+		    add ? "is already" : "is not", argv[3], l.addr);
+	rc = changed ? EX_OK_ : add ? EX_CANTCREAT_ : EX_NOUSER_;
+	store_list_clear(&l);
+	return rc;
+fail:
+	store_rollback(st);
+	store_list_clear(&l);
+	return cmd_store_error(st, "list role");
 }

@@ -343,31 +343,14 @@ moderation_decide(const struct list_ctx *lc, int64_t post_id,
 	return rc;
 }
 
-struct role_find {
-	char		*addr;
-	int		 found;
-};
-
-static int
-role_find_one(const char *addr, void *arg)
-{
-	struct role_find *rf = arg;
-
-	if ((rf->found = strcasecmp(addr, rf->addr) == 0))
-		snprintf(rf->addr, ADDR_MAX, "%s", addr);
-	return rf->found;
-}
-
 int
 moderation_is_reviewer(const struct list_ctx *lc, char addr[ADDR_MAX])
 {
-	struct role_find rf = { addr, 0 };
+	int rc;
 
-	if (store_role_each(lc->st, lc->list.id, "owner", role_find_one,
-	    &rf) < 0 || (!rf.found && store_role_each(lc->st, lc->list.id,
-	    "moderator", role_find_one, &rf) < 0))
-		return -1;
-	return rf.found;
+	if ((rc = store_role_find(lc->st, lc->list.id, "owner", addr)) != 0)
+		return rc;
+	return store_role_find(lc->st, lc->list.id, "moderator", addr);
 }
 
 void

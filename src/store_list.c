@@ -12,6 +12,7 @@
  * Iterators hand fn borrowed rows that live until fn returns; fn must not
  * start the same iterator again (the cached statement would be reset).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -277,6 +278,22 @@ store_role_add(struct store *st, int64_t list_id, const char *role,
 }
 
 /* 1 removed, 0 did not have the role, -1 error. */
+/* A statement on one role of one address: ?1 list, ?2 role, ?3 key. */
+static sqlite3_stmt *
+role_key_stmt(struct store *st, const char *sql, int64_t list_id,
+    const char *role, const char *addr, char key[ADDR_MAX])
+{
+	sqlite3_stmt *stmt;
+
+	addr_key(addr, key);
+	if ((stmt = store_stmt(st, sql)) == NULL)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_text(stmt, 2, role, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, key, -1, SQLITE_STATIC);
+	return stmt;
+}
+
 int
 store_role_rm(struct store *st, int64_t list_id, const char *role,
     const char *addr)
@@ -284,18 +301,35 @@ store_role_rm(struct store *st, int64_t list_id, const char *role,
 	sqlite3_stmt *stmt;
 	char key[ADDR_MAX];
 
-	addr_key(addr, key);
-	stmt = store_stmt(st, "DELETE FROM list_roles"
-	    " WHERE list_id = ?1 AND role = ?2 AND addr_key = ?3");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_text(stmt, 2, role, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, key, -1, SQLITE_STATIC);
-	if (store_step_done(st, stmt) < 0)
+	stmt = role_key_stmt(st, "DELETE FROM list_roles"
+	    " WHERE list_id = ?1 AND role = ?2 AND addr_key = ?3", list_id,
+	    role, addr, key);
+	if (stmt == NULL || store_step_done(st, stmt) < 0)
 		return -1;
 	return sqlite3_changes(st->db) > 0 ? 1 : 0;
 }
+
+int
+store_role_find(struct store *st, int64_t list_id, const char *role,
+    char addr[ADDR_MAX])
+{
+	sqlite3_stmt *stmt;
+	char key[ADDR_MAX];
+	int rc;
+
+	stmt = role_key_stmt(st, "SELECT addr FROM list_roles WHERE"
+	    " list_id = ?1 AND role = ?2 AND addr_key = ?3", list_id, role,
+	    addr, key);
+	if (stmt == NULL)
+		return -1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		snprintf(addr, ADDR_MAX, "%s",
+		    (const char *)sqlite3_column_text(stmt, 0));
+	if (store_step_end(st, stmt, rc) < 0)
+		return -1;
+	return rc == SQLITE_ROW;
+}
+
 
 int
 store_role_each(struct store *st, int64_t list_id, const char *role,

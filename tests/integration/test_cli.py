@@ -65,6 +65,53 @@ def test_list_create_show():
         assert "(default)" in text
 
 
+def test_list_role_add_rm_logged():
+    with Postino() as p:
+        p.cli("list", "create", "team@example.org", "--owner",
+              "boss@example.org")
+        r = p.cli("list", "role", "team@example.org", "add", "moderator",
+                  "Mo@Example.ORG")
+        assert out(r) == ("team@example.org: added moderator"
+                          " Mo@example.org\n")
+        r = p.cli("list", "role", "team@example.org", "add", "owner",
+                  "second@example.org")
+        s = show(p, "team@example.org")
+        assert s["owners"] == ["boss@example.org", "second@example.org"]
+        assert s["moderators"] == ["Mo@example.org"]
+        p.cli("list", "role", "team@example.org", "rm", "owner",
+              "BOSS@example.org")
+        assert show(p, "team@example.org")["owners"] == [
+            "second@example.org"]
+        # The new moderator may decide from the shell now.
+        bad = [
+            (("add", "moderator", "mo@example.org"), 73, "is already"),
+            (("rm", "owner", "boss@example.org"), 67, "is not owner"),
+            (("add", "admin", "x@example.org"), 64, "usage"),
+            (("grant", "owner", "x@example.org"), 64, "usage"),
+            (("add", "owner", "not an address"), 65, "'not an address'"),
+        ]
+        for args, code, frag in bad:
+            r = p.cli("list", "role", "team@example.org", *args,
+                      check=False)
+            assert r.returncode == code, (args, r.returncode, r.stderr)
+            assert frag in r.stderr.decode(), (args, r.stderr)
+        r = p.cli("list", "role", "nosuch@example.org", "add", "owner",
+                  "x@example.org", check=False)
+        assert r.returncode == 67
+        # Every change, and only the changes, in the verifiable log.
+        rows = json.loads(out(p.cli("--json", "log", "show",
+                                    "team@example.org")))
+        changes = sorted(e["reason"] for e in rows
+                         if e["action"] == "role_changed")
+        assert changes == ["added moderator Mo@example.org",
+                           "added owner second@example.org",
+                           "removed owner boss@example.org"], changes
+        assert all(e["moderator"].startswith("shell:") for e in rows
+                   if e["action"] == "role_changed")
+        assert b"chain intact" in p.cli("log", "verify",
+                                        "team@example.org").stdout
+
+
 CREATE_ERRORS = [
     # (label, args, exit code, stderr fragment)
     ("space in local part", ["Te am@x"], EX_DATAERR,
