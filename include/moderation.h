@@ -67,10 +67,12 @@ int	 moderation_appeal(const struct list_ctx *, int64_t post_id,
 	    const char *text, struct mod_result *);
 /*
  * Decide an appeal, once and for all: overturn (the post goes to the
- * members) or uphold.  The author is told; the log gets the entry.
+ * members) or uphold.  The author is told; the log gets the entry, with
+ * text (the deciding moderator's words, "" for none) as its reason.
  */
 int	 moderation_appeal_decide(const struct list_ctx *, int64_t post_id,
-	    int overturn, const char *who, struct mod_result *);
+	    int overturn, const char *who, const char *text,
+	    struct mod_result *);
 
 /*
  * Held posts over half their time get a reminder to their moderators;

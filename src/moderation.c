@@ -547,7 +547,7 @@ out:
 
 int
 moderation_appeal_decide(const struct list_ctx *lc, int64_t post_id,
-    int overturn, const char *who, struct mod_result *res)
+    int overturn, const char *who, const char *text, struct mod_result *res)
 {
 	struct store *st = lc->st;
 	struct store_post p;
@@ -572,9 +572,9 @@ moderation_appeal_decide(const struct list_ctx *lc, int64_t post_id,
 		p.state = POST_ACCEPTED;
 		if (store_post_set_state(st, post_id, POST_ACCEPTED,
 		    p.reason) < 0 || release_post(lc, &p) < 0 ||
-		    log_entry(lc, &p, MODLOG_OVERTURNED, "", who) < 0)
+		    log_entry(lc, &p, MODLOG_OVERTURNED, text, who) < 0)
 			goto out;
-	} else if (log_entry(lc, &p, MODLOG_UPHELD, "", who) < 0)
+	} else if (log_entry(lc, &p, MODLOG_UPHELD, text, who) < 0)
 		goto out;
 	rc = tell_author(lc, &p, overturn ? "appeal_overturned" :
 	    "appeal_upheld", who);

@@ -186,14 +186,13 @@ sub_moderate(struct sctx *sc, int approve, const char *tok)
 	memset(&t, 0, sizeof(t));
 	if (token_hash(tok, strlen(tok), hash) < 0)
 		return sub_token_failed(sc, TOKEN_UNKNOWN, tok);
-	if (!approve) {
-		/* Without a reason nothing happens, and the token stays. */
-		if (reject_reason(sc, &reason) < 0)
-			goto out;
-		if (reason.len == 0) {
-			rc = sub_result(sc, "r_mod_need_reason", "post_id", "");
-			goto out;
-		}
+	/* A rejection needs a reason (without one nothing happens, and
+	 * the token stays); an approval's words, if any, are logged too. */
+	if (reject_reason(sc, &reason) < 0)
+		goto out;
+	if (!approve && reason.len == 0) {
+		rc = sub_result(sc, "r_mod_need_reason", "post_id", "");
+		goto out;
 	}
 	if (store_token_take(sc->st, hash, sizeof(hash), sc->list->id, sc->now,
 	    &status, &t) < 0)
@@ -348,9 +347,13 @@ sub_appeal(struct sctx *sc, const char *kind, const char *tok)
 	if (strcmp(kind, "appeal") == 0) {
 		appeal_text(sc, &text);
 		rc = moderation_appeal(sc->lc, id, text.data, &res);
-	} else
+	} else {
+		/* The decider's words, when he wrote any, go to the log. */
+		first_line(sc->m, &text);
 		rc = moderation_appeal_decide(sc->lc, id,
-		    strcmp(kind, "overturn") == 0, t.addr, &res);
+		    strcmp(kind, "overturn") == 0, t.addr,
+		    text.data ? text.data : "", &res);
+	}
 	if (rc < 0)
 		goto out;
 	buf_printf(sc->note, "; post %s: %s by <%s>: %s", t.data, kind, t.addr,

@@ -212,7 +212,9 @@ def test_appeal_goes_to_the_others_and_is_final():
                              mx).group(0)
         uphold = re.search(r"team\+uphold-[a-z2-7]{26}@example\.org",
                            boss).group(0)
-        lmtp_send(p.lmtp_port, MODS[1], [overturn], message(sender=MODS[1]))
+        lmtp_send(p.lmtp_port, MODS[1], [overturn],
+                  message(sender=MODS[1], body="> quoted\r\n\r\n"
+                          "Fair: the charter allows it.\r\n-- \r\nMax\r\n"))
         wait_for(lambda: p.sql("SELECT state, appeal FROM posts") ==
                  [["accepted", "overturned"]], what="overturned")
         wait_to(sink, "out@example.net", "goes to the members")
@@ -231,6 +233,28 @@ def test_appeal_goes_to_the_others_and_is_final():
         for word in ("held", "rejected", "appealed", "overturned"):
             assert word in log, word
         assert b"chain intact" in p.cli("log", "verify", LIST).stdout
+        # The words of each decision are in the log.
+        why = {e["action"]: e["reason"] for e in json.loads(
+            p.cli("--json", "log", "show", LIST).stdout)}
+        assert why["rejected"] == "I do not like it", why
+        assert why["overturned"] == "Fair: the charter allows it.", why
+
+
+def test_approval_words_are_logged():
+    with SmtpSink() as sink, \
+            Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
+        setup(p)
+        p.start()
+        (_, body), _ = hold_one(p, sink)
+        ok, _ = addrs(body)
+        lmtp_send(p.lmtp_port, MODS[0], [ok],
+                  message(sender=MODS[0], body="Useful, let it through.\r\n"))
+        wait_for(lambda: p.sql("SELECT state FROM posts") == [["accepted"]],
+                 what="approved")
+        why = [e["reason"] for e in json.loads(p.cli(
+            "--json", "log", "show", LIST).stdout)
+            if e["action"] == "approved"]
+        assert why == ["Useful, let it through."], why
 
 
 def test_two_moderators_at_once_exactly_one_wins():
