@@ -57,6 +57,8 @@ struct cmd_sub {
 /* Print the usage line of subcommand sub (all of them when sub is NULL)
  * on stderr; returns EX_USAGE_. */
 int	 cmd_usage(const struct cmd_sub *, size_t n, const char *sub);
+/* The index of the first "--help" or "-h" in argv[from..argc), or 0. */
+int	 cmd_help_asked(int argc, char **argv, int from);
 
 struct store_list;
 /*

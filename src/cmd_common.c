@@ -70,16 +70,35 @@ cmd_setup(struct cmd_ctx *ctx, int setup)
 	return EX_OK_;
 }
 
+static void
+usage_print(FILE *fp, const struct cmd_sub *subs, size_t n, const char *sub)
+{
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < n; i++)
+		if (sub == NULL || strcmp(sub, subs[i].name) == 0) {
+			fprintf(fp, "%s postino %s\n", first ? "usage:" :
+			    "      ", subs[i].usage);
+			first = 0;
+		}
+}
+
+int
+cmd_help_asked(int argc, char **argv, int from)
+{
+	int i;
+
+	for (i = from; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return i;
+	return 0;
+}
+
 int
 cmd_usage(const struct cmd_sub *subs, size_t n, const char *sub)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (sub == NULL || strcmp(sub, subs[i].name) == 0)
-			fprintf(stderr, "%s postino %s\n",
-			    i == 0 || sub != NULL ? "usage:" : "      ",
-			    subs[i].usage);
+	usage_print(stderr, subs, n, sub);
 	return EX_USAGE_;
 }
 
@@ -88,10 +107,15 @@ cmd_dispatch(struct cmd_ctx *ctx, const char *family,
     const struct cmd_sub *subs, size_t n, int argc, char **argv)
 {
 	size_t i;
-	int rc;
+	int rc, h;
 
 	if (argc < 2)
 		return cmd_usage(subs, n, NULL);
+	if ((h = cmd_help_asked(argc, argv, 1)) != 0) {
+		/* `postino list --help`, `postino list set --help`. */
+		usage_print(stdout, subs, n, h == 1 ? NULL : argv[1]);
+		return EX_OK_;
+	}
 	for (i = 0; i < n; i++) {
 		if (strcmp(argv[1], subs[i].name) != 0)
 			continue;

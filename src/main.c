@@ -20,6 +20,7 @@ struct command {
 	const char	*name;
 	int		(*run)(struct cmd_ctx *, int, char **);
 	int		 setup;		/* CMD_* bits, include/cmd.h */
+	int		 family;	/* has subcommands: cmd_dispatch */
 	const char	*usage;
 };
 
@@ -31,20 +32,26 @@ struct command {
  * loads the keys and checks the templates itself, as `user` (it logs
  * instead of printing); config reads no database.
  */
+static int	cmd_help(struct cmd_ctx *, int, char **);
+
+/* family: the command has subcommands (cmd_dispatch answers --help). */
 static const struct command commands[] = {
-	{ "serve",   cmd_serve,   CMD_ROOT, "serve" },
-	{ "deliver", cmd_deliver, CMD_STORE,
+	{ "serve",   cmd_serve,   CMD_ROOT, 0, "serve" },
+	{ "deliver", cmd_deliver, CMD_STORE, 0,
 	    "deliver --recipient ADDR [--sender ADDR]" },
-	{ "list",    cmd_list,    0, "list create|ls|show|set|rm ..." },
-	{ "member",  cmd_member,  0, "member add|rm|ls|import|set ..." },
-	{ "mod",     cmd_mod,     0, "mod ls LIST" },
-	{ "queue",   cmd_queue,   CMD_STORE, "queue" },
-	{ "config",  cmd_config,  0, "config [check]" },
-	{ "log",     cmd_log,     0, "log show|verify LIST" },
-	{ "rules",   cmd_rules,   0, "rules LIST ls|add|rm|mv ..." },
-	{ "archive", cmd_archive, 0, "archive export|html LIST ..." },
-	{ "digest",  cmd_digest,  0, "digest send|preview|volume|ls LIST" },
+	{ "list",    cmd_list,    0, 1, "list create|ls|show|set|rm|role ..." },
+	{ "member",  cmd_member,  0, 1, "member add|rm|ls|import|set ..." },
+	{ "mod",     cmd_mod,     0, 1, "mod ls|show|approve|reject LIST ..." },
+	{ "queue",   cmd_queue,   CMD_STORE, 0,
+	    "queue [--all] | queue release ID" },
+	{ "config",  cmd_config,  0, 0, "config [check]" },
+	{ "log",     cmd_log,     0, 1, "log show|verify LIST" },
+	{ "rules",   cmd_rules,   0, 1, "rules LIST ls|add|rm|mv ..." },
+	{ "archive", cmd_archive, 0, 1, "archive export|html LIST ..." },
+	{ "digest",  cmd_digest,  0, 1, "digest send|preview|volume|ls LIST" },
+	{ "help",    cmd_help,    0, 0, "help [COMMAND]" },
 };
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
 static void
 usage(FILE *fp)
@@ -53,8 +60,44 @@ usage(FILE *fp)
 
 	fprintf(fp, "usage: postino [-c FILE] [-o NAME=VALUE]... [--json]"
 	    " COMMAND ...\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(fp, "       postino %s\n", commands[i].usage);
+}
+
+static const struct command *
+command_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* `postino help [COMMAND]`: the usage of all, or of one, on stdout. */
+static int
+cmd_help(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	const struct command *c;
+	char *help[] = { NULL, "--help", NULL };
+
+	if (argc == 1) {
+		usage(stdout);
+		return EX_OK_;
+	}
+	if (argc != 2 || (c = command_find(argv[1])) == NULL) {
+		fprintf(stderr, "postino: help: no command '%s'\n",
+		    argc == 2 ? argv[1] : "");
+		usage(stderr);
+		return EX_USAGE_;
+	}
+	if (!c->family) {
+		printf("usage: postino %s\n", c->usage);
+		return EX_OK_;
+	}
+	help[0] = argv[1];
+	return c->run(ctx, 2, help);
 }
 
 #define MAIN_OVERRIDES_MAX	32	/* -o NAME=VALUE options */
@@ -71,6 +114,7 @@ int
 main(int argc, char **argv)
 {
 	struct cmd_ctx ctx;
+	const struct command *c;
 	const char *overrides[MAIN_OVERRIDES_MAX];
 	char *error = NULL;
 	size_t i, nover = 0;
@@ -101,8 +145,8 @@ main(int argc, char **argv)
 			overrides[nover++] = argv[a + 1];
 			arg_drop(&argc, argv, a);
 			arg_drop(&argc, argv, a);
-		} else if (strcmp(argv[a], "-h") == 0 ||
-		    strcmp(argv[a], "--help") == 0) {
+		} else if (a == 1 && (strcmp(argv[a], "-h") == 0 ||
+		    strcmp(argv[a], "--help") == 0)) {
 			usage(stdout);
 			return 0;
 		} else if (strcmp(argv[a], "--version") == 0) {
@@ -127,20 +171,15 @@ main(int argc, char **argv)
 		return EX_CONFIG_;
 	}
 
-	rc = -1;
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[1], commands[i].name) == 0) {
-			rc = cmd_setup(&ctx, commands[i].setup);
-			if (rc == EX_OK_)
-				rc = commands[i].run(&ctx, argc - 1, argv + 1);
-			break;
-		}
-	}
-	if (rc == -1) {
+	if ((c = command_find(argv[1])) == NULL) {
 		fprintf(stderr, "postino: unknown command '%s'\n", argv[1]);
 		usage(stderr);
 		rc = EX_USAGE_;
-	}
+	} else if (!c->family && cmd_help_asked(argc, argv, 2)) {
+		printf("usage: postino %s\n", c->usage);
+		rc = EX_OK_;
+	} else if ((rc = cmd_setup(&ctx, c->setup)) == EX_OK_)
+		rc = c->run(&ctx, argc - 1, argv + 1);
 	store_close(&ctx.st);
 	token_shutdown();
 	config_free(&ctx.cfg);

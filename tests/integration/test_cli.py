@@ -112,6 +112,29 @@ def test_list_role_add_rm_logged():
                                         "team@example.org").stdout
 
 
+def test_help_for_every_command():
+    with Postino() as p:
+        top = out(p.cli("help"))
+        assert top.startswith("usage: postino ")
+        for name in ("serve", "deliver", "list", "member", "mod", "queue",
+                     "config", "log", "rules", "archive", "digest", "help"):
+            assert "postino %s" % name in top, name
+        fam = out(p.cli("help", "list"))
+        assert fam == out(p.cli("list", "--help"))
+        assert "postino list role ADDR add|rm" in fam
+        assert out(p.cli("list", "set", "--help")) == (
+            "usage: postino list set ADDR KEY VALUE\n")
+        assert out(p.cli("mod", "approve", "-h")).startswith(
+            "usage: postino mod approve LIST ID")
+        assert "postino rules LIST mv" in out(p.cli("rules", "--help"))
+        assert out(p.cli("queue", "--help")).startswith("usage: postino queue")
+        assert out(p.cli("help", "serve")) == "usage: postino serve\n"
+        r = p.cli("help", "nosuch", check=False)
+        assert r.returncode == 64 and b"no command 'nosuch'" in r.stderr
+        # Nothing was set up for help: no database was made.
+        assert not os.path.exists(p.settings["database"])
+
+
 CREATE_ERRORS = [
     # (label, args, exit code, stderr fragment)
     ("space in local part", ["Te am@x"], EX_DATAERR,
