@@ -63,5 +63,10 @@ void	config_free(struct config *cfg);
 
 /* Print the effective settings as "key = value" lines. */
 void	config_dump(const struct config *cfg, FILE *fp);
+/* Call fn with each setting's name and value, as config_dump shows them
+ * (the value is borrowed for the call). */
+void	config_each(const struct config *cfg,
+	    void (*fn)(const char *name, const char *value, void *),
+	    void *arg);
 
 #endif

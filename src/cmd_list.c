@@ -227,7 +227,7 @@ list_ls(struct cmd_ctx *ctx, int argc, char **argv)
 /* ---- show -------------------------------------------------------- */
 
 struct show_counts {
-	int64_t		 modes[3];
+	int64_t		 modes[MODE_FOLLOW + 1];
 	int64_t		 held;
 	int		 n;
 };
@@ -329,13 +329,16 @@ show_counts(struct cmd_ctx *ctx, struct store *st, const struct store_list *l)
 	if (store_member_each(st, l->id, count_member, &c) < 0 ||
 	    store_post_each(st, l->id, POST_HELD, count_post, &c) < 0)
 		return -1;
-	total = c.modes[MODE_EACH] + c.modes[MODE_DIGEST] + c.modes[MODE_NOMAIL];
+	total = c.modes[MODE_EACH] + c.modes[MODE_DIGEST] +
+	    c.modes[MODE_NOMAIL] + c.modes[MODE_FOLLOW];
 	printf(ctx->json ? "  \"members\": {\"total\": %lld, \"each\": %lld,"
-	    " \"digest\": %lld, \"nomail\": %lld},\n  \"held\": %lld\n" :
-	    "members: %lld (each %lld, digest %lld, nomail %lld)\n"
+	    " \"digest\": %lld, \"nomail\": %lld, \"follow\": %lld},\n"
+	    "  \"held\": %lld\n" :
+	    "members: %lld (each %lld, digest %lld, nomail %lld, follow %lld)\n"
 	    "held posts: %lld\n", (long long)total,
 	    (long long)c.modes[MODE_EACH], (long long)c.modes[MODE_DIGEST],
-	    (long long)c.modes[MODE_NOMAIL], (long long)c.held);
+	    (long long)c.modes[MODE_NOMAIL], (long long)c.modes[MODE_FOLLOW],
+	    (long long)c.held);
 	return 0;
 }
 

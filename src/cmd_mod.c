@@ -30,7 +30,7 @@ static int	mod_reject(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub mod_cmds[] = {
 	{ "ls", mod_ls, CMD_STORE, "mod ls LIST [--json]" },
-	{ "show", mod_show, CMD_STORE, "mod show LIST ID" },
+	{ "show", mod_show, CMD_STORE, "mod show LIST ID [--json]" },
 	{ "approve", mod_approve, CMD_STORE | CMD_KEYS | CMD_TEMPLATES,
 	    "mod approve LIST ID [--as ADDR]" },
 	{ "reject", mod_reject, CMD_STORE | CMD_KEYS | CMD_TEMPLATES,
@@ -55,11 +55,13 @@ static int
 held_one(const struct store_post *p, void *arg)
 {
 	struct held_state *s = arg;
-	char when[CMD_TIME_MAX];
+	char when[CMD_TIME_MAX], due[CMD_TIME_MAX] = "-";
 
 	cmd_time(p->created, when);
+	if (p->deadline > 0)
+		cmd_time(p->deadline, due);
 	if (!s->json) {
-		printf("%lld\t%s\t", (long long)p->id, when);
+		printf("%lld\t%s\t%s\t", (long long)p->id, when, due);
 		print_field(p->author);
 		putchar('\t');
 		print_field(p->subject);
@@ -67,8 +69,13 @@ held_one(const struct store_post *p, void *arg)
 		print_field(p->reason);
 		putchar('\n');
 	} else {
-		printf("%s\n  {\"id\": %lld, \"date\": \"%s\", \"author\": ",
+		printf("%s\n  {\"id\": %lld, \"date\": \"%s\", \"deadline\": ",
 		    s->n ? "," : "", (long long)p->id, when);
+		if (p->deadline > 0)
+			printf("\"%s\"", due);
+		else
+			printf("null");
+		printf(", \"author\": ");
 		json_str(stdout, p->author);
 		printf(", \"sender\": ");
 		json_str(stdout, p->sender);
@@ -125,6 +132,37 @@ post_id_arg(const char *sub, const char *s, int64_t *id_r)
 	return 0;
 }
 
+/* One post and its message (as received; invalid UTF-8 escaped as
+ * json_str does) as one JSON object. */
+static void
+show_json(const struct store_post *p, const char *raw)
+{
+	char when[CMD_TIME_MAX], due[CMD_TIME_MAX];
+	const struct {
+		const char	*key, *value;
+	} f[] = {
+		{ "state", post_state_name(p->state) }, { "author", p->author },
+		{ "sender", p->sender }, { "subject", p->subject },
+		{ "message_id", p->msgid }, { "rule", p->rule },
+		{ "reason", p->reason }, { "message", raw },
+	};
+	size_t i;
+
+	cmd_time(p->created, when);
+	cmd_time(p->deadline, due);
+	printf("{\"id\": %lld, \"date\": \"%s\", \"deadline\": ",
+	    (long long)p->id, when);
+	if (p->deadline > 0)
+		printf("\"%s\"", due);
+	else
+		printf("null");
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		printf(", \"%s\": ", f[i].key);
+		json_str(stdout, f[i].value != NULL ? f[i].value : "");
+	}
+	printf("}\n");
+}
+
 static int
 mod_show(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -154,11 +192,19 @@ mod_show(struct cmd_ctx *ctx, int argc, char **argv)
 		    argv[2], argv[1]);
 		return EX_NOUSER_;
 	}
-	printf("post %lld  %s  from <%s>  rule %s\nreason: %s\n\n",
-	    (long long)p.id, post_state_name(p.state), p.author,
-	    *p.rule ? p.rule : "-", p.reason);
-	if (store_message_get(st, p.message_id, &raw, &len) == 0)
+	if (store_message_get(st, p.message_id, &raw, &len) < 0) {
+		store_post_clear(&p);
+		store_list_clear(&l);
+		return cmd_store_error(st, "mod show");
+	}
+	if (ctx->json)
+		show_json(&p, raw);
+	else {
+		printf("post %lld  %s  from <%s>  rule %s\nreason: %s\n\n",
+		    (long long)p.id, post_state_name(p.state), p.author,
+		    *p.rule ? p.rule : "-", p.reason);
 		fwrite(raw, 1, len, stdout);
+	}
 	free(raw);
 	store_post_clear(&p);
 	store_list_clear(&l);

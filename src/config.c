@@ -411,24 +411,37 @@ config_free(struct config *cfg)
 }
 
 void
-config_dump(const struct config *cfg, FILE *fp)
+config_each(const struct config *cfg,
+    void (*fn)(const char *name, const char *value, void *), void *arg)
 {
 	const char *base;
+	char num[32];
 	size_t i;
 
 	for (i = 0; i < NSETTINGS; i++) {
 		base = (const char *)cfg + settings[i].off;
 		if (settings[i].type == C_INT)
-			fprintf(fp, "%s = %d\n", settings[i].name,
-			    *(const int *)base);
+			snprintf(num, sizeof(num), "%d", *(const int *)base);
 		else if (settings[i].type == C_MODE)
-			fprintf(fp, "%s = %04o\n", settings[i].name,
+			snprintf(num, sizeof(num), "%04o",
 			    (unsigned)*(const int *)base);
 		else if (settings[i].type == C_SIZE)
-			fprintf(fp, "%s = %zu\n", settings[i].name,
+			snprintf(num, sizeof(num), "%zu",
 			    *(const size_t *)base);
-		else
-			fprintf(fp, "%s = %s\n", settings[i].name,
-			    *(char *const *)base);
+		fn(settings[i].name, settings[i].type == C_INT ||
+		    settings[i].type == C_MODE || settings[i].type == C_SIZE ?
+		    num : *(char *const *)base, arg);
 	}
+}
+
+static void
+dump_one(const char *name, const char *value, void *arg)
+{
+	fprintf(arg, "%s = %s\n", name, value);
+}
+
+void
+config_dump(const struct config *cfg, FILE *fp)
+{
+	config_each(cfg, dump_one, fp);
 }

@@ -50,7 +50,7 @@ def test_list_create_show():
         assert s["owners"] == ["Boss@example.org", "second@example.org"]
         assert s["moderators"] == ["mod@example.org"]
         assert s["members"] == {"total": 0, "each": 0, "digest": 0,
-                                "nomail": 0}
+                                "nomail": 0, "follow": 0}
         assert s["held"] == 0
         assert s["settings"]["subject_prefix"] == {"value": "[team]",
                                                    "default": True}
@@ -61,7 +61,7 @@ def test_list_create_show():
         text = out(p.cli("list", "show", "team@example.org"))
         assert "address: team@example.org" in text
         assert "owners: Boss@example.org second@example.org" in text
-        assert "members: 0 (each 0, digest 0, nomail 0)" in text
+        assert "members: 0 (each 0, digest 0, nomail 0, follow 0)" in text
         assert "(default)" in text
 
 
@@ -284,7 +284,14 @@ def test_member_commands():
             [("Ann@example.org", "each"), ("bob@example.org", "nomail")]
         assert ms[0]["id"] < ms[1]["id"]
         assert show(p, "team@example.org")["members"] == \
-            {"total": 2, "each": 1, "digest": 0, "nomail": 1}
+            {"total": 2, "each": 1, "digest": 0, "nomail": 1, "follow": 0}
+        # Follow-mode members count too.
+        p.cli("member", "set", "team@example.org", "bob@example.org", "mode",
+              "follow")
+        assert show(p, "team@example.org")["members"] == \
+            {"total": 2, "each": 1, "digest": 0, "nomail": 0, "follow": 1}
+        p.cli("member", "set", "team@example.org", "bob@example.org", "mode",
+              "nomail")
         p.cli("member", "rm", "team@example.org", "ann@EXAMPLE.org")
         fails(p, EX_NOUSER, "member", "rm", "team@example.org",
               "ann@example.org", says="is not a member of team@example.org")
@@ -423,20 +430,47 @@ def test_mod_ls():
         hold(p, "team@example.org", "eve@x.org", "Buy now", "not a member")
         hold(p, "team@example.org", "zoe@x.org",
              "Caff\u00e8 \"tab\"\there", "moderated list")
+        db = sqlite3.connect(p.settings["database"])
+        with db:
+            db.execute("UPDATE posts SET deadline = 1795600000 WHERE author"
+                       " = 'eve@x.org'")
+        db.close()
         lines = out(p.cli("mod", "ls", "team@example.org")).splitlines()
         assert len(lines) == 2
-        assert lines[0].split("\t")[2:] == ["zoe@x.org", "Caff\u00e8 \"tab\"?here",
+        assert lines[0].split("\t")[2:] == ["-", "zoe@x.org",
+                                           "Caff\u00e8 \"tab\"?here",
                                            "moderated list"]
-        assert lines[1].endswith("\teve@x.org\tBuy now\tnot a member")
+        assert lines[1].endswith("\t2026-11-25T09:46:40Z\teve@x.org"
+                                 "\tBuy now\tnot a member")
         held = json.loads(out(p.cli("mod", "ls", "team@example.org",
                                     "--json")))
         assert [h["author"] for h in held] == ["zoe@x.org", "eve@x.org"]
         assert held[0]["subject"] == "Caff\u00e8 \"tab\"\there"
         assert held[0]["reason"] == "moderated list"
         assert held[0]["date"] == "2026-11-18T11:06:40Z"
+        assert held[0]["deadline"] is None
+        assert held[1]["deadline"] == "2026-11-25T09:46:40Z"
+        # One post as JSON, its message included.
+        one = json.loads(out(p.cli("--json", "mod", "show",
+                                   "team@example.org", str(held[1]["id"]))))
+        assert (one["id"], one["state"], one["author"], one["message"],
+                one["deadline"]) == (held[1]["id"], "held", "eve@x.org",
+                                     "A", "2026-11-25T09:46:40Z"), one
         assert show(p, "team@example.org")["held"] == 2
         fails(p, EX_NOUSER, "mod", "ls", "none@example.org")
         fails(p, EX_USAGE, "mod", "frobnicate", "1", says="unknown subcommand")
+
+
+def test_config_json():
+    with Postino() as p:
+        text = out(p.cli("config")).splitlines()
+        assert text[0] == "# " + p.conf
+        want = dict(line.split(" = ", 1) for line in text[1:])
+        got = json.loads(out(p.cli("--json", "config")))
+        assert got["file"] == p.conf
+        assert got["settings"] == want
+        assert got["settings"]["lmtp_socket_mode"] == "0660"
+        fails(p, EX_USAGE, "--json", "config", "check", says="no --json")
 
 
 def test_json_invalid_utf8():
