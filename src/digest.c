@@ -428,6 +428,7 @@ build(const struct list_ctx *dc, int64_t digest_id, const struct number *nb,
 		nt.nvars = plain ? 7 : 6;
 		nt.to = dc->list.addr;
 		nt.list_mail = 1;
+		nt.archive_url = dc->archive_url;
 		nt.digest = plain ? NULL : parts;
 		nt.ndigest = plain ? 0 : ps.n;
 		nt.trailer = footer.data;
