@@ -477,8 +477,14 @@ def test_digest_list_headers_and_8bit_plain_split_by_formail():
                              "Content-Transfer-Encoding: 8bit"],
                     text="Il caff\u00e8 \u00e8 pronto.\r\n"),
                post(p, lst, "plain ascii", sender="eve@example.net",
-                    text="Second post.\r\n")]
-        wait_for(lambda: len(accepted(p, lst)) == 2, what="accepted")
+                    text="Second post.\r\n"),
+               # One paragraph of 3000 octets, as quoted-printable
+               # carries it: broken into lines the 8bit digest can hold.
+               post(p, lst, "long line", sender="eve@example.net",
+                    headers=["Content-Type: text/plain; charset=utf-8",
+                             "Content-Transfer-Encoding: quoted-printable"],
+                    text="=\r\n".join(["=C3=A8" * 12] * 125) + "\r\n")]
+        wait_for(lambda: len(accepted(p, lst)) == 3, what="accepted")
         p.cli("digest", "send", lst)
         wait_for(lambda: digests_to(sink, "pat@example.net", lst) and
                  digests_to(sink, "mia@example.net", lst), what="digests")
@@ -506,7 +512,8 @@ def test_digest_list_headers_and_8bit_plain_split_by_formail():
         assert sorted(post_ids_mime(mia)) == sorted(post_ids_libetpan(mia))
         # formail splits it into the posts, each readable.
         posts = formail_split(pat, tmp)
-        assert len(posts) == 2, [str(m) for m in posts]
+        assert len(posts) == 3, [str(m) for m in posts]
+        assert max(len(x) for x in pat.raw.split(b"\n")) <= 1000
         got = {str(m["Message-ID"]).strip("<>"):
                (str(m["Subject"]), str(m["From"]),
                 m.get_payload(decode=True).decode("utf-8"))
@@ -520,3 +527,6 @@ def test_digest_list_headers_and_8bit_plain_split_by_formail():
         assert (subject, "eve@example.net" in author) == (
             "plain ascii", True), got[ids[1]]
         assert "Second post." in text
+        subject, author, text = got[ids[2]]
+        assert subject == "long line"
+        assert text.count("\u00e8") == 1500 and "\u00e8\n\u00e8" in text
