@@ -22,6 +22,7 @@ by its PID.  Postfix, postino and smtp-sink are test_postfix's site().
 """
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -83,6 +84,11 @@ class OpenDkim:
                 ["opendkim", "-f", "-x", self.conf], stdout=err,
                 stderr=subprocess.STDOUT)
         wait_port(self.port, proc=self.proc)
+        # Started as root, it serves as the opendkim user (UserID).
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            uid = re.search(r"^Uid:\s+(\d+)\s+(\d+)", f.read(), re.M)
+        want = pwd.getpwnam("opendkim").pw_uid
+        assert (int(uid.group(1)), int(uid.group(2))) == (want, want), uid
         return self
 
     def key_record(self):
