@@ -39,13 +39,17 @@ struct notice {
 	size_t			 attach_len;
 	/*
 	 * A list's own mail (a digest) rather than an answer: List-Post,
-	 * List-Help, List-Subscribe, List-Unsubscribe, Precedence: list and
-	 * Auto-Submitted: auto-generated.  Its messages, when there are any,
-	 * follow the text as a multipart/digest (RFC 2046 §5.1.5), and the
-	 * trailer (the list's footer) ends the mail: as a last text part
-	 * after a digest, else after the text.
+	 * List-Help, List-Subscribe, List-Unsubscribe, List-Owner,
+	 * List-Archive (archive_url, when set), Precedence: list and
+	 * Auto-Submitted: auto-generated; its text goes out 8bit (not
+	 * quoted-printable) unless a line is too long for that.  Its
+	 * messages, when there are any, follow the text as a
+	 * multipart/digest (RFC 2046 §5.1.5), and the trailer (the list's
+	 * footer) ends the mail: as a last text part after a digest, else
+	 * after the text.
 	 */
 	int			 list_mail;
+	const char		*archive_url;	/* List-Archive, or NULL/"" */
 	const struct notice_part *digest;
 	size_t			 ndigest;
 	const char		*trailer;	/* UTF-8 text, or NULL */

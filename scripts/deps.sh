@@ -14,7 +14,7 @@ build="gcc make pkg-config libetpan-dev libsqlite3-dev libsodium-dev libidn2-dev
 # unpacks (not installed: they conflict with postfix) need the libraries
 # of mtalibs, and libnss-wrapper gives them their users.
 mtalibs="libidn12 libgnutls-dane0 libevent-2.1-7 libnss-wrapper"
-check="$build clang libcmocka-dev postfix swaks adduser python3 sqlite3 libclang-rt-14-dev chromium mandoc $mtalibs"
+check="$build clang libcmocka-dev postfix swaks adduser python3 sqlite3 libclang-rt-14-dev chromium mandoc opendkim opendkim-tools python3-dkim procmail $mtalibs"
 bench="$build postfix"
 
 case "${1:-build}" in
@@ -49,6 +49,10 @@ why() {
 	swaks) echo "sends test mail" ;;
 	python3) echo "runs the integration tests" ;;
 	sqlite3) echo "the tests read the database with it" ;;
+	opendkim|opendkim-tools) echo "the DKIM milter of contrib/dkim," \
+	    "run by a test with its own configuration" ;;
+	python3-dkim) echo "verifies the DKIM signature in a test" ;;
+	procmail) echo "formail splits a plain digest in a test" ;;
 	chromium) echo "renders the HTML archive headless in a test" \
 	    "(about 350 MB)" ;;
 	*) echo "needed by the tests" ;;

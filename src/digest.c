@@ -7,7 +7,8 @@
  * 1..n the same way in the table of contents and in the body.  A MIME
  * digest attaches each post as it was received; a plain digest (RFC
  * 1153) shows its readable text (msg_text), with lines that start with
- * '-' stuffed as RFC 934 asks, so that no post can fake a separator.
+ * '-' stuffed as RFC 934 asks, so that no post can fake a separator,
+ * and over-long lines broken, so that the digest goes out 8bit.
  * The mail itself is a notice (notice.h) with list_mail set: headers,
  * encodings and the footer as trailer come from there.
  *
@@ -43,6 +44,7 @@
 #define DIGEST_TEXT_MAX	(256 * 1024)	/* readable text of one post */
 #define DIGEST_DUE_MAX	160		/* "weekly monday 06:00|Zone/Name" */
 #define DIGEST_LOG_SPAN	(30 * 86400)	/* the log's summary covers */
+#define DIGEST_LINE_MAX	980		/* octets; 998 less stuffing */
 
 /* One post of a digest. */
 struct dpost {
@@ -274,6 +276,30 @@ attachment(const struct msg_part *part, void *arg)
 	return 0;
 }
 
+/*
+ * msg_text keeps the message's line ends: plain LF here, and a line
+ * longer than DIGEST_LINE_MAX octets broken (between UTF-8 characters),
+ * so that the digest goes out 8bit (RFC 5322 §2.1.1: 998 at most) and
+ * formail and mail readers show its text as it is.
+ */
+static void
+text_lines(const char *s, size_t n, struct buf *out)
+{
+	size_t i, col = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\r')
+			continue;
+		if (col >= DIGEST_LINE_MAX && s[i] != '\n' &&
+		    ((unsigned char)s[i] & 0xc0) != 0x80) {
+			buf_putc(out, '\n');
+			col = 0;
+		}
+		buf_putc(out, s[i]);
+		col = s[i] == '\n' ? 0 : col + 1;
+	}
+}
+
 /* One post of a plain digest: its fields, its readable text and a list
  * of its attachments. */
 static int
@@ -284,7 +310,6 @@ plain_message(const struct list_ctx *dc, const struct dpost *d, size_t number,
 	struct attachments a = { dc, &stuffed, 0 };
 	char *date = NULL, *from = NULL, num[24];
 	const char *why;
-	size_t i;
 	int rc = -1;
 
 	if (d->m != NULL) {
@@ -293,10 +318,7 @@ plain_message(const struct list_ctx *dc, const struct dpost *d, size_t number,
 		if (msg_text(d->m, DIGEST_TEXT_MAX, &raw) < 0)
 			buf_reset(&raw);
 	}
-	/* msg_text keeps the message's line ends: plain LF here. */
-	for (i = 0; i < raw.len; i++)
-		if (raw.data[i] != '\r')
-			buf_putc(&text, raw.data[i]);
+	text_lines(raw.data, raw.len, &text);
 	stuff_dashes(text.data != NULL ? text.data : "", text.len, &stuffed);
 	if (d->m != NULL) {
 		buf_puts(&stuffed, "\n");
@@ -428,6 +450,7 @@ build(const struct list_ctx *dc, int64_t digest_id, const struct number *nb,
 		nt.nvars = plain ? 7 : 6;
 		nt.to = dc->list.addr;
 		nt.list_mail = 1;
+		nt.archive_url = dc->archive_url;
 		nt.digest = plain ? NULL : parts;
 		nt.ndigest = plain ? 0 : ps.n;
 		nt.trailer = footer.data;

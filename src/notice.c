@@ -8,7 +8,9 @@
  * addresses and message ids must pass a check before they are written.
  * The body is cleaned (valid UTF-8, no control characters but tab and
  * line ends) and goes out 7bit when it is ASCII with short lines,
- * quoted-printable otherwise (RFC 2045 §6.7).  Line ends are CRLF.
+ * quoted-printable otherwise (RFC 2045 §6.7); a list's own mail (a
+ * digest) goes out 8bit when its lines are short, so that readers and
+ * formail see its text as it is.  Line ends are CRLF.
  *
  * Owns: nothing past one call; the mail goes to the caller's buf.
  * Fails: -1 with a malloc'd *error_r (unknown template or placeholder,
@@ -475,6 +477,12 @@ put_headers(const struct nctx *c, struct buf *out)
 		    c->addrs[3].data);
 		buf_printf(out, "List-Unsubscribe: <mailto:%s>\r\n",
 		    c->addrs[4].data);
+		buf_printf(out, "List-Owner: <mailto:%s>\r\n",
+		    c->addrs[1].data);
+		if (n->archive_url != NULL && token_ok(n->archive_url,
+		    MSGID_MAX, "<>\"\\"))
+			buf_printf(out, "List-Archive: <%s>\r\n",
+			    n->archive_url);
 		buf_puts(out, "Precedence: list\r\n");
 		buf_puts(out, "Auto-Submitted: auto-generated\r\n");
 	} else
@@ -485,20 +493,21 @@ put_headers(const struct nctx *c, struct buf *out)
 
 /* ---- body ------------------------------------------------------------ */
 
-/* Whether s[0..n) can go out 7bit: ASCII, lines of at most 998 octets. */
-static int
-text_is_7bit(const char *s, size_t n)
+/* How s[0..n) (clean UTF-8) can go out as it is: "7bit" when ASCII,
+ * "8bit" when not; NULL when a line is longer than 998 octets. */
+static const char *
+text_cte(const char *s, size_t n)
 {
 	size_t i, line = 0;
+	int eight = 0;
 
 	for (i = 0; i < n; i++) {
-		if ((unsigned char)s[i] >= 128)
-			return 0;
+		eight |= (unsigned char)s[i] >= 128;
 		line = s[i] == '\n' ? 0 : line + 1;
 		if (line > LINE_OCTETS)
-			return 0;
+			return NULL;
 	}
-	return 1;
+	return eight ? "8bit" : "7bit";
 }
 
 /*
@@ -536,21 +545,23 @@ qp_encode(const char *s, size_t n, struct buf *out)
 	}
 }
 
-/* Content-Type and transfer encoding of the text, a blank line, the text. */
+/* Content-Type and transfer encoding of the text, a blank line, the
+ * text; 8bit only when eight (a list's own mail). */
 static void
-put_text_part(const struct buf *body, struct buf *out)
+put_text_part(const struct buf *body, int eight, struct buf *out)
 {
 	const char *s = body->data != NULL ? body->data : "";
+	const char *cte = text_cte(s, body->len);
 	size_t i;
 
 	buf_puts(out, "Content-Type: text/plain; charset=utf-8\r\n");
-	if (!text_is_7bit(s, body->len)) {
+	if (cte == NULL || (!eight && strcmp(cte, "8bit") == 0)) {
 		buf_puts(out, "Content-Transfer-Encoding: quoted-printable"
 		    "\r\n\r\n");
 		qp_encode(s, body->len, out);
 		return;
 	}
-	buf_puts(out, "Content-Transfer-Encoding: 7bit\r\n\r\n");
+	buf_printf(out, "Content-Transfer-Encoding: %s\r\n\r\n", cte);
 	for (i = 0; i < body->len; i++) {
 		if (s[i] == '\n')
 			buf_puts(out, "\r\n");
@@ -594,7 +605,7 @@ put_multipart(const struct nctx *c, struct buf *out)
 	    memmem(n->attach, n->attach_len, b, strlen(b)) != NULL);
 	buf_printf(out, "Content-Type: multipart/mixed;\r\n"
 	    " boundary=\"%s\"\r\n\r\n--%s\r\n", b, b);
-	put_text_part(&c->body, out);
+	put_text_part(&c->body, n->list_mail, out);
 	buf_printf(out, "\r\n--%s\r\nContent-Type: message/rfc822\r\n"
 	    "Content-Disposition: attachment\r\n"
 	    "Content-Transfer-Encoding: %s\r\n\r\n", b,
@@ -647,7 +658,7 @@ put_digest(const struct nctx *c, const struct buf *trailer, struct buf *out)
 	free(all);
 	buf_printf(out, "Content-Type: multipart/mixed;\r\n"
 	    " boundary=\"%s\"\r\n\r\n--%s\r\n", outer, outer);
-	put_text_part(&c->body, out);
+	put_text_part(&c->body, n->list_mail, out);
 	buf_printf(out, "\r\n--%s\r\nContent-Type: multipart/digest;\r\n"
 	    " boundary=\"%s\"\r\n\r\n", outer, inner);
 	for (i = 0; i < n->ndigest; i++) {
@@ -664,7 +675,7 @@ put_digest(const struct nctx *c, const struct buf *trailer, struct buf *out)
 	buf_printf(out, "--%s--\r\n", inner);
 	if (trailer->len > 0) {
 		buf_printf(out, "\r\n--%s\r\n", outer);
-		put_text_part(trailer, out);
+		put_text_part(trailer, n->list_mail, out);
 	}
 	buf_printf(out, "\r\n--%s--\r\n", outer);
 }
@@ -697,7 +708,7 @@ notice_build(const struct config *cfg, const struct notice *n,
 			buf_puts(&c.body, "\n");
 			buf_append(&c.body, trailer.data, trailer.len);
 		}
-		put_text_part(&c.body, out);
+		put_text_part(&c.body, n->list_mail, out);
 	}
 	rc = 0;
 out:

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import time
 import zoneinfo
 
@@ -446,3 +447,86 @@ def test_archived_at_and_list_archive():
         assert d.msg.get_all("Archived-At") == [
             "<https://lists.example.org/team/%s/%s.html>" % (month, pid)]
         assert d.msg["List-Archive"] == "<https://lists.example.org/team/>"
+
+
+def formail_split(d, tmp):
+    """The posts formail (procmail) splits a plain digest into, as a
+    mail reader's "burst digest" does: `formail +1 -ds`, the digest's own
+    header and contents skipped; LF line ends, as in a mailbox."""
+    raw = b"Received:" + d.raw.partition(b"\nReceived:")[2]
+    raw = raw.replace(b"\r\n", b"\n")
+    subprocess.run(["formail", "+1", "-ds", "sh", "-c",
+                    'cat > "$0/post.$FILENO"', tmp], input=raw, check=True,
+                   timeout=30)
+    return [email.message_from_bytes(open(os.path.join(tmp, f), "rb").read(),
+                                     policy=email.policy.default)
+            for f in sorted(os.listdir(tmp))]
+
+
+def test_digest_list_headers_and_8bit_plain_split_by_formail():
+    with SmtpSink() as sink, daemon(sink) as p, \
+            tempfile.TemporaryDirectory() as tmp:
+        lst = "team@example.org"
+        make(p, lst, "en")
+        p.cli("list", "set", lst, "archive_url",
+              "https://lists.example.org/team/")
+        p.start()
+        ids = [post(p, lst, "=?utf-8?q?caff=C3=A8_=C3=A8_pronto?=",
+                    sender="ann@example.net",
+                    headers=["Content-Type: text/plain; charset=utf-8",
+                             "Content-Transfer-Encoding: 8bit"],
+                    text="Il caff\u00e8 \u00e8 pronto.\r\n"),
+               post(p, lst, "plain ascii", sender="eve@example.net",
+                    text="Second post.\r\n"),
+               # One paragraph of 3000 octets, as quoted-printable
+               # carries it: broken into lines the 8bit digest can hold.
+               post(p, lst, "long line", sender="eve@example.net",
+                    headers=["Content-Type: text/plain; charset=utf-8",
+                             "Content-Transfer-Encoding: quoted-printable"],
+                    text="=\r\n".join(["=C3=A8" * 12] * 125) + "\r\n")]
+        wait_for(lambda: len(accepted(p, lst)) == 3, what="accepted")
+        p.cli("digest", "send", lst)
+        wait_for(lambda: digests_to(sink, "pat@example.net", lst) and
+                 digests_to(sink, "mia@example.net", lst), what="digests")
+        pat = digests_to(sink, "pat@example.net", lst)[0]
+        mia = digests_to(sink, "mia@example.net", lst)[0]
+        for d in (pat, mia):
+            assert d.msg["List-Id"] == "<team.example.org>"
+            assert d.msg["List-Post"] == "<mailto:team@example.org>"
+            assert d.msg["List-Help"] == "<mailto:team+help@example.org>"
+            assert d.msg["List-Subscribe"] == \
+                "<mailto:team+subscribe@example.org>"
+            assert d.msg["List-Unsubscribe"] == \
+                "<mailto:team+unsubscribe@example.org>"
+            assert d.msg["List-Owner"] == "<mailto:team+owner@example.org>"
+            assert d.msg["List-Archive"] == \
+                "<https://lists.example.org/team/>"
+        # The plain digest is 8bit: its text is there as it is, no QP
+        # nor base64, and the existing readers still agree.
+        assert pat.msg["Content-Transfer-Encoding"] == "8bit"
+        assert "Subject: caff\u00e8 \u00e8 pronto".encode() in pat.raw
+        assert "Il caff\u00e8 \u00e8 pronto.".encode() in pat.raw
+        assert sorted(post_ids_plain(pat)) == sorted(ids)
+        parts = mimetree(pat)
+        assert post_ids_plain(pat, parts[0]["text"]) == post_ids_plain(pat)
+        assert sorted(post_ids_mime(mia)) == sorted(post_ids_libetpan(mia))
+        # formail splits it into the posts, each readable.
+        posts = formail_split(pat, tmp)
+        assert len(posts) == 3, [str(m) for m in posts]
+        assert max(len(x) for x in pat.raw.split(b"\n")) <= 1000
+        got = {str(m["Message-ID"]).strip("<>"):
+               (str(m["Subject"]), str(m["From"]),
+                m.get_payload(decode=True).decode("utf-8"))
+               for m in posts}
+        assert set(got) == set(ids), got
+        subject, author, text = got[ids[0]]
+        assert subject == "caff\u00e8 \u00e8 pronto", subject
+        assert "ann@example.net" in author, author
+        assert "Il caff\u00e8 \u00e8 pronto." in text, text
+        subject, author, text = got[ids[1]]
+        assert (subject, "eve@example.net" in author) == (
+            "plain ascii", True), got[ids[1]]
+        assert "Second post." in text
+        subject, author, text = got[ids[2]]
+        assert subject == "long line"
+        assert text.count("\u00e8") == 1500 and "\u00e8\n\u00e8" in text

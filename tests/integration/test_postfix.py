@@ -92,8 +92,9 @@ def transport(pipe):
 
 
 @contextmanager
-def site(pipe=False):
-    """smtp-sink, a private Postfix and postino, wired by contrib."""
+def site(pipe=False, master_filter=None):
+    """smtp-sink, a private Postfix and postino, wired by contrib;
+    master_filter(text) may add to master.cf (test_dkim's milter)."""
     with ExitStack() as stack:
         sink = stack.enter_context(SmtpSink())
         pf = stack.enter_context(Postfix(relay_port=sink.port))
@@ -121,8 +122,10 @@ def site(pipe=False):
                   "--init-groups"]
         with open(conf, "w") as f:       # where master.cf's pipe looks
             f.write(open(p.conf).read())
-        pf.configure(substitute(contrib("main.cf.snippet"), subst),
-                     substitute(contrib("master.cf.snippet"), subst))
+        master = substitute(contrib("master.cf.snippet"), subst)
+        if master_filter is not None:
+            master = master_filter(master)
+        pf.configure(substitute(contrib("main.cf.snippet"), subst), master)
         with open(os.path.join(pf.etc, "transport"), "w") as f:
             f.write(transport(pipe))
         pf.run("postmap", "hash:" + os.path.join(pf.etc, "transport"))

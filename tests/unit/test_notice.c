@@ -824,6 +824,59 @@ test_qp(void **state)
 	buf_free(&cte);
 }
 
+/* A list's own mail (a digest): List-Owner and List-Archive, its text
+ * 8bit as it is, quoted-printable only for a line over 998 octets. */
+static void
+test_list_mail(void **state)
+{
+	static const char *const archives[] = {
+	    "https://lists.example.org/team/", "https://x/<y>", NULL };
+	struct buf out = BUF_INIT, val = BUF_INIT;
+	struct tvar var = { "results", "caffè è già lì" };
+	struct notice n;
+	char *err = NULL;
+	size_t i, k;
+
+	(void)state;
+	put("over/lm.txt", "Subject: Digest\n\n{{results}}\n");
+	for (i = 0; i < 4; i++) {
+		memset(&n, 0, sizeof(n));
+		n.list_addr = LIST;
+		n.lang = "it";
+		n.override_dir = over;
+		n.template_name = "lm";
+		n.vars = &var;
+		n.nvars = 1;
+		n.to = LIST;
+		n.list_mail = 1;
+		n.archive_url = i < 3 ? archives[i] : NULL;
+		if (i == 3) {
+			for (k = 0; k < 1000; k++)
+				buf_puts(&val, "x");
+			var.value = val.data;
+		}
+		buf_reset(&out);
+		if (notice_build(&cfg, &n, &out, &err) != 0)
+			fail_msg("%s", err);
+		assert_non_null(strstr(out.data,
+		    "\r\nList-Owner: <mailto:team+owner@example.org>\r\n"));
+		assert_true((strstr(out.data, "\r\nList-Archive: <https://"
+		    "lists.example.org/team/>\r\n") != NULL) == (i == 0));
+		assert_true((strstr(out.data, "List-Archive") != NULL) ==
+		    (i == 0));
+		if (i < 3) {
+			assert_non_null(strstr(out.data, "\r\nContent-Transfer-"
+			    "Encoding: 8bit\r\n\r\ncaffè è già lì\r\n"));
+		} else {
+			assert_non_null(strstr(out.data, "\r\nContent-Transfer-"
+			    "Encoding: quoted-printable\r\n"));
+			check_qp_lines(out.data);
+		}
+	}
+	buf_free(&out);
+	buf_free(&val);
+}
+
 /* Values written by strangers never make a header line of their own. */
 static void
 test_hostile(void **state)
@@ -970,6 +1023,7 @@ main(void)
 		cmocka_unit_test(test_attach),
 		cmocka_unit_test(test_every_line),
 		cmocka_unit_test(test_qp),
+		cmocka_unit_test(test_list_mail),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_display_name),
 		cmocka_unit_test(test_errors),
