@@ -257,6 +257,33 @@ def test_approval_words_are_logged():
         assert why == ["Useful, let it through."], why
 
 
+def test_a_busy_moderator_is_never_capped():
+    """max_requests_per_day caps requests from members and strangers, not
+    a moderator's decisions: the 4th and 5th are taken and answered."""
+    with SmtpSink() as sink, \
+            Postino(relay="smtp://127.0.0.1:%d" % sink.port,
+                    settings={"max_requests_per_day": "2"}) as p:
+        setup(p)
+        p.start()
+        oks = [addrs(hold_one(p, sink, "spam %d" % n)[0][1])[0]
+               for n in range(5)]
+        for ok in oks:
+            lmtp_send(p.lmtp_port, MODS[0], [ok], message(sender=MODS[0]))
+        wait_for(lambda: p.sql("SELECT count(*) FROM posts WHERE state ="
+                               " 'accepted'") == [["5"]], what="5 approved")
+        wait_for(lambda: len(to(sink, MODS[0], "approved")) == 5,
+                 what="5 answers to the moderator")
+        # A stranger is still capped at 2 a day.
+        for _ in range(4):
+            lmtp_send(p.lmtp_port, "zed@example.net",
+                      ["team+help@example.org"],
+                      message(sender="zed@example.net"))
+        wait_for(lambda: p.sql("SELECT count(*) FROM inbox") == [["0"]],
+                 what="processed")
+        wait_for(lambda: p.read_log().count("over 2 requests today") == 2,
+                 what="2 ignored")
+
+
 def test_two_moderators_at_once_exactly_one_wins():
     import threading
     with SmtpSink() as sink, \
