@@ -77,6 +77,16 @@ check_names(const char *v, const char **error_r)
 	return 0;
 }
 
+static int
+check_modlog_public(const char *v, const char **error_r)
+{
+	if (strcmp(v, "everyone") != 0 && strcmp(v, "members") != 0) {
+		*error_r = "modlog_public must be 'everyone' or 'members'";
+		return -1;
+	}
+	return 0;
+}
+
 /* "90s", "30m", "72h", "7d" (a plain number is seconds): seconds, or -1. */
 long long
 listconf_duration(const char *v)
@@ -297,6 +307,9 @@ static const struct listconf_key keys[] = {
 	    " server's)", check_timezone },
 	{ "digest_modlog", "yes", "the first digest of each month carries"
 	    " the moderation log's summary: yes or no", check_bool },
+	{ "modlog_public", "everyone", "who gets the moderation log from"
+	    " LIST+log@: everyone, or members (the rules stay public)",
+	    check_modlog_public },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 

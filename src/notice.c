@@ -42,7 +42,7 @@
 #define MSGID_MAX	900
 #define RAND_BYTES	16
 #define HEX_MAX		(2 * RAND_BYTES + 1)
-#define NADDRS		10
+#define NADDRS		12
 #define NCOMMON		(4 + NADDRS)
 
 #define OWNER_FROM	"owner"		/* LIST-owner@: From of owner notices */
@@ -65,6 +65,8 @@ static const struct {
 	{ "each_addr", 0, "each" },
 	{ "follow_addr", 0, "follow" },
 	{ "mute_addr", 0, "mute" },
+	{ "rules_addr", 0, "rules" },
+	{ "log_addr", 0, "log" },
 };
 
 /* One notice_build. */

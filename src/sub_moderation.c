@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "listconf.h"
 #include "listctx.h"
 #include "log.h"
 #include "moderation.h"
@@ -279,6 +280,33 @@ sub_rules(struct sctx *sc)
 	return rc;
 }
 
+/* May the sender have the log?  On lists with modlog_public = members,
+ * only members (a non-member is told so; the rules stay public).  1 yes,
+ * 0 answered no, -1 on error. */
+static int
+log_for(struct sctx *sc)
+{
+	struct store_member m;
+	char *who;
+	int rc;
+
+	who = listconf_get(sc->st, sc->list->id, sc->list->addr,
+	    "modlog_public");
+	rc = who != NULL && strcmp(who, "members") == 0;
+	free(who);
+	if (!rc)
+		return 1;
+	if ((rc = store_member_get(sc->st, sc->list->id, sc->who, &m)) < 0)
+		return -1;
+	if (rc == 1) {
+		store_member_clear(&m);
+		return 1;
+	}
+	buf_printf(sc->note, "; log refused to non-member <%s>", sc->who);
+	return sub_result(sc, "r_log_members_only", "member_addr", sc->who) <
+	    0 ? -1 : 0;
+}
+
 int
 sub_log(struct sctx *sc)
 {
@@ -286,6 +314,8 @@ sub_log(struct sctx *sc)
 	char *error = NULL;
 	int rc;
 
+	if ((rc = log_for(sc)) != 1)
+		return rc;
 	memset(&r, 0, sizeof(r));
 	if (modlog_report(sc->st, sc->cfg, sc->lc->lang, sc->lc->override,
 	    sc->list->id, sc->list->addr, sc->lc->pseudonym, 20,

@@ -44,7 +44,7 @@ static const char *const common_vars[] = {
 	"list_addr", "list_name", "description", "hostname", "request_addr",
 	"help_addr", "owner_addr", "subscribe_addr", "unsubscribe_addr",
 	"digest_addr", "nomail_addr", "each_addr", "follow_addr", "mute_addr",
-	NULL
+	"rules_addr", "log_addr", NULL
 };
 
 /* Each template, what it is, and the placeholders its caller provides. */
@@ -107,6 +107,7 @@ static const struct tdef {
 	{ "r_confirm_unsubscribe_sent", T_LINE, { "member_addr", NULL } },
 	{ "r_already_member", T_LINE, { "member_addr", NULL } },
 	{ "r_not_member", T_LINE, { "member_addr", NULL } },
+	{ "r_log_members_only", T_LINE, { "member_addr", NULL } },
 	{ "r_unsubscribed", T_LINE, { "member_addr", NULL } },
 	{ "r_pending_approval", T_LINE, { "member_addr", NULL } },
 	{ "r_approved", T_LINE, { "member_addr", NULL } },

@@ -284,6 +284,55 @@ def test_a_busy_moderator_is_never_capped():
                  what="2 ignored")
 
 
+def test_members_find_rules_and_log_and_private_logs():
+    """Help, welcome, held and rejected mails name LIST+rules@ and
+    LIST+log@, in both languages; with modlog_public = members a
+    non-member gets the rules but not the log."""
+    with SmtpSink() as sink, \
+            Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
+        setup(p)
+        p.cli("list", "create", "squadra@example.org", "--moderator",
+              MODS[0])
+        p.cli("list", "set", "squadra@example.org", "language", "it")
+        p.cli("list", "set", LIST, "modlog_public", "members")
+        r = p.cli("list", "set", LIST, "modlog_public", "friends",
+                  check=False)
+        assert r.returncode == 65 and b"everyone' or 'members'" in r.stderr
+        p.start()
+        for lst, words in ((LIST, "rules come from"),
+                           ("squadra@example.org", "regole della lista")):
+            local = lst.split("@")[0]
+            lmtp_send(p.lmtp_port, "out@example.net", [lst],
+                      message(sender="out@example.net", to=lst,
+                              subject="held in " + local))
+            held = wait_to(sink, "out@example.net", "held in " + local)
+            text = [b for m, b in held if words in b]
+            assert text, held
+            for ext in ("rules", "log"):
+                assert "%s+%s@example.org" % (local, ext) in text[0], text
+            lmtp_send(p.lmtp_port, "zoe@example.net",
+                      ["%s+help@example.org" % local],
+                      message(sender="zoe@example.net",
+                              to="%s+help@example.org" % local))
+            helpmail = wait_for(lambda: [b for m, b in to(
+                sink, "zoe@example.net") if "%s+log@" % local in b and
+                "%s+rules@" % local in b], what="help of " + lst)
+            assert helpmail
+        # A non-member: the rules yes, the log no.
+        for ext in ("rules", "log"):
+            lmtp_send(p.lmtp_port, "out@example.net",
+                      ["team+%s@example.org" % ext],
+                      message(sender="out@example.net", subject=ext))
+        wait_to(sink, "out@example.net", "open to its members only")
+        assert not to(sink, "out@example.net", "Moderation log of")
+        wait_for(lambda: "log refused to non-member" in p.read_log(),
+                 what="the refusal logged")
+        # A member gets the log.
+        lmtp_send(p.lmtp_port, "ann@example.org", ["team+log@example.org"],
+                  message(sender="ann@example.org"))
+        wait_to(sink, "ann@example.org", "Moderation log of")
+
+
 def test_two_moderators_at_once_exactly_one_wins():
     import threading
     with SmtpSink() as sink, \

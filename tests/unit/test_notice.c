@@ -33,7 +33,7 @@
 #define MEMBER		"Ann.Member@example.com"
 #define PARENT		"orig.42@example.net"
 #define NOWN		9
-#define NCOMMON		14
+#define NCOMMON		16
 #define NLANGS		2
 
 static struct config cfg;
@@ -58,6 +58,8 @@ static const struct tvar common[NCOMMON] = {
 	{ "each_addr", "team+each@example.org" },
 	{ "follow_addr", "team+follow@example.org" },
 	{ "mute_addr", "team+mute@example.org" },
+	{ "rules_addr", "team+rules@example.org" },
+	{ "log_addr", "team+log@example.org" },
 };
 
 /* Sample values, non-ASCII ones among them. */
@@ -167,6 +169,7 @@ static const struct tcase {
 	    NULL } },
 	{ "r_already_member", 0, NULL, NULL, 0, { "member_addr", NULL } },
 	{ "r_not_member", 0, NULL, NULL, 0, { "member_addr", NULL } },
+	{ "r_log_members_only", 0, NULL, NULL, 0, { "member_addr", NULL } },
 	{ "r_unsubscribed", 0, NULL, NULL, 0, { "member_addr", NULL } },
 	{ "r_pending_approval", 0, NULL, NULL, 0, { "member_addr", NULL } },
 	{ "r_approved", 0, NULL, NULL, 0, { "member_addr", NULL } },
