@@ -23,6 +23,7 @@ enum cmdaddr_action {
 	CA_SUBSCRIBE,
 	CA_UNSUBSCRIBE,
 	CA_CONFIRM,		/* a subscribe/unsubscribe/approval token */
+	CA_DECLINE,		/* an owner declines a pending request */
 	CA_SET,			/* "set [mode] MODE" */
 	CA_MODE,		/* the row's word is the delivery mode */
 	CA_FOLLOW,		/* a thread when a reply, else the mode */

@@ -340,6 +340,15 @@ void	 store_token_clear(struct store_token *);
 /* 1 when (list, addr, purpose) has an unused, unexpired token. */
 int	 store_token_pending(struct store *, int64_t list_id,
 	    const char *addr, const char *purpose, time_t now);
+/* Mark the pending token of (list, addr, purpose) used, as a decision
+ * from the shell does: 1 done, 0 none was pending, -1 error. */
+int	 store_token_pending_use(struct store *, int64_t list_id,
+	    const char *addr, const char *purpose, time_t now);
+/* Each pending (unused, unexpired) token of a purpose, oldest first;
+ * fn returns non-zero to stop.  0, or -1 on error. */
+int	 store_token_pending_each(struct store *, int64_t list_id,
+	    const char *purpose, time_t now,
+	    int (*fn)(const struct store_token *, void *), void *arg);
 /* Delete tokens expired, or used, before `before`.  Rows deleted, or -1. */
 int	 store_token_purge(struct store *, time_t before);
 

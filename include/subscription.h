@@ -23,4 +23,14 @@ struct list_ctx;
 int	 subscription_handle(const struct list_ctx *,
 	    const struct store_inbox *, struct buf *note);
 
+/*
+ * An owner decides a pending request (subscribe_policy approve) from the
+ * shell: approve makes addr a member (welcome mail, owners told), decline
+ * tells addr the request was declined; the owners' tokens for it stop
+ * working.  1 done, 0 no request of addr is pending, -1 on error.  In
+ * the caller's transaction.
+ */
+int	 subscription_request_decide(const struct list_ctx *,
+	    const char *addr, int approve, struct buf *note);
+
 #endif

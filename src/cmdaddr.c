@@ -56,6 +56,8 @@ static const struct cmdaddr_row rows[] = {
 	    CA_ARG_NONE, CA_HELP },
 	{ "end",	{ "stop", NULL }, REQ, CA_TOK_NONE, NULL,
 	    CA_ARG_NONE, CA_END },
+	{ "decline",	{ NULL },	EXT, CA_TOK_NEEDED, "approve",
+	    CA_ARG_NONE, CA_DECLINE },
 	{ "approve",	{ NULL },	EXT, CA_TOK_NEEDED, "mod_approve",
 	    CA_ARG_NONE, CA_APPROVE },
 	{ "reject",	{ NULL },	EXT, CA_TOK_NEEDED, "mod_reject",

@@ -49,6 +49,7 @@ static const struct command commands[] = {
 	{ "rules",   cmd_rules,   0, 1, "rules LIST ls|add|rm|mv ..." },
 	{ "archive", cmd_archive, 0, 1, "archive export|html LIST ..." },
 	{ "digest",  cmd_digest,  0, 1, "digest send|preview|volume|ls LIST" },
+	{ "sub",     cmd_sub,     0, 1, "sub ls|approve|decline LIST ..." },
 	{ "help",    cmd_help,    0, 0, "help [COMMAND]" },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

@@ -170,6 +170,24 @@ store_token_clear(struct store_token *t)
 }
 
 /* 1 pending, 0 none, -1 error. */
+/* A statement on the pending tokens of (list, addr, purpose): ?1 list,
+ * ?2 address key, ?3 purpose, ?4 now. */
+static sqlite3_stmt *
+pending_stmt(struct store *st, const char *sql, int64_t list_id,
+    const char *addr, const char *purpose, time_t now, char key[ADDR_MAX])
+{
+	sqlite3_stmt *stmt;
+
+	addr_key(addr, key);
+	if ((stmt = store_stmt(st, sql)) == NULL)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, purpose, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 4, (int64_t)now);
+	return stmt;
+}
+
 int
 store_token_pending(struct store *st, int64_t list_id, const char *addr,
     const char *purpose, time_t now)
@@ -178,16 +196,12 @@ store_token_pending(struct store *st, int64_t list_id, const char *addr,
 	char key[ADDR_MAX];
 	int rc, found;
 
-	addr_key(addr, key);
-	stmt = store_stmt(st, "SELECT EXISTS (SELECT 1 FROM tokens"
+	stmt = pending_stmt(st, "SELECT EXISTS (SELECT 1 FROM tokens"
 	    " WHERE list_id = ?1 AND addr_key = ?2 AND purpose = ?3"
-	    " AND used = 0 AND expires > ?4)");
+	    " AND used = 0 AND expires > ?4)", list_id, addr, purpose, now,
+	    key);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, purpose, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 4, (int64_t)now);
 	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
 		(void)store_step_end(st, stmt, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
 		return -1;
@@ -195,6 +209,54 @@ store_token_pending(struct store *st, int64_t list_id, const char *addr,
 	found = sqlite3_column_int(stmt, 0) != 0;
 	sqlite3_reset(stmt);
 	return found;
+}
+
+int
+store_token_pending_use(struct store *st, int64_t list_id, const char *addr,
+    const char *purpose, time_t now)
+{
+	sqlite3_stmt *stmt;
+	char key[ADDR_MAX];
+
+	stmt = pending_stmt(st, "UPDATE tokens SET used = ?4"
+	    " WHERE list_id = ?1 AND addr_key = ?2 AND purpose = ?3"
+	    " AND used = 0 AND expires > ?4", list_id, addr, purpose, now,
+	    key);
+	if (stmt == NULL || store_step_done(st, stmt) < 0)
+		return -1;
+	return sqlite3_changes(st->db) > 0;
+}
+
+int
+store_token_pending_each(struct store *st, int64_t list_id,
+    const char *purpose, time_t now,
+    int (*fn)(const struct store_token *, void *), void *arg)
+{
+	sqlite3_stmt *stmt;
+	struct store_token t;
+	int rc, stop = 0;
+
+	stmt = store_stmt(st, "SELECT addr, created, expires FROM tokens"
+	    " WHERE list_id = ?1 AND purpose = ?2 AND used = 0"
+	    " AND expires > ?3 ORDER BY created, addr_key");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_text(stmt, 2, purpose, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, (int64_t)now);
+	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&t, 0, sizeof(t));
+		t.purpose = (char *)purpose;
+		t.list_id = list_id;
+		t.addr = (char *)sqlite3_column_text(stmt, 0);
+		t.data = (char *)"";
+		t.created = (time_t)sqlite3_column_int64(stmt, 1);
+		t.expires = (time_t)sqlite3_column_int64(stmt, 2);
+		stop = fn(&t, arg);
+	}
+	if (stop)
+		rc = SQLITE_DONE;
+	return store_step_end(st, stmt, rc);
 }
 
 int

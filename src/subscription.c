@@ -53,7 +53,8 @@ sub_mail(struct sctx *sc, const char *name, const struct tvar *vars, size_t n,
 	nt.to = to;
 	nt.from_role = from_role;
 	nt.reply_to = reply_to;
-	nt.in_reply_to = *msg_message_id(sc->m) ? msg_message_id(sc->m) : NULL;
+	nt.in_reply_to = sc->m != NULL && *msg_message_id(sc->m) ?
+	    msg_message_id(sc->m) : NULL;
 	if (notice_queue(sc->st, sc->cfg, &nt, &error) < 0) {
 		log_warnx("list %s: cannot queue '%s' for <%s>: %s",
 		    sc->list->addr, name, to, error ? error : "store error");
@@ -204,7 +205,7 @@ ask_confirmation(struct sctx *sc, const char *purpose, const char *addr)
 static int
 ask_approval(struct sctx *sc, const char *addr)
 {
-	struct buf confirm = BUF_INIT;
+	struct buf confirm = BUF_INIT, decline = BUF_INIT, ext = BUF_INIT;
 	char tok[TOKEN_LEN + 1], expires[64];
 	int rc = -1, owners;
 
@@ -216,12 +217,16 @@ ask_approval(struct sctx *sc, const char *addr)
 	}
 	if (token_make(sc, "approve", addr, tok, &confirm, expires,
 	    sizeof(expires)) == 0) {
+		/* The same token declines: whichever reply comes first. */
+		buf_printf(&ext, "decline-%s", tok);
+		(void)list_addr_ext(&sc->lc->name, ext.data, &decline);
 		const struct tvar vars[] = {
 			{ "token", tok }, { "approve_addr", confirm.data },
 			{ "member_addr", addr }, { "expires", expires },
+			{ "decline_addr", decline.data },
 		};
 
-		owners = mail_owners(sc, "approve_subscribe", vars, 4);
+		owners = mail_owners(sc, "approve_subscribe", vars, 5);
 		if (owners == 0)
 			log_warnx("list %s: <%s> waits for approval, but the"
 			    " list has no owner", sc->list->addr, addr);
@@ -233,6 +238,8 @@ ask_approval(struct sctx *sc, const char *addr)
 		}
 	}
 	buf_free(&confirm);
+	buf_free(&decline);
+	buf_free(&ext);
 	return rc;
 }
 
@@ -349,8 +356,22 @@ confirmed(struct sctx *sc, const struct store_token *t)
 	return sub_token_failed(sc, TOKEN_UNKNOWN, "");
 }
 
+/* An owner declines a pending request: the requester is told. */
 static int
-do_confirm(struct sctx *sc, const char *tok)
+declined(struct sctx *sc, const char *addr)
+{
+	const struct tvar vars[] = { { "member_addr", addr } };
+
+	buf_printf(sc->note, "; request of <%s> declined", addr);
+	return sub_mail(sc, "request_declined", vars, 1, addr, NULL, NULL);
+}
+
+/*
+ * LIST+confirm-TOKEN@ (or "confirm TOKEN"), and LIST+decline-TOKEN@: an
+ * owner declining the pending request the same approval token is for.
+ */
+static int
+do_confirm(struct sctx *sc, const char *tok, int decline)
 {
 	uint8_t hash[TOKEN_HASH];
 	struct store_token t;
@@ -363,8 +384,13 @@ do_confirm(struct sctx *sc, const char *tok)
 	if (store_token_take(sc->st, hash, sizeof(hash), sc->list->id, sc->now,
 	    &status, &t) < 0)
 		return -1;
+	if (decline && status == TOKEN_OK && strcmp(t.purpose, "approve") != 0)
+		status = TOKEN_UNKNOWN;
 	if (status != TOKEN_OK)
 		rc = sub_token_failed(sc, status, tok);
+	else if (decline)
+		rc = declined(sc, t.addr) < 0 ? -1 :
+		    sub_result(sc, "r_declined", "member_addr", t.addr);
 	else
 		rc = confirmed(sc, &t);
 	store_token_clear(&t);
@@ -603,7 +629,8 @@ run_action(struct sctx *sc, const struct cmdaddr *ca)
 	case CA_UNSUBSCRIBE:
 		return do_unsubscribe(sc);
 	case CA_CONFIRM:
-		return do_confirm(sc, arg);
+	case CA_DECLINE:
+		return do_confirm(sc, arg, ca->row->action == CA_DECLINE);
 	case CA_SET:
 		return do_mode(sc, strncmp(arg, "mode ", 5) == 0 ? arg + 5 :
 		    arg);
@@ -741,6 +768,38 @@ sctx_clear(struct sctx *sc)
 	msg_free(&sc->m);
 }
 
+/* A context for one command: in is NULL for the shell's. */
+static void
+sctx_init(struct sctx *sc, const struct list_ctx *lc,
+    const struct store_inbox *in, struct buf *note)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->lc = lc;
+	sc->st = lc->st;
+	sc->cfg = lc->cfg;
+	sc->list = &lc->list;
+	sc->in = in;
+	sc->note = note;
+	sc->now = time(NULL);
+}
+
+int
+subscription_request_decide(const struct list_ctx *lc, const char *addr,
+    int approve, struct buf *note)
+{
+	struct sctx sc;
+	int rc;
+
+	sctx_init(&sc, lc, NULL, note);
+	rc = store_token_pending_use(sc.st, sc.list->id, addr, "approve",
+	    sc.now);
+	if (rc == 1)
+		rc = (approve ? join(&sc, addr) : declined(&sc, addr)) < 0 ?
+		    -1 : 1;
+	sctx_clear(&sc);
+	return rc;
+}
+
 /*
  * A moderator's or owner's decision by token (approve, reject, uphold,
  * overturn, ...): never subject to the daily cap, which protects the
@@ -765,14 +824,7 @@ subscription_handle(const struct list_ctx *lc, const struct store_inbox *in,
 	const char *why;
 	int rc = -1;
 
-	memset(&sc, 0, sizeof(sc));
-	sc.lc = lc;
-	sc.st = lc->st;
-	sc.cfg = lc->cfg;
-	sc.list = &lc->list;
-	sc.in = in;
-	sc.note = note;
-	sc.now = time(NULL);
+	sctx_init(&sc, lc, in, note);
 	buf_printf(note, "list %s: '%s' mail from <%s>", lc->list.addr,
 	    in->ext, in->sender);
 	if (msg_parse(in->body, in->len, &sc.m, &why) < 0) {

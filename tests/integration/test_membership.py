@@ -5,6 +5,7 @@ at Postfix's smtp-sink (one dump file per message).
 """
 import email
 import email.policy
+import json
 import re
 import time
 
@@ -177,6 +178,59 @@ def test_approve_policy():
         send(p, "team+confirm-%s@example.org" % token_of(request),
              sender="boss@example.org")
         wait_for(lambda: members(p) == ["dave@example.net"], what="approved")
+
+
+def test_pending_requests_listed_approved_and_declined():
+    """Requests waiting for an owner are listed by `sub ls`, decided by
+    `sub approve|decline` or by the owner's +decline-TOKEN reply, and
+    the requester is told either way."""
+    with SmtpSink() as sink, daemon(sink) as p:
+        p.cli("list", "create", LIST, "--owner", "boss@example.org")
+        p.cli("list", "set", LIST, "subscribe_policy", "approve")
+        p.start()
+        mails = Mails(sink)
+        for who in ("dave@example.net", "erin@example.net",
+                    "fay@example.net"):
+            send(p, "team+subscribe@example.org", sender=who)
+        wait_for(lambda: len(mails.to("boss@example.org")) == 3,
+                 what="3 requests to the owner")
+        ls = json.loads(p.cli("--json", "sub", "ls", LIST).stdout)
+        assert sorted(r["address"] for r in ls) == [
+            "dave@example.net", "erin@example.net", "fay@example.net"]
+        assert all(r["lapses"] > r["asked"] for r in ls)
+        text = p.cli("sub", "ls", LIST).stdout.decode()
+        assert "dave@example.net\tasked " in text
+        # From the shell: approve one, decline one.
+        r = p.cli("sub", "approve", LIST, "DAVE@example.net")
+        assert b"approved" in r.stdout
+        p.cli("sub", "decline", LIST, "erin@example.net")
+        wait_for(lambda: members(p) == ["dave@example.net"], what="joined")
+        wait_text(mails, "dave@example.net", "welcome")
+        wait_for(lambda: [m for m in mails.to("erin@example.net")
+                          if "declined" in str(m["Subject"])],
+                 what="erin told")
+        # By mail: the owner's +decline-TOKEN reply.
+        request = [m for m in mails.to("boss@example.org")
+                   if "fay@example.net" in body(m)][0]
+        decline = re.search(r"team\+decline-([a-z2-7]{26})@example\.org",
+                            body(request))
+        assert decline, body(request)
+        send(p, decline.group(0), sender="boss@example.org")
+        wait_for(lambda: [m for m in mails.to("fay@example.net")
+                          if "declined" in str(m["Subject"])],
+                 what="fay told")
+        wait_text(mails, "boss@example.org", "was declined")
+        assert json.loads(p.cli("--json", "sub", "ls", LIST).stdout) == []
+        # The approve token of a declined request no longer works.
+        send(p, "team+confirm-%s@example.org" % decline.group(1),
+             sender="boss@example.org")
+        wait_text(mails, "boss@example.org", "already been used")
+        assert members(p) == ["dave@example.net"]
+        for args, code in ((("sub", "approve", LIST, "nobody@example.net"),
+                            67), (("sub", "decline", LIST, "not an addr"),
+                                  65), (("sub", "ls", "no@example.org"),
+                                        67), (("sub", "frob", LIST), 64)):
+            assert p.cli(*args, check=False).returncode == code, args
 
 
 def test_delivery_modes_and_digest_members_skip_posts():
