@@ -47,6 +47,7 @@ static const struct command commands[] = {
 	{ "config",  cmd_config,  0, 0, "config [check]" },
 	{ "log",     cmd_log,     0, 1, "log show|verify LIST" },
 	{ "rules",   cmd_rules,   0, 1, "rules LIST ls|add|rm|mv ..." },
+	{ "ban",     cmd_ban,     0, 1, "ban LIST|--site ls|add|rm ..." },
 	{ "archive", cmd_archive, 0, 1, "archive export|html LIST ..." },
 	{ "digest",  cmd_digest,  0, 1, "digest send|preview|volume|ls LIST" },
 	{ "help",    cmd_help,    0, 0, "help [COMMAND]" },

@@ -43,7 +43,8 @@ int	 sub_result(struct sctx *, const char *name, const char *var,
 int	 sub_token_failed(struct sctx *, enum token_status, const char *tok);
 
 /* sub_moderation.c */
-int	 sub_moderate(struct sctx *, int approve, const char *tok);
+/* to: POST_ACCEPTED, POST_REJECTED or POST_DISCARDED */
+int	 sub_moderate(struct sctx *, enum post_state to, const char *tok);
 int	 sub_rules(struct sctx *);
 /* The list's published rules as text, for the rules and welcome mails. */
 int	 sub_rules_text(struct sctx *, struct buf *);
