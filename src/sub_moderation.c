@@ -6,6 +6,8 @@
  * LIST+log@ (anyone may read the published rules and the moderation log,
  * whose chain head each log mail carries).
  *
+ * The ban check of a subscription (sub_banned) lives here too.
+ *
  * Runs inside subscription_handle's transaction, like every command.
  */
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ban.h"
 #include "buf.h"
 #include "listctx.h"
 #include "log.h"
@@ -214,6 +217,24 @@ out:
 	store_token_clear(&t);
 	buf_free(&reason);
 	return rc;
+}
+
+/* ---- bans at subscription ---------------------------------------- */
+
+/* A banned address is refused with a generic text (ban.h); the daemon's
+ * log says which ban.  1 refused, 0 not banned, -1 error. */
+int
+sub_banned(struct sctx *sc, const char *addr)
+{
+	char glob[BAN_GLOB_MAX + 1];
+	int rc;
+
+	if ((rc = ban_find(sc->st, sc->list->id, addr, NULL, glob)) != 1)
+		return rc;
+	buf_printf(sc->note, "; subscription of <%s> refused: banned (%s)",
+	    addr, glob);
+	return sub_result(sc, "r_subscribe_refused", "member_addr", addr) < 0 ?
+	    -1 : 1;
 }
 
 /* ---- the list's rules and log, for anyone who asks --------------- */

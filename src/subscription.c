@@ -21,7 +21,6 @@
 #include <time.h>
 
 #include "addr.h"
-#include "ban.h"
 #include "buf.h"
 #include "cmdaddr.h"
 #include "listctx.h"
@@ -289,29 +288,13 @@ is_member(struct sctx *sc, const char *addr, struct store_member *mb)
 	return store_member_get(sc->st, sc->list->id, addr, mb);
 }
 
-/* A banned address is refused with a generic text (ban.h); the daemon's
- * log says which ban.  1 refused, 0 not banned, -1 error. */
-static int
-banned(struct sctx *sc, const char *addr)
-{
-	char glob[BAN_GLOB_MAX + 1];
-	int rc;
-
-	if ((rc = ban_find(sc->st, sc->list->id, addr, NULL, glob)) != 1)
-		return rc;
-	buf_printf(sc->note, "; subscription of <%s> refused: banned (%s)",
-	    addr, glob);
-	return sub_result(sc, "r_subscribe_refused", "member_addr", addr) < 0 ?
-	    -1 : 1;
-}
-
 static int
 do_subscribe(struct sctx *sc)
 {
 	struct store_member mb;
 	int rc;
 
-	if ((rc = banned(sc, sc->who)) != 0)
+	if ((rc = sub_banned(sc, sc->who)) != 0)
 		return rc < 0 ? -1 : 0;
 	if ((rc = is_member(sc, sc->who, &mb)) != 0) {
 		if (rc == 1)
@@ -357,7 +340,7 @@ confirmed(struct sctx *sc, const struct store_token *t)
 
 	if ((strcmp(t->purpose, "subscribe") == 0 ||
 	    strcmp(t->purpose, "approve") == 0) &&
-	    (rc = banned(sc, t->addr)) != 0)
+	    (rc = sub_banned(sc, t->addr)) != 0)
 		return rc < 0 ? -1 : 0;	/* banned since it was asked */
 	if (strcmp(t->purpose, "subscribe") == 0) {
 		if (strstr(sc->lc->policy, "approve") != NULL)
