@@ -89,6 +89,8 @@ ban_ls(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = cmd_store_error(ctx->st, "ban ls");
 	else if (ctx->json)
 		printf("%s]\n", s.n > 0 ? "\n" : "");
+	else if (s.n == 0)
+		printf("no bans on %s\n", id == BAN_SITE ? "the site" : l.addr);
 	store_list_clear(&l);
 	return rc;
 }

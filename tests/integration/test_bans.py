@@ -95,6 +95,10 @@ def test_discard_from_the_shell():
 def test_ban_cli_and_log():
     with Postino() as p:
         p.make_list(LIST)
+        assert p.cli("ban", LIST, "ls").stdout == b"no bans on %s\n" % \
+            LIST.encode()
+        assert json.loads(p.cli("--json", "ban", "--site", "ls").stdout) \
+            == []
         p.cli("ban", LIST, "add", "*@Spam.Example")
         p.cli("ban", LIST, "add", "bob+*@x.org")
         r = p.cli("ban", LIST, "add", "*@spam.example", check=False)
