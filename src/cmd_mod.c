@@ -1,13 +1,16 @@
 /*
- * cmd_mod.c — `postino mod ls|show|approve|reject`: the posts held for
- * moderation, and deciding them from the shell.  A decision goes through
- * moderation_decide, exactly as one made by mail: first decision wins,
- * logged, the author told of a rejection.
+ * cmd_mod.c — `postino mod ls|show|approve|reject|discard`: the posts
+ * held for moderation, and deciding them from the shell.  A decision goes
+ * through moderation_decide, exactly as one made by mail: first decision
+ * wins, logged, the author told of a rejection, nobody of a discard (a
+ * non-member's post only).  approve --always also adds, in the same
+ * transaction, a logged rule accepting the author from now on.
  *
  * Owns nothing beyond one command's run.  Results go to stdout (one JSON
  * array with --json), errors to stderr as "postino: mod SUB: what: why";
- * exit codes (sysexits): 64 usage, 65 bad list address, 67 no such list,
- * 75 store error.
+ * exit codes (sysexits): 64 usage, 65 bad list address, a member's post
+ * to discard or an author --always cannot name, 67 no such list or
+ * post, 73 decided already, 75 store error, 77 --as no reviewer.
  */
 #include <getopt.h>
 #include <stdio.h>
