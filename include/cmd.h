@@ -76,6 +76,10 @@ int	 cmd_store_error(struct store *, const char *where);
  * return EX_USAGE_. */
 int	 cmd_dispatch(struct cmd_ctx *, const char *family,
 	    const struct cmd_sub *, size_t n, int argc, char **argv);
+/* The same for "FAMILY OBJECT SUB ..." (rules LIST add, ban --site ls):
+ * OBJECT and SUB are swapped, so the handler gets SUB OBJECT .... */
+int	 cmd_dispatch_object_first(struct cmd_ctx *, const char *family,
+	    const struct cmd_sub *, size_t n, int argc, char **argv);
 
 #define CMD_TIME_MAX	32
 /* t as ISO 8601 UTC ("2026-11-25T10:00:00Z"), as listings show times;
@@ -94,6 +98,7 @@ int	 cmd_queue(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_config(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_log(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_rules(struct cmd_ctx *, int argc, char **argv);
+int	 cmd_ban(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_archive(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_digest(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_sub(struct cmd_ctx *, int argc, char **argv);

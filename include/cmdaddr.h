@@ -32,6 +32,7 @@ enum cmdaddr_action {
 	CA_END,			/* stop reading -request commands */
 	CA_APPROVE,		/* moderators' decisions on a held post */
 	CA_REJECT,
+	CA_DISCARD,		/* a non-member's held post, silently */
 	CA_APPEAL,		/* a rejected author's appeal, */
 	CA_UPHOLD,		/* and its answers */
 	CA_OVERTURN,

@@ -36,10 +36,13 @@ struct mod_result {
 #define MOD_TOO_LATE	1
 #define MOD_OWN_POST	2
 #define MOD_NO_POST	3
+#define MOD_MEMBER_POST	4	/* discard refused: a member's post */
 
 /*
- * Approve (state POST_ACCEPTED) or reject (POST_REJECTED, reason
- * required) held post post_id of list, as moderator ("" when the owner
+ * Approve (state POST_ACCEPTED), reject (POST_REJECTED, reason
+ * required) or discard (POST_DISCARDED: only a non-member's post,
+ * MOD_MEMBER_POST otherwise; nobody is told; "" reason keeps the one it
+ * was held for) held post post_id of list, as moderator ("" when the owner
  * acts from the shell), in the caller's transaction: the post changes
  * only if still held; an approval releases it (release.h), a rejection
  * tells the author the reason; the log gets the entry.  Nobody decides

@@ -7,6 +7,9 @@
  * Conditions:
  *   sender nonmember | member | moderated | new:N   who posts (new:N = a
  *                                 member's first N accepted posts)
+ *   sender GLOB                   From: or the envelope sender matches an
+ *                                 address glob (*@example.org), ASCII
+ *                                 case-insensitive
  *   size N                        the message is larger than N bytes (K, M)
  *   mime TYPE/SUBTYPE             some part has this type (SUBTYPE may be *)
  *   header NAME:PATTERN           a header matches a glob (case-insensitive)
@@ -34,7 +37,15 @@ struct rule_sender {
 	int	 member;		/* 1 member, 0 not */
 	int	 moderated;		/* member flagged moderated */
 	int64_t	 accepted_posts;	/* of this member so far */
+	const char *from;		/* From:'s address, or NULL */
+	const char *envelope;		/* the envelope sender, or NULL */
 };
+
+/* An address glob (LOCAL@DOMAIN, * and ?): 0, or -1 with a static
+ * *error_r.  Bans (ban.h) and "sender GLOB" rules read the same. */
+int	 rules_glob_check(const char *glob, const char **error_r);
+/* Whether glob p (* and ?) matches s, ASCII case-insensitive. */
+int	 rules_glob_match(const char *p, const char *s);
 
 /* Check a (cond, arg, action) triple; 0 or -1 with a static *error_r. */
 int	 rules_check(const char *cond, const char *arg, const char *action,

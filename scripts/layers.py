@@ -27,7 +27,7 @@ LAYERS = [
     ("wire", "msg relay server"),
     # What lists do with mail, lowest first within the layer is not
     # checked; a cycle between two of them is.
-    ("domain", "listconf rules modlog router cmdaddr request listctx"
+    ("domain", "listconf rules ban modlog router cmdaddr request listctx"
                " personal notice release subscription moderation digest"
                " archive process queue scheduler ingest"),
     # The command line: one file per family of subcommands.

@@ -129,6 +129,23 @@ cmd_dispatch(struct cmd_ctx *ctx, const char *family,
 }
 
 int
+cmd_dispatch_object_first(struct cmd_ctx *ctx, const char *family,
+    const struct cmd_sub *subs, size_t n, int argc, char **argv)
+{
+	char *object;
+
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0))
+		return cmd_dispatch(ctx, family, subs, n, argc, argv);
+	if (argc < 3)
+		return cmd_usage(subs, n, NULL);
+	object = argv[1];
+	argv[1] = argv[2];
+	argv[2] = object;
+	return cmd_dispatch(ctx, family, subs, n, argc, argv);
+}
+
+int
 cmd_store_error(struct store *st, const char *where)
 {
 	fprintf(stderr, "postino: %s: store error: %s\n", where,

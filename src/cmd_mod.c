@@ -1,13 +1,16 @@
 /*
- * cmd_mod.c — `postino mod ls|show|approve|reject`: the posts held for
- * moderation, and deciding them from the shell.  A decision goes through
- * moderation_decide, exactly as one made by mail: first decision wins,
- * logged, the author told of a rejection.
+ * cmd_mod.c — `postino mod ls|show|approve|reject|discard`: the posts
+ * held for moderation, and deciding them from the shell.  A decision goes
+ * through moderation_decide, exactly as one made by mail: first decision
+ * wins, logged, the author told of a rejection, nobody of a discard (a
+ * non-member's post only).  approve --always also adds, in the same
+ * transaction, a logged rule accepting the author from now on.
  *
  * Owns nothing beyond one command's run.  Results go to stdout (one JSON
  * array with --json), errors to stderr as "postino: mod SUB: what: why";
- * exit codes (sysexits): 64 usage, 65 bad list address, 67 no such list,
- * 75 store error.
+ * exit codes (sysexits): 64 usage, 65 bad list address, a member's post
+ * to discard or an author --always cannot name, 67 no such list or
+ * post, 73 decided already, 75 store error, 77 --as no reviewer.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -18,8 +21,11 @@
 #include "addr.h"
 #include "cmd.h"
 #include "listctx.h"
+#include "buf.h"
 #include "moderation.h"
+#include "modlog.h"
 #include "postino.h"
+#include "rules.h"
 #include "store.h"
 #include "token.h"
 
@@ -27,14 +33,17 @@ static int	mod_ls(struct cmd_ctx *, int, char **);
 static int	mod_show(struct cmd_ctx *, int, char **);
 static int	mod_approve(struct cmd_ctx *, int, char **);
 static int	mod_reject(struct cmd_ctx *, int, char **);
+static int	mod_discard(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub mod_cmds[] = {
 	{ "ls", mod_ls, CMD_STORE, "mod ls LIST [--json]" },
 	{ "show", mod_show, CMD_STORE, "mod show LIST ID [--json]" },
 	{ "approve", mod_approve, CMD_STORE | CMD_KEYS | CMD_TEMPLATES,
-	    "mod approve LIST ID [--as ADDR]" },
+	    "mod approve LIST ID [--as ADDR] [--always]" },
 	{ "reject", mod_reject, CMD_STORE | CMD_KEYS | CMD_TEMPLATES,
 	    "mod reject LIST ID --reason TEXT [--as ADDR]" },
+	{ "discard", mod_discard, CMD_STORE | CMD_KEYS | CMD_TEMPLATES,
+	    "mod discard LIST ID [--as ADDR]" },
 };
 #define NMOD_CMDS	(sizeof(mod_cmds) / sizeof(mod_cmds[0]))
 
@@ -221,8 +230,14 @@ decision_report(const char *sub, const char *id, const struct mod_result *r)
 	case MOD_DECIDED:
 		printf("post %s %s\n", id, strcmp(sub, "approve") == 0 ?
 		    "approved: it goes to the members" :
-		    "rejected: the author was told why");
+		    strcmp(sub, "reject") == 0 ?
+		    "rejected: the author was told why" :
+		    "discarded: nobody was told, the log says so");
 		return 0;
+	case MOD_MEMBER_POST:
+		fprintf(stderr, "postino: mod %s: post %s is a member's: it"
+		    " cannot be discarded (approve or reject it)\n", sub, id);
+		return EX_DATAERR_;
 	case MOD_TOO_LATE:
 		cmd_time(r->when, when);
 		fprintf(stderr, "postino: mod %s: post %s was already %s by %s"
@@ -264,15 +279,66 @@ decider(struct cmd_ctx *ctx, const struct list_ctx *lc, const char *sub,
 	return 1;
 }
 
+/*
+ * approve --always: the post's author is accepted from now on, by a rule
+ * "sender ADDR accept" at the top, logged as any rule change, in the
+ * decision's transaction.  0, -1 store error, or EX_DATAERR_ after
+ * saying why not (the caller then rolls the approval back too).
+ */
+static int
+always_accept(const struct list_ctx *lc, int64_t id, const char *as)
+{
+	struct buf name = BUF_INIT, text = BUF_INIT;
+	struct modlog_entry e;
+	struct store_post p;
+	const char *who, *s, *error = "it holds * or ?, which a rule reads"
+	    " as a glob";
+	int rc;
+
+	if ((rc = store_post_get(lc->st, id, &p)) != 1)
+		return -1;
+	who = *p.author ? p.author : p.sender;
+	buf_puts(&name, "always-");
+	for (s = who; *s != '\0' && name.len < 64; s++)
+		buf_append(&name, strchr("abcdefghijklmnopqrstuvwxyz"
+		    "0123456789._-", *s) != NULL ? s : "_", 1);
+	buf_printf(&text, "%s is accepted from now on (post %lld)", who,
+	    (long long)id);
+	if (strpbrk(who, "*?") != NULL ||
+	    rules_check("sender", who, "accept", &error) < 0) {
+		fprintf(stderr, "postino: mod approve: --always: <%s>: %s\n",
+		    who, error);
+		rc = EX_DATAERR_;
+	} else if ((rc = rules_add(lc->st, lc->list.id, name.data, "sender",
+	    who, "accept", text.data, 1)) == 0) {
+		memset(&e, 0, sizeof(e));
+		e.action = MODLOG_RULE_CHANGED;
+		e.msgid = e.subject = "";
+		e.rule = name.data;
+		e.reason = text.data;
+		e.moderator = as;
+		rc = modlog_append(lc->st, lc->list.id, &e);
+	} else if (rc == 1) {
+		printf("rule %s accepts <%s> already\n", name.data, who);
+		rc = 0;
+	}
+	store_post_clear(&p);
+	buf_free(&name);
+	buf_free(&text);
+	return rc;
+}
+
 static int
 mod_decide(struct cmd_ctx *ctx, int argc, char **argv, enum post_state to)
 {
 	static const struct option opts[] = {
 		{ "reason", required_argument, NULL, 'r' },
 		{ "as", required_argument, NULL, 'a' },
+		{ "always", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sub = to == POST_ACCEPTED ? "approve" : "reject";
+	const char *sub = to == POST_ACCEPTED ? "approve" :
+	    to == POST_REJECTED ? "reject" : "discard";
 	char where[32], as[ADDR_MAX] = "";
 	const char *reason = "", *error;
 	struct mod_result res;
@@ -280,12 +346,14 @@ mod_decide(struct cmd_ctx *ctx, int argc, char **argv, enum post_state to)
 	struct list_ctx lc;
 	struct store *st;
 	int64_t id;
-	int c, rc;
+	int c, rc, always = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:a:", opts, NULL)) != -1) {
-		if (c == 'r')
+	while ((c = getopt_long(argc, argv, "r:a:A", opts, NULL)) != -1) {
+		if (c == 'r' && to == POST_REJECTED)
 			reason = optarg;
+		else if (c == 'A' && to == POST_ACCEPTED)
+			always = 1;
 		else if (c == 'a' && addr_normalize(optarg, as, &error) < 0) {
 			fprintf(stderr, "postino: mod %s: --as '%s': %s\n", sub,
 			    optarg, error);
@@ -305,20 +373,22 @@ mod_decide(struct cmd_ctx *ctx, int argc, char **argv, enum post_state to)
 	    (rc = cmd_list_find(ctx, where, argv[optind], &st, &l)) != 0)
 		return rc;
 	memset(&lc, 0, sizeof(lc));
+	memset(&res, 0, sizeof(res));
 	if (store_begin(st) < 0 || list_ctx_init(st, &ctx->cfg, &l, &lc) < 0 ||
 	    (rc = decider(ctx, &lc, sub, as)) < 0 ||
 	    (rc == 0 && moderation_decide(&lc, id, to, as, reason, &res) < 0) ||
-	    store_commit(st) < 0) {
+	    (rc == 0 && always && res.outcome == MOD_DECIDED &&
+	    (rc = always_accept(&lc, id, as)) < 0) ||
+	    (rc == 0 && store_commit(st) < 0)) {
+		rc = cmd_store_error(st, where);
 		store_rollback(st);
-		list_ctx_clear(&lc);
-		store_list_clear(&l);
-		return cmd_store_error(st, where);
-	}
-	if (rc == 0) {
+	} else if (rc == 0)
 		rc = decision_report(sub, argv[optind + 1], &res);
-		mod_result_clear(&res);
-	} else
-		rc = EX_NOPERM_;
+	else {
+		store_rollback(st);
+		rc = rc == 1 ? EX_NOPERM_ : rc;
+	}
+	mod_result_clear(&res);
 	list_ctx_clear(&lc);
 	store_list_clear(&l);
 	return rc;
@@ -334,6 +404,12 @@ static int
 mod_reject(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	return mod_decide(ctx, argc, argv, POST_REJECTED);
+}
+
+static int
+mod_discard(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return mod_decide(ctx, argc, argv, POST_DISCARDED);
 }
 
 int

@@ -392,16 +392,6 @@ rules_mv_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 int
 cmd_rules(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	char *list;
-
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0))
-		return cmd_dispatch(ctx, "rules", rules_cmds, NRULES_CMDS,
-		    argc, argv);
-	if (argc < 3)
-		return cmd_usage(rules_cmds, NRULES_CMDS, NULL);
-	list = argv[1];
-	argv[1] = argv[2];
-	argv[2] = list;
-	return cmd_dispatch(ctx, "rules", rules_cmds, NRULES_CMDS, argc, argv);
+	return cmd_dispatch_object_first(ctx, "rules", rules_cmds,
+	    NRULES_CMDS, argc, argv);
 }

@@ -62,6 +62,8 @@ static const struct cmdaddr_row rows[] = {
 	    CA_ARG_NONE, CA_APPROVE },
 	{ "reject",	{ NULL },	EXT, CA_TOK_NEEDED, "mod_reject",
 	    CA_ARG_NONE, CA_REJECT },
+	{ "discard",	{ NULL },	EXT, CA_TOK_NEEDED, "mod_discard",
+	    CA_ARG_NONE, CA_DISCARD },
 	{ "appeal",	{ NULL },	EXT, CA_TOK_NEEDED, "mod_appeal",
 	    CA_ARG_NONE, CA_APPEAL },
 	{ "uphold",	{ NULL },	EXT, CA_TOK_NEEDED, "mod_uphold",

@@ -168,14 +168,15 @@ static int
 notify_one(const char *moderator, void *arg)
 {
 	struct mod_notice *mn = arg;
-	struct buf ok = BUF_INIT, no = BUF_INIT;
+	struct buf ok = BUF_INIT, no = BUF_INIT, drop = BUF_INIT;
 	char post[24];
 
 	if (strcasecmp(moderator, mn->p->author) == 0)
 		return 0;	/* nobody decides on his own post */
 	snprintf(post, sizeof(post), "%lld", (long long)mn->p->id);
 	if (decision_token(mn->lc, mn->p, moderator, "approve", &ok) < 0 ||
-	    decision_token(mn->lc, mn->p, moderator, "reject", &no) < 0) {
+	    decision_token(mn->lc, mn->p, moderator, "reject", &no) < 0 ||
+	    decision_token(mn->lc, mn->p, moderator, "discard", &drop) < 0) {
 		mn->rc = -1;
 		goto out;
 	}
@@ -186,13 +187,15 @@ notify_one(const char *moderator, void *arg)
 			{ "rule", *mn->p->rule ? mn->p->rule : "-" },
 			{ "approve_addr", ok.data }, { "reject_addr", no.data },
 			{ "post_id", post }, { "deadline", mn->deadline },
+			{ "discard_addr", drop.data },
 		};
 
-		mod_queue(mn, mn->template, vars, 8, moderator, ok.data);
+		mod_queue(mn, mn->template, vars, 9, moderator, ok.data);
 	}
 out:
 	buf_free(&ok);
 	buf_free(&no);
+	buf_free(&drop);
 	return mn->rc < 0;
 }
 
@@ -292,17 +295,36 @@ too_late(const struct store_post *p, struct mod_result *res)
 	res->when = p->decided;
 }
 
-/* The post changed; log it and do what the decision implies. */
+/* The post changed; log it and do what the decision implies.  A
+ * discarded post's sender (perhaps forged) is never told. */
 static int
 decided(const struct list_ctx *lc, struct store_post *p,
     const char *moderator)
 {
+	if (p->state == POST_DISCARDED)
+		return log_entry(lc, p, MODLOG_DISCARDED, p->reason, moderator);
 	if (p->state == POST_ACCEPTED)
 		return release_post(lc, p) < 0 || log_entry(lc, p,
 		    MODLOG_APPROVED, p->reason, moderator) < 0 ? -1 : 0;
 	if (log_entry(lc, p, MODLOG_REJECTED, p->reason, moderator) < 0)
 		return -1;
 	return tell_author(lc, p, "rejected_author", moderator);
+}
+
+/* Is the author (From:) or the envelope sender of p a member now?  1, 0,
+ * -1 on a store error. */
+static int
+by_member(const struct list_ctx *lc, const struct store_post *p)
+{
+	struct store_member mb;
+	const char *who[2] = { p->author, p->sender };
+	int i, rc = 0;
+
+	for (i = 0; i < 2 && rc == 0; i++)
+		if (*who[i] != '\0' && (rc = store_member_get(lc->st,
+		    lc->list.id, who[i], &mb)) == 1)
+			store_member_clear(&mb);
+	return rc;
 }
 
 int
@@ -312,7 +334,7 @@ moderation_decide(const struct list_ctx *lc, int64_t post_id,
 {
 	struct store *st = lc->st;
 	struct store_post p;
-	int rc, changed;
+	int rc, changed, member;
 
 	memset(res, 0, sizeof(*res));
 	if ((rc = store_post_get(st, post_id, &p)) <= 0 ||
@@ -322,9 +344,18 @@ moderation_decide(const struct list_ctx *lc, int64_t post_id,
 		res->outcome = MOD_NO_POST;
 		return rc < 0 ? -1 : 0;
 	}
+	if (to == POST_DISCARDED && *reason == '\0')
+		reason = p.reason;	/* the reason it was held */
+	member = to == POST_DISCARDED && p.state == POST_HELD ?
+	    by_member(lc, &p) : 0;
 	rc = -1;
+	if (member < 0)
+		goto out;
 	if (*moderator != '\0' && strcasecmp(moderator, p.author) == 0) {
 		res->outcome = MOD_OWN_POST;
+		rc = 0;
+	} else if (member) {
+		res->outcome = MOD_MEMBER_POST;
 		rc = 0;
 	} else if (store_post_decide(st, post_id, to, reason, p.rule,
 	    moderator, &changed) == 0) {
@@ -339,6 +370,7 @@ moderation_decide(const struct list_ctx *lc, int64_t post_id,
 			}
 		}
 	}
+out:
 	store_post_clear(&p);
 	return rc;
 }

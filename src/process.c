@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ban.h"
 #include "buf.h"
 #include "fault.h"
 #include "listctx.h"
@@ -143,7 +144,8 @@ static int
 post_rules(struct post_ctx *pc, const struct msg *m, int member,
     struct store_post *p)
 {
-	struct rule_sender rs = { member, pc->author_moderated, 0 };
+	struct rule_sender rs = { member, pc->author_moderated, 0,
+	    msg_from(m), pc->in->sender };
 	struct rule r;
 	int action;
 
@@ -177,6 +179,23 @@ post_rules(struct post_ctx *pc, const struct msg *m, int member,
 	return 0;
 }
 
+/* A banned sender's post is discarded before any rule (ban.h): 1, 0 not
+ * banned, -1 error. */
+static int
+post_banned(struct post_ctx *pc, const struct msg *m, struct store_post *p)
+{
+	char glob[BAN_GLOB_MAX + 1];
+	int rc;
+
+	if ((rc = ban_find(pc->lc->st, pc->lc->list.id, msg_from(m),
+	    pc->in->sender, glob)) != 1)
+		return rc;
+	p->state = POST_DISCARDED;
+	p->rule = xstrdup("ban");
+	p->reason = default_reason(pc, "reason_banned", glob);
+	return 1;
+}
+
 /*
  * Decide accepted / held / rejected / discarded; fill p->state, p->reason
  * and p->rule.  Loops and automatic mail are dropped before any rule.
@@ -193,6 +212,8 @@ post_decide(struct post_ctx *pc, const struct msg *m, struct store_post *p)
 		    "reason_automatic") == 0 ? detail : NULL);
 		return 0;
 	}
+	if ((member = post_banned(pc, m, p)) != 0)
+		return member < 0 ? -1 : 0;
 	if ((member = is_member(pc, m)) < 0)
 		return -1;
 	return post_rules(pc, m, member, p);

@@ -54,17 +54,46 @@ num_parse(const char *s, size_t n, int64_t *v)
 	return 0;
 }
 
-/* "new:N" -> N, "nonmember" -> -1, "member" -> -2, "moderated" -> -3. */
+/*
+ * An address glob: one '@', printable ASCII, no space, at most
+ * RULES_PATTERN_MAX; the local part and the domain each non-empty.
+ */
+int
+rules_glob_check(const char *glob, const char **error_r)
+{
+	const char *at = strrchr(glob, '@');
+	size_t i, n = strlen(glob);
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)glob[i] <= 32 || (unsigned char)glob[i] >= 127)
+			break;
+	if (at == NULL || at == glob || at[1] == '\0' || i < n ||
+	    n > RULES_PATTERN_MAX || strchr(glob, '@') != at) {
+		*error_r = "an address glob is LOCAL@DOMAIN, up to 256"
+		    " printable characters, * and ? as wildcards (like"
+		    " *@spam.example or bob+*@example.org)";
+		return -1;
+	}
+	return 0;
+}
+
+/* "new:N" -> N, "nonmember" -> -1, "member" -> -2, "moderated" -> -3,
+ * an address glob -> -4. */
 static int
 sender_parse(const char *arg, int64_t *n_r, const char **error_r)
 {
+	if (strchr(arg, '@') != NULL) {
+		*n_r = -4;
+		return rules_glob_check(arg, error_r);
+	}
 	if (strcmp(arg, "nonmember") == 0 || strcmp(arg, "member") == 0 ||
 	    strcmp(arg, "moderated") == 0) {
 		*n_r = arg[0] == 'n' ? -1 : arg[1] == 'e' ? -2 : -3;
 		return 0;
 	}
 	if (strncmp(arg, "new:", 4) != 0) {
-		*error_r = "sender must be nonmember, member, moderated or new:N";
+		*error_r = "sender must be nonmember, member, moderated,"
+		    " new:N or an address glob (*@example.org)";
 		return -1;
 	}
 	if (num_parse(arg + 4, strlen(arg + 4), n_r) < 0 || *n_r < 1 ||
@@ -184,7 +213,8 @@ static const struct {
 	const char	*name;
 	const char	*missing;	/* NULL: takes no argument */
 } conds[C_N] = {
-	{ "sender", "sender needs nonmember, member, moderated or new:N" },
+	{ "sender", "sender needs nonmember, member, moderated, new:N or"
+	    " an address glob" },
 	{ "size", "size needs a number of bytes (K, M)" },
 	{ "mime", "mime needs TYPE/SUBTYPE (SUBTYPE may be *)" },
 	{ "header", "header needs NAME:PATTERN" },
@@ -314,10 +344,10 @@ struct eval {
 	struct rule			*match;
 };
 
-/* Whether a glob (* and ?) matches s, ASCII case-insensitive.  Iterative:
- * a later * only moves the restart point, so the work is O(|p| * |s|). */
-static int
-glob_match(const char *p, const char *s)
+/* Iterative: a later * only moves the restart point, so the work is
+ * O(|p| * |s|). */
+int
+rules_glob_match(const char *p, const char *s)
 {
 	const char *star = NULL, *resume = NULL;
 
@@ -344,7 +374,7 @@ glob_match(const char *p, const char *s)
 static int
 glob_field(const char *value, void *pat)
 {
-	return glob_match(*(const char **)pat, value);
+	return rules_glob_match(*(const char **)pat, value);
 }
 
 /* Occurrences of http:// and https:// in the readable text. */
@@ -366,8 +396,13 @@ links_count(const struct msg *m)
 }
 
 static int
-sender_match(const struct rule_sender *who, int64_t n)
+sender_match(const struct rule_sender *who, int64_t n, const char *arg)
 {
+	if (n == -4)
+		return (who->from != NULL && *who->from != '\0' &&
+		    rules_glob_match(arg, who->from)) ||
+		    (who->envelope != NULL && *who->envelope != '\0' &&
+		    rules_glob_match(arg, who->envelope));
 	if (n == -1)
 		return !who->member;
 	if (n == -2)
@@ -392,7 +427,7 @@ arg_match(struct eval *e, enum cond c, const char *arg)
 	case C_SENDER:
 		if (sender_parse(arg, &n, &error) < 0)
 			return -1;
-		return sender_match(e->who, n);
+		return sender_match(e->who, n, arg);
 	case C_SIZE:
 		return size_parse(arg, &n, &error) < 0 ? -1 :
 		    (int64_t)e->size > n;

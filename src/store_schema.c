@@ -256,6 +256,16 @@ static const char *const migrations[] = {
 	"ALTER TABLE jobs ADD COLUMN audience TEXT NOT NULL DEFAULT '';",
 	/* A released quarantine row goes to the members it would have. */
 	"ALTER TABLE quarantine ADD max_member INTEGER NOT NULL DEFAULT 0;",
+	/* Bans (store_ban.c): list_id 0 holds the site's. */
+	"CREATE TABLE bans ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list_id INTEGER NOT NULL,"
+	"  glob TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  UNIQUE (list_id, glob)"
+	");"
+	"CREATE TRIGGER bans_list_gone AFTER DELETE ON lists BEGIN"
+	"  DELETE FROM bans WHERE list_id = old.id; END;",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))

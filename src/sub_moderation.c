@@ -1,9 +1,12 @@
 /*
- * sub_moderation.c — the list's moderation addresses: LIST+approve-TOKEN@
- * and LIST+reject-TOKEN@ (a moderator decides a held post by replying;
- * the first line of a rejection is its reason), LIST+rules@ and
+ * sub_moderation.c — the list's moderation addresses: LIST+approve-TOKEN@,
+ * LIST+reject-TOKEN@ and LIST+discard-TOKEN@ (a moderator decides a held
+ * post by replying; the first line of a rejection is its reason; a
+ * discard tells nobody and is refused for a member's post), LIST+rules@ and
  * LIST+log@ (anyone may read the published rules and the moderation log,
  * whose chain head each log mail carries).
+ *
+ * The ban check of a subscription (sub_banned) lives here too.
  *
  * Runs inside subscription_handle's transaction, like every command.
  */
@@ -13,6 +16,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ban.h"
 #include "buf.h"
 #include "listconf.h"
 #include "listctx.h"
@@ -106,7 +110,7 @@ reject_reason(struct sctx *sc, struct buf *reason)
 static int
 decision_outcome(struct sctx *sc, const struct mod_result *res,
     const char *post, const struct store_post *p, const char *reason,
-    int approve)
+    enum post_state to)
 {
 	char when[32];
 	struct tm tm;
@@ -117,9 +121,12 @@ decision_outcome(struct sctx *sc, const struct mod_result *res,
 			{ "reason", reason },
 		};
 
-		return sub_result_v(sc, approve ? "r_mod_approved" :
-		    "r_mod_rejected", vars, approve ? 2 : 3);
+		return sub_result_v(sc, to == POST_ACCEPTED ? "r_mod_approved" :
+		    to == POST_REJECTED ? "r_mod_rejected" : "r_mod_discarded",
+		    vars, to == POST_REJECTED ? 3 : 2);
 	}
+	if (res->outcome == MOD_MEMBER_POST)
+		return sub_result(sc, "r_mod_member_post", "post_id", post);
 	if (res->outcome == MOD_OWN_POST)
 		return sub_result(sc, "r_mod_own_post", "post_id", post);
 	if (res->outcome == MOD_NO_POST)
@@ -139,7 +146,7 @@ decision_outcome(struct sctx *sc, const struct mod_result *res,
 
 /* Decide post (from the token's data) as the token's moderator. */
 static int
-decide_post(struct sctx *sc, const struct store_token *t, int approve,
+decide_post(struct sctx *sc, const struct store_token *t, enum post_state to,
     const char *reason, enum token_status status)
 {
 	struct mod_result res;
@@ -161,23 +168,25 @@ decide_post(struct sctx *sc, const struct store_token *t, int approve,
 	} else if (status == TOKEN_USED)
 		rc = sub_token_failed(sc, TOKEN_USED, t->data) < 0 ? -1 : 1;
 	else
-		rc = moderation_decide(sc->lc, id, approve ?
-		    POST_ACCEPTED : POST_REJECTED, t->addr, reason, &res);
+		rc = moderation_decide(sc->lc, id, to, t->addr, reason, &res);
 	if (rc == 0) {
 		buf_printf(sc->note, "; post %s %s by <%s>: %s", t->data,
-		    approve ? "approve" : "reject", t->addr,
+		    to == POST_ACCEPTED ? "approve" : to == POST_REJECTED ?
+		    "reject" : "discard", t->addr,
 		    res.outcome == MOD_DECIDED ? "done" : "not changed");
-		rc = decision_outcome(sc, &res, t->data, &p, reason, approve);
+		rc = decision_outcome(sc, &res, t->data, &p, reason, to);
 	}
 	mod_result_clear(&res);
 	store_post_clear(&p);
 	return rc < 0 ? -1 : 0;
 }
 
-/* LIST+approve-TOKEN@ and LIST+reject-TOKEN@. */
+/* LIST+approve-TOKEN@, LIST+reject-TOKEN@ and LIST+discard-TOKEN@. */
 int
-sub_moderate(struct sctx *sc, int approve, const char *tok)
+sub_moderate(struct sctx *sc, enum post_state to, const char *tok)
 {
+	const char *purpose = to == POST_ACCEPTED ? "mod_approve" :
+	    to == POST_REJECTED ? "mod_reject" : "mod_discard";
 	struct buf reason = BUF_INIT;
 	uint8_t hash[TOKEN_HASH];
 	enum token_status status;
@@ -191,7 +200,7 @@ sub_moderate(struct sctx *sc, int approve, const char *tok)
 	 * the token stays); an approval's words, if any, are logged too. */
 	if (reject_reason(sc, &reason) < 0)
 		goto out;
-	if (!approve && reason.len == 0) {
+	if (to == POST_REJECTED && reason.len == 0) {
 		rc = sub_result(sc, "r_mod_need_reason", "post_id", "");
 		goto out;
 	}
@@ -199,17 +208,34 @@ sub_moderate(struct sctx *sc, int approve, const char *tok)
 	    &status, &t) < 0)
 		goto out;
 	if (status == TOKEN_UNKNOWN || status == TOKEN_EXPIRED ||
-	    t.purpose == NULL || strcmp(t.purpose, approve ? "mod_approve" :
-	    "mod_reject") != 0)
+	    t.purpose == NULL || strcmp(t.purpose, purpose) != 0)
 		rc = sub_token_failed(sc, status == TOKEN_OK ? TOKEN_UNKNOWN :
 		    status, tok);
 	else
-		rc = decide_post(sc, &t, approve, reason.data ? reason.data :
+		rc = decide_post(sc, &t, to, reason.data ? reason.data :
 		    "", status);
 out:
 	store_token_clear(&t);
 	buf_free(&reason);
 	return rc;
+}
+
+/* ---- bans at subscription ---------------------------------------- */
+
+/* A banned address is refused with a generic text (ban.h); the daemon's
+ * log says which ban.  1 refused, 0 not banned, -1 error. */
+int
+sub_banned(struct sctx *sc, const char *addr)
+{
+	char glob[BAN_GLOB_MAX + 1];
+	int rc;
+
+	if ((rc = ban_find(sc->st, sc->list->id, addr, NULL, glob)) != 1)
+		return rc;
+	buf_printf(sc->note, "; subscription of <%s> refused: banned (%s)",
+	    addr, glob);
+	return sub_result(sc, "r_subscribe_refused", "member_addr", addr) < 0 ?
+	    -1 : 1;
 }
 
 /* ---- the list's rules and log, for anyone who asks --------------- */

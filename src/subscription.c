@@ -301,6 +301,8 @@ do_subscribe(struct sctx *sc)
 	struct store_member mb;
 	int rc;
 
+	if ((rc = sub_banned(sc, sc->who)) != 0)
+		return rc < 0 ? -1 : 0;
 	if ((rc = is_member(sc, sc->who, &mb)) != 0) {
 		if (rc == 1)
 			store_member_clear(&mb);
@@ -341,6 +343,12 @@ sub_token_failed(struct sctx *sc, enum token_status status, const char *tok)
 static int
 confirmed(struct sctx *sc, const struct store_token *t)
 {
+	int rc;
+
+	if ((strcmp(t->purpose, "subscribe") == 0 ||
+	    strcmp(t->purpose, "approve") == 0) &&
+	    (rc = sub_banned(sc, t->addr)) != 0)
+		return rc < 0 ? -1 : 0;	/* banned since it was asked */
 	if (strcmp(t->purpose, "subscribe") == 0) {
 		if (strstr(sc->lc->policy, "approve") != NULL)
 			return ask_approval(sc, t->addr);
@@ -645,7 +653,10 @@ run_action(struct sctx *sc, const struct cmdaddr *ca)
 		return do_help(sc);
 	case CA_APPROVE:
 	case CA_REJECT:
-		return sub_moderate(sc, ca->row->action == CA_APPROVE, arg);
+	case CA_DISCARD:
+		return sub_moderate(sc, ca->row->action == CA_APPROVE ?
+		    POST_ACCEPTED : ca->row->action == CA_REJECT ?
+		    POST_REJECTED : POST_DISCARDED, arg);
 	case CA_APPEAL:
 	case CA_UPHOLD:
 	case CA_OVERTURN:

@@ -131,7 +131,7 @@ ERRORS = [
      "postino: rules add: condition 'from x': unknown condition"),
     ([LIST, "add", "x", "hold", "sender", "owner"], EX_DATAERR,
      "condition 'sender owner': sender must be nonmember, member,"
-     " moderated or new:N"),
+     " moderated, new:N or an address glob"),
     ([LIST, "add", "x", "hold", "sender", "new:1001"], EX_DATAERR,
      "new:N needs a number of posts N from 1 to 1000"),
     ([LIST, "add", "x", "hold", "sender"], EX_DATAERR,

@@ -32,7 +32,7 @@
 #define HOST		"lists.example.net"
 #define MEMBER		"Ann.Member@example.com"
 #define PARENT		"orig.42@example.net"
-#define NOWN		9
+#define NOWN		10
 #define NCOMMON		16
 #define NLANGS		2
 
@@ -84,6 +84,7 @@ static const struct tvar samples[] = {
 	{ "appeal_addr", "team+appeal-k7q2xmd4rt5vbn3wz6yhc8fjpa@example.org" },
 	{ "author", "Öle@example.net" },
 	{ "reject_addr", "team+reject-k7q2xmd4rt5vbn3wz6yhc8fjpa@example.org" },
+	{ "discard_addr", "team+discard-k7q2xmd4rt5vbn3wz6yhc8fjpa@example.org" },
 	{ "post_id", "42" },
 	{ "uphold_addr", "team+uphold-k7q2xmd4rt5vbn3wz6yhc8fjpa@example.org" },
 	{ "overturn_addr",
@@ -193,10 +194,10 @@ static const struct tcase {
 	    "moderator", "deadline", "appeal_addr", NULL } },
 	{ "held_moderator", 1, NULL, "approve_addr", 0, { "subject", "author",
 	    "reason", "rule", "approve_addr", "reject_addr", "post_id",
-	    "deadline", NULL } },
+	    "deadline", "discard_addr", NULL } },
 	{ "reminder_moderator", 1, NULL, "approve_addr", 0, { "subject",
 	    "author", "reason", "rule", "approve_addr", "reject_addr",
-	    "post_id", "deadline", NULL } },
+	    "post_id", "deadline", "discard_addr", NULL } },
 	{ "appeal_moderator", 1, NULL, NULL, 0, { "subject", "author",
 	    "reason", "appeal", "uphold_addr", "overturn_addr", "post_id",
 	    NULL } },
@@ -226,6 +227,10 @@ static const struct tcase {
 	    "when", NULL } },
 	{ "r_mod_need_reason", 0, NULL, NULL, 0, { "post_id", NULL } },
 	{ "r_mod_own_post", 0, NULL, NULL, 0, { "post_id", NULL } },
+	{ "r_mod_discarded", 0, NULL, NULL, 0, { "post_id", "subject", NULL } },
+	{ "r_mod_member_post", 0, NULL, NULL, 0, { "post_id", NULL } },
+	{ "r_subscribe_refused", 0, NULL, NULL, 0, { "member_addr", NULL } },
+	{ "reason_banned", 0, NULL, NULL, 0, { "detail", NULL } },
 	{ "r_appeal_sent", 0, NULL, NULL, 0, { "post_id", NULL } },
 	{ "r_appeal_decided", 0, NULL, NULL, 0, { "post_id", "outcome",
 	    NULL } },

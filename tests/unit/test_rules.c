@@ -3,7 +3,8 @@
  * msg_rules.c): the rules_check accept/reject table, dense positions
  * through add, rm and mv (also inside a caller's transaction), and
  * rules_eval on real parsed messages: sender classes, size, MIME types,
- * header globs, links, all, first-match order and the defaults.
+ * header globs, links, all, first-match order and the defaults; address
+ * globs (sender GLOB) and bans of a list and of the site (ban.c).
  *
  * Each test opens a fresh database in its own temporary directory and
  * removes it afterwards.
@@ -19,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "ban.h"
 #include "buf.h"
 #include "log.h"
 #include "msg.h"
@@ -85,6 +87,13 @@ static const struct {
 	{ "sender other", "sender", "owner", "hold", 0 },
 	{ "sender no arg", "sender", "", "hold", 0 },
 	{ "sender NULL arg", "sender", NULL, "hold", 0 },
+	{ "sender glob", "sender", "*@partner.example", "accept", 1 },
+	{ "sender address", "sender", "bob+x@x.org", "hold", 1 },
+	{ "sender glob two @", "sender", "a@b@c", "hold", 0 },
+	{ "sender glob no local", "sender", "@x.org", "hold", 0 },
+	{ "sender glob no domain", "sender", "x@", "hold", 0 },
+	{ "sender glob space", "sender", "a b@x.org", "hold", 0 },
+	{ "discard sender glob", "sender", "*@spam.example", "discard", 0 },
 	{ "size bytes", "size", "100000", "reject", 1 },
 	{ "size K", "size", "512K", "hold", 1 },
 	{ "size m", "size", "10m", "hold", 1 },
@@ -150,6 +159,44 @@ test_check(void **state)
 	assert_int_equal(rules_check("all", "", "discard", &error), -1);
 	assert_string_equal(error, "discard may only drop non-members' posts"
 	    " (sender nonmember)");
+}
+
+/* ---- bans ----------------------------------------------------------- */
+
+static void
+test_bans(void **state)
+{
+	struct fixture *f = *state;
+	char glob[BAN_GLOB_MAX + 1];
+	const char *error;
+	int64_t other;
+
+	assert_int_equal(store_list_create(f->st, "other@example.org",
+	    &other), 0);
+	assert_int_equal(ban_glob("Bob+*@Spam.Example", glob, &error), 0);
+	assert_string_equal(glob, "bob+*@spam.example");
+	assert_int_equal(ban_glob("spam.example", glob, &error), -1);
+	assert_int_equal(ban_add(f->st, f->list, "bob+*@spam.example"), 0);
+	assert_int_equal(ban_add(f->st, f->list, "bob+*@spam.example"), 1);
+	assert_int_equal(ban_find(f->st, f->list, "BOB+news@SPAM.example",
+	    NULL, glob), 1);
+	assert_string_equal(glob, "bob+*@spam.example");
+	assert_int_equal(ban_find(f->st, f->list, NULL, "bob@spam.example",
+	    NULL), 0);
+	assert_int_equal(ban_find(f->st, other, "bob+news@spam.example", NULL,
+	    NULL), 0);
+	/* A site ban holds on every list. */
+	assert_int_equal(ban_add(f->st, BAN_SITE, "*@junk.example"), 0);
+	assert_int_equal(ban_find(f->st, other, "", "x@junk.example", glob), 1);
+	assert_string_equal(glob, "*@junk.example");
+	assert_int_equal(ban_rm(f->st, BAN_SITE, "*@junk.example"), 0);
+	assert_int_equal(ban_rm(f->st, BAN_SITE, "*@junk.example"), 1);
+	assert_int_equal(ban_find(f->st, other, "x@junk.example", NULL, NULL),
+	    0);
+	/* Its list gone, a list's bans go too. */
+	assert_int_equal(store_list_delete(f->st, f->list), 0);
+	assert_int_equal(ban_find(f->st, f->list, "bob+a@spam.example", NULL,
+	    NULL), 0);
 }
 
 /* ---- positions ----------------------------------------------------- */
@@ -312,10 +359,14 @@ static const char fake_msg[] = FROM
     "\r\n"
     "Content-Type: image/png\r\n";
 
-static const struct rule_sender nonmember = { 0, 0, 0 };
-static const struct rule_sender member = { 1, 0, 50 };
-static const struct rule_sender moderated = { 1, 1, 50 };
-static const struct rule_sender newbie = { 1, 0, 2 };
+static const struct rule_sender nonmember = { 0, 0, 0, NULL, NULL };
+static const struct rule_sender partner = { 0, 0, 0, "Pat@Partner.Example",
+	"bounce@mailer.example" };
+static const struct rule_sender bounced = { 1, 0, 0, "ann@example.org",
+	"ann+bob=x@Partner.example" };
+static const struct rule_sender member = { 1, 0, 50, NULL, NULL };
+static const struct rule_sender moderated = { 1, 1, 50, NULL, NULL };
+static const struct rule_sender newbie = { 1, 0, 2, NULL, NULL };
 
 static const struct {
 	const char			*label;
@@ -382,6 +433,15 @@ static const struct {
 	{ "links 3", "links", "3", plain_msg, 0, &member, 0 },
 	{ "links 0 none", "links", "0", pdf_msg, 0, &member, 0 },
 	{ "links in html", "links", "0", image_msg, 0, &member, 1 },
+	{ "glob From", "sender", "*@partner.example", plain_msg, 0, &partner,
+	    1 },
+	{ "glob envelope", "sender", "ann+*@partner.EXAMPLE", plain_msg, 0,
+	    &bounced, 1 },
+	{ "glob no address", "sender", "*@partner.example", plain_msg, 0,
+	    &nonmember, 0 },
+	{ "glob other", "sender", "pat@partner.example.net", plain_msg, 0,
+	    &partner, 0 },
+	{ "glob ?", "sender", "p?t@*", plain_msg, 0, &partner, 1 },
 	{ "all member", "all", "", plain_msg, 0, &member, 1 },
 	{ "all nonmember", "all", "", plain_msg, 0, &nonmember, 1 },
 };
@@ -487,6 +547,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check),
+		cmocka_unit_test_setup_teardown(test_bans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_positions, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_caller_txn, setup,
