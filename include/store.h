@@ -337,6 +337,9 @@ int	 store_token_take(struct store *, const uint8_t *hash, size_t hashlen,
 	    int64_t list_id, time_t now, enum token_status *status,
 	    struct store_token *t);
 void	 store_token_clear(struct store_token *);
+/* 1 when hash is an unused, unexpired token of list_id, 0 not, -1. */
+int	 store_token_live(struct store *, const uint8_t *hash, size_t hashlen,
+	    int64_t list_id, time_t now);
 /* 1 when (list, addr, purpose) has an unused, unexpired token. */
 int	 store_token_pending(struct store *, int64_t list_id,
 	    const char *addr, const char *purpose, time_t now);

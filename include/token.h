@@ -40,6 +40,13 @@ void	 token_new(char tok[TOKEN_LEN + 1], uint8_t hash[TOKEN_HASH]);
  * caller answers "unknown token" without looking anything up).
  */
 int	 token_hash(const char *tok, size_t len, uint8_t hash[TOKEN_HASH]);
+/*
+ * Call fn with each run of exactly TOKEN_LEN base32 characters in text
+ * (either case, delimited by anything but letters and digits): what
+ * could be a token quoted in mail.  At most max runs; the number seen.
+ */
+size_t	 token_scan(const char *text, size_t len, size_t max,
+	    void (*fn)(const char *tok, void *), void *arg);
 
 /*
  * MAC of the fields (joined unambiguously), cut to TOKEN_MAC_RAW bytes,

@@ -37,11 +37,14 @@
 #include "store.h"
 #include "subscription.h"
 #include "template.h"
+#include "token.h"
 
 /* Fresh inbox rows decided in one transaction. */
 #define PROCESS_BATCH	64
 /* Pause after a wake-up, so that a burst of posts forms one batch. */
 #define PROCESS_GATHER_MS	5
+#define TOKEN_SCAN_TEXT		(256 * 1024)	/* text searched for tokens */
+#define TOKEN_SCAN_MAX		64	/* token-shaped words looked up */
 
 struct process {
 	struct config	 cfg;		/* private copy of what we use */
@@ -200,6 +203,51 @@ post_banned(struct post_ctx *pc, const struct msg *m, struct store_post *p)
  * Decide accepted / held / rejected / discarded; fill p->state, p->reason
  * and p->rule.  Loops and automatic mail are dropped before any rule.
  */
+struct token_quote {
+	struct post_ctx	*pc;
+	int		 live;		/* 1 found, -1 store error */
+};
+
+static void
+token_quote_one(const char *tok, void *arg)
+{
+	struct token_quote *tq = arg;
+	uint8_t hash[TOKEN_HASH];
+	int rc;
+
+	if (tq->live != 0 || token_hash(tok, TOKEN_LEN, hash) < 0)
+		return;
+	rc = store_token_live(tq->pc->lc->st, hash, sizeof(hash),
+	    tq->pc->lc->list.id, time(NULL));
+	tq->live = rc < 0 ? -1 : rc;
+}
+
+/*
+ * Does the post quote a live token of this list (a moderator who
+ * replied to a notice at the list's address, a member forwarding his
+ * confirmation)?  Sent on, it would let any member approve, reject or
+ * confirm in his place: such a post is held.  The Subject and the first
+ * TOKEN_SCAN_TEXT bytes of text are searched, at most TOKEN_SCAN_MAX
+ * candidates.  1 yes, 0 no, -1 on a store error.
+ */
+static int
+quotes_live_token(struct post_ctx *pc, const struct msg *m)
+{
+	struct token_quote tq = { pc, 0 };
+	struct buf text = BUF_INIT;
+	char *subject = msg_subject(m);
+	size_t n;
+
+	n = token_scan(subject, strlen(subject), TOKEN_SCAN_MAX,
+	    token_quote_one, &tq);
+	free(subject);
+	if (tq.live == 0 && msg_text(m, TOKEN_SCAN_TEXT, &text) == 0)
+		(void)token_scan(text.data, text.len, TOKEN_SCAN_MAX - n,
+		    token_quote_one, &tq);
+	buf_free(&text);
+	return tq.live;
+}
+
 static int
 post_decide(struct post_ctx *pc, const struct msg *m, struct store_post *p)
 {
@@ -214,6 +262,13 @@ post_decide(struct post_ctx *pc, const struct msg *m, struct store_post *p)
 	}
 	if ((member = post_banned(pc, m, p)) != 0)
 		return member < 0 ? -1 : 0;
+	if ((member = quotes_live_token(pc, m)) != 0) {
+		if (member < 0)
+			return -1;
+		p->state = POST_HELD;
+		p->reason = default_reason(pc, "reason_token", NULL);
+		return post_deadline(pc, p);
+	}
 	if ((member = is_member(pc, m)) < 0)
 		return -1;
 	return post_rules(pc, m, member, p);

@@ -170,6 +170,29 @@ store_token_clear(struct store_token *t)
 }
 
 /* 1 pending, 0 none, -1 error. */
+int
+store_token_live(struct store *st, const uint8_t *hash, size_t hashlen,
+    int64_t list_id, time_t now)
+{
+	sqlite3_stmt *stmt;
+	int rc, live;
+
+	stmt = store_stmt(st, "SELECT EXISTS (SELECT 1 FROM tokens"
+	    " WHERE hash = ?1 AND list_id = ?2 AND used = 0 AND expires > ?3)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_blob(stmt, 1, hash, (int)hashlen, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, list_id);
+	sqlite3_bind_int64(stmt, 3, (int64_t)now);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
+		(void)store_step_end(st, stmt, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+		return -1;
+	}
+	live = sqlite3_column_int(stmt, 0) != 0;
+	sqlite3_reset(stmt);
+	return live;
+}
+
 /* A statement on the pending tokens of (list, addr, purpose): ?1 list,
  * ?2 address key, ?3 purpose, ?4 now. */
 static sqlite3_stmt *

@@ -106,6 +106,7 @@ static const struct tdef {
 	{ "r_subscribe_refused", T_LINE, { "member_addr", NULL } },
 	{ "reason_banned", T_LINE, { "detail", NULL } },
 	{ "reason_nonmember", T_LINE, { NULL } },
+	{ "reason_token", T_LINE, { NULL } },
 	{ "reason_moderated_list", T_LINE, { NULL } },
 	{ "reason_moderated_member", T_LINE, { NULL } },
 	{ "r_subscribed", T_LINE, { "member_addr", "mode", NULL } },

@@ -28,6 +28,7 @@
  * cannot be theirs.  Using a key before token_init is a broken invariant
  * (fatalx).  Nothing here logs or returns a key, a raw token or a MAC.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -280,6 +281,36 @@ token_new(char tok[TOKEN_LEN + 1], uint8_t hash[TOKEN_HASH])
 	crypto_generichash(hash, TOKEN_HASH, raw, sizeof(raw), keys.hash,
 	    sizeof(keys.hash));
 	sodium_memzero(raw, sizeof(raw));
+}
+
+size_t
+token_scan(const char *text, size_t len, size_t max,
+    void (*fn)(const char *tok, void *), void *arg)
+{
+	char tok[TOKEN_LEN + 1];
+	size_t i = 0, start, n = 0, k;
+
+	while (i < len && n < max) {
+		while (i < len && !isalnum((unsigned char)text[i]))
+			i++;
+		start = i;
+		while (i < len && isalnum((unsigned char)text[i]))
+			i++;
+		if (i - start != TOKEN_LEN)
+			continue;
+		for (k = 0; k < TOKEN_LEN; k++) {
+			tok[k] = (char)tolower((unsigned char)text[start + k]);
+			if (!((tok[k] >= 'a' && tok[k] <= 'z') ||
+			    (tok[k] >= '2' && tok[k] <= '7')))
+				break;
+		}
+		if (k < TOKEN_LEN)
+			continue;
+		tok[TOKEN_LEN] = '\0';
+		fn(tok, arg);
+		n++;
+	}
+	return n;
 }
 
 int

@@ -333,6 +333,53 @@ def test_members_find_rules_and_log_and_private_logs():
         wait_to(sink, "ann@example.org", "Moderation log of")
 
 
+def test_a_post_quoting_a_live_token_is_held():
+    """A moderator who replies to a notice at the list's own address
+    would hand every member his approve and reject addresses: a post
+    quoting a live token of the list is held, never sent; once the token
+    is used, quoting it is harmless."""
+    with SmtpSink() as sink, \
+            Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
+        setup(p)
+        p.start()
+        (_, body), _ = hold_one(p, sink)
+        ok, no = addrs(body)
+        quoted = "".join("> " + line + "\r\n" for line in body.splitlines())
+        lmtp_send(p.lmtp_port, "ann@example.org", [LIST],
+                  message(sender="ann@example.org", subject="Re: buy now",
+                          body="Please decide.\r\n" + quoted))
+        wait_for(lambda: p.sql("SELECT state FROM posts WHERE subject ="
+                               " 'Re: buy now'") == [["held"]],
+                 what="held")
+        reason = p.sql("SELECT reason FROM posts WHERE subject ="
+                       " 'Re: buy now'")[0][0]
+        assert "quotes a code that still works" in reason, reason
+        # Also in the Subject, in capitals.
+        tok = no.split("-", 1)[1].split("@")[0]
+        lmtp_send(p.lmtp_port, "bob@example.org", [LIST],
+                  message(sender="bob@example.org",
+                          subject="confirm " + tok.upper()))
+        wait_for(lambda: p.sql("SELECT state FROM posts WHERE subject"
+                               " LIKE 'confirm %'") == [["held"]],
+                 what="held by subject")
+        # Used, the token is dead: quoting it holds nothing.
+        lmtp_send(p.lmtp_port, MODS[0], [ok], message(sender=MODS[0]))
+        wait_for(lambda: p.sql("SELECT state FROM posts WHERE subject ="
+                               " 'buy now'") == [["accepted"]],
+                 what="approved")
+        lmtp_send(p.lmtp_port, "ann@example.org", [LIST],
+                  message(sender="ann@example.org", subject="old news",
+                          body="It was " + ok + "\r\n"))
+        wait_for(lambda: p.sql("SELECT state FROM posts WHERE subject ="
+                               " 'old news'") == [["accepted"]],
+                 what="accepted")
+        wait_for(lambda: [m for m in mails(sink)
+                          if str(m["Subject"]) == "[team] old news"],
+                 what="the harmless post at the sink")
+        assert not [m for m in mails(sink)
+                    if str(m["Subject"]) == "[team] Re: buy now"]
+
+
 def test_two_moderators_at_once_exactly_one_wins():
     import threading
     with SmtpSink() as sink, \

@@ -214,6 +214,7 @@ static const struct tcase {
 	    "action", NULL } },
 	{ "rules_default", 0, NULL, NULL, 0, { NULL } },
 	{ "reason_nonmember", 0, NULL, NULL, 0, { NULL } },
+	{ "reason_token", 0, NULL, NULL, 0, { NULL } },
 	{ "reason_moderated_list", 0, NULL, NULL, 0, { NULL } },
 	{ "reason_moderated_member", 0, NULL, NULL, 0, { NULL } },
 	{ "reason_expired", 0, NULL, NULL, 0, { NULL } },

@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "buf.h"
 #include "../../src/store_int.h"
 #include "log.h"
 #include "store.h"
@@ -862,6 +863,58 @@ test_thread_prefs_cascade(void **state)
 	    &pref), 0);
 }
 
+/* ---- token_scan: token-shaped words in text ------------------------- */
+
+static void
+scan_collect(const char *tok, void *arg)
+{
+	struct buf *b = arg;
+
+	buf_printf(b, "%s;", tok);
+}
+
+static void
+test_token_scan(void **state)
+{
+	static const struct {
+		const char	*label, *text;
+		size_t		 max;
+		const char	*want;
+	} cases[] = {
+		{ "none", "hello world", 8, "" },
+		{ "address", "team+approve-k7q2xmd4rt5vbn3wz6yhc7fjpa@example.org",
+		    8, "k7q2xmd4rt5vbn3wz6yhc7fjpa;" },
+		{ "upper case", "confirm K7Q2XMD4RT5VBN3WZ6YHC7FJPA", 8,
+		    "k7q2xmd4rt5vbn3wz6yhc7fjpa;" },
+		{ "quoted twice", "> a aaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+		    "> bbbbbbbbbbbbbbbbbbbbbbbbbb", 8,
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaa;bbbbbbbbbbbbbbbbbbbbbbbbbb;" },
+		{ "capped", "aaaaaaaaaaaaaaaaaaaaaaaaaa bbbbbbbbbbbbbbbbbbbbbbbbbb",
+		    1, "aaaaaaaaaaaaaaaaaaaaaaaaaa;" },
+		{ "27 long", "aaaaaaaaaaaaaaaaaaaaaaaaaaa", 8, "" },
+		{ "25 long", "aaaaaaaaaaaaaaaaaaaaaaaaa", 8, "" },
+		{ "digit 8", "k7q2xmd4rt5vbn3wz6yhc8fjp8", 8, "" },
+		{ "digit 1", "k7q2xmd4rt5vbn3wz6yhc1fjpa", 8, "" },
+		{ "at the end", "x k7q2xmd4rt5vbn3wz6yhc7fjpa", 8,
+		    "k7q2xmd4rt5vbn3wz6yhc7fjpa;" },
+		{ "empty", "", 8, "" },
+	};
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&b);
+		buf_puts(&b, "");
+		(void)token_scan(cases[i].text, strlen(cases[i].text),
+		    cases[i].max, scan_collect, &b);
+		if (strcmp(b.data, cases[i].want) != 0)
+			fail_msg("%s: got '%s', want '%s'", cases[i].label,
+			    b.data, cases[i].want);
+	}
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -870,6 +923,7 @@ main(void)
 		cmocka_unit_test(test_base32_roundtrip),
 		cmocka_unit_test(test_base32_reject),
 		cmocka_unit_test(test_base32_outsz),
+		cmocka_unit_test(test_token_scan),
 #define K(t)	cmocka_unit_test_setup_teardown(t, setup_key, teardown)
 #define S(t)	cmocka_unit_test_setup_teardown(t, setup_store, teardown)
 		K(test_token_unique),
