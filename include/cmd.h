@@ -93,5 +93,6 @@ int	 cmd_log(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_rules(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_archive(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_digest(struct cmd_ctx *, int argc, char **argv);
+int	 cmd_bounce(struct cmd_ctx *, int argc, char **argv);
 
 #endif

@@ -44,6 +44,7 @@ static const struct command commands[] = {
 	{ "rules",   cmd_rules,   0, "rules LIST ls|add|rm|mv ..." },
 	{ "archive", cmd_archive, 0, "archive export|html LIST ..." },
 	{ "digest",  cmd_digest,  0, "digest send|preview|volume|ls LIST" },
+	{ "bounce",  cmd_bounce,  0, "bounce ls|reset LIST ..." },
 };
 
 static void
