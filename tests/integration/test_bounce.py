@@ -1,0 +1,170 @@
+"""test_bounce.py - bounce processing with DSNs made by a real Postfix.
+
+The site of test_postfix.py (a private Postfix in front of postino,
+wired by contrib) plus a second smtp-sink that refuses every recipient
+(-f rcpt, 550 5.1.1) and to which the Postfix transport map sends
+bob@example.net only.  Postfix accepts bob's copy of a post from postino
+(relay), is refused by that sink, and sends its own DSN to the copy's
+envelope sender, bob's VERP address team+bounces-ID-MAC@, which it
+delivers back to postino over LMTP: the real round trip of a bounce.
+"""
+import json
+import os
+import re
+import sqlite3
+import subprocess
+
+from harness import SmtpSink, wait_for
+from test_postfix import DOMAIN, LIST, site, sink_to, swaks
+
+BOB = "bob@example.net"
+
+
+def refuse_bob(pf, stack_sink):
+    """Route bob to the refusing sink (transport map + reload)."""
+    path = os.path.join(pf.etc, "transport")
+    with open(path, "a") as f:
+        f.write("%s smtp:[127.0.0.1]:%d\n" % (BOB, stack_sink.port))
+    pf.run("postmap", "hash:" + path)
+    pf.run("postfix", "reload")
+
+
+def members(p):
+    out = p.cli("--json", "member", "ls", LIST).stdout
+    return {m["address"]: m for m in json.loads(out)}
+
+
+def bounces(p):
+    out = p.cli("--json", "bounce", "ls", LIST).stdout
+    return {b["address"]: b for b in json.loads(out)}
+
+
+def setup_list(p, **settings):
+    for k, v in settings.items():
+        p.cli("list", "set", LIST, k, v)
+
+
+def warning_mail(p):
+    """The newest bounce warning postino queued (the job's body)."""
+    db = sqlite3.connect("file:%s?mode=ro" % p.settings["database"],
+                         uri=True, timeout=10)
+    try:
+        for (body,) in db.execute("SELECT body FROM jobs WHERE kind ="
+                                  " 'direct' ORDER BY id DESC"):
+            text = bytes(body).decode(errors="replace")
+            if "reenable-" in text.replace("=\r\n", ""):
+                return text.replace("=\r\n", "")
+        return None
+    finally:
+        db.close()
+
+
+def test_postfix_dsn_scores_disables_warns_and_reply_reenables():
+    with site() as (p, pf, sink, subst), \
+            SmtpSink(extra_args=["-f", "rcpt", "-B", "550 5.1.1 No such user"]
+                     ) as refusing:
+        refuse_bob(pf, refusing)
+        setup_list(p, bounce_score_threshold="2",
+                   bounce_you_are_disabled_warnings="2",
+                   bounce_you_are_disabled_warnings_interval="1h")
+        assert swaks(pf, LIST, subject="first")[0] == 0
+        wait_for(lambda: sink_to(sink, "alice@example.net"), 30,
+                 "alice's copy")
+        # Each copy left postino with its member's VERP sender.
+        copy = sink_to(sink, "alice@example.net")[0].decode()
+        assert re.search(r"X-Mail-From: <team\+bounces-[a-z2-7]{8}-"
+                         r"[a-z2-7]+@%s>" % re.escape(DOMAIN), copy,
+                         re.I) or "team+bounces-" in copy, copy[:600]
+        # Postfix's DSN for bob comes back and is scored: hard, 1.0.
+        wait_for(lambda: bounces(p).get(BOB, {}).get("score") == 1.0, 60,
+                 "bob's score from Postfix's DSN")
+        b = bounces(p)[BOB]
+        assert b["status"] == "enabled"
+        assert "5.1.1" in b["last_diagnostic"], b
+        log = p.read_log()
+        assert re.search(r"bounce of <%s> \(member \d+\): failed 5\.1\.1"
+                         % re.escape(BOB), log), log[-3000:]
+        assert "sender non-delivery notification" in pf.read_log()
+        # A second bounce the same day is not counted again.
+        assert swaks(pf, LIST, subject="second")[0] == 0
+        wait_for(lambda: "one counted today already" in p.read_log(), 60,
+                 "the second DSN, not counted")
+        assert bounces(p)[BOB]["score"] == 1.0
+        # Past the threshold (lowered here: one a day is the rule), bob
+        # is disabled on the next bounce and gets no more mail.
+        p.cli("list", "set", LIST, "bounce_score_threshold", "1")
+        p.sql_write("UPDATE bounce_state SET last_day = 0")
+        assert swaks(pf, LIST, subject="third")[0] == 0
+        wait_for(lambda: members(p)[BOB]["disabled"], 60,
+                 "bob disabled")
+        m = members(p)[BOB]
+        assert m["disabled_why"].startswith("bounces: 5.1.1"), m
+        assert "disabled" in p.cli("member", "ls", LIST).stdout.decode()
+        wait_for(lambda: warning_mail(p), 30, "the warning")
+        warn = warning_mail(p)
+        assert "To: %s" % BOB in warn, warn[:800]
+        addr = re.search(r"team\+reenable-[a-z2-7]+@" + re.escape(DOMAIN),
+                         warn).group(0)
+        assert re.search(r"<%s> disabled: bounce score" % re.escape(BOB),
+                         p.read_log())
+        assert re.search(r"<%s> warned \(1 of 2\)" % re.escape(BOB),
+                         p.read_log())
+        # A post now reaches alice but not bob.
+        before = len(sink_to(refusing, BOB)) + len(sink_to(sink, BOB))
+        n_alice = len(sink_to(sink, "alice@example.net"))
+        assert swaks(pf, LIST, subject="while disabled")[0] == 0
+        wait_for(lambda: len(sink_to(sink, "alice@example.net")) > n_alice,
+                 30, "alice's copy of the post made while bob is disabled")
+        jobs = p.sql("SELECT count(*) FROM jobs j JOIN posts p ON"
+                     " p.id = j.post_id WHERE p.subject LIKE"
+                     " '%while disabled%' AND j.sent = 1")
+        assert jobs == [["1"]], jobs
+        assert len(sink_to(refusing, BOB)) + len(sink_to(sink, BOB)) \
+            == before
+        # bob replies to the warning: enabled again, score forgotten.
+        assert swaks(pf, addr, sender=BOB, subject="Re: paused")[0] == 0
+        wait_for(lambda: not members(p)[BOB]["disabled"], 60,
+                 "bob re-enabled")
+        assert BOB not in bounces(p)
+        assert re.search(r"<%s> re-enabled by reply" % re.escape(BOB),
+                         p.read_log())
+        # The token is single use.
+        assert swaks(pf, addr, sender=BOB, subject="again")[0] == 0
+        wait_for(lambda: "token used" in p.read_log(), 30, "used token")
+
+
+def test_forged_verp_ignored_and_vacation_dropped():
+    with site() as (p, pf, sink, subst):
+        mid = p.sql("SELECT id FROM members WHERE addr = '%s'" % BOB)[0][0]
+        assert int(mid) > 0
+        bad = "team+bounces-aaaaaaac-aaaaaaaaaaaaaaaa@" + DOMAIN
+        dsn = open(os.path.join(os.path.dirname(__file__), "..", "data",
+                                "dsn-exim.eml")).read()
+        body = dsn.split("\n\n", 1)[1]
+        assert swaks_raw(pf, bad, "<>", dsn_headers(bad) + body) == 0
+        wait_for(lambda: "forged or damaged VERP" in p.read_log(), 30,
+                 "the forged bounce logged")
+        vac = open(os.path.join(os.path.dirname(__file__), "..", "data",
+                                "dsn-vacation.eml")).read()
+        assert swaks_raw(pf, "team+bounces@" + DOMAIN, "heidi@example.net",
+                         vac) == 0
+        wait_for(lambda: "auto-reply to the bounce address, dropped"
+                 in p.read_log(), 30, "the vacation mail dropped")
+        assert bounces(p) == {}
+
+
+def dsn_headers(to):
+    return ("From: Mail Delivery System <Mailer-Daemon@mx.example.net>\r\n"
+            "To: %s\r\nSubject: Mail delivery failed\r\n"
+            "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/report; report-type=delivery-status;"
+            " boundary=1698919200-eximdsn-1804289383\r\n\r\n" % to)
+
+
+def swaks_raw(pf, to, sender, data):
+    r = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % pf.smtp_port,
+                        "--from", sender, "--to", to, "--helo", "c.example",
+                        "--data", "-"], input=data.replace("\r\n", "\n"),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.returncode
