@@ -155,8 +155,10 @@ fuzz:
 	@mkdir -p build/fuzz build/fuzz/corpus-msg build/fuzz/corpus-session \
 	    build/fuzz/corpus-token build/fuzz/corpus-commands \
 	    build/fuzz/corpus-archive build/fuzz/corpus-router \
-	    build/fuzz/corpus-socketmap
+	    build/fuzz/corpus-socketmap build/fuzz/corpus-dsn
 	$(FUZZCC) -o build/fuzz/fuzz_msg fuzz/fuzz_msg.c src/msg*.c \
+	    src/buf.c src/log.c src/addr.c src/utf8.c -letpan -lidn2
+	$(FUZZCC) -o build/fuzz/fuzz_dsn fuzz/fuzz_dsn.c src/msg*.c \
 	    src/buf.c src/log.c src/addr.c src/utf8.c -letpan -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_session fuzz/fuzz_session.c src/proto.c \
 	    src/session.c src/socketmap.c src/ingest_status.c src/buf.c \
@@ -178,6 +180,8 @@ fuzz:
 	    $(filter-out src/main.c src/cmd_%.c,$(SRCS)) $(filter -l%,$(LDLIBS))
 	./build/fuzz/fuzz_msg -max_total_time=$(FUZZTIME) -max_len=65536 \
 	    -rss_limit_mb=2048 -timeout=10 build/fuzz/corpus-msg tests/data
+	./build/fuzz/fuzz_dsn -max_total_time=$(FUZZTIME) -max_len=65536 \
+	    -timeout=10 build/fuzz/corpus-dsn tests/data
 	./build/fuzz/fuzz_session -max_total_time=$(FUZZTIME) \
 	    build/fuzz/corpus-session
 	./build/fuzz/fuzz_socketmap -max_total_time=$(FUZZTIME) \
