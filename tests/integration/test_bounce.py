@@ -72,9 +72,9 @@ def test_postfix_dsn_scores_disables_warns_and_reply_reenables():
                  "alice's copy")
         # Each copy left postino with its member's VERP sender.
         copy = sink_to(sink, "alice@example.net")[0].decode()
-        assert re.search(r"X-Mail-From: <team\+bounces-[a-z2-7]{8}-"
+        assert re.search(r"^X-Mail-Args: <team\+bounces-[a-z2-7]{8}-"
                          r"[a-z2-7]+@%s>" % re.escape(DOMAIN), copy,
-                         re.I) or "team+bounces-" in copy, copy[:600]
+                         re.M), copy[:600]
         # Postfix's DSN for bob comes back and is scored: hard, 1.0.
         wait_for(lambda: bounces(p).get(BOB, {}).get("score") == 1.0, 60,
                  "bob's score from Postfix's DSN")
@@ -151,6 +151,54 @@ def test_forged_verp_ignored_and_vacation_dropped():
         wait_for(lambda: "auto-reply to the bounce address, dropped"
                  in p.read_log(), 30, "the vacation mail dropped")
         assert bounces(p) == {}
+
+
+def test_verp_no_shares_transactions_and_orcpt_names_the_member():
+    with site() as (p, pf, sink, subst), \
+            SmtpSink(extra_args=["-f", "rcpt", "-B", "550 5.1.1 No such user"]
+                     ) as refusing:
+        refuse_bob(pf, refusing)
+        p.cli("list", "set", LIST, "verp", "no")
+        assert swaks(pf, LIST, subject="shared")[0] == 0
+        wait_for(lambda: sink_to(sink, "alice@example.net"), 30,
+                 "alice's copy")
+        copy = sink_to(sink, "alice@example.net")[0].decode()
+        # One shared envelope sender; ORCPT went through Postfix.
+        assert re.search(r"^X-Mail-Args: <team\+bounces@%s>"
+                         % re.escape(DOMAIN), copy, re.M), copy[:600]
+        assert re.search(r"^X-Rcpt-Args: <alice@example\.net> .*ORCPT="
+                         r"rfc822;alice@example\.net", copy, re.M | re.I), \
+            copy[:600]
+        # Postfix's DSN names bob (Original-Recipient): scored all the same.
+        wait_for(lambda: bounces(p).get(BOB, {}).get("score") == 1.0, 60,
+                 "bob's score from a DSN without VERP")
+        assert "'bounces' mail from <>; report for <%s>" % BOB \
+            in p.read_log()
+
+
+def test_disabled_member_removed_after_the_warnings_owner_told():
+    owner = "owner@example.net"
+    with site() as (p, pf, sink, subst), \
+            SmtpSink(extra_args=["-f", "rcpt", "-B", "550 5.1.1 No such user"]
+                     ) as refusing:
+        refuse_bob(pf, refusing)
+        p.sql_write("INSERT INTO list_roles (list_id, role, addr, addr_key)"
+                    " SELECT id, 'owner', '%s', '%s' FROM lists" %
+                    (owner, owner))
+        setup_list(p, bounce_score_threshold="1",
+                   bounce_you_are_disabled_warnings="0")
+        assert swaks(pf, LIST, subject="gone")[0] == 0
+        wait_for(lambda: BOB not in members(p), 60, "bob removed")
+        log = p.read_log()
+        assert re.search(r"<%s> disabled: bounce score 1\.0" %
+                         re.escape(BOB), log), log[-3000:]
+        assert re.search(r"<%s> removed: disabled for bounces, 0 warning"
+                         % re.escape(BOB), log), log[-3000:]
+        for what in ("disabled on", "removed from"):
+            wait_for(lambda: any(("%s %s" % (BOB, what)).encode() in m
+                                 for m in sink_to(sink, owner)), 30,
+                     "the owner told: " + what)
+        assert "alice@example.net" in members(p)
 
 
 def dsn_headers(to):
