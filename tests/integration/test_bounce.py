@@ -14,7 +14,7 @@ import re
 import sqlite3
 import subprocess
 
-from harness import SmtpSink, wait_for
+from harness import Postino, SmtpSink, wait_for
 from test_postfix import DOMAIN, LIST, site, sink_to, swaks
 
 BOB = "bob@example.net"
@@ -199,6 +199,40 @@ def test_disabled_member_removed_after_the_warnings_owner_told():
                                  for m in sink_to(sink, owner)), 30,
                      "the owner told: " + what)
         assert "alice@example.net" in members(p)
+
+
+def test_bounce_ls_and_reset_from_the_shell():
+    with Postino() as p:
+        p.make_list(LIST, ["alice@example.net", BOB])
+        p.sql_write("INSERT INTO bounce_state (member_id, list_id, score,"
+                    " last_bounce, last_day, last_diag, reason, warnings)"
+                    " SELECT m.id, m.list_id, 3.5, 1700000000, 19675,"
+                    " '5.1.1 User unknown', '5.1.1 User unknown', 1"
+                    " FROM members m WHERE m.addr = '%s';"
+                    "UPDATE members SET disabled = 1700000000"
+                    " WHERE addr = '%s'" % (BOB, BOB))
+        b = bounces(p)
+        assert list(b) == [BOB]
+        assert b[BOB]["score"] == 3.5 and b[BOB]["status"] == "disabled"
+        assert b[BOB]["last_diagnostic"] == "5.1.1 User unknown"
+        assert b[BOB]["warnings"] == 1
+        text = p.cli("bounce", "ls", LIST).stdout.decode()
+        assert re.search(r"^%s score 3\.5 last \S+ disabled warnings 1:"
+                         r" 5\.1\.1 User unknown$" % re.escape(BOB), text,
+                         re.M), text
+        line = [l for l in p.cli("member", "ls", LIST).stdout.decode()
+                .splitlines() if l.startswith(BOB)][0]
+        assert line.endswith("disabled (bounces: 5.1.1 User unknown)"), line
+        r = p.cli("bounce", "reset", LIST, "nobody@example.net", check=False)
+        assert r.returncode == 67, r
+        r = p.cli("bounce", "reset", LIST, "not an address", check=False)
+        assert r.returncode == 65, r
+        r = p.cli("bounce", "reset", LIST, BOB)
+        assert b"bounce score reset" in r.stdout
+        assert bounces(p) == {}
+        assert members(p)[BOB]["disabled"] is False
+        r = p.cli("bounce", "ls", "nosuch@" + DOMAIN, check=False)
+        assert r.returncode == 67, r
 
 
 def dsn_headers(to):
