@@ -512,6 +512,9 @@ void	 store_bounce_clear(struct store_bounce *);
 int	 store_bounce_list(struct store *, int64_t list_id, time_t due,
 	    struct store_bounce **v_r);
 void	 store_bounce_list_free(struct store_bounce *, int n);
+/* 1 when a journal row waits to be scored or a disabled member's next
+ * step is due by now (a read: no write lock), 0 not, -1 error. */
+int	 store_bounce_pending(struct store *, time_t now);
 /* Scores of enabled members of the list with no bounce since before go
  * back to 0; the number reset, or -1. */
 int	 store_bounce_stale(struct store *, int64_t list_id, time_t before);

@@ -296,6 +296,10 @@ bounce_tick(struct store *st, const struct config *cfg, time_t now)
 {
 	int rc;
 
+	/* Most seconds there is nothing to do: ask before taking the
+	 * write lock. */
+	if ((rc = store_bounce_pending(st, now)) <= 0)
+		return rc;
 	if (store_begin(st) < 0)
 		return -1;
 	if ((rc = tick_body(st, cfg, now)) < 0 || store_commit(st) < 0) {

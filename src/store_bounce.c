@@ -86,7 +86,7 @@ store_bounce_mark_scored(struct store *st, int64_t id)
 	return store_step_done(st, s);
 }
 
-/* One integer column of a one-row query: 1 and *v_r, 0 no row, -1. */
+/* The one numeric column of a one-row query: 1 and *v_r, 0 no row, -1. */
 static int
 step_one(struct store *st, sqlite3_stmt *s, double *v_r)
 {
@@ -304,4 +304,21 @@ store_bounce_stale(struct store *st, int64_t list_id, time_t before)
 	if (store_step_done(st, s) < 0)
 		return -1;
 	return sqlite3_changes(st->db);
+}
+
+int
+store_bounce_pending(struct store *st, time_t now)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT EXISTS (SELECT 1 FROM bounces"
+	    " WHERE scored = 0) OR EXISTS (SELECT 1 FROM bounce_state b"
+	    " JOIN members m ON m.id = b.member_id WHERE m.disabled != 0"
+	    " AND b.next_action <= ?)");
+	double v = 0;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	if (step_one(st, s, &v) < 0)
+		return -1;
+	return v != 0;
 }
