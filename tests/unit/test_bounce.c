@@ -1,8 +1,8 @@
 /*
  * test_bounce.c — delivery-status reports (msg_dsn.c) and their
  * classification (bounce.c): tests/data/dsn-*.eml written from the
- * published formats of Exim, Gmail and Exchange, and the rules of
- * bounce_classify as a table.
+ * published formats of Exim, Gmail and Exchange, the rules of
+ * bounce_classify as a table, and the scoring rows (store_bounce.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -18,6 +19,7 @@
 #include "buf.h"
 #include "msg.h"
 #include "msg_dsn.h"
+#include "store.h"
 
 static const struct {
 	const char		*file;
@@ -145,6 +147,81 @@ test_classify_text(void **state)
 	    BOUNCE_SOFT);
 }
 
+/*
+ * Mailman's scoring in the store: {label, day, hour, weight, want
+ * counted, want score}; the stale time is 7 days.
+ */
+#define DAY	86400
+#define STALE	(7 * DAY)
+static const struct {
+	const char	*label;
+	int		 day, hour;
+	double		 weight;
+	int		 counted;
+	double		 score;
+} scores[] = {
+	{ "first hard bounce", 100, 1, 1.0, 1, 1.0 },
+	{ "same day: not again", 100, 20, 1.0, 0, 1.0 },
+	{ "next day: soft adds half", 101, 0, 0.5, 1, 1.5 },
+	{ "a week later, fresh", 101 + 8, 0, 1.0, 1, 1.0 },
+	{ "six days later adds", 109 + 6, 0, 1.0, 1, 2.0 },
+};
+
+static void
+test_scoring(void **state)
+{
+	char dir[] = "/tmp/postino-test-bounce-XXXXXX", path[96], p2[128];
+	struct store_bounce b;
+	struct store *st;
+	const char *error;
+	int64_t list, member;
+	double score;
+	size_t i;
+	time_t now;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	assert_int_equal(store_open(path, STORE_DURABLE, &st, &error), 0);
+	assert_int_equal(store_list_create(st, "team@example.org", &list), 0);
+	assert_int_equal(store_member_add(st, list, "bob@example.net",
+	    MODE_EACH, &member), 0);
+	for (i = 0; i < sizeof(scores) / sizeof(scores[0]); i++) {
+		print_message("%s\n", scores[i].label);
+		now = (time_t)scores[i].day * DAY + scores[i].hour * 3600;
+		assert_int_equal(store_bounce_score(st, list, member, now,
+		    scores[i].weight, "5.1.1 x", STALE, &score),
+		    scores[i].counted);
+		assert_true(score == scores[i].score);
+	}
+	/* Stale: reset by the hourly task after 7 days without bounces. */
+	now = (time_t)(115 + 7) * DAY + 1;
+	assert_int_equal(store_bounce_stale(st, list, now - STALE), 1);
+	assert_int_equal(store_bounce_get(st, member, &b), 1);
+	assert_true(b.score == 0 && b.disabled == 0);
+	store_bounce_clear(&b);
+	/* Disabled: due at once, then warned; reset enables again. */
+	assert_int_equal(store_bounce_disable(st, member, now, "5.1.1 x", now),
+	    0);
+	assert_int_equal(store_bounce_pending(st, now), 1);
+	assert_int_equal(store_bounce_warned(st, member, now + DAY), 0);
+	assert_int_equal(store_bounce_pending(st, now), 0);
+	assert_int_equal(store_bounce_get(st, member, &b), 1);
+	assert_true(b.disabled == now && b.warnings == 1);
+	store_bounce_clear(&b);
+	assert_int_equal(store_bounce_reset(st, member), 1);
+	assert_int_equal(store_bounce_get(st, member, &b), 1);
+	assert_true(b.disabled == 0 && b.score == 0 && b.warnings == 0);
+	store_bounce_clear(&b);
+	store_close(&st);
+	snprintf(p2, sizeof(p2), "%s-wal", path);
+	unlink(p2);
+	snprintf(p2, sizeof(p2), "%s-shm", path);
+	unlink(p2);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -152,6 +229,7 @@ main(void)
 		cmocka_unit_test(test_reports),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_classify_text),
+		cmocka_unit_test(test_scoring),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
