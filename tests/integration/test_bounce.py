@@ -14,7 +14,8 @@ import re
 import sqlite3
 import subprocess
 
-from harness import Postino, SmtpSink, wait_for
+from harness import (Postino, RecordingRelay, SmtpSink, lmtp_send, message,
+                     wait_for)
 from test_postfix import DOMAIN, LIST, site, sink_to, swaks
 
 BOB = "bob@example.net"
@@ -233,6 +234,36 @@ def test_bounce_ls_and_reset_from_the_shell():
         assert members(p)[BOB]["disabled"] is False
         r = p.cli("bounce", "ls", "nosuch@" + DOMAIN, check=False)
         assert r.returncode == 67, r
+
+
+def test_relay_5xx_scored_policy_refusal_not_counted():
+    """The relay's own refusal at RCPT (recorded by the delivery engine)
+    is scored as a DSN is; a 5.7.1 policy refusal is not counted."""
+    def rcpt_reply(addr):
+        if addr.startswith("gone"):
+            return "550 5.1.1 <%s>: user unknown" % addr
+        if addr.startswith("spam"):
+            return "550 5.7.1 message refused as spam"
+        return "250 2.1.5 ok"
+
+    with RecordingRelay(rcpt_reply=rcpt_reply) as relay:
+        with Postino(relay="smtp://127.0.0.1:%d" % relay.port) as p:
+            p.make_list(LIST, ["ok@example.org", "gone@example.org",
+                               "spam@example.org"])
+            p.start()
+            assert lmtp_send(p.lmtp_port, "ok@example.org", [LIST],
+                             message(sender="ok@example.org")) == [250]
+            wait_for(lambda: bounces(p).get("gone@example.org", {})
+                     .get("score") == 1.0, 30, "gone's score")
+            wait_for(lambda: "bounce of <spam@example.org> not counted"
+                     in p.read_log(), 30, "the policy refusal logged")
+            assert "spam@example.org" not in bounces(p)
+            # ok's copy went in a transaction of its own, VERP sender.
+            assert relay.delivered == ["ok@example.org"], relay.delivered
+            froms = [t[0] for t in relay.transactions]
+            assert len(froms) == 1 and re.fullmatch(
+                r"team\+bounces-[a-z2-7]{8}-[a-z2-7]+@lists\.example\.org",
+                froms[0]), froms
 
 
 def dsn_headers(to):
