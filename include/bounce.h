@@ -39,7 +39,8 @@ enum bounce_kind {
 /* Classify one recipient of a report; action and status may be "". */
 enum bounce_kind bounce_classify(const char *action, const char *status,
 	    const char *diag);
-/* The same for a row of bounces: code (5xx/4xx) and "X.Y.Z text". */
+/* The same for a row of bounces: code (5xx/4xx) and "X.Y.Z text", or
+ * the relay's reply as it came, "550 X.Y.Z text". */
 enum bounce_kind bounce_classify_text(int code, const char *text);
 const char	*bounce_kind_name(enum bounce_kind);
 

@@ -94,9 +94,16 @@ enum bounce_kind
 bounce_classify_text(int code, const char *text)
 {
 	char status[16] = "";
-	const char *diag = text;
-	size_t n = strcspn(text, " ");
+	const char *diag;
+	size_t n;
 	int cls, subj, detail;
+
+	/* The relay's reply starts with its code ("550 5.7.1 ..."). */
+	if (strspn(text, "0123456789") == 3 && (text[3] == ' ' ||
+	    text[3] == '-'))
+		text += 4;
+	diag = text;
+	n = strcspn(text, " ");
 
 	if (n < sizeof(status)) {
 		memcpy(status, text, n);

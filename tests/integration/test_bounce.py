@@ -243,7 +243,7 @@ def test_relay_5xx_scored_policy_refusal_not_counted():
         if addr.startswith("gone"):
             return "550 5.1.1 <%s>: user unknown" % addr
         if addr.startswith("spam"):
-            return "550 5.7.1 message refused as spam"
+            return "550 5.7.1 Delivery not authorized, message refused"
         return "250 2.1.5 ok"
 
     with RecordingRelay(rcpt_reply=rcpt_reply) as relay:

@@ -145,6 +145,13 @@ test_classify_text(void **state)
 	    BOUNCE_HARD);
 	assert_int_equal(bounce_classify_text(421, "Service unavailable"),
 	    BOUNCE_SOFT);
+	/* The relay's reply as recorded by the delivery engine. */
+	assert_int_equal(bounce_classify_text(550, "550 5.7.1 policy"),
+	    BOUNCE_EXEMPT);
+	assert_int_equal(bounce_classify_text(550, "550 5.1.1 <a@b>: unknown"),
+	    BOUNCE_HARD);
+	assert_int_equal(bounce_classify_text(552, "552-5.2.2 over limit"),
+	    BOUNCE_EXEMPT);
 }
 
 /*
