@@ -154,7 +154,7 @@ FUZZTIME ?= 60
 FUZZFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 $(PKG_CFLAGS)
 FUZZOBJS  := $(patsubst src/%.c,build/fuzz/obj/%.o,\
 	    $(filter-out src/main.c src/cmd_%.c,$(SRCS)))
-FUZZERS	  = msg session socketmap token commands archive router
+FUZZERS	  = msg session socketmap token commands archive router dsn
 
 build/fuzz/obj/%.o: src/%.c $(wildcard include/*.h) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
@@ -173,6 +173,8 @@ fuzz: $(FUZZERS:%=build/fuzz/fuzz_%)
 	@for f in $(FUZZERS); do mkdir -p build/fuzz/corpus-$$f; done
 	./build/fuzz/fuzz_msg -max_total_time=$(FUZZTIME) -max_len=65536 \
 	    -rss_limit_mb=2048 -timeout=10 build/fuzz/corpus-msg tests/data
+	./build/fuzz/fuzz_dsn -max_total_time=$(FUZZTIME) -max_len=65536 \
+	    -timeout=10 build/fuzz/corpus-dsn tests/data
 	./build/fuzz/fuzz_session -max_total_time=$(FUZZTIME) \
 	    build/fuzz/corpus-session
 	./build/fuzz/fuzz_socketmap -max_total_time=$(FUZZTIME) \

@@ -39,6 +39,7 @@ enum cmdaddr_action {
 	CA_RULES,
 	CA_LOG,
 	CA_LINK,		/* a personal one-reply link of a footer */
+	CA_REENABLE,		/* a member disabled for bounces is back */
 };
 
 /* Where a word may stand (a bit set). */

@@ -67,6 +67,7 @@ struct list_ctx {
 	int			 moderated;
 	int			 notify_owner;
 	int			 digest_modlog;
+	int			 verp;		/* per-member bounce address */
 	int			 pseudonym;	/* modlog_names is not "name" */
 };
 

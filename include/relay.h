@@ -34,6 +34,7 @@ struct relay_txn {
 	size_t			 nrcpts;
 	const char		*body;		/* CRLF, not dot-stuffed */
 	size_t			 len;
+	int			 orcpt;		/* ORCPT= when the relay has DSN */
 };
 
 /*

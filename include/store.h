@@ -121,6 +121,7 @@ struct store_member {
 	time_t		 created;
 	int		 moderated;	/* every post of his is held */
 	int		 digest_plain;	/* digests as RFC 1153 text */
+	time_t		 disabled;	/* by bounces (0: gets mail) */
 };
 
 const char *member_mode_name(enum member_mode);
@@ -467,5 +468,71 @@ struct store_retry {
 };
 int	 store_retry_each(struct store *,
 	    int (*fn)(const struct store_retry *, void *), void *arg);
+
+/* ---- bounce processing (store_bounce.c) --------------------------- */
+
+/* One row of bounces, waiting to be scored. */
+struct store_bounce_event {
+	int64_t	 id;
+	int64_t	 list_id;
+	int64_t	 member_id;
+	int	 code;		/* 5xx, 4xx, or 0 */
+	char	*text;		/* "5.1.1 diagnostic" */
+};
+
+/* A member's bounce record (joined with his row). */
+struct store_bounce {
+	int64_t	 member_id;
+	int64_t	 list_id;
+	char	*addr;
+	double	 score;
+	time_t	 last_bounce;
+	char	*last_diag;
+	char	*reason;	/* why disabled, "" if not */
+	int	 warnings;	/* sent since disabled */
+	time_t	 next_action;	/* next warning or removal */
+	time_t	 disabled;	/* 0: enabled */
+};
+
+/* Record a bounce of member_id (a DSN) for the scheduler to score. */
+int	 store_bounce_add(struct store *, int64_t list_id, int64_t member_id,
+	    const char *addr, time_t now, int code, const char *text);
+/* Up to max unscored rows, oldest first, into *v_r (free with
+ * store_bounce_events_free).  The count, or -1. */
+int	 store_bounce_unscored(struct store *, size_t max,
+	    struct store_bounce_event **v_r);
+void	 store_bounce_events_free(struct store_bounce_event *, int n);
+int	 store_bounce_mark_scored(struct store *, int64_t id);
+/*
+ * Add weight to the member's score, at most once a day (day = now /
+ * 86400); a score whose last bounce is older than stale starts from 0.
+ * The diagnostic is kept either way.  1 counted (*score_r the new
+ * score), 0 already counted today, -1 error.
+ */
+int	 store_bounce_score(struct store *, int64_t list_id, int64_t member_id,
+	    time_t now, double weight, const char *diag, long long stale,
+	    double *score_r);
+/* Disable the member (no more mail), first action due at next. */
+int	 store_bounce_disable(struct store *, int64_t member_id, time_t now,
+	    const char *reason, time_t next);
+/* One more warning sent; the next action is due at next. */
+int	 store_bounce_warned(struct store *, int64_t member_id, time_t next);
+/* Enable again and forget the score.  1 done, 0 no record, -1 error. */
+int	 store_bounce_reset(struct store *, int64_t member_id);
+/* The record of one member: 1 found, 0 none, -1 error. */
+int	 store_bounce_get(struct store *, int64_t member_id,
+	    struct store_bounce *);
+void	 store_bounce_clear(struct store_bounce *);
+/* Records of a list (list_id > 0) or of every list's disabled members
+ * due by now (list_id 0), in member order, into *v_r; count or -1. */
+int	 store_bounce_list(struct store *, int64_t list_id, time_t due,
+	    struct store_bounce **v_r);
+void	 store_bounce_list_free(struct store_bounce *, int n);
+/* 1 when a journal row waits to be scored or a disabled member's next
+ * step is due by now (a read: no write lock), 0 not, -1 error. */
+int	 store_bounce_pending(struct store *, time_t now);
+/* Scores of enabled members of the list with no bounce since before go
+ * back to 0; the number reset, or -1. */
+int	 store_bounce_stale(struct store *, int64_t list_id, time_t before);
 
 #endif

@@ -29,7 +29,7 @@ LAYERS = [
     # checked; a cycle between two of them is.
     ("domain", "listconf rules ban modlog router cmdaddr request listctx"
                " personal notice release subscription moderation digest"
-               " archive process queue scheduler ingest"),
+               " archive process queue scheduler ingest bounce"),
     # The command line: one file per family of subcommands.
     ("face", "cmd main"),
 ]
@@ -46,6 +46,7 @@ FAMILY = {
     "relay_target": "relay_target",
     "digest_schedule": "digest_schedule",
     "sub_moderation": "subscription",
+    "sub_bounce": "subscription",
     "modlog_report": "modlog",
 }
 

@@ -218,20 +218,39 @@ member_set(struct cmd_ctx *ctx, int argc, char **argv)
 /* ---- ls ---------------------------------------------------------- */
 
 struct ls_state {
-	int	 json;
-	int64_t	 n;
+	struct store	*st;
+	int		 json;
+	int64_t		 n;
 };
+
+/* Why a disabled member gets no mail ("" when he does). */
+static void
+ls_disabled(struct ls_state *s, const struct store_member *m, char *out,
+    size_t len)
+{
+	struct store_bounce b;
+
+	*out = '\0';
+	if (m->disabled == 0)
+		return;
+	snprintf(out, len, "bounces");
+	if (store_bounce_get(s->st, m->id, &b) == 1 && *b.reason)
+		snprintf(out, len, "bounces: %s", b.reason);
+	store_bounce_clear(&b);
+}
 
 static int
 ls_one(const struct store_member *m, void *arg)
 {
 	struct ls_state *s = arg;
-	char when[CMD_TIME_MAX];
+	char when[CMD_TIME_MAX], why[300];
 
+	ls_disabled(s, m, why, sizeof(why));
 	if (!s->json) {
-		printf("%s %s%s\n", m->addr, member_mode_name(m->mode),
+		printf("%s %s%s%s%s%s\n", m->addr, member_mode_name(m->mode),
 		    m->mode == MODE_DIGEST ? (m->digest_plain ? " plain" :
-		    " mime") : "");
+		    " mime") : "", *why ? " disabled (" : "", why,
+		    *why ? ")" : "");
 		s->n++;
 		return 0;
 	}
@@ -240,8 +259,14 @@ ls_one(const struct store_member *m, void *arg)
 	    (long long)m->id);
 	json_str(stdout, m->addr);
 	printf(", \"mode\": \"%s\", \"digest_format\": \"%s\","
-	    " \"created\": \"%s\"}", member_mode_name(m->mode),
-	    m->digest_plain ? "plain" : "mime", when);
+	    " \"created\": \"%s\", \"disabled\": %s",
+	    member_mode_name(m->mode), m->digest_plain ? "plain" : "mime",
+	    when, *why ? "true" : "false");
+	if (*why) {
+		printf(", \"disabled_why\": ");
+		json_str(stdout, why);
+	}
+	printf("}");
 	s->n++;
 	return 0;
 }
@@ -258,6 +283,7 @@ member_ls(struct cmd_ctx *ctx, int argc, char **argv)
 		return usage("ls");
 	if ((rc = cmd_list_find(ctx, "member ls", argv[1], &st, &l)) != 0)
 		return rc;
+	s.st = st;
 	s.json = ctx->json;
 	s.n = 0;
 	if (ctx->json)

@@ -70,6 +70,8 @@ static const struct cmdaddr_row rows[] = {
 	    CA_ARG_NONE, CA_UPHOLD },
 	{ "overturn",	{ NULL },	EXT, CA_TOK_NEEDED, "mod_overturn",
 	    CA_ARG_NONE, CA_OVERTURN },
+	{ "reenable",	{ NULL },	EXT, CA_TOK_NEEDED, "bounce_reenable",
+	    CA_ARG_NONE, CA_REENABLE },
 	{ "rules",	{ NULL },	EXT, CA_TOK_NONE, NULL,
 	    CA_ARG_NONE, CA_RULES },
 	{ "log",	{ NULL },	EXT, CA_TOK_NONE, NULL,

@@ -268,6 +268,32 @@ check_timezone(const char *v, const char **error_r)
 	return 0;
 }
 
+static int
+check_score(const char *v, const char **error_r)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	if (*v < '0' || *v > '9' || *end != '\0' || d < 0.5 || d > 1000) {
+		*error_r = "expected a score from 0.5 to 1000, such as 5 or 2.5";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_count(const char *v, const char **error_r)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (*v < '0' || *v > '9' || *end != '\0' || n > 100) {
+		*error_r = "expected a number from 0 to 100";
+		return -1;
+	}
+	return 0;
+}
+
 static const struct listconf_key keys[] = {
 	{ "description", "", "one line shown in the list's help and rules",
 	    check_text },
@@ -281,6 +307,21 @@ static const struct listconf_key keys[] = {
 	    check_bool },
 	{ "personalize", "no", "one transaction per recipient (VERP,"
 	    " personal footers): yes or no", check_bool },
+	{ "verp", "yes", "each copy carries its member's own bounce address"
+	    " (VERP) in its own transaction; with no, shared transactions"
+	    " and ORCPT: yes or no", check_bool },
+	{ "bounce_score_threshold", "5", "disable a member whose bounce"
+	    " score reaches this (hard bounce 1, soft 0.5, once a day)",
+	    check_score },
+	{ "bounce_info_stale_after", "7d", "a score with no bounce for this"
+	    " long goes back to 0", check_duration },
+	{ "bounce_you_are_disabled_warnings", "3", "warnings a disabled"
+	    " member gets before removal (0 = removed at once)", check_count },
+	{ "bounce_you_are_disabled_warnings_interval", "7d", "time between"
+	    " two warnings, and after the last before removal",
+	    check_duration },
+	{ "bounce_notify_owner", "yes", "tell the owners when a member is"
+	    " disabled or removed for bounces: yes or no", check_bool },
 	{ "subscribe_policy", "confirm", "how people join: open, confirm,"
 	    " approve or confirm+approve", check_policy },
 	{ "notify_owner", "no", "tell the owners of each join and leave:"

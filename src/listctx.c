@@ -75,13 +75,13 @@ list_override_dir(const struct config *cfg, const char *list_addr)
 /* The settings a list_ctx holds, in the order of settings_take. */
 enum { S_LANG, S_DESCR, S_PREFIX, S_ARCHIVE, S_POLICY, S_HOLD_DEFAULT,
     S_TIMEZONE, S_HOLD_DEADLINE, S_FOOTER, S_PERSONALIZE, S_MODERATED,
-    S_NOTIFY, S_DIGEST_MODLOG, S_NAMES, S_N };
+    S_NOTIFY, S_DIGEST_MODLOG, S_NAMES, S_VERP, S_N };
 
 static const char *const keys[S_N] = {
 	"language", "description", "subject_prefix", "archive_url",
 	"subscribe_policy", "hold_default", "timezone", "hold_deadline",
 	"footer", "personalize", "moderated", "notify_owner", "digest_modlog",
-	"modlog_names",
+	"modlog_names", "verp",
 };
 
 static int
@@ -123,6 +123,7 @@ settings_take(struct list_ctx *lc, char **v)
 	lc->moderated = yes(v[S_MODERATED]);
 	lc->notify_owner = yes(v[S_NOTIFY]);
 	lc->digest_modlog = yes(v[S_DIGEST_MODLOG]);
+	lc->verp = yes(v[S_VERP]);
 	lc->pseudonym = strcmp(v[S_NAMES], "name") != 0;
 	free(v[S_NAMES]);
 }

@@ -52,6 +52,7 @@ static const struct command commands[] = {
 	{ "archive", cmd_archive, 0, 1, "archive export|html LIST ..." },
 	{ "digest",  cmd_digest,  0, 1, "digest send|preview|volume|ls LIST" },
 	{ "sub",     cmd_sub,     0, 1, "sub ls|approve|decline LIST ..." },
+	{ "bounce",  cmd_bounce,  0, 1, "bounce ls|reset LIST ..." },
 	{ "help",    cmd_help,    0, 0, "help [COMMAND]" },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

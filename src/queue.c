@@ -320,6 +320,8 @@ worker_send(struct worker *w, struct store_batch *b)
 		one.nrcpts = b->nrcpts;
 		one.body = w->job.body;
 		one.len = w->job.len;
+		/* verp = no: the relay's DSN names the member (RFC 3461). */
+		one.orcpt = w->job.kind[0] == 'f';
 	}
 	if (relay_send(w->conn, txns, n) < 0)
 		worker_resend(w, txns, n);

@@ -312,6 +312,8 @@ caps_line(struct relay_conn *c, const char *p)
 		c->pipelining = 1;
 	else if (strcasecmp(p, "8BITMIME") == 0)
 		c->eightbit = 1;
+	else if (strcasecmp(p, "DSN") == 0)
+		c->dsn = 1;
 	else if (strncasecmp(p, "SIZE", 4) == 0 && (p[4] == ' ' ||
 	    p[4] == '\0')) {
 		v = strtoull(p + 4, &end, 10);

@@ -29,6 +29,7 @@ struct relay_conn {
 	int		 timeout_ms;
 	int		 pipelining;
 	int		 eightbit;
+	int		 dsn;		/* DSN announced (RFC 3461) */
 	size_t		 size_max;	/* 0: not announced or unlimited */
 	char		*dir;		/* maildir root */
 	struct buf	 w;		/* commands and bodies to write */

@@ -69,12 +69,30 @@ queue_mail(struct relay_conn *c, const struct relay_txn *t)
 	buf_puts(&c->w, "\r\n");
 }
 
+/* ORCPT=rfc822;ADDR (RFC 3461 §4.2) with ADDR as xtext: '+', '=' and
+ * anything outside '!'..'~' as +HH. */
 static void
-queue_rcpt(struct relay_conn *c, const char *addr)
+queue_orcpt(struct relay_conn *c, const char *addr)
+{
+	const unsigned char *p;
+
+	buf_puts(&c->w, " ORCPT=rfc822;");
+	for (p = (const unsigned char *)addr; *p != '\0'; p++)
+		if (*p < '!' || *p > '~' || *p == '+' || *p == '=')
+			buf_printf(&c->w, "+%02X", *p);
+		else
+			buf_putc(&c->w, (char)*p);
+}
+
+static void
+queue_rcpt(struct relay_conn *c, const struct relay_txn *t, const char *addr)
 {
 	buf_puts(&c->w, "RCPT TO:<");
 	buf_puts(&c->w, addr);
-	buf_puts(&c->w, ">\r\n");
+	buf_putc(&c->w, '>');
+	if (t->orcpt && c->dsn)
+		queue_orcpt(c, addr);
+	buf_puts(&c->w, "\r\n");
 }
 
 /* MAIL, the RCPT of every recipient still to send, and DATA. */
@@ -88,7 +106,7 @@ queue_cmds(struct send *s, size_t i)
 	queue_mail(s->c, t);
 	for (k = 0; k < t->nrcpts; k++)
 		if (st[k] != RS_LOCAL)
-			queue_rcpt(s->c, t->rcpts[k].addr);
+			queue_rcpt(s->c, t, t->rcpts[k].addr);
 	buf_puts(&s->c->w, "DATA\r\n");
 }
 
@@ -382,7 +400,7 @@ send_txn_serial(struct send *s, size_t i)
 	for (k = 0; rc == 1 && k < t->nrcpts; k++) {
 		if (st[k] == RS_LOCAL)
 			continue;
-		queue_rcpt(c, t->rcpts[k].addr);
+		queue_rcpt(c, t, t->rcpts[k].addr);
 		if (cmd(c, &r) < 0 || reply_rcpt(s, i, k, &r) < 0)
 			return -1;
 		nacc += st[k] == RS_ACCEPTED;

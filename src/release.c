@@ -181,7 +181,7 @@ release_prepare(const struct list_ctx *lc, const struct msg *m,
 		return -1;
 	(void)list_addr_ext(&lc->name, "bounces", &r->env_from);
 	r->archive_url = xstrdup(lc->archive_url);
-	r->per_rcpt = lc->personalize;
+	r->per_rcpt = lc->personalize || lc->verp;
 	r->author_member = author_member;
 	return 0;
 }

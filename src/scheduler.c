@@ -1,7 +1,7 @@
 /*
  * scheduler.c — the daemon's periodic tasks and the scheduler that runs
- * them: reminders and deadlines of held posts and due digests once a
- * second, the purge of spent tokens and old request counts once an hour
+ * them: reminders and deadlines of held posts, due digests and bounces
+ * (bounce.h) once a second, the purge of spent tokens and old request counts once an hour
  * (and at start-up).
  *
  * The scheduler runs in the processor thread, between two rounds, on the
@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "bounce.h"
 #include "buf.h"
 #include "digest.h"
 #include "log.h"
@@ -70,6 +71,10 @@ const struct scheduler_task scheduler_tasks[] = {
 	{ "holds", 1, SCHEDULER_MAIL, moderation_tick,
 	    "held post(s) reminded or past their deadline" },
 	{ "digests", 1, SCHEDULER_MAIL, digest_tick, "digest(s) sent" },
+	{ "bounces", 1, SCHEDULER_MAIL, bounce_tick,
+	    "bounce(s) scored and member(s) warned or removed" },
+	{ "bounce scores", SCHEDULER_PURGE_S, 0, bounce_stale_tick,
+	    "stale bounce score(s) reset" },
 };
 const size_t scheduler_ntasks =
     sizeof(scheduler_tasks) / sizeof(scheduler_tasks[0]);

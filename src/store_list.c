@@ -452,7 +452,7 @@ store_member_rm(struct store *st, int64_t list_id, const char *addr)
 }
 
 #define MEMBER_COLS	"id, list_id, addr, mode, created, moderated," \
-			" digest_format"
+			" digest_format, disabled"
 
 /* Borrowed view of the current row (id, list_id, addr, mode, created,
  * moderated, digest_format). */
@@ -467,6 +467,7 @@ member_view(sqlite3_stmt *stmt, struct store_member *m)
 	m->moderated = sqlite3_column_int(stmt, 5);
 	m->digest_plain = strcmp((const char *)sqlite3_column_text(stmt, 6),
 	    "plain") == 0;
+	m->disabled = (time_t)sqlite3_column_int64(stmt, 7);
 }
 
 /* Step a bound member query: 1 and m filled (addr owned), 0, or -1. */

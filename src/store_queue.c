@@ -255,6 +255,7 @@ range_members(struct store *st, const struct audience *a,
 		s = store_stmt(st, "SELECT m.id, m.addr FROM members m"
 		    " WHERE m.list_id = ?1 AND m.id > ?2 AND m.id <= ?3"
 		    " AND m.mode = 'digest' AND m.digest_format = ?5"
+		    " AND m.disabled = 0"
 		    " AND NOT EXISTS (SELECT 1 FROM thread_prefs t"
 		    "  JOIN posts p ON p.thread = t.thread"
 		    "  WHERE t.member_id = m.id AND t.pref = 'mute'"
@@ -265,13 +266,14 @@ range_members(struct store *st, const struct audience *a,
 		    " LEFT JOIN thread_prefs t ON t.member_id = m.id"
 		    " AND t.thread = ?5"
 		    " WHERE m.list_id = ?1 AND m.id > ?2 AND m.id <= ?3"
+		    " AND m.disabled = 0"
 		    " AND ((m.mode = 'each' AND t.pref IS NOT 'mute')"
 		    " OR (m.mode = 'follow' AND t.pref = 'follow'))"
 		    " ORDER BY m.id LIMIT ?4");
 	else
 		s = store_stmt(st, "SELECT id, addr FROM members"
 		    " WHERE list_id = ?1 AND id > ?2 AND id <= ?3"
-		    " AND mode = 'each' ORDER BY id LIMIT ?4");
+		    " AND mode = 'each' AND disabled = 0 ORDER BY id LIMIT ?4");
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, a->list_id);

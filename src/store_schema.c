@@ -266,6 +266,28 @@ static const char *const migrations[] = {
 	");"
 	"CREATE TRIGGER bans_list_gone AFTER DELETE ON lists BEGIN"
 	"  DELETE FROM bans WHERE list_id = old.id; END;",
+	/* Bounce processing.  A member with disabled != 0 (the time he
+	 * was disabled) gets no mail; bounce_state holds his score (Mailman's
+	 * model) and the warnings sent since he was disabled. */
+	"ALTER TABLE members ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE bounce_state ("
+	"  member_id INTEGER PRIMARY KEY REFERENCES members(id)"
+	"    ON DELETE CASCADE,"
+	"  list_id INTEGER NOT NULL,"
+	"  score REAL NOT NULL DEFAULT 0,"
+	"  last_bounce INTEGER NOT NULL DEFAULT 0,"
+	"  last_day INTEGER NOT NULL DEFAULT 0,"	/* day last counted */
+	"  last_diag TEXT NOT NULL DEFAULT '',"
+	"  reason TEXT NOT NULL DEFAULT '',"		/* why disabled */
+	"  warnings INTEGER NOT NULL DEFAULT 0,"
+	"  next_action INTEGER NOT NULL DEFAULT 0"	/* warn or remove */
+	");"
+	"CREATE INDEX bounce_state_list ON bounce_state (list_id);"
+	/* Each row of bounces (the relay's 5xx, a DSN) is scored once by
+	 * the scheduler; those from before bounce processing are not. */
+	"ALTER TABLE bounces ADD COLUMN scored INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE bounces SET scored = 1;"
+	"CREATE INDEX bounces_unscored ON bounces (scored, id);",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))

@@ -22,6 +22,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "bounce.h"
 #include "cmdaddr.h"
 #include "listctx.h"
 #include "log.h"
@@ -364,6 +365,23 @@ confirmed(struct sctx *sc, const struct store_token *t)
 	return sub_token_failed(sc, TOKEN_UNKNOWN, "");
 }
 
+int
+sub_token_take(struct sctx *sc, const char *tok, struct store_token *t)
+{
+	uint8_t hash[TOKEN_HASH];
+	enum token_status status;
+
+	memset(t, 0, sizeof(*t));
+	if (token_hash(tok, strlen(tok), hash) < 0)
+		return sub_token_failed(sc, TOKEN_UNKNOWN, tok) < 0 ? -1 : 0;
+	if (store_token_take(sc->st, hash, sizeof(hash), sc->list->id, sc->now,
+	    &status, t) < 0)
+		return -1;
+	if (status == TOKEN_OK)
+		return 1;
+	return sub_token_failed(sc, status, tok) < 0 ? -1 : 0;
+}
+
 /* An owner declines a pending request: the requester is told. */
 static int
 declined(struct sctx *sc, const char *addr)
@@ -381,26 +399,19 @@ declined(struct sctx *sc, const char *addr)
 static int
 do_confirm(struct sctx *sc, const char *tok, int decline)
 {
-	uint8_t hash[TOKEN_HASH];
 	struct store_token t;
-	enum token_status status;
 	int rc;
 
-	if (token_hash(tok, strlen(tok), hash) < 0)
-		return sub_token_failed(sc, TOKEN_UNKNOWN, tok);
-	memset(&t, 0, sizeof(t));
-	if (store_token_take(sc->st, hash, sizeof(hash), sc->list->id, sc->now,
-	    &status, &t) < 0)
-		return -1;
-	if (decline && status == TOKEN_OK && strcmp(t.purpose, "approve") != 0)
-		status = TOKEN_UNKNOWN;
-	if (status != TOKEN_OK)
-		rc = sub_token_failed(sc, status, tok);
-	else if (decline)
-		rc = declined(sc, t.addr) < 0 ? -1 :
-		    sub_result(sc, "r_declined", "member_addr", t.addr);
-	else
-		rc = confirmed(sc, &t);
+	if ((rc = sub_token_take(sc, tok, &t)) == 1) {
+		if (!decline)
+			rc = confirmed(sc, &t);
+		else if (strcmp(t.purpose, "approve") != 0)
+			rc = sub_token_failed(sc, TOKEN_UNKNOWN, tok);
+		else
+			rc = declined(sc, t.addr) < 0 ? -1 :
+			    sub_result(sc, "r_declined", "member_addr",
+			    t.addr);
+	}
 	store_token_clear(&t);
 	return rc;
 }
@@ -667,6 +678,8 @@ run_action(struct sctx *sc, const struct cmdaddr *ca)
 		return sub_log(sc);
 	case CA_LINK:
 		return do_link(sc, ca);
+	case CA_REENABLE:
+		return sub_reenable(sc, arg);
 	case CA_BOUNCES:	/* never answered: subscription_handle */
 	case CA_END:		/* run_request stops there */
 		break;
@@ -842,12 +855,14 @@ subscription_handle(const struct list_ctx *lc, const struct store_inbox *in,
 		buf_printf(note, ": malformed, ignored: %s", why);
 		return 0;
 	}
-	/* Mail to the bounce address is never answered (and why is not
-	 * set on that path: msg_parse leaves it alone on success). */
+	/* Mail to the bounce address is never answered: bounce.c reads
+	 * the report, if it is one. */
 	(void)cmdaddr_parse(in->ext, &ca);
-	why = ca.row != NULL && ca.row->action == CA_BOUNCES ?
-	    "bounce address" : never_answer(&sc);
-	if (why != NULL) {
+	if (ca.row != NULL && ca.row->action == CA_BOUNCES) {
+		rc = bounce_handle(lc, in, sc.m, ca.arg, note);
+		goto out;
+	}
+	if ((why = never_answer(&sc)) != NULL) {
 		buf_printf(note, ": not answered: %s", why);
 		rc = 0;
 		goto out;

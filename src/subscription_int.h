@@ -39,6 +39,9 @@ int	 sub_result_v(struct sctx *, const char *name, const struct tvar *vars,
 	    size_t n);
 int	 sub_result(struct sctx *, const char *name, const char *var,
 	    const char *value);
+/* Take token tok of this list (single use): 1 valid (*t filled; clear
+ * it either way), 0 it did not work and the reply says so, -1 error. */
+int	 sub_token_take(struct sctx *, const char *tok, struct store_token *t);
 /* A token that did not work: say which way. */
 int	 sub_token_failed(struct sctx *, enum token_status, const char *tok);
 
@@ -53,5 +56,8 @@ int	 sub_banned(struct sctx *, const char *addr);
 int	 sub_rules_text(struct sctx *, struct buf *);
 int	 sub_log(struct sctx *);
 int	 sub_appeal(struct sctx *, const char *kind, const char *tok);
+
+/* sub_bounce.c: LIST+reenable-TOKEN@, a disabled member is back. */
+int	 sub_reenable(struct sctx *, const char *tok);
 
 #endif

@@ -75,6 +75,13 @@ static const struct tdef {
 	{ "reply", T_MAIL, { "results", "member_addr", NULL } },
 	{ "owner_join", T_MAIL, { "member_addr", "mode", NULL } },
 	{ "owner_leave", T_MAIL, { "member_addr", NULL } },
+	/* Bounce processing (bounce.c, sub_bounce.c). */
+	{ "bounce_disabled", T_MAIL, { "member_addr", "reason", "reenable_addr",
+	    "warnings_left", NULL } },
+	{ "bounce_owner_disabled", T_MAIL, { "member_addr", "reason", "score",
+	    NULL } },
+	{ "bounce_owner_removed", T_MAIL, { "member_addr", "reason", NULL } },
+	{ "r_reenabled", T_LINE, { "member_addr", NULL } },
 	{ "held_author", T_MAIL, { "subject", "reason", "rule", "moderator",
 	    "deadline", NULL } },
 	{ "rejected_author", T_MAIL, { "subject", "reason", "rule",
