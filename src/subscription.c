@@ -53,7 +53,8 @@ sub_mail(struct sctx *sc, const char *name, const struct tvar *vars, size_t n,
 	nt.to = to;
 	nt.from_role = from_role;
 	nt.reply_to = reply_to;
-	nt.in_reply_to = *msg_message_id(sc->m) ? msg_message_id(sc->m) : NULL;
+	nt.in_reply_to = sc->m != NULL && *msg_message_id(sc->m) ?
+	    msg_message_id(sc->m) : NULL;
 	if (notice_queue(sc->st, sc->cfg, &nt, &error) < 0) {
 		log_warnx("list %s: cannot queue '%s' for <%s>: %s",
 		    sc->list->addr, name, to, error ? error : "store error");
@@ -741,6 +742,18 @@ sctx_clear(struct sctx *sc)
 	msg_free(&sc->m);
 }
 
+static void
+sctx_init(struct sctx *sc, const struct list_ctx *lc, struct buf *note)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->lc = lc;
+	sc->st = lc->st;
+	sc->cfg = lc->cfg;
+	sc->list = &lc->list;
+	sc->note = note;
+	sc->now = time(NULL);
+}
+
 int
 subscription_handle(const struct list_ctx *lc, const struct store_inbox *in,
     struct buf *note)
@@ -750,14 +763,8 @@ subscription_handle(const struct list_ctx *lc, const struct store_inbox *in,
 	const char *why;
 	int rc = -1;
 
-	memset(&sc, 0, sizeof(sc));
-	sc.lc = lc;
-	sc.st = lc->st;
-	sc.cfg = lc->cfg;
-	sc.list = &lc->list;
+	sctx_init(&sc, lc, note);
 	sc.in = in;
-	sc.note = note;
-	sc.now = time(NULL);
 	buf_printf(note, "list %s: '%s' mail from <%s>", lc->list.addr,
 	    in->ext, in->sender);
 	if (msg_parse(in->body, in->len, &sc.m, &why) < 0) {
@@ -784,4 +791,18 @@ subscription_handle(const struct list_ctx *lc, const struct store_inbox *in,
 out:
 	sctx_clear(&sc);
 	return rc < 0 ? -1 : 0;
+}
+
+int
+subscription_leave(const struct list_ctx *lc, const char *addr,
+    struct buf *note)
+{
+	struct sctx sc;
+	int rc;
+
+	sctx_init(&sc, lc, note);
+	snprintf(sc.who, sizeof(sc.who), "%s", addr);
+	rc = leave(&sc, addr);
+	buf_free(&sc.results);
+	return rc;
 }
