@@ -8,7 +8,8 @@
  * owns is never shared.  Limits: http_max_connections at once,
  * http_max_per_client per TCP address, http_timeout idle seconds, a
  * request's headers within MHD's 16 KiB connection memory, a body of at
- * most HTTP_BODY_MAX bytes (more is 413, unread).
+ * most HTTP_BODY_MAX bytes (a larger Content-Length is answered 413,
+ * unread; a chunked body that grows past it closes the connection).
  *
  * Fails: http_new/http_start with a malloc'd message; a request never
  * stops the daemon, its errors are 4xx/5xx pages.
@@ -52,7 +53,6 @@ struct http {
 struct req {
 	struct MHD_PostProcessor *pp;
 	size_t			 got;
-	int			 too_big;
 	int			 conflict;
 	enum http_what		 what;
 };
@@ -216,15 +216,13 @@ answer(void *arg, struct MHD_Connection *c, const char *url,
 	if (*upload_size > 0) {
 		rq->got += *upload_size;
 		if (rq->got > HTTP_BODY_MAX)
-			rq->too_big = 1;
-		else if (rq->pp != NULL && MHD_post_process(rq->pp, upload,
+			return MHD_NO;	/* a chunked body too large: close */
+		if (rq->pp != NULL && MHD_post_process(rq->pp, upload,
 		    *upload_size) == MHD_NO)
 			rq->conflict = 1;
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (rq->too_big)
-		return send_error(h, c, 413);
 	if ((tok = http_path_token(url, &len)) == NULL)
 		return send_error(h, c, 404);
 	if (post && rq->conflict)

@@ -172,6 +172,13 @@ def test_bad_requests_get_4xx_and_change_nothing():
                 huge_post(p.url(dave))
             assert code == want, (want, code, args, body[:300])
             assert "<html" in body or code == 405, body
+        # A chunked body that grows too large: the connection is closed.
+        r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w",
+                            "%{http_code}", "-H", "Transfer-Encoding: chunked",
+                            "--data-binary", "@-", p.url(dave)],
+                           input=b"List-Unsubscribe=One-Click&x=" +
+                           b"a" * (10 << 20), capture_output=True, timeout=60)
+        assert r.returncode != 0 or r.stdout == b"413", r
         assert len(members(p)) == 3
         assert p.sql("SELECT count(*) FROM members WHERE mode != 'each'") == [["0"]]
 
