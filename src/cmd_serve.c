@@ -271,6 +271,10 @@ serve_start(struct serve *s, struct cmd_ctx *ctx)
 	 * exit (a reload does not change it). */
 	if (s->http != NULL)
 		personal_set_public_url(s->cfg->public_url);
+	if ((s->http != NULL) != (*s->cfg->public_url != '\0'))
+		log_warnx("%s is set without %s: copies carry no one-click"
+		    " unsubscribe link", s->http ? "http_listen" : "public_url",
+		    s->http ? "public_url" : "http_listen");
 	ctx->st = s->st;	/* closed by main */
 	if (store_queue_recover(s->st) < 0 || demo_setup(s) < 0)
 		return EX_TEMPFAIL_;
