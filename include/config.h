@@ -26,6 +26,8 @@ struct config {
 	int	 http_max_per_client;	/* at once, per address */
 	int	 http_timeout;		/* seconds a connection may idle */
 	char	*public_url;		/* where http_listen is reached, or "" */
+	char	*http_tls_cert;		/* PEM files: HTTPS itself, or "" */
+	char	*http_tls_key;
 	char	*relay;			/* smtp://H:P lmtp://H:P lmtp:unix:P maildir:DIR */
 	int	 relay_connections;	/* parallel outbound connections */
 	int	 relay_batch;		/* recipients per transaction */

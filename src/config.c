@@ -49,6 +49,8 @@ static const struct setting settings[] = {
 	    10000 },
 	{ "http_timeout",	C_INT,	  S(http_timeout), "30", 1, 3600 },
 	{ "public_url",		C_STR,	  S(public_url), "", 0, 0 },
+	{ "http_tls_cert",	C_STR,	  S(http_tls_cert), "", 0, 0 },
+	{ "http_tls_key",	C_STR,	  S(http_tls_key), "", 0, 0 },
 	{ "relay",		C_RELAY,  S(relay),	"maildir:var/outbox", 0, 0 },
 	{ "relay_connections",	C_INT,	  S(relay_connections), "4", 1, 64 },
 	{ "relay_batch",	C_INT,	  S(relay_batch), "100", 1, 1000 },

@@ -11,6 +11,9 @@
  * most HTTP_BODY_MAX bytes (a larger Content-Length is answered 413,
  * unread; a chunked body that grows past it closes the connection).
  *
+ * TLS itself when http_tls_cert and _key are set (MHD over GnuTLS); the
+ * PEM files are read as root, the key wiped when the listener stops.
+ *
  * Fails: http_new/http_start with a malloc'd message; a request never
  * stops the daemon, its errors are 4xx/5xx pages.
  */
@@ -47,6 +50,8 @@ struct http {
 	struct MHD_Daemon	*d;
 	void			(*kick)(void *);
 	void			*kick_arg;
+	char			*tls_cert;	/* PEM, read as root; or NULL */
+	char			*tls_key;
 };
 
 /* One request in progress. */
@@ -74,6 +79,48 @@ bind_tcp(struct http *h, const char *spec, struct buf *err)
 	return h->fd < 0 ? -1 : 0;
 }
 
+/* A PEM file, read whole (at most 1 MB) into *text_r; 0 or -1. */
+static int
+read_pem(const char *path, char **text_r, struct buf *err)
+{
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	FILE *fp;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		buf_printf(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 && b.len < 1 << 20)
+		buf_append(&b, chunk, n);
+	explicit_bzero(chunk, sizeof(chunk));
+	fclose(fp);
+	if (b.len == 0 || b.len >= 1 << 20) {
+		buf_printf(err, "%s: empty or too large", path);
+		buf_free(&b);
+		return -1;
+	}
+	*text_r = buf_steal(&b, NULL);
+	return 0;
+}
+
+/* http_tls_cert and http_tls_key, both or neither, read while root. */
+static int
+read_tls(struct http *h, struct buf *err)
+{
+	const struct config *cfg = h->cfg;
+
+	if (*cfg->http_tls_cert == '\0' && *cfg->http_tls_key == '\0')
+		return 0;
+	if (*cfg->http_tls_cert == '\0' || *cfg->http_tls_key == '\0') {
+		buf_printf(err, "http_tls_cert and http_tls_key go together");
+		return -1;
+	}
+	return read_pem(cfg->http_tls_cert, &h->tls_cert, err) < 0 ||
+	    read_pem(cfg->http_tls_key, &h->tls_key, err) < 0 ? -1 : 0;
+}
+
 int
 http_new(const struct config *cfg, struct http **h_r, char **error_r)
 {
@@ -84,7 +131,9 @@ http_new(const struct config *cfg, struct http **h_r, char **error_r)
 
 	h->cfg = cfg;
 	h->fd = -1;
-	if (strncmp(spec, "unix:", 5) == 0) {
+	if (read_tls(h, &err) < 0)
+		rc = -1;
+	else if (strncmp(spec, "unix:", 5) == 0) {
 		rc = server_bind_unix(spec + 5, cfg->http_socket_mode,
 		    cfg->http_socket_group, &h->fd, &err);
 		if (rc == 0) {
@@ -106,7 +155,8 @@ http_new(const struct config *cfg, struct http **h_r, char **error_r)
 		return -1;
 	}
 	buf_free(&err);
-	log_info("http: listening on %s", spec);
+	log_info("http: listening on %s%s", spec, h->tls_cert ? " (TLS)" :
+	    "");
 	*h_r = h;
 	return 0;
 }
@@ -252,6 +302,11 @@ int
 http_start(struct http *h, void (*kick)(void *), void *arg, char **error_r)
 {
 	const struct config *cfg = h->cfg;
+	struct MHD_OptionItem tls[3] = {
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, NULL },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	const char *error;
 
 	if (store_open(cfg->database, STORE_DURABLE, &h->st, &error) < 0) {
@@ -260,8 +315,17 @@ http_start(struct http *h, void (*kick)(void *), void *arg, char **error_r)
 	}
 	h->kick = kick;
 	h->kick_arg = arg;
+	if (h->tls_cert != NULL) {
+		tls[0].value = 0;
+		tls[0].ptr_value = h->tls_key;
+		tls[1].value = 0;
+		tls[1].ptr_value = h->tls_cert;
+	} else
+		tls[0].option = MHD_OPTION_END;
 	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, answer, h,
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (h->tls_cert ? MHD_USE_TLS :
+	    0), 0, NULL, NULL, answer, h,
+	    MHD_OPTION_ARRAY, tls,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http_max_connections,
@@ -294,6 +358,11 @@ http_free(struct http **hp)
 		free(h->unix_path);
 	}
 	store_close(&h->st);
+	if (h->tls_key != NULL) {
+		explicit_bzero(h->tls_key, strlen(h->tls_key));
+		free(h->tls_key);
+	}
+	free(h->tls_cert);
 	free(h);
 	*hp = NULL;
 }

@@ -331,6 +331,32 @@ def test_unix_socket_behind_a_proxy():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_tls_itself():
+    d = "/tmp/postino-http-tls-%d" % os.getpid()
+    os.makedirs(d, exist_ok=True)
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    try:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-subj", "/CN=127.0.0.1", "-addext",
+                        "subjectAltName=IP:127.0.0.1", "-days", "1",
+                        "-keyout", key, "-out", cert],
+                       check=True, capture_output=True, timeout=120)
+        os.chmod(key, 0o600)        # root's: read before the drop
+        with Http(http_tls_cert=cert, http_tls_key=key) as p:
+            toks = setup(p)
+            url = p.url(toks["erin@example.net"]).replace("http:", "https:")
+            code, body = curl("--cacert", cert, url)
+            assert code == 200 and "erin@example.net" in body
+            code, _ = curl("--cacert", cert, "-d",
+                           "List-Unsubscribe=One-Click", url)
+            assert code == 200
+            assert members(p) == ["dave@example.net", "fred@example.net"]
+            # Plain HTTP on the TLS port gets nothing useful.
+            assert curl(url.replace("https:", "http:"))[0] != 200
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test_no_public_url_keeps_the_mailto_only():
     with Postino() as p:
         p.make_list(LIST, MEMBERS, personalize="yes")
