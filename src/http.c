@@ -4,8 +4,8 @@
  * gets http_socket_mode and _group between bind and listen, as
  * server_listen.c does), handed to MHD with MHD_OPTION_LISTEN_SOCKET.
  *
- * The socket is close-on-exec.  One MHD thread (epoll) answers every request, so the store handle it
- * owns is never shared.  Limits: http_max_connections at once,
+ * The socket is close-on-exec.  One MHD thread (epoll) answers every
+ * request, so the store handle it owns is never shared.  Limits: http_max_connections at once,
  * http_max_per_client per TCP address, http_timeout idle seconds, a
  * request's headers within MHD's 16 KiB connection memory, a body of at
  * most HTTP_BODY_MAX bytes (a larger Content-Length is answered 413,

@@ -1,9 +1,12 @@
 /*
- * personal.c — VERP addresses and one-reply links, authenticated by MACs.
+ * personal.c — VERP addresses and one-reply links, authenticated by MACs;
+ * the web token of the one-click page (http.h) and each copy's own
+ * List-Unsubscribe header (RFC 8058 when a public URL is set).
  *
  * Ids are written as 8 base32 characters (40 bits, big-endian) so that
  * every personal address of a list has the same length as its marker.
- * Owns nothing; never fails except on malformed input (-1).
+ * Owns only the public URL, set once at start; never fails except on
+ * malformed input (-1).
  */
 #include <stdio.h>
 #include <string.h>
@@ -152,7 +155,7 @@ personal_set_public_url(const char *url)
 	size_t n = strlen(url);
 
 	while (n > 0 && url[n - 1] == '/')
-		n--;		/* "https://h/postino/" and ".../postino" alike */
+		n--;		/* "https://h/p/" and "https://h/p" alike */
 	if (n >= sizeof(public_url))
 		n = 0;
 	memcpy(public_url, url, n);
@@ -218,7 +221,8 @@ unsub_header(struct buf *out, const char *list_addr, int64_t member_id,
 	}
 	buf_printf(&b, "<mailto:%s>", leave_addr);
 	if (public_url[0] != '\0')
-		buf_puts(&b, "\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click");
+		buf_puts(&b, "\r\nList-Unsubscribe-Post: "
+		    "List-Unsubscribe=One-Click");
 	buf_append(&b, eol, (size_t)(out->data + out->len - eol));
 	buf_free(out);
 	*out = b;

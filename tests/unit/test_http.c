@@ -169,7 +169,7 @@ test_render_header(void **state)
 	assert_null(strstr(out.data, "List-Unsubscribe-Post"));
 	assert_null(strstr(out.data, "team+unsubscribe@"));
 	assert_non_null(strstr(out.data, "\r\n\r\nList-Unsubscribe: "
-	    "<mailto:body@example.org>\r\n"));	/* the body is not touched */
+	    "<mailto:body@example.org>\r\n"));	/* the body: untouched */
 
 	/* With one: the web link first, and RFC 8058's header. */
 	personal_set_public_url("https://lists.example.org/postino/");
