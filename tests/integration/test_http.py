@@ -179,6 +179,13 @@ def test_bad_requests_get_4xx_and_change_nothing():
                            input=b"List-Unsubscribe=One-Click&x=" +
                            b"a" * (10 << 20), capture_output=True, timeout=60)
         assert r.returncode != 0 or r.stdout == b"413", r
+        code, head = curl("-X", "DELETE", "-D", "-", "-o", "/dev/null",
+                          p.url(dave))
+        assert code == 405 and "Allow: GET, HEAD, POST" in head, head
+        code, head = curl("-D", "-", "-o", "/dev/null", p.url(dave))
+        assert "Cache-Control: no-store" in head
+        assert "Referrer-Policy: no-referrer" in head
+        assert "Content-Security-Policy: default-src 'none'" in head
         assert len(members(p)) == 3
         assert p.sql("SELECT count(*) FROM members WHERE mode != 'each'") == [["0"]]
 
@@ -320,7 +327,8 @@ def test_unix_socket_behind_a_proxy():
             st = os.stat(path)
             assert oct(st.st_mode & 0o777) == "0o660"
             assert st.st_gid == grp.getgrnam("nogroup").gr_gid
-            # Bound as root before the drop to RUN_AS; it still serves.
+            # Bound as root before the drop (nobody may not write in d);
+            # served as nobody.
             code, body = curl("--unix-socket", path, "-d",
                               "List-Unsubscribe=One-Click",
                               "http://lists.example.org/postino/u/" +
