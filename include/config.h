@@ -19,6 +19,15 @@ struct config {
 	char	*socketmap_listen;	/* Postfix socketmap look-ups, or "off" */
 	int	 lmtp_socket_mode;	/* of the LMTP and socketmap unix sockets */
 	char	*lmtp_socket_group;	/* their group; "" = the process's */
+	char	*http_listen;		/* one-click unsubscribe pages, or "off" */
+	int	 http_socket_mode;	/* of its unix socket (the TLS proxy's) */
+	char	*http_socket_group;
+	int	 http_max_connections;	/* at once */
+	int	 http_max_per_client;	/* at once, per address */
+	int	 http_timeout;		/* seconds a connection may idle */
+	char	*public_url;		/* where http_listen is reached, or "" */
+	char	*http_tls_cert;		/* PEM files: HTTPS itself, or "" */
+	char	*http_tls_key;
 	char	*relay;			/* smtp://H:P lmtp://H:P lmtp:unix:P maildir:DIR */
 	int	 relay_connections;	/* parallel outbound connections */
 	int	 relay_batch;		/* recipients per transaction */

@@ -24,6 +24,9 @@ struct buf;
 #define PERSONAL_LEAVE	'u'
 #define PERSONAL_DIGEST	'd'
 #define PERSONAL_MUTE	'm'
+#define PERSONAL_WEB	'w'	/* the web page's token: no address */
+
+#include "token.h"		/* TOKEN_MAC_LEN */
 
 /*
  * The marker address for action in a decorated body (LIST+u-###...@DOM),
@@ -35,11 +38,29 @@ int	 personal_marker(const char *list_addr, const char *delim, char action,
 
 /*
  * Copy body into out with every marker of list_addr replaced for this
- * member (post_id and thread are used by the mute link).
+ * member (post_id and thread are used by the mute link), and its
+ * List-Unsubscribe header made the member's own (his +u- leave address,
+ * and his web link when a public URL is set).
  */
 void	 personal_render(const char *body, size_t len, const char *list_addr,
 	    const char *delim, int64_t member_id, int64_t post_id,
 	    const char *thread, struct buf *out);
+
+/*
+ * Where the HTTP listener is reached ("https://lists.example.org/postino",
+ * a trailing '/' dropped), or "" for none: set once, before the delivery
+ * threads start.  With a URL, personal_render gives each copy the member's
+ * own List-Unsubscribe web link and List-Unsubscribe-Post (RFC 8058).
+ */
+void	 personal_set_public_url(const char *url);
+
+/* Append the member's web token "ID-MAC" (MAC over list, member, "web"). */
+void	 personal_web_token(const char *list_addr, int64_t member_id,
+	    struct buf *out);
+/* Read a web token of len bytes: 0 with the member id and the MAC
+ * (verify with personal_verify, action PERSONAL_WEB), or -1. */
+int	 personal_web_parse(const char *tok, size_t len, int64_t *member_r,
+	    char mac_r[TOKEN_MAC_LEN + 1]);
 
 /* The VERP envelope sender LIST+bounces-ID-MAC@DOM for a member. */
 void	 personal_verp(const char *list_addr, const char *delim,

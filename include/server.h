@@ -49,6 +49,24 @@ int	 server_listen(struct server *, enum server_proto, const char *spec,
 	    char **error_r);
 
 /*
+ * Binding alone, for listeners of other modules (http.c), which listen(2)
+ * themselves.  server_bind_unix: PATH bound (a stale socket file
+ * replaced, any other file refused), given mode and group (group "" or
+ * NULL keeps the process's) unless mode is -1.  server_addrinfo: the
+ * addresses of "HOST:PORT", "[V6]:PORT" or "*:PORT" (freeaddrinfo them).
+ * server_bind_inet: one of them bound.  0, or -1 with the reason
+ * appended to err.
+ */
+struct addrinfo;
+struct buf;
+int	 server_bind_unix(const char *path, int mode, const char *group,
+	    int *fd_r, struct buf *err);
+int	 server_addrinfo(const char *spec, struct addrinfo **res_r,
+	    struct buf *err);
+int	 server_bind_inet(const struct addrinfo *ai, int *fd_r,
+	    struct buf *err);
+
+/*
  * Run the event loop.  Returns 1 when server_reload() was called (the
  * caller reloads its config, calls server_configure and runs again), 0
  * once server_stop() was called and in-flight sessions finished (or the

@@ -138,7 +138,8 @@ int	 store_member_get(struct store *, int64_t list_id, const char *addr,
 /* Hold every post of this member (moderated != 0), or stop. */
 int	 store_member_set_moderated(struct store *, int64_t list_id,
 	    int64_t id, int moderated);
-/* Find by id within a list: 1 found, 0 not, -1 error. */
+/* Find by id within a list (list_id 0: any list, m->list_id says which):
+ * 1 found, 0 not, -1 error. */
 int	 store_member_get_id(struct store *, int64_t list_id, int64_t id,
 	    struct store_member *);
 int	 store_member_set_mode(struct store *, int64_t list_id,

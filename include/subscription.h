@@ -33,4 +33,13 @@ int	 subscription_handle(const struct list_ctx *,
 int	 subscription_request_decide(const struct list_ctx *,
 	    const char *addr, int approve, struct buf *note);
 
+/*
+ * addr leaves the list without a mail of his (the one-click page of
+ * http.c): the goodbye and the owners' notice go out as for a leave by
+ * mail, inside the caller's transaction.  A line for the log is appended
+ * to note.  0, or -1 on a store error.
+ */
+int	 subscription_leave(const struct list_ctx *, const char *addr,
+	    struct buf *note);
+
 #endif

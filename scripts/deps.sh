@@ -9,7 +9,7 @@
 # apt-get line is printed and the script fails.
 set -eu
 
-build="gcc make pkg-config libetpan-dev libsqlite3-dev libsodium-dev libidn2-dev"
+build="gcc make pkg-config libetpan-dev libsqlite3-dev libsodium-dev libidn2-dev libmicrohttpd-dev"
 # mandoc lints the man pages; the Exim and OpenSMTPD that scripts/mta.sh
 # unpacks (not installed: they conflict with postfix) need the libraries
 # of mtalibs, and libnss-wrapper gives them their users.

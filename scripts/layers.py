@@ -29,6 +29,7 @@ LAYERS = [
     # checked; a cycle between two of them is.
     ("domain", "listconf rules ban modlog router cmdaddr request listctx"
                " personal notice release subscription moderation digest"
+               " http"
                " archive process queue scheduler ingest bounce"),
     # The command line: one file per family of subcommands.
     ("face", "cmd main"),

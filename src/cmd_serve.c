@@ -21,8 +21,10 @@
 #include "addr.h"
 #include "buf.h"
 #include "cmd.h"
+#include "http.h"
 #include "ingest.h"
 #include "log.h"
+#include "personal.h"
 #include "priv.h"
 #include "process.h"
 #include "queue.h"
@@ -38,6 +40,7 @@ struct serve {
 	struct process	*proc;
 	struct queue	*queue;
 	struct server	*server;
+	struct http	*http;		/* one-click pages, or NULL */
 };
 
 static struct server *signal_server;
@@ -153,6 +156,9 @@ serve_listen(struct serve *s)
 	    server_listen(s->server, PROTO_SOCKETMAP,
 	    s->cfg->socketmap_listen, &error) < 0)
 		goto fail;
+	if (strcmp(s->cfg->http_listen, "off") != 0 &&
+	    http_new(s->cfg, &s->http, &error) < 0)
+		goto fail;
 	return 0;
 fail:
 	log_errorx("%s", error);
@@ -261,6 +267,14 @@ serve_start(struct serve *s, struct cmd_ctx *ctx)
 
 	if ((rc = serve_open(s, ctx->cfg.database)) != 0)
 		return rc;
+	/* Read by the delivery threads: set before they start, kept until
+	 * exit (a reload does not change it). */
+	if (s->http != NULL)
+		personal_set_public_url(s->cfg->public_url);
+	if ((s->http != NULL) != (*s->cfg->public_url != '\0'))
+		log_warnx("%s is set without %s: copies carry no one-click"
+		    " unsubscribe link", s->http ? "http_listen" : "public_url",
+		    s->http ? "public_url" : "http_listen");
 	ctx->st = s->st;	/* closed by main */
 	if (store_queue_recover(s->st) < 0 || demo_setup(s) < 0)
 		return EX_TEMPFAIL_;
@@ -268,7 +282,8 @@ serve_start(struct serve *s, struct cmd_ctx *ctx)
 	    template_check(ctx->cfg.templates, &error) < 0 ||
 	    queue_start(s->cfg, &s->queue, &error) < 0 ||
 	    process_start(s->cfg, queue_kick_cb, s->queue, &s->proc,
-	    &error) < 0) {
+	    &error) < 0 || (s->http != NULL &&
+	    http_start(s->http, queue_kick_cb, s->queue, &error) < 0)) {
 		log_errorx("%s", error);
 		free(error);
 		return EX_TEMPFAIL_;
@@ -344,6 +359,7 @@ cmd_serve(struct cmd_ctx *ctx, int argc, char **argv)
 	log_info("stopping: finishing in-flight work");
 out:
 	signal_server = NULL;
+	http_free(&s.http);
 	server_free(&s.server);
 	process_stop(&s.proc);
 	queue_stop(&s.queue);

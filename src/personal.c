@@ -1,9 +1,12 @@
 /*
- * personal.c — VERP addresses and one-reply links, authenticated by MACs.
+ * personal.c — VERP addresses and one-reply links, authenticated by MACs;
+ * the web token of the one-click page (http.h) and each copy's own
+ * List-Unsubscribe header (RFC 8058 when a public URL is set).
  *
  * Ids are written as 8 base32 characters (40 bits, big-endian) so that
  * every personal address of a list has the same length as its marker.
- * Owns nothing; never fails except on malformed input (-1).
+ * Owns only the public URL, set once at start; never fails except on
+ * malformed input (-1).
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +19,9 @@
 
 #define ID_LEN		8		/* base32 of 5 bytes */
 #define MARK		'#'
+
+/* Set once before the delivery threads start (personal_set_public_url). */
+static char public_url[1024];
 
 static void
 id_encode(int64_t id, char out[ID_LEN + 1])
@@ -56,6 +62,8 @@ action_name(char action)
 		return "digest";
 	case PERSONAL_MUTE:
 		return "mute";
+	case PERSONAL_WEB:
+		return "web";
 	default:
 		return "verp";
 	}
@@ -142,6 +150,85 @@ link_addr(const char *list_addr, const char *delim, char action,
 }
 
 void
+personal_set_public_url(const char *url)
+{
+	size_t n = strlen(url);
+
+	while (n > 0 && url[n - 1] == '/')
+		n--;		/* "https://h/p/" and "https://h/p" alike */
+	if (n >= sizeof(public_url))
+		n = 0;
+	memcpy(public_url, url, n);
+	public_url[n] = '\0';
+}
+
+void
+personal_web_token(const char *list_addr, int64_t member_id, struct buf *out)
+{
+	char id[ID_LEN + 1], mac[TOKEN_MAC_LEN + 1];
+
+	id_encode(member_id, id);
+	mac_of(list_addr, PERSONAL_WEB, member_id, "", mac);
+	buf_printf(out, "%s-%s", id, mac);
+}
+
+int
+personal_web_parse(const char *tok, size_t len, int64_t *member_r,
+    char mac_r[TOKEN_MAC_LEN + 1])
+{
+	size_t i;
+
+	if (len != ID_LEN + 1 + TOKEN_MAC_LEN || tok[ID_LEN] != '-')
+		return -1;
+	for (i = 0; i < len; i++)
+		if (i != ID_LEN && !((tok[i] >= 'a' && tok[i] <= 'z') ||
+		    (tok[i] >= '2' && tok[i] <= '7')))
+			return -1;
+	if (id_decode(tok, member_r) < 0)
+		return -1;
+	memcpy(mac_r, tok + ID_LEN + 1, TOKEN_MAC_LEN);
+	mac_r[TOKEN_MAC_LEN] = '\0';
+	return 0;
+}
+
+/*
+ * Replace the list-wide List-Unsubscribe line of a decorated copy (the
+ * first of its header, msg_decorate writes it on one line) with this
+ * member's own: his web link when public_url is set (then also RFC 8058's
+ * List-Unsubscribe-Post), and his leave address.
+ */
+static void
+unsub_header(struct buf *out, const char *list_addr, int64_t member_id,
+    const char *leave_addr)
+{
+	static const char name[] = "\r\nList-Unsubscribe:";
+	struct buf b = BUF_INIT;
+	const char *hend, *p, *eol;
+
+	if (leave_addr == NULL || *leave_addr == '\0' || out->len == 0 ||
+	    (hend = memmem(out->data, out->len, "\r\n\r\n", 4)) == NULL ||
+	    (p = memmem(out->data, (size_t)(hend - out->data) + 2, name,
+	    sizeof(name) - 1)) == NULL)
+		return;
+	p += 2;
+	eol = memmem(p, (size_t)(hend + 2 - p), "\r\n", 2);
+	buf_append(&b, out->data, (size_t)(p - out->data));
+	buf_puts(&b, "List-Unsubscribe: ");
+	if (public_url[0] != '\0') {
+		buf_printf(&b, "<%s/u/", public_url);
+		personal_web_token(list_addr, member_id, &b);
+		buf_puts(&b, ">,\r\n ");
+	}
+	buf_printf(&b, "<mailto:%s>", leave_addr);
+	if (public_url[0] != '\0')
+		buf_puts(&b, "\r\nList-Unsubscribe-Post: "
+		    "List-Unsubscribe=One-Click");
+	buf_append(&b, eol, (size_t)(out->data + out->len - eol));
+	buf_free(out);
+	*out = b;
+}
+
+void
 personal_render(const char *body, size_t len, const char *list_addr,
     const char *delim, int64_t member_id, int64_t post_id,
     const char *thread, struct buf *out)
@@ -168,6 +255,9 @@ personal_render(const char *body, size_t len, const char *list_addr,
 		    mark.data, mark.len)) != NULL; p += mark.len)
 			memcpy(p, real.data, real.len);
 	}
+	buf_reset(&real);
+	link_addr(list_addr, delim, PERSONAL_LEAVE, member_id, 0, NULL, &real);
+	unsub_header(out, list_addr, member_id, real.data);
 	buf_free(&mark);
 	buf_free(&real);
 }

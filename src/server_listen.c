@@ -59,41 +59,40 @@ listen_add(struct server *srv, enum server_proto proto, int fd,
 
 /*
  * The MTA connects to the LMTP and socketmap sockets as its own user:
- * give the socket file lmtp_socket_mode and lmtp_socket_group right after
- * bind(2), before anyone can connect (listen(2) comes later).
+ * give the socket file its mode and group right after bind(2), before
+ * anyone can connect (listen(2) comes later).
  */
 static int
-listen_unix_perm(struct server *srv, const char *path, struct buf *err)
+bind_unix_perm(const char *path, int mode, const char *group,
+    struct buf *err)
 {
 	char gbuf[4096];
 	struct group gr, *g = NULL;
 	int rc;
 
-	if (srv->sock_group != NULL) {
-		rc = getgrnam_r(srv->sock_group, &gr, gbuf, sizeof(gbuf), &g);
+	if (group != NULL && *group != '\0') {
+		rc = getgrnam_r(group, &gr, gbuf, sizeof(gbuf), &g);
 		if (g == NULL) {
-			buf_printf(err, "%s: group '%s': %s", path,
-			    srv->sock_group, rc ? strerror(rc) :
-			    "no such group");
+			buf_printf(err, "%s: group '%s': %s", path, group,
+			    rc ? strerror(rc) : "no such group");
 			return -1;
 		}
 		if (chown(path, (uid_t)-1, g->gr_gid) < 0) {
 			buf_printf(err, "%s: chown to group '%s': %s", path,
-			    srv->sock_group, strerror(errno));
+			    group, strerror(errno));
 			return -1;
 		}
 	}
-	if (chmod(path, (mode_t)srv->sock_mode) < 0) {
-		buf_printf(err, "%s: chmod %04o: %s", path,
-		    (unsigned)srv->sock_mode, strerror(errno));
+	if (chmod(path, (mode_t)mode) < 0) {
+		buf_printf(err, "%s: chmod %04o: %s", path, (unsigned)mode,
+		    strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-/* "unix:PATH": a stale socket file is removed, anything else is not. */
-static int
-listen_unix(struct server *srv, enum server_proto proto, const char *path,
+int
+server_bind_unix(const char *path, int mode, const char *group, int *fd_r,
     struct buf *err)
 {
 	struct sockaddr_un sun;
@@ -121,17 +120,30 @@ listen_unix(struct server *srv, enum server_proto proto, const char *path,
 			close(fd);
 		return -1;
 	}
-	if (proto != PROTO_SMTP && listen_unix_perm(srv, path, err) < 0) {
+	if (mode >= 0 && bind_unix_perm(path, mode, group, err) < 0) {
 		close(fd);
 		unlink(path);
 		return -1;
 	}
+	*fd_r = fd;
+	return 0;
+}
+
+/* "unix:PATH": a stale socket file is removed, anything else is not. */
+static int
+listen_unix(struct server *srv, enum server_proto proto, const char *path,
+    struct buf *err)
+{
+	int fd;
+
+	if (server_bind_unix(path, proto != PROTO_SMTP ? srv->sock_mode : -1,
+	    srv->sock_group, &fd, err) < 0)
+		return -1;
 	return listen_add(srv, proto, fd, path, err);
 }
 
-static int
-listen_inet(struct server *srv, enum server_proto proto,
-    const struct addrinfo *ai, struct buf *err)
+int
+server_bind_inet(const struct addrinfo *ai, int *fd_r, struct buf *err)
 {
 	int fd, on = 1;
 
@@ -148,19 +160,18 @@ listen_inet(struct server *srv, enum server_proto proto,
 		close(fd);
 		return -1;
 	}
-	return listen_add(srv, proto, fd, NULL, err);
+	*fd_r = fd;
+	return 0;
 }
 
-/* "HOST:PORT", "[V6]:PORT", "*:PORT": every address HOST resolves to. */
-static int
-listen_tcp(struct server *srv, enum server_proto proto, const char *spec,
-    struct buf *err)
+int
+server_addrinfo(const char *spec, struct addrinfo **res_r, struct buf *err)
 {
-	struct addrinfo hints, *res = NULL, *ai;
+	struct addrinfo hints;
 	char host[256];
 	const char *colon = strrchr(spec, ':');
 	size_t hlen;
-	int rc, n = 0;
+	int rc;
 
 	if (colon == NULL || (hlen = (size_t)(colon - spec)) >= sizeof(host)) {
 		buf_printf(err, "%s: expected HOST:PORT or unix:PATH", spec);
@@ -176,13 +187,27 @@ listen_tcp(struct server *srv, enum server_proto proto, const char *spec,
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	rc = getaddrinfo(hlen == 0 || strcmp(host, "*") == 0 ? NULL : host,
-	    colon + 1, &hints, &res);
+	    colon + 1, &hints, res_r);
 	if (rc != 0) {
 		buf_printf(err, "%s: %s", spec, gai_strerror(rc));
 		return -1;
 	}
+	return 0;
+}
+
+/* "HOST:PORT", "[V6]:PORT", "*:PORT": every address HOST resolves to. */
+static int
+listen_tcp(struct server *srv, enum server_proto proto, const char *spec,
+    struct buf *err)
+{
+	struct addrinfo *res = NULL, *ai;
+	int fd, n = 0;
+
+	if (server_addrinfo(spec, &res, err) < 0)
+		return -1;
 	for (ai = res; ai != NULL; ai = ai->ai_next)
-		if (listen_inet(srv, proto, ai, err) == 0)
+		if (server_bind_inet(ai, &fd, err) == 0 &&
+		    listen_add(srv, proto, fd, NULL, err) == 0)
 			n++;
 	freeaddrinfo(res);
 	if (n == 0) {

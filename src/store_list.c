@@ -511,7 +511,7 @@ store_member_get_id(struct store *st, int64_t list_id, int64_t id,
 
 	memset(m, 0, sizeof(*m));
 	stmt = store_stmt(st, "SELECT " MEMBER_COLS " FROM members"
-	    " WHERE list_id = ?1 AND id = ?2");
+	    " WHERE (?1 = 0 OR list_id = ?1) AND id = ?2");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, list_id);

@@ -878,3 +878,17 @@ out:
 	sctx_clear(&sc);
 	return rc < 0 ? -1 : 0;
 }
+
+int
+subscription_leave(const struct list_ctx *lc, const char *addr,
+    struct buf *note)
+{
+	struct sctx sc;
+	int rc;
+
+	sctx_init(&sc, lc, NULL, note);
+	snprintf(sc.who, sizeof(sc.who), "%s", addr);
+	rc = leave(&sc, addr);
+	sctx_clear(&sc);
+	return rc;
+}

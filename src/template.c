@@ -161,6 +161,15 @@ static const struct tdef {
 	{ "archive_no_subject", T_PIECE, { NULL } },
 	{ "archive_feed", T_PIECE, { "list_addr", "feed_id", "updated",
 	    "entries", NULL } },
+	/* The one-click unsubscribe pages (http_page.c): from <title> on,
+	 * values HTML-escaped; mode is the member_mode name. */
+	{ "http_unsubscribe", T_PIECE, { "list_addr", "member_addr",
+	    "action", NULL } },
+	{ "http_unsubscribed", T_PIECE, { "list_addr", "member_addr", NULL } },
+	{ "http_mode_set", T_PIECE, { "list_addr", "member_addr", "mode",
+	    NULL } },
+	{ "http_invalid", T_PIECE, { NULL } },
+	{ "http_error", T_PIECE, { "code", "reason", NULL } },
 	/* Digests (digest.c): the mail, then its pieces. */
 	{ "digest_mime", T_MAIL, { "volume", "issue", "count", "date",
 	    "contents", "moderation", NULL } },

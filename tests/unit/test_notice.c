@@ -128,6 +128,7 @@ static const struct tvar samples[] = {
 	{ "feed_id", "tag:team@example.org,2029-12-01:archive" },
 	{ "updated", "2030-01-03T10:00:00Z" },
 	{ "entries", "<entry><title>Vendo bici</title></entry>" },
+	{ "code", "413" },
 	{ "volume", "3" },
 	{ "issue", "12" },
 	{ "count", "4" },
@@ -276,6 +277,14 @@ static const struct tcase {
 	{ "archive_no_subject", 0, NULL, NULL, 0, { NULL } },
 	{ "archive_feed", 0, NULL, NULL, 0, { "list_addr", "feed_id",
 	    "updated", "entries", NULL } },
+	{ "http_unsubscribe", 0, NULL, NULL, 0, { "list_addr",
+	    "member_addr", "action", NULL } },
+	{ "http_unsubscribed", 0, NULL, NULL, 0, { "list_addr",
+	    "member_addr", NULL } },
+	{ "http_mode_set", 0, NULL, NULL, 0, { "list_addr", "member_addr",
+	    "mode", NULL } },
+	{ "http_invalid", 0, NULL, NULL, 0, { NULL } },
+	{ "http_error", 0, NULL, NULL, 0, { "code", "reason", NULL } },
 };
 
 #define NCASES	(sizeof(tcases) / sizeof(tcases[0]))
