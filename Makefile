@@ -23,7 +23,7 @@ DATADIR	 = $(PREFIX)/share/postino
 DOCDIR	 = $(PREFIX)/share/doc/postino
 MANS	 = man/postino.8 man/postino.conf.5
 
-PKGS	 = libetpan sqlite3 libsodium libidn2
+PKGS	 = libetpan sqlite3 libsodium libidn2 libcares libpsl
 # libetpan's .pc leaks Debian's no-pie link specs; keep only -l/-L flags.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(filter -l% -L%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))

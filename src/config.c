@@ -74,6 +74,8 @@ static const struct setting settings[] = {
 	{ "max_requests_per_day", C_INT,  S(max_requests_per_day), "10", 1,
 	    10000 },
 	{ "user",		C_STR,	  S(user),	"", 0, 0 },
+	{ "resolver",		C_STR,	  S(resolver),	"", 0, 0 },
+	{ "dmarc_timeout",	C_INT,	  S(dmarc_timeout), "5", 1, 60 },
 };
 #define NSETTINGS	(sizeof(settings) / sizeof(settings[0]))
 

@@ -256,6 +256,12 @@ static const char *const migrations[] = {
 	"ALTER TABLE jobs ADD COLUMN audience TEXT NOT NULL DEFAULT '';",
 	/* A released quarantine row goes to the members it would have. */
 	"ALTER TABLE quarantine ADD max_member INTEGER NOT NULL DEFAULT 0;",
+	/* DMARC policies by From domain, kept for their DNS TTL. */
+	"CREATE TABLE dmarc_cache ("
+	"  domain TEXT PRIMARY KEY,"		/* lower case */
+	"  policy TEXT NOT NULL,"		/* reject quarantine none fail */
+	"  expires INTEGER NOT NULL"
+	") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
