@@ -155,7 +155,7 @@ fuzz:
 	@mkdir -p build/fuzz build/fuzz/corpus-msg build/fuzz/corpus-session \
 	    build/fuzz/corpus-token build/fuzz/corpus-commands \
 	    build/fuzz/corpus-archive build/fuzz/corpus-router \
-	    build/fuzz/corpus-socketmap
+	    build/fuzz/corpus-socketmap build/fuzz/corpus-dmarc
 	$(FUZZCC) -o build/fuzz/fuzz_msg fuzz/fuzz_msg.c src/msg*.c \
 	    src/buf.c src/log.c src/addr.c src/utf8.c -letpan -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_session fuzz/fuzz_session.c src/proto.c \
@@ -176,6 +176,8 @@ fuzz:
 	    -letpan -lsqlite3 -lidn2
 	$(FUZZCC) -o build/fuzz/fuzz_router fuzz/fuzz_router.c \
 	    $(filter-out src/main.c src/cmd_%.c,$(SRCS)) $(filter -l%,$(LDLIBS))
+	$(FUZZCC) -o build/fuzz/fuzz_dmarc fuzz/fuzz_dmarc.c src/dmarc.c \
+	    src/buf.c src/log.c -lcares -lpsl
 	./build/fuzz/fuzz_msg -max_total_time=$(FUZZTIME) -max_len=65536 \
 	    -rss_limit_mb=2048 -timeout=10 build/fuzz/corpus-msg tests/data
 	./build/fuzz/fuzz_session -max_total_time=$(FUZZTIME) \
@@ -190,6 +192,8 @@ fuzz:
 	    -timeout=10 build/fuzz/corpus-archive tests/data
 	./build/fuzz/fuzz_router -max_total_time=$(FUZZTIME) -max_len=16384 \
 	    -timeout=10 build/fuzz/corpus-router fuzz/router-seeds
+	./build/fuzz/fuzz_dmarc -max_total_time=$(FUZZTIME) -max_len=4096 \
+	    build/fuzz/corpus-dmarc
 
 clean:
 	rm -rf build bin

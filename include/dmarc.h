@@ -49,6 +49,10 @@ int	 dmarc_must_mitigate(enum dmarc_policy);
  * suffix.  0, or -1 when it does not fit. */
 int	 dmarc_org_domain(const char *domain, char *out, size_t size);
 
+/* The smallest TTL of the TXT records in DNS answer a[0..alen), read
+ * within its bounds; -1 when it holds none or is truncated before one. */
+long	 dmarc_answer_ttl(const unsigned char *a, size_t alen);
+
 struct dmarc_answer {
 	enum dmarc_policy	 policy;
 	long			 ttl;	/* seconds the answer may be kept */

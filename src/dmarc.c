@@ -223,9 +223,8 @@ skip_name(const unsigned char *a, size_t alen, size_t *p)
 	}
 }
 
-/* The smallest TTL of the TXT records of answer a, or -1. */
-static long
-answer_ttl(const unsigned char *a, size_t alen)
+long
+dmarc_answer_ttl(const unsigned char *a, size_t alen)
 {
 	size_t p = 12, i, qd, an, rdlen;
 	long ttl, min = -1;
@@ -287,7 +286,7 @@ take_records(struct query *q, const unsigned char *abuf, int alen)
 	}
 	ares_free_data(txt);
 	q->has_rec = count == 1;
-	q->ttl = answer_ttl(abuf, (size_t)alen);
+	q->ttl = dmarc_answer_ttl(abuf, (size_t)alen);
 }
 
 static void
@@ -333,18 +332,19 @@ wait_answers(ares_channel ch, long long deadline, const struct query *qd,
 	struct pollfd pfd[ARES_GETSOCK_MAXNUM];
 	struct timeval max, tv, *tvp;
 	long long left;
-	int bits, i, n, rc;
+	unsigned bits, rd, wr;
+	int i, n, rc;
 
 	while (!settled(qd, qo) && (left = deadline - now_ms()) > 0) {
-		bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+		/* ARES_GETSOCK_WRITABLE shifts a signed 1 into the sign bit. */
+		bits = (unsigned)ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
 		for (i = n = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			if (!ARES_GETSOCK_READABLE(bits, i) &&
-			    !ARES_GETSOCK_WRITABLE(bits, i))
+			rd = bits & 1u << i;
+			wr = bits & 1u << (i + ARES_GETSOCK_MAXNUM);
+			if (!rd && !wr)
 				continue;
 			pfd[n].fd = socks[i];
-			pfd[n].events = (ARES_GETSOCK_READABLE(bits, i) ?
-			    POLLIN : 0) | (ARES_GETSOCK_WRITABLE(bits, i) ?
-			    POLLOUT : 0);
+			pfd[n].events = (rd ? POLLIN : 0) | (wr ? POLLOUT : 0);
 			pfd[n++].revents = 0;
 		}
 		if (n == 0)
