@@ -274,8 +274,11 @@ int
 release_commit(struct store *st, struct release *r,
     const struct store_post *p)
 {
-	if (r->dmarc_domain != NULL && store_dmarc_put(st, r->dmarc_domain,
-	    dmarc_policy_name(r->dmarc_policy), r->dmarc_expires) < 0)
+	/* A new answer also clears the expired ones: the cache holds one
+	 * row per domain, looked up at most once per TTL. */
+	if (r->dmarc_domain != NULL && (store_dmarc_purge(st,
+	    time(NULL)) < 0 || store_dmarc_put(st, r->dmarc_domain,
+	    dmarc_policy_name(r->dmarc_policy), r->dmarc_expires) < 0))
 		return -1;
 	archived_at(r->archive_url, p, &r->body);
 	if (store_job_fanout(st, p->list_id, p->id, r->env_from.data,
