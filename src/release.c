@@ -14,7 +14,10 @@
  * asked at once).  Only the processor waits, at most that long and once
  * per domain and TTL; sessions keep committing to the inbox and the
  * queue keeps sending meanwhile.  The answer is cached by
- * release_commit, inside the transaction.
+ * release_commit, inside the transaction.  A post released later
+ * (release_post: a moderator, the hold deadline, an appeal) is looked
+ * up then, inside its caller's transaction: on a cache miss that
+ * transaction waits for DNS, at most dmarc_timeout.
  *
  * Owns: the buffers of a struct release until release_clear.  Fails: -1,
  * logged; a broken footer template is a broken copy, never a copy
@@ -159,8 +162,8 @@ dmarc_plan(const struct list_ctx *lc, const struct msg *m,
 	enum dmarc_policy p;
 
 	if (lc->dmarc == LIST_DMARC_OFF || domain == NULL ||
-	    *++domain == '\0')
-		return;
+	    *++domain == '\0' || *domain == '[')
+		return;		/* an address literal has no DMARC */
 	if (always_mitigated(lc->dmarc_always, domain))
 		why = "in dmarc_always";
 	else if (dmarc_must_mitigate(p = author_policy(lc, domain, r)))
