@@ -173,9 +173,9 @@ def assert_unchanged(m, author):
     assert m["Reply-To"] is None
 
 
-AUTHORS = ["alice@reject.test", "bob@quarantine.test", "carol@none.test",
+AUTHORS = ["alice@reject.test", "alice@sub.reject.test", "bob@quarantine.test", "carol@none.test",
            "dave@nx.test", "erin@sub.org.test", "fred@junk.test",
-           "gina@servfail.test", "hugo@unknown.invalid.test",
+           "gina@servfail.test", "kim@elsewhere.example",
            "ivy@sub.subnone.test", "jo@reject.test"]
 
 
@@ -201,7 +201,8 @@ def test_policies_decide_munging():
             post(p, "fred@junk.test", "junk", "Fred")
             post(p, "gina@servfail.test", "servfail", "Gina")
             post(p, "ivy@sub.subnone.test", "subnone", "Ivy")
-            got = copies(p, 8)
+            post(p, "kim@elsewhere.example", "refused", "Kim")
+            got = copies(p, 9)
             assert_munged(got["reject"], "alice@reject.test", "Alice")
             assert_munged(got["quarantine"], "bob@quarantine.test", "Bob")
             assert_unchanged(got["none"], "carol@none.test")
@@ -214,11 +215,14 @@ def test_policies_decide_munging():
             assert_munged(got["servfail"], "gina@servfail.test", "Gina")
             # The organizational domain's sp=none covers its subdomains.
             assert_unchanged(got["subnone"], "ivy@sub.subnone.test")
+            # dnsmasq has no server for elsewhere.example: REFUSED.
+            assert_munged(got["refused"], "kim@elsewhere.example", "Kim")
             rows = dict(p.sql("SELECT domain, policy FROM dmarc_cache"))
             assert rows["reject.test"] == "reject"
             assert rows["nx.test"] == "absent"
             assert rows["sub.org.test"] == "reject"
             assert rows["servfail.test"] == "fail"
+            assert rows["elsewhere.example"] == "fail"
             log = p.read_log()
             assert "post from alice@reject.test: DMARC reject: From munged" \
                 in log
@@ -309,4 +313,17 @@ def test_off_and_reply_to_author_kept():
                   check=False)
         assert r.returncode != 0
         assert b"munge, wrap or off" in r.stderr
+        assert p.stop() == 0
+
+
+def test_resolver_off_mitigates_only_dmarc_always():
+    with Postino() as p:    # the harness's resolver = off
+        p.make_list(LIST, AUTHORS + [READER], dmarc_always="reject.test")
+        p.start()
+        post(p, "alice@sub.reject.test", "listed", "Alice")
+        post(p, "bob@quarantine.test", "not listed", "Bob")
+        got = copies(p, 2)
+        assert_munged(got["listed"], "alice@sub.reject.test", "Alice")
+        assert_unchanged(got["not listed"], "bob@quarantine.test")
+        assert p.sql("SELECT count(*) FROM dmarc_cache") == [["0"]]
         assert p.stop() == 0
