@@ -3,9 +3,11 @@
  * organizational domain by the Public Suffix List, and the lookup of
  * both _dmarc names at once through c-ares, bounded by a deadline.
  *
- * The PSL comes from psl_latest(): the newer of libpsl's built-in list
- * and the distribution's file (Debian: the publicsuffix package,
- * /usr/share/publicsuffix), loaded once per process.
+ * The PSL comes from psl_latest(NULL): the newer of libpsl's built-in
+ * list and the distribution's file (psl_dist_filename(); on Debian
+ * /usr/share/publicsuffix/public_suffix_list.dafsa of the publicsuffix
+ * package, world-readable, so loading it after the privilege drop
+ * works), loaded once per process on the first lookup.
  *
  * Owns: a c-ares channel for the length of one lookup.  Fails: a lookup
  * never fails as a call (a missing answer is DMARC_FAIL, which the
