@@ -14,6 +14,7 @@ import email
 import email.policy
 import email.utils
 import os
+import re
 import shutil
 import socket
 import struct
@@ -326,4 +327,22 @@ def test_resolver_off_mitigates_only_dmarc_always():
         assert_munged(got["listed"], "alice@sub.reject.test", "Alice")
         assert_unchanged(got["not listed"], "bob@quarantine.test")
         assert p.sql("SELECT count(*) FROM dmarc_cache") == [["0"]]
+        assert p.stop() == 0
+
+
+def test_personalized_wrap_keeps_personal_links():
+    with Dnsmasq() as dns, dmarc_daemon(dns) as p:
+        p.make_list(LIST, AUTHORS + [READER], dmarc_mitigation="wrap",
+                    personalize="yes")
+        p.start()
+        post(p, "alice@reject.test", "personal", "Alice")
+        m = copies(p, 1)["personal"]
+        assert from_of(m) == ("Alice via team", LIST)
+        parts = list(m.iter_parts())
+        assert parts[0].get_content_type() == "message/rfc822"
+        footer = parts[-1].get_content()
+        # The reader's own one-reply leave link, filled in for him.
+        assert re.search(r"team\+u-[a-z2-7]{8}-[a-z2-7]{16}@example\.org",
+                         footer), footer
+        assert "#" not in footer, footer
         assert p.stop() == 0
