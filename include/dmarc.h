@@ -64,8 +64,10 @@ struct dmarc_answer {
  * no record, _dmarc.<organizational domain> (its sp, else p), both asked
  * at once.  resolver: "" for the system's (resolv.conf), else
  * "HOST:PORT[,HOST:PORT...]".  Waits at most timeout_ms; what has not
- * answered by then is DMARC_FAIL.  Always fills *a; 0, or -1 when the
- * resolver cannot be set up (a->policy DMARC_FAIL, logged).
+ * answered by then is DMARC_FAIL, and the resolver is then not asked
+ * again for a minute (every look-up fails at once).  Always fills *a;
+ * 0, or -1 when the resolver cannot be set up (a->policy DMARC_FAIL,
+ * logged).
  */
 int	 dmarc_lookup(const char *resolver, int timeout_ms, const char *domain,
 	    struct dmarc_answer *a);

@@ -257,6 +257,7 @@ dmarc_answer_ttl(const unsigned char *a, size_t alen)
 struct query {
 	int			 done;
 	int			 failed;
+	int			 timeout;	/* no answer at all */
 	int			 has_rec;
 	struct dmarc_record	 rec;
 	long			 ttl;
@@ -302,8 +303,43 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	q->done = 1;
 	if (status == ARES_SUCCESS)
 		take_records(q, abuf, alen);
-	else if (status != ARES_ENOTFOUND && status != ARES_ENODATA)
+	else if (status != ARES_ENOTFOUND && status != ARES_ENODATA) {
 		q->failed = 1;
+		q->timeout = status == ARES_ETIMEOUT;
+	}
+}
+
+/*
+ * A resolver that did not answer at all is not asked again for
+ * TTL_FAIL seconds: every look-up meanwhile fails at once (and is
+ * mitigated, as it would be after waiting), so a dead DNS server costs
+ * the processor one timeout a minute, not one per post.
+ */
+static pthread_mutex_t dead_lock = PTHREAD_MUTEX_INITIALIZER;
+static char dead_resolver[256];
+static long long dead_until;
+
+static int
+resolver_dead(const char *resolver, long long now)
+{
+	int dead;
+
+	pthread_mutex_lock(&dead_lock);
+	dead = now < dead_until && strcmp(dead_resolver, resolver) == 0;
+	pthread_mutex_unlock(&dead_lock);
+	return dead;
+}
+
+static void
+resolver_died(const char *resolver, long long now)
+{
+	pthread_mutex_lock(&dead_lock);
+	snprintf(dead_resolver, sizeof(dead_resolver), "%s", resolver);
+	dead_until = now + TTL_FAIL * 1000LL;
+	pthread_mutex_unlock(&dead_lock);
+	log_warnx("dmarc: resolver %s does not answer: DMARC look-ups fail"
+	    " (and posts are mitigated) for %d s", *resolver != '\0' ?
+	    resolver : "of resolv.conf", TTL_FAIL);
 }
 
 static long long
@@ -442,6 +478,10 @@ dmarc_lookup(const char *resolver, int timeout_ms, const char *domain,
 	a->policy = DMARC_FAIL;
 	a->ttl = TTL_FAIL;
 	(void)pthread_once(&once, dmarc_init);
+	if (resolver == NULL)
+		resolver = "";
+	if (resolver_dead(resolver, now_ms()))
+		return 0;
 	if (!ares_ok || strlen(domain) > NAME_MAX_DNS ||
 	    channel_open(&ch, resolver, timeout_ms) < 0)
 		return -1;
@@ -456,6 +496,8 @@ dmarc_lookup(const char *resolver, int timeout_ms, const char *domain,
 	}
 	wait_answers(ch, now_ms() + timeout_ms, &qd, ask_org ? &qo : NULL);
 	decide(&qd, ask_org ? &qo : NULL, a);
+	if (!qd.done || qd.timeout)
+		resolver_died(resolver, now_ms());
 	ares_destroy(ch);	/* cancels what is left: callbacks see done */
 	return 0;
 }

@@ -256,8 +256,15 @@ def test_timeout_mitigates():
             post(p, "carol@none.test", "timeout", "Carol")
             got = copies(p, 1)
             assert_munged(got["timeout"], "carol@none.test", "Carol")
+            # The dead resolver is not asked again for a minute: the
+            # next domain fails at once, and is mitigated the same.
+            post(p, "dave@nx.test", "after timeout", "Dave")
+            got = copies(p, 2)
+            assert_munged(got["after timeout"], "dave@nx.test", "Dave")
             rows = dict(p.sql("SELECT domain, policy FROM dmarc_cache"))
             assert rows["none.test"] == "fail"
+            assert rows["nx.test"] == "fail"
+            assert p.read_log().count("does not answer: DMARC") == 1
             assert p.stop() == 0
     finally:
         dead.close()
