@@ -23,7 +23,7 @@ DATADIR	 = $(PREFIX)/share/postino
 DOCDIR	 = $(PREFIX)/share/doc/postino
 MANS	 = man/postino.8 man/postino.conf.5
 
-PKGS	 = libetpan sqlite3 libsodium libidn2 libmicrohttpd
+PKGS	 = libetpan sqlite3 libsodium libidn2 libmicrohttpd libcares libpsl
 # libetpan's .pc leaks Debian's no-pie link specs; keep only -l/-L flags.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(filter -l% -L%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
@@ -154,7 +154,7 @@ FUZZTIME ?= 60
 FUZZFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 $(PKG_CFLAGS)
 FUZZOBJS  := $(patsubst src/%.c,build/fuzz/obj/%.o,\
 	    $(filter-out src/main.c src/cmd_%.c,$(SRCS)))
-FUZZERS	  = msg session socketmap token commands archive router dsn http
+FUZZERS	  = msg session socketmap token commands archive router dsn http dmarc
 
 build/fuzz/obj/%.o: src/%.c $(wildcard include/*.h) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
@@ -189,6 +189,8 @@ fuzz: $(FUZZERS:%=build/fuzz/fuzz_%)
 	    -timeout=10 build/fuzz/corpus-router fuzz/router-seeds
 	./build/fuzz/fuzz_http -max_total_time=$(FUZZTIME) -max_len=8192 \
 	    build/fuzz/corpus-http
+	./build/fuzz/fuzz_dmarc -max_total_time=$(FUZZTIME) -max_len=4096 \
+	    build/fuzz/corpus-dmarc
 
 clean:
 	rm -rf build bin

@@ -54,6 +54,9 @@ struct config {
 	int	 token_lifetime;	/* seconds a confirmation token lives */
 	int	 max_requests_per_day;	/* per address and list */
 	char	*user;			/* account to run as when started as root */
+	char	*resolver;		/* DNS for DMARC: "" resolv.conf, or
+					 * "HOST:PORT[,...]" */
+	int	 dmarc_timeout;		/* seconds a DMARC lookup may take */
 };
 
 /* Fill cfg with the embedded defaults.  Free with config_free(). */

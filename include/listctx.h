@@ -69,7 +69,14 @@ struct list_ctx {
 	int			 digest_modlog;
 	int			 verp;		/* per-member bounce address */
 	int			 pseudonym;	/* modlog_names is not "name" */
+	int			 dmarc;		/* dmarc_mitigation: LIST_DMARC_* */
+	char			*dmarc_always;	/* domains, blank/comma list */
+	int			 reply_to_list;	/* reply_to is "list" */
 };
+
+#define LIST_DMARC_OFF		0
+#define LIST_DMARC_MUNGE	1
+#define LIST_DMARC_WRAP		2
 
 /*
  * Load list list_id with its settings (two queries).  1 loaded, 0 no

@@ -117,7 +117,15 @@ struct decorate {
 	const char	*subject_prefix;/* "[team]", or "" for none */
 	const char	*footer;	/* UTF-8 text, or NULL/"" for none */
 	const char	*archive_url;	/* List-Archive, or NULL */
+	/* DMARC mitigation (msg_dmarc.c): the copy goes out From the list. */
+	int		 dmarc;		/* DECORATE_DMARC_* */
+	const char	*via;		/* "team": From "Alice via team" */
+	int		 reply_to_list;	/* Reply-To the list, author in Cc */
 };
+
+#define DECORATE_DMARC_NONE	0	/* the author's From stays */
+#define DECORATE_DMARC_MUNGE	1	/* From the list, author visible */
+#define DECORATE_DMARC_WRAP	2	/* the original as message/rfc822 */
 
 /*
  * Write the outgoing copy into out (CRLF, not dot-stuffed):
@@ -134,7 +142,14 @@ struct decorate {
  *   7bit/8bit/quoted-printable (QP-encoded when the body is), added as a
  *   final text/plain part of a multipart/mixed, and otherwise (HTML,
  *   alternative, signed, base64 text) the message is wrapped in a new
- *   multipart/mixed with the original as first part.
+ *   multipart/mixed with the original as first part;
+ * - with dmarc set, first rewrites the message so that it leaves From
+ *   the list (msg_dmarc.c): munge puts From: "Alice via team" <list>,
+ *   keeps the author's From as X-Original-From and sets Reply-To to the
+ *   author (the author's own Reply-To kept) or, with reply_to_list, to
+ *   the list, adding the author to Cc; wrap makes a new message From the
+ *   list with the same reply fields whose one part is the original,
+ *   untouched, as message/rfc822 (the footer follows it).
  * Returns 0, or -1 with *error_r.
  */
 int	 msg_decorate(const struct msg *, const struct decorate *,

@@ -11,6 +11,7 @@
 #define POSTINO_RELEASE_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "buf.h"
 #include "store.h"
@@ -25,6 +26,9 @@ struct release {
 	char		*archive_url;	/* for Archived-At; "" none */
 	int		 per_rcpt;	/* one transaction per recipient */
 	int64_t		 author_member;	/* follows the thread; 0 nobody */
+	char		*dmarc_domain;	/* looked up: cached on commit */
+	int		 dmarc_policy;	/* enum dmarc_policy */
+	time_t		 dmarc_expires;
 };
 
 /*

@@ -9,12 +9,12 @@
 # apt-get line is printed and the script fails.
 set -eu
 
-build="gcc make pkg-config libetpan-dev libsqlite3-dev libsodium-dev libidn2-dev libmicrohttpd-dev"
+build="gcc make pkg-config libetpan-dev libsqlite3-dev libsodium-dev libidn2-dev libmicrohttpd-dev libc-ares-dev libpsl-dev publicsuffix"
 # mandoc lints the man pages; the Exim and OpenSMTPD that scripts/mta.sh
 # unpacks (not installed: they conflict with postfix) need the libraries
 # of mtalibs, and libnss-wrapper gives them their users.
 mtalibs="libidn12 libgnutls-dane0 libevent-2.1-7 libnss-wrapper"
-check="$build clang libcmocka-dev postfix swaks adduser python3 sqlite3 libclang-rt-14-dev chromium mandoc opendkim opendkim-tools python3-dkim procmail $mtalibs"
+check="$build clang libcmocka-dev postfix swaks adduser python3 sqlite3 libclang-rt-14-dev chromium mandoc opendkim opendkim-tools python3-dkim procmail dnsmasq-base $mtalibs"
 bench="$build postfix"
 
 case "${1:-build}" in
@@ -46,6 +46,8 @@ why() {
 	clang|libclang-rt-14-dev) echo "the ASan/UBSan build of make check" ;;
 	postfix) echo "smtp-sink, smtp-source and a private Postfix for the" \
 	    "tests (no system MTA is configured or started)" ;;
+	publicsuffix) echo "the Public Suffix List DMARC lookups read" ;;
+	dnsmasq-base) echo "the DNS server of the DMARC tests" ;;
 	swaks) echo "sends test mail" ;;
 	python3) echo "runs the integration tests" ;;
 	sqlite3) echo "the tests read the database with it" ;;

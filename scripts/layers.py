@@ -24,7 +24,7 @@ LAYERS = [
     ("store", "store fault"),
     # Bytes on the wire: the message parser (libetpan), the relay client,
     # the LMTP/SMTP/socketmap server.  They know no list.
-    ("wire", "msg relay server"),
+    ("wire", "msg relay server dmarc"),
     # What lists do with mail, lowest first within the layer is not
     # checked; a cycle between two of them is.
     ("domain", "listconf rules ban modlog router cmdaddr request listctx"

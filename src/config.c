@@ -6,6 +6,7 @@
  * all postino runs on the embedded defaults, which include a demo list so
  * that `make run` shows the whole flow.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
@@ -22,7 +23,7 @@
 #include "relay_target.h"
 
 enum ctype { C_STR, C_INT, C_SIZE, C_LISTEN, C_RELAY, C_ADDR, C_LEVEL, C_MODE,
-    C_GROUP };
+    C_GROUP, C_DNS };
 
 struct setting {
 	const char	*name;
@@ -85,6 +86,8 @@ static const struct setting settings[] = {
 	{ "max_requests_per_day", C_INT,  S(max_requests_per_day), "10", 1,
 	    10000 },
 	{ "user",		C_STR,	  S(user),	"", 0, 0 },
+	{ "resolver",		C_DNS,	  S(resolver),	"", 0, 0 },
+	{ "dmarc_timeout",	C_INT,	  S(dmarc_timeout), "5", 1, 60 },
 };
 #define NSETTINGS	(sizeof(settings) / sizeof(settings[0]))
 
@@ -122,6 +125,66 @@ parse_size(const char *v, long long *out)
 		return -1;
 	*out = n * mult;
 	return 0;
+}
+
+/* One DNS server v[0..n): IPv4[:PORT] or [IPv6][:PORT].  0, or -1. */
+static int
+check_dns_server(const char *v, size_t n)
+{
+	char host[INET6_ADDRSTRLEN + 1], bin[16];
+	const char *end = v + n, *h = v, *hend, *port = NULL, *p;
+	int af = AF_INET;
+	long num = 0;
+
+	if (n > 0 && *v == '[') {
+		if ((hend = memchr(v, ']', n)) == NULL)
+			return -1;
+		af = AF_INET6;
+		h = v + 1;
+		if (hend + 1 < end && hend[1] != ':')
+			return -1;
+		port = hend + 1 < end ? hend + 2 : NULL;
+	} else if ((hend = memchr(v, ':', n)) != NULL)
+		port = hend + 1;
+	else
+		hend = end;
+	if (hend == h || (size_t)(hend - h) >= sizeof(host))
+		return -1;
+	memcpy(host, h, (size_t)(hend - h));
+	host[hend - h] = '\0';
+	if (inet_pton(af, host, bin) != 1)
+		return -1;
+	if (port == NULL)
+		return 0;
+	if (port == end || end - port > 5)
+		return -1;
+	for (p = port; p < end; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		num = num * 10 + (*p - '0');
+	}
+	return num >= 1 && num <= 65535 ? 0 : -1;
+}
+
+/* "", "off", or DNS servers separated by commas. */
+static int
+check_resolver(const char *v, const char **why)
+{
+	size_t n;
+
+	if (*v == '\0' || strcmp(v, "off") == 0)
+		return 0;
+	for (;;) {
+		n = strcspn(v, ",");
+		if (check_dns_server(v, n) < 0) {
+			*why = "expected empty, off, or servers such as"
+			    " 127.0.0.1:53 or [::1]:53 separated by commas";
+			return -1;
+		}
+		if (v[n] == '\0')
+			return 0;
+		v += n + 1;
+	}
 }
 
 static int
@@ -227,6 +290,10 @@ setting_apply(struct config *cfg, const struct setting *s, const char *v,
 		return parse_mode(s, v, (int *)base, why);
 	case C_GROUP:
 		if (check_group(v, why) < 0)
+			return -1;
+		break;
+	case C_DNS:
+		if (check_resolver(v, why) < 0)
 			return -1;
 		break;
 	case C_LISTEN:

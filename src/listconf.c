@@ -282,6 +282,17 @@ check_score(const char *v, const char **error_r)
 }
 
 static int
+check_dmarc(const char *v, const char **error_r)
+{
+	if (strcmp(v, "munge") != 0 && strcmp(v, "wrap") != 0 &&
+	    strcmp(v, "off") != 0) {
+		*error_r = "dmarc_mitigation must be munge, wrap or off";
+		return -1;
+	}
+	return 0;
+}
+
+static int
 check_count(const char *v, const char **error_r)
 {
 	char *end;
@@ -291,6 +302,33 @@ check_count(const char *v, const char **error_r)
 		*error_r = "expected a number from 0 to 100";
 		return -1;
 	}
+	return 0;
+}
+
+static int
+check_reply_to(const char *v, const char **error_r)
+{
+	if (strcmp(v, "author") != 0 && strcmp(v, "list") != 0) {
+		*error_r = "reply_to must be 'author' or 'list'";
+		return -1;
+	}
+	return 0;
+}
+
+/* Domains separated by blanks or commas: letters, digits, '-', '.'. */
+static int
+check_domains(const char *v, const char **error_r)
+{
+	const char *p;
+
+	if (check_text(v, error_r) < 0)
+		return -1;
+	for (p = v; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr("-., \t", *p) == NULL) {
+			*error_r = "expected domains separated by blanks or"
+			    " commas (e.g. 'yahoo.com, aol.com')";
+			return -1;
+		}
 	return 0;
 }
 
@@ -351,6 +389,16 @@ static const struct listconf_key keys[] = {
 	{ "modlog_public", "everyone", "who gets the moderation log from"
 	    " LIST+log@: everyone, or members (the rules stay public)",
 	    check_modlog_public },
+	{ "dmarc_mitigation", "munge", "posts from domains whose DMARC"
+	    " policy is quarantine or reject (or unknown): munge (From the"
+	    " list, author in X-Original-From), wrap (the original attached"
+	    " as message/rfc822) or off", check_dmarc },
+	{ "dmarc_always", "", "domains always mitigated, whatever their DNS"
+	    " says (e.g. 'gmail.com, example.org'; subdomains included)",
+	    check_domains },
+	{ "reply_to", "author", "where replies to a mitigated post go: author"
+	    " (Reply-To the author) or list (Reply-To the list, author in"
+	    " Cc)", check_reply_to },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 

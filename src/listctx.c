@@ -75,13 +75,15 @@ list_override_dir(const struct config *cfg, const char *list_addr)
 /* The settings a list_ctx holds, in the order of settings_take. */
 enum { S_LANG, S_DESCR, S_PREFIX, S_ARCHIVE, S_POLICY, S_HOLD_DEFAULT,
     S_TIMEZONE, S_HOLD_DEADLINE, S_FOOTER, S_PERSONALIZE, S_MODERATED,
-    S_NOTIFY, S_DIGEST_MODLOG, S_NAMES, S_VERP, S_N };
+    S_NOTIFY, S_DIGEST_MODLOG, S_NAMES, S_VERP, S_DMARC, S_DMARC_ALWAYS,
+    S_REPLY_TO, S_N };
 
 static const char *const keys[S_N] = {
 	"language", "description", "subject_prefix", "archive_url",
 	"subscribe_policy", "hold_default", "timezone", "hold_deadline",
 	"footer", "personalize", "moderated", "notify_owner", "digest_modlog",
-	"modlog_names", "verp",
+	"modlog_names", "verp", "dmarc_mitigation", "dmarc_always",
+	"reply_to",
 };
 
 static int
@@ -126,6 +128,13 @@ settings_take(struct list_ctx *lc, char **v)
 	lc->verp = yes(v[S_VERP]);
 	lc->pseudonym = strcmp(v[S_NAMES], "name") != 0;
 	free(v[S_NAMES]);
+	lc->dmarc = strcmp(v[S_DMARC], "off") == 0 ? LIST_DMARC_OFF :
+	    strcmp(v[S_DMARC], "wrap") == 0 ? LIST_DMARC_WRAP :
+	    LIST_DMARC_MUNGE;
+	free(v[S_DMARC]);
+	lc->dmarc_always = v[S_DMARC_ALWAYS];
+	lc->reply_to_list = strcmp(v[S_REPLY_TO], "list") == 0;
+	free(v[S_REPLY_TO]);
 }
 
 static int
@@ -191,5 +200,6 @@ list_ctx_clear(struct list_ctx *lc)
 	free(lc->policy);
 	free(lc->hold_default);
 	free(lc->timezone);
+	free(lc->dmarc_always);
 	memset(lc, 0, sizeof(*lc));
 }

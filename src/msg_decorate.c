@@ -222,8 +222,8 @@ msg_encode_header_text(const char *utf8, size_t name_len, struct buf *out)
 }
 
 /* A display name for List-Id: atoms, a quoted string or encoded-words. */
-static void
-put_phrase(const char *name, size_t col, struct buf *out)
+void
+msg_put_phrase(const char *name, size_t col, struct buf *out)
 {
 	char *s = text_clean(name);
 	const char *p;
@@ -453,8 +453,8 @@ find_close(const struct msg *m, const char *bnd, size_t *at_r)
 }
 
 /* A boundary that does not occur in the message (deterministic). */
-static void
-make_boundary(const struct msg *m, struct plan *pl)
+void
+msg_boundary(const struct msg *m, char *out, size_t size)
 {
 	uint64_t h = 14695981039346656037ULL;
 	size_t i;
@@ -463,12 +463,17 @@ make_boundary(const struct msg *m, struct plan *pl)
 	for (i = 0; i < m->len; i++)
 		h = (h ^ (unsigned char)m->data[i]) * 1099511628211ULL;
 	for (n = 0;; n++) {
-		snprintf(pl->boundary, sizeof(pl->boundary),
-		    "=_postino_%016llx_%u", (unsigned long long)h, n);
-		if (memmem(m->data, m->len, pl->boundary,
-		    strlen(pl->boundary)) == NULL)
+		snprintf(out, size, "=_postino_%016llx_%u",
+		    (unsigned long long)h, n);
+		if (memmem(m->data, m->len, out, strlen(out)) == NULL)
 			return;
 	}
+}
+
+static void
+make_boundary(const struct msg *m, struct plan *pl)
+{
+	msg_boundary(m, pl->boundary, sizeof(pl->boundary));
 }
 
 static void
@@ -550,7 +555,7 @@ put_list_headers(const struct decorate *dc, struct buf *out)
 
 	buf_puts(out, "List-Id: ");
 	if (dc->list_name != NULL && dc->list_name[0] != '\0') {
-		put_phrase(dc->list_name, 9, out);
+		msg_put_phrase(dc->list_name, 9, out);
 		buf_putc(out, ' ');
 	}
 	buf_printf(out, "<%s>\r\n", dc->list_id);
@@ -730,6 +735,9 @@ decorate_check(const struct decorate *dc, const char **error_r)
 		*error_r = "no subject prefix";
 	else if (dc->archive_url != NULL && !safe_str(dc->archive_url, 0))
 		*error_r = "bad archive URL";
+	else if (dc->dmarc != DECORATE_DMARC_NONE && (dc->via == NULL ||
+	    !safe_str(dc->via, 1)))
+		*error_r = "bad DMARC 'via' name";
 	return *error_r == NULL ? 0 : -1;
 }
 
@@ -741,6 +749,8 @@ msg_decorate(const struct msg *m, const struct decorate *dc,
 
 	if (decorate_check(dc, error_r) < 0)
 		return -1;
+	if (dc->dmarc != DECORATE_DMARC_NONE)
+		return msg_dmarc_decorate(m, dc, out, error_r);
 	memset(&pl, 0, sizeof(pl));
 	buf_init(&pl.footer);
 	plan_footer(m, dc, &pl);

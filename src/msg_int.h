@@ -115,6 +115,14 @@ char	*msg_field_msgid(const struct msg *, const char *name, int last);
 /* Decode an RFC 2047 header text into clean UTF-8 (no control
  * characters, invalid sequences replaced by '?'); malloc'd. */
 char	*msg_decode_text(const char *raw);
+/* A phrase (display name) of UTF-8 name: atoms, a quoted string or
+ * encoded-words, starting at column col (msg_decorate.c). */
+void	 msg_put_phrase(const char *name, size_t col, struct buf *out);
+/* A boundary of size bytes (at most 48 used) found nowhere in m. */
+void	 msg_boundary(const struct msg *, char *out, size_t size);
+/* msg_decorate for a dmarc copy: rewrite m, then decorate (msg_dmarc.c). */
+int	 msg_dmarc_decorate(const struct msg *, const struct decorate *,
+	    struct buf *out, const char **error_r);
 /* Copy s[0..n) into out as valid UTF-8 without control characters. */
 void	 msg_clean_utf8(const char *s, size_t n, struct buf *out);
 

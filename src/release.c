@@ -6,20 +6,37 @@
  * envelope sender, Archived-At, the fan-out job and the thread follow
  * of its author.  Also the footer alone, for digests.
  *
+ * DMARC: a post whose author's domain publishes p=quarantine or
+ * p=reject, or whose lookup fails, or that is in dmarc_always, leaves
+ * From the list (munged or wrapped, msg_dmarc.c).  The lookup runs here,
+ * in release_prepare, outside the write lock: the store's cache first,
+ * else DNS through c-ares bounded by dmarc_timeout (both _dmarc names
+ * asked at once).  Only the processor waits, at most that long and once
+ * per domain and TTL; sessions keep committing to the inbox and the
+ * queue keeps sending meanwhile.  The answer is cached by
+ * release_commit, inside the transaction.  A post released later
+ * (release_post: a moderator, the hold deadline, an appeal) is looked
+ * up then, inside its caller's transaction: on a cache miss that
+ * transaction waits for DNS, at most dmarc_timeout.
+ *
  * Owns: the buffers of a struct release until release_clear.  Fails: -1,
  * logged; a broken footer template is a broken copy, never a copy
  * without its footer.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "archive.h"
 #include "buf.h"
+#include "dmarc.h"
 #include "listctx.h"
 #include "log.h"
 #include "msg.h"
 #include "personal.h"
 #include "release.h"
+#include "store_dmarc.h"
 #include "template.h"
 
 /* Marker addresses of the personal links (personal.h), or "" each. */
@@ -93,9 +110,78 @@ out:
 	return rc;
 }
 
-/* Build the outgoing copy of an accepted post. */
+/* Whether domain is one of the blank/comma list always, or below one. */
 static int
-decorate(const struct list_ctx *lc, const struct msg *m, struct buf *out)
+always_mitigated(const char *always, const char *domain)
+{
+	size_t dl = strlen(domain), n;
+	const char *p = always;
+
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, " \t,");
+		n = strcspn(p, " \t,");
+		if (n > 0 && n <= dl &&
+		    strncasecmp(domain + dl - n, p, n) == 0 &&
+		    (n == dl || domain[dl - n - 1] == '.'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* The DMARC policy of domain: the cache, else DNS, the answer kept in r
+ * for release_commit to cache. */
+static enum dmarc_policy
+author_policy(const struct list_ctx *lc, const char *domain,
+    struct release *r)
+{
+	struct dmarc_answer a;
+	enum dmarc_policy p;
+	char word[16];
+
+	if (strcmp(lc->cfg->resolver, "off") == 0)
+		return DMARC_ABSENT;	/* no DNS: dmarc_always only */
+	if (store_dmarc_get(lc->st, domain, time(NULL), word,
+	    sizeof(word)) == 1 && dmarc_policy_from_name(word, &p) == 0)
+		return p;
+	(void)dmarc_lookup(lc->cfg->resolver, lc->cfg->dmarc_timeout * 1000,
+	    domain, &a);
+	free(r->dmarc_domain);
+	r->dmarc_domain = xstrdup(domain);
+	r->dmarc_policy = a.policy;
+	r->dmarc_expires = time(NULL) + a.ttl;
+	return a.policy;
+}
+
+/* Whether and how the copy of m leaves From the list (d->dmarc). */
+static void
+dmarc_plan(const struct list_ctx *lc, const struct msg *m,
+    struct release *r, struct decorate *d)
+{
+	const char *domain = strrchr(msg_from(m), '@'), *why;
+	enum dmarc_policy p;
+
+	if (lc->dmarc == LIST_DMARC_OFF || domain == NULL ||
+	    *++domain == '\0' || *domain == '[')
+		return;		/* an address literal has no DMARC */
+	if (always_mitigated(lc->dmarc_always, domain))
+		why = "in dmarc_always";
+	else if (dmarc_must_mitigate(p = author_policy(lc, domain, r)))
+		why = dmarc_policy_name(p);
+	else
+		return;
+	d->dmarc = lc->dmarc == LIST_DMARC_WRAP ? DECORATE_DMARC_WRAP :
+	    DECORATE_DMARC_MUNGE;
+	d->via = lc->name.local;
+	d->reply_to_list = lc->reply_to_list;
+	log_info("list %s: post from %s: DMARC %s: %s", lc->list.addr,
+	    msg_from(m), why, d->dmarc == DECORATE_DMARC_WRAP ? "wrapped" :
+	    "From munged");
+}
+
+/* Build the outgoing copy of an accepted post into r->body. */
+static int
+decorate(const struct list_ctx *lc, const struct msg *m, struct release *r)
 {
 	static const char *const cmds[] = { "help", "subscribe",
 	    "unsubscribe", "owner" };
@@ -124,7 +210,8 @@ decorate(const struct list_ctx *lc, const struct msg *m, struct buf *out)
 	d.subject_prefix = lc->subject_prefix;
 	d.footer = footer.data;
 	d.archive_url = *lc->archive_url != '\0' ? lc->archive_url : NULL;
-	if ((rc = msg_decorate(m, &d, out, &error)) < 0)
+	dmarc_plan(lc, m, r, &d);
+	if ((rc = msg_decorate(m, &d, &r->body, &error)) < 0)
 		log_warnx("list %s: cannot decorate post: %s", lc->list.addr,
 		    error);
 out:
@@ -177,7 +264,7 @@ release_prepare(const struct list_ctx *lc, const struct msg *m,
     int64_t author_member, struct release *r)
 {
 	memset(r, 0, sizeof(*r));
-	if (decorate(lc, m, &r->body) < 0)
+	if (decorate(lc, m, r) < 0)
 		return -1;
 	(void)list_addr_ext(&lc->name, "bounces", &r->env_from);
 	r->archive_url = xstrdup(lc->archive_url);
@@ -190,6 +277,12 @@ int
 release_commit(struct store *st, struct release *r,
     const struct store_post *p)
 {
+	/* A new answer also clears the expired ones: the cache holds one
+	 * row per domain, looked up at most once per TTL. */
+	if (r->dmarc_domain != NULL && (store_dmarc_purge(st,
+	    time(NULL)) < 0 || store_dmarc_put(st, r->dmarc_domain,
+	    dmarc_policy_name(r->dmarc_policy), r->dmarc_expires) < 0))
+		return -1;
 	archived_at(r->archive_url, p, &r->body);
 	if (store_job_fanout(st, p->list_id, p->id, r->env_from.data,
 	    r->body.data, r->body.len, p->max_member, r->per_rcpt, p->thread,
@@ -207,6 +300,7 @@ release_clear(struct release *r)
 	buf_free(&r->body);
 	buf_free(&r->env_from);
 	free(r->archive_url);
+	free(r->dmarc_domain);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -288,6 +288,12 @@ static const char *const migrations[] = {
 	"ALTER TABLE bounces ADD COLUMN scored INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE bounces SET scored = 1;"
 	"CREATE INDEX bounces_unscored ON bounces (scored, id);",
+	/* DMARC policies by From domain, kept for their DNS TTL. */
+	"CREATE TABLE dmarc_cache ("
+	"  domain TEXT PRIMARY KEY,"		/* lower case */
+	"  policy TEXT NOT NULL,"		/* reject quarantine none fail */
+	"  expires INTEGER NOT NULL"
+	") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))

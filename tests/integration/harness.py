@@ -88,6 +88,9 @@ class Postino:
             "hostname": "postino.test",
             "secret_file": os.path.join(self.dir, "postino.key"),
             "log_level": "debug",
+            # No DNS in tests: DMARC lookups only where a test starts
+            # its own server (test_dmarc.py).
+            "resolver": "off",
         }
         if os.geteuid() == 0:
             # As root, postino refuses to run without an account to drop

@@ -46,6 +46,16 @@ static const struct conf_case cases[] = {
 	{ "no such group", "lmtp_socket_group = no-such-group-here\n",
 	    ":1: lmtp_socket_group: no such group: 'no-such-group-here'" },
 	{ "bad socketmap", "socketmap_listen = nowhere\n", "socketmap_listen" },
+	{ "resolvers", "resolver = 127.0.0.1:5353,[::1]:53,10.0.0.1,[::1]\n"
+	    "dmarc_timeout = 1\n", NULL },
+	{ "resolver off", "resolver = off\n", NULL },
+	{ "resolver name", "resolver = dns.example\n",
+	    ":1: resolver: expected empty, off, or servers" },
+	{ "resolver port", "resolver = 127.0.0.1:0\n", "resolver" },
+	{ "resolver v6 bare", "resolver = ::1\n", "resolver" },
+	{ "resolver v6 junk", "resolver = [::1]x\n", "resolver" },
+	{ "resolver empty item", "resolver = 127.0.0.1,\n", "resolver" },
+	{ "dmarc timeout", "dmarc_timeout = 0\n", "dmarc_timeout: out of range" },
 };
 
 static char *
