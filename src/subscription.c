@@ -1,18 +1,18 @@
 /*
- * subscription.c — membership by mail.
+ * subscription.c — command mail: what reaches a list's command addresses.
  *
  * Mail to LIST+subscribe@, +unsubscribe@, +confirm-TOKEN@, +digest@,
  * +nomail@, +each@, +follow@, +mute@, +help@, +owner@, and commands to
  * LIST-request@: the table of cmdaddr.c reads the address or the
- * command, run_action runs it.  Everything runs inside the caller's
+ * command, run_action runs it (joining and leaving: sub_member.c;
+ * moderators' and authors' tokens, rules and log: sub_moderation.c;
+ * bounces: sub_bounce.c).  Everything runs inside the caller's
  * transaction: the token taken, the member added and the mails queued
  * commit together.
  *
- * Safety (reliability.md §3, §4.E): automatic mail is never answered; a
- * forged From: can at most make us mail a confirmation to the real owner
- * of the address, once while it is pending, and at most
- * max_requests_per_day times a day; leaving always needs a token that
- * only the member's mailbox received.
+ * Safety (reliability.md §3, §4.E): automatic mail is never answered;
+ * an address is answered at most max_requests_per_day times a day (a
+ * moderator's token decisions excepted).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,330 +92,6 @@ sub_result(struct sctx *sc, const char *name, const char *var, const char *value
 	return sub_result_v(sc, name, &v, var != NULL ? 1 : 0);
 }
 
-struct owner_mail {
-	struct sctx		*sc;
-	const char		*name;
-	const struct tvar	*vars;
-	size_t			 nvars;
-	int			 rc;
-	int			 count;
-};
-
-static int
-owner_mail_one(const char *owner, void *arg)
-{
-	struct owner_mail *om = arg;
-
-	om->count++;
-	if (sub_mail(om->sc, om->name, om->vars, om->nvars, owner, NULL,
-	    "owner") < 0) {
-		om->rc = -1;
-		return 1;
-	}
-	return 0;
-}
-
-/* Mail template name to every owner; the number of owners, or -1. */
-static int
-mail_owners(struct sctx *sc, const char *name, const struct tvar *vars,
-    size_t n)
-{
-	struct owner_mail om = { sc, name, vars, n, 0, 0 };
-
-	if (store_role_each(sc->st, sc->list->id, "owner", owner_mail_one,
-	    &om) < 0 || om.rc < 0)
-		return -1;
-	return om.count;
-}
-
-/* Tell the owners of a join or leave, when the list asks for it. */
-static int
-notify_owners(struct sctx *sc, const char *name, const char *addr,
-    const char *mode)
-{
-	const struct tvar vars[] = { { "member_addr", addr }, { "mode", mode } };
-
-	if (!sc->lc->notify_owner)
-		return 0;
-	return mail_owners(sc, name, vars, 2) < 0 ? -1 : 0;
-}
-
-static void
-fmt_expiry(time_t t, char *out, size_t len)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, len, "%Y-%m-%d %H:%M UTC", &tm);
-}
-
-/* A new token for (purpose, addr) and its confirm address. */
-static int
-token_make(struct sctx *sc, const char *purpose, const char *addr,
-    char tok[TOKEN_LEN + 1], struct buf *confirm, char *expires, size_t elen)
-{
-	uint8_t hash[TOKEN_HASH];
-	time_t exp = sc->now + sc->cfg->token_lifetime;
-	struct buf what = BUF_INIT;
-
-	token_new(tok, hash);
-	if (store_token_add(sc->st, hash, sizeof(hash), purpose, sc->list->id,
-	    addr, "", sc->now, exp) < 0)
-		return -1;
-	buf_printf(&what, "confirm-%s", tok);
-	(void)list_addr_ext(&sc->lc->name, what.data, confirm);
-	buf_free(&what);
-	fmt_expiry(exp, expires, elen);
-	return 0;
-}
-
-/* Ask addr to confirm purpose ("subscribe" or "unsubscribe"). */
-static int
-ask_confirmation(struct sctx *sc, const char *purpose, const char *addr)
-{
-	struct buf confirm = BUF_INIT;
-	char tok[TOKEN_LEN + 1], expires[64];
-	int rc = -1;
-
-	if (store_token_pending(sc->st, sc->list->id, addr, purpose,
-	    sc->now) == 1) {
-		/* At most one confirmation in flight per address: no mail. */
-		buf_printf(sc->note, "; %s confirmation for <%s> already"
-		    " pending, nothing sent", purpose, addr);
-		return 0;
-	}
-	if (token_make(sc, purpose, addr, tok, &confirm, expires,
-	    sizeof(expires)) == 0) {
-		const struct tvar vars[] = {
-			{ "token", tok }, { "confirm_addr", confirm.data },
-			{ "member_addr", addr }, { "expires", expires },
-		};
-
-		rc = sub_mail(sc, strcmp(purpose, "subscribe") == 0 ?
-		    "confirm_subscribe" : "confirm_unsubscribe", vars, 4, addr,
-		    confirm.data, NULL);
-	}
-	buf_free(&confirm);
-	if (rc == 0)
-		buf_printf(sc->note, "; %s confirmation sent to <%s>", purpose,
-		    addr);
-	return rc;
-}
-
-/* Ask the owners to approve addr. */
-static int
-ask_approval(struct sctx *sc, const char *addr)
-{
-	struct buf confirm = BUF_INIT, decline = BUF_INIT, ext = BUF_INIT;
-	char tok[TOKEN_LEN + 1], expires[64];
-	int rc = -1, owners;
-
-	if (store_token_pending(sc->st, sc->list->id, addr, "approve",
-	    sc->now) == 1) {
-		buf_printf(sc->note, "; approval for <%s> already pending",
-		    addr);
-		return 0;
-	}
-	if (token_make(sc, "approve", addr, tok, &confirm, expires,
-	    sizeof(expires)) == 0) {
-		/* The same token declines: whichever reply comes first. */
-		buf_printf(&ext, "decline-%s", tok);
-		(void)list_addr_ext(&sc->lc->name, ext.data, &decline);
-		const struct tvar vars[] = {
-			{ "token", tok }, { "approve_addr", confirm.data },
-			{ "member_addr", addr }, { "expires", expires },
-			{ "decline_addr", decline.data },
-		};
-
-		owners = mail_owners(sc, "approve_subscribe", vars, 5);
-		if (owners == 0)
-			log_warnx("list %s: <%s> waits for approval, but the"
-			    " list has no owner", sc->list->addr, addr);
-		if (owners >= 0) {
-			const struct tvar pv[] = { { "member_addr", addr } };
-
-			rc = sub_mail(sc, "subscribe_pending", pv, 1, addr, NULL,
-			    NULL);
-		}
-	}
-	buf_free(&confirm);
-	buf_free(&decline);
-	buf_free(&ext);
-	return rc;
-}
-
-/* Make addr a member now; welcome, notify.  *added_r 0 if it was one. */
-static int
-join(struct sctx *sc, const char *addr)
-{
-	int rc = store_member_add(sc->st, sc->list->id, addr, MODE_EACH, NULL);
-	struct buf rules = BUF_INIT;
-
-	if (rc < 0)
-		return -1;
-	if (rc == 1)
-		return sub_result(sc, "r_already_member", "member_addr", addr);
-	buf_printf(sc->note, "; <%s> joined", addr);
-	/* The welcome carries the rules the new member posts under. */
-	if (sub_rules_text(sc, &rules) < 0)
-		rc = -1;
-	else {
-		const struct tvar vars[] = {
-			{ "member_addr", addr }, { "mode", "each" },
-			{ "rules", rules.data ? rules.data : "" },
-		};
-
-		rc = sub_mail(sc, "welcome", vars, 3, addr, NULL, NULL) < 0 ||
-		    notify_owners(sc, "owner_join", addr, "each") < 0 ? -1 : 0;
-	}
-	buf_free(&rules);
-	return rc;
-}
-
-static int
-leave(struct sctx *sc, const char *addr)
-{
-	const struct tvar vars[] = { { "member_addr", addr } };
-	int rc = store_member_rm(sc->st, sc->list->id, addr);
-
-	if (rc < 0)
-		return -1;
-	if (rc == 0)
-		return sub_result(sc, "r_not_member", "member_addr", addr);
-	buf_printf(sc->note, "; <%s> left", addr);
-	if (sub_mail(sc, "goodbye", vars, 1, addr, NULL, NULL) < 0 ||
-	    notify_owners(sc, "owner_leave", addr, "") < 0)
-		return -1;
-	return 0;
-}
-
-/* 1 member, 0 not, -1 error. */
-static int
-is_member(struct sctx *sc, const char *addr, struct store_member *mb)
-{
-	return store_member_get(sc->st, sc->list->id, addr, mb);
-}
-
-static int
-do_subscribe(struct sctx *sc)
-{
-	struct store_member mb;
-	int rc;
-
-	if ((rc = sub_banned(sc, sc->who)) != 0)
-		return rc < 0 ? -1 : 0;
-	if ((rc = is_member(sc, sc->who, &mb)) != 0) {
-		if (rc == 1)
-			store_member_clear(&mb);
-		return rc < 0 ? -1 :
-		    sub_result(sc, "r_already_member", "member_addr", sc->who);
-	}
-	if (strcmp(sc->lc->policy, "open") == 0)
-		return join(sc, sc->who);
-	if (strcmp(sc->lc->policy, "approve") == 0)
-		return ask_approval(sc, sc->who);
-	return ask_confirmation(sc, "subscribe", sc->who);
-}
-
-static int
-do_unsubscribe(struct sctx *sc)
-{
-	struct store_member mb;
-	int rc;
-
-	if ((rc = is_member(sc, sc->who, &mb)) != 1)
-		return rc < 0 ? -1 :
-		    sub_result(sc, "r_not_member", "member_addr", sc->who);
-	store_member_clear(&mb);
-	/* Never on a From: alone: only the member's mailbox gets the token. */
-	return ask_confirmation(sc, "unsubscribe", sc->who);
-}
-
-int
-sub_token_failed(struct sctx *sc, enum token_status status, const char *tok)
-{
-	const char *name = status == TOKEN_USED ? "r_token_used" :
-	    status == TOKEN_EXPIRED ? "r_token_expired" : "r_token_unknown";
-
-	buf_printf(sc->note, "; token %s", name + 8);
-	return sub_result(sc, name, "token", tok);
-}
-
-static int
-confirmed(struct sctx *sc, const struct store_token *t)
-{
-	int rc;
-
-	if ((strcmp(t->purpose, "subscribe") == 0 ||
-	    strcmp(t->purpose, "approve") == 0) &&
-	    (rc = sub_banned(sc, t->addr)) != 0)
-		return rc < 0 ? -1 : 0;	/* banned since it was asked */
-	if (strcmp(t->purpose, "subscribe") == 0) {
-		if (strstr(sc->lc->policy, "approve") != NULL)
-			return ask_approval(sc, t->addr);
-		return join(sc, t->addr);
-	}
-	if (strcmp(t->purpose, "approve") == 0) {
-		if (join(sc, t->addr) < 0)
-			return -1;
-		return sub_result(sc, "r_approved", "member_addr", t->addr);
-	}
-	if (strcmp(t->purpose, "unsubscribe") == 0)
-		return leave(sc, t->addr);
-	return sub_token_failed(sc, TOKEN_UNKNOWN, "");
-}
-
-int
-sub_token_take(struct sctx *sc, const char *tok, struct store_token *t)
-{
-	uint8_t hash[TOKEN_HASH];
-	enum token_status status;
-
-	memset(t, 0, sizeof(*t));
-	if (token_hash(tok, strlen(tok), hash) < 0)
-		return sub_token_failed(sc, TOKEN_UNKNOWN, tok) < 0 ? -1 : 0;
-	if (store_token_take(sc->st, hash, sizeof(hash), sc->list->id, sc->now,
-	    &status, t) < 0)
-		return -1;
-	if (status == TOKEN_OK)
-		return 1;
-	return sub_token_failed(sc, status, tok) < 0 ? -1 : 0;
-}
-
-/* An owner declines a pending request: the requester is told. */
-static int
-declined(struct sctx *sc, const char *addr)
-{
-	const struct tvar vars[] = { { "member_addr", addr } };
-
-	buf_printf(sc->note, "; request of <%s> declined", addr);
-	return sub_mail(sc, "request_declined", vars, 1, addr, NULL, NULL);
-}
-
-/*
- * LIST+confirm-TOKEN@ (or "confirm TOKEN"), and LIST+decline-TOKEN@: an
- * owner declining the pending request the same approval token is for.
- */
-static int
-do_confirm(struct sctx *sc, const char *tok, int decline)
-{
-	struct store_token t;
-	int rc;
-
-	if ((rc = sub_token_take(sc, tok, &t)) == 1) {
-		if (!decline)
-			rc = confirmed(sc, &t);
-		else if (strcmp(t.purpose, "approve") != 0)
-			rc = sub_token_failed(sc, TOKEN_UNKNOWN, tok);
-		else
-			rc = declined(sc, t.addr) < 0 ? -1 :
-			    sub_result(sc, "r_declined", "member_addr",
-			    t.addr);
-	}
-	store_token_clear(&t);
-	return rc;
-}
-
 static int
 do_mode(struct sctx *sc, const char *arg)
 {
@@ -442,7 +118,7 @@ do_mode(struct sctx *sc, const char *arg)
 	    (mode != MODE_DIGEST || (strcmp(format, "mime") != 0 &&
 	    strcmp(format, "plain") != 0))))
 		return sub_result(sc, "r_unknown_command", "command", arg);
-	if ((rc = is_member(sc, sc->who, &mb)) != 1)
+	if ((rc = sub_is_member(sc, sc->who, &mb)) != 1)
 		return rc < 0 ? -1 :
 		    sub_result(sc, "r_not_member", "member_addr", sc->who);
 	store_member_clear(&mb);
@@ -481,7 +157,7 @@ do_thread(struct sctx *sc, const char *pref)
 
 	if (!is_reply(sc->m))
 		return sub_result(sc, "r_thread_unknown", NULL, NULL);
-	if ((rc = is_member(sc, sc->who, &mb)) != 1)
+	if ((rc = sub_is_member(sc, sc->who, &mb)) != 1)
 		return rc < 0 ? -1 :
 		    sub_result(sc, "r_not_member", "member_addr", sc->who);
 	thread = msg_thread(sc->m);
@@ -554,7 +230,7 @@ link_act(struct sctx *sc, char action, const struct store_member *mb,
 	const char *mode = "digest";
 
 	if (action == PERSONAL_LEAVE)
-		return leave(sc, mb->addr);
+		return sub_leave(sc, mb->addr);
 	if (action == PERSONAL_MUTE) {
 		if (store_thread_pref_set(sc->st, mb->id, thread, "mute") < 0)
 			return -1;
@@ -644,12 +320,12 @@ run_action(struct sctx *sc, const struct cmdaddr *ca)
 	case CA_OWNER:
 		return do_owner(sc);
 	case CA_SUBSCRIBE:
-		return do_subscribe(sc);
+		return sub_subscribe(sc);
 	case CA_UNSUBSCRIBE:
-		return do_unsubscribe(sc);
+		return sub_unsubscribe(sc);
 	case CA_CONFIRM:
 	case CA_DECLINE:
-		return do_confirm(sc, arg, ca->row->action == CA_DECLINE);
+		return sub_confirm(sc, arg, ca->row->action == CA_DECLINE);
 	case CA_SET:
 		return do_mode(sc, strncmp(arg, "mode ", 5) == 0 ? arg + 5 :
 		    arg);
@@ -785,16 +461,15 @@ send_reply(struct sctx *sc)
 	return sub_mail(sc, "reply", vars, 2, sc->who, NULL, NULL);
 }
 
-static void
-sctx_clear(struct sctx *sc)
+void
+sub_ctx_clear(struct sctx *sc)
 {
 	buf_free(&sc->results);
 	msg_free(&sc->m);
 }
 
-/* A context for one command: in is NULL for the shell's. */
-static void
-sctx_init(struct sctx *sc, const struct list_ctx *lc,
+void
+sub_ctx_init(struct sctx *sc, const struct list_ctx *lc,
     const struct store_inbox *in, struct buf *note)
 {
 	memset(sc, 0, sizeof(*sc));
@@ -805,23 +480,6 @@ sctx_init(struct sctx *sc, const struct list_ctx *lc,
 	sc->in = in;
 	sc->note = note;
 	sc->now = time(NULL);
-}
-
-int
-subscription_request_decide(const struct list_ctx *lc, const char *addr,
-    int approve, struct buf *note)
-{
-	struct sctx sc;
-	int rc;
-
-	sctx_init(&sc, lc, NULL, note);
-	rc = store_token_pending_use(sc.st, sc.list->id, addr, "approve",
-	    sc.now);
-	if (rc == 1)
-		rc = (approve ? join(&sc, addr) : declined(&sc, addr)) < 0 ?
-		    -1 : 1;
-	sctx_clear(&sc);
-	return rc;
 }
 
 /*
@@ -848,7 +506,7 @@ subscription_handle(const struct list_ctx *lc, const struct store_inbox *in,
 	const char *why;
 	int rc = -1;
 
-	sctx_init(&sc, lc, in, note);
+	sub_ctx_init(&sc, lc, in, note);
 	buf_printf(note, "list %s: '%s' mail from <%s>", lc->list.addr,
 	    in->ext, in->sender);
 	if (msg_parse(in->body, in->len, &sc.m, &why) < 0) {
@@ -875,20 +533,6 @@ subscription_handle(const struct list_ctx *lc, const struct store_inbox *in,
 	rc = (ca.row == NULL ? unknown_command(&sc, in->ext) :
 	    run_action(&sc, &ca)) < 0 || send_reply(&sc) < 0 ? -1 : 0;
 out:
-	sctx_clear(&sc);
+	sub_ctx_clear(&sc);
 	return rc < 0 ? -1 : 0;
-}
-
-int
-subscription_leave(const struct list_ctx *lc, const char *addr,
-    struct buf *note)
-{
-	struct sctx sc;
-	int rc;
-
-	sctx_init(&sc, lc, NULL, note);
-	snprintf(sc.who, sizeof(sc.who), "%s", addr);
-	rc = leave(&sc, addr);
-	sctx_clear(&sc);
-	return rc;
 }

@@ -45,6 +45,21 @@ int	 sub_token_take(struct sctx *, const char *tok, struct store_token *t);
 /* A token that did not work: say which way. */
 int	 sub_token_failed(struct sctx *, enum token_status, const char *tok);
 
+/* One command's context (in is NULL for the shell's); clear it. */
+void	 sub_ctx_init(struct sctx *, const struct list_ctx *,
+	    const struct store_inbox *in, struct buf *note);
+void	 sub_ctx_clear(struct sctx *);
+
+/* sub_member.c: joining and leaving. */
+int	 sub_subscribe(struct sctx *);
+int	 sub_unsubscribe(struct sctx *);
+/* LIST+confirm-TOKEN@, or LIST+decline-TOKEN@ (decline != 0). */
+int	 sub_confirm(struct sctx *, const char *tok, int decline);
+/* 1 and *mb (clear it) when addr is a member, 0 not, -1 error. */
+int	 sub_is_member(struct sctx *, const char *addr, struct store_member *);
+/* addr leaves now: goodbye mail, the owners told. */
+int	 sub_leave(struct sctx *, const char *addr);
+
 /* sub_moderation.c */
 /* to: POST_ACCEPTED, POST_REJECTED or POST_DISCARDED */
 int	 sub_moderate(struct sctx *, enum post_state to, const char *tok);
