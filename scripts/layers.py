@@ -47,6 +47,7 @@ FAMILY = {
     "relay_target": "relay_target",
     "digest_schedule": "digest_schedule",
     "sub_moderation": "subscription",
+    "sub_member": "subscription",
     "sub_bounce": "subscription",
     "modlog_report": "modlog",
 }
