@@ -39,7 +39,9 @@ def test_kill9_mid_fanout_then_restart_delivers_everyone():
             p.stop()
             counts = collections.Counter(relay.delivered)
             missing = [m for m in members if counts[m] == 0]
-            assert not missing, "%d members never got the post" % len(missing)
+            assert not missing, "%d members never got the post (%s..%s);"\
+                " killed after %d" % (len(missing), missing[0], missing[-1],
+                                      at_kill)
             dups = sum(c - 1 for c in counts.values() if c > 1)
             assert dups <= BATCH * CONNS, "%d duplicates" % dups
             assert set(counts) == set(members)

@@ -44,7 +44,11 @@ def test_member_post_reaches_every_member_with_list_headers():
         m = parse(box["bob@example.net"][0])
         assert m["List-Id"].endswith("<team.example.org>")
         assert m["List-Post"] == "<mailto:team@example.org>"
-        assert m["List-Unsubscribe"] == "<mailto:team+unsubscribe@example.org>"
+        # VERP by default: each copy is the member's own, and so is its
+        # leave address (a MAC over list and member: personal.c).
+        assert re.fullmatch(r"<mailto:team\+u-[a-z2-7]+-[a-z2-7]{16}"
+                            r"@example\.org>", m["List-Unsubscribe"]), \
+            m["List-Unsubscribe"]
         assert m["List-Help"] == "<mailto:team+help@example.org>"
         assert m["List-Subscribe"] == "<mailto:team+subscribe@example.org>"
         assert m["List-Owner"] == "<mailto:team+owner@example.org>"
