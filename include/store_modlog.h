@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "checkpoint.h"
+
 struct store;
 
 #define MODLOG_HASH	32
@@ -29,6 +31,8 @@ struct modlog_entry {
 	const char	*rule;		/* "" when none */
 	const char	*reason;
 	const char	*moderator;	/* address, "" for postino itself */
+	int		 form;		/* 1: hash of moderator, 2: of modid */
+	const char	*modid;		/* the moderator as hashed (form 2) */
 	uint8_t		 hash[MODLOG_HASH];
 };
 
@@ -66,5 +70,15 @@ int	 store_modlog_count(struct store *, int64_t list_id, time_t since,
  * "rejected", for each post decided since `since`, shortest first. */
 int	 store_modlog_decision_times(struct store *, int64_t list_id,
 	    time_t since, int (*fn)(int64_t secs, void *), void *arg);
+
+/*
+ * Signed checkpoints (table modlog_checkpoints): keep one (its list field
+ * is not stored), and read the newest kept for a list: 1 found, 0 none,
+ * -1 error.  A row whose blobs have the wrong size reads as not found.
+ */
+int	 store_modlog_checkpoint_put(struct store *, int64_t list_id,
+	    const struct checkpoint *);
+int	 store_modlog_checkpoint_last(struct store *, int64_t list_id,
+	    struct checkpoint *);
 
 #endif
