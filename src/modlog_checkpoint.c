@@ -20,8 +20,8 @@
  * on one line, JSON in ASCII (\uXXXX escapes); a string that is not
  * UTF-8 is {"hex": HEX} instead.  moderator is the value hashed (the
  * full pseudonym, form 2), or for entries of form 1 the address when
- * the list shows addresses and null when it shows pseudonyms (such an
- * entry's hash is taken as given).
+ * the list shows addresses (or it is "", postino) and null when it
+ * shows pseudonyms (such an entry's hash is taken as given).
  *
  * Owns nothing past a call.  Fails: -1 after the store logged its error.
  */
@@ -122,6 +122,13 @@ cp_extends(const struct modlog_check *c, const struct checkpoint *cp,
 	char want[MODLOG_HEX], got[MODLOG_HEX];
 	int64_t last = c->what != NULL ? c->bad_seq - 1 : c->head_seq;
 
+	if (c->what != NULL && c->bad_seq <= cp->count &&
+	    strncmp(c->what, "missing", 7) != 0) {
+		buf_printf(why, "entry %lld is broken: %s (the checkpoint of %s"
+		    " covers %lld)", (long long)c->bad_seq, c->what, tm,
+		    (long long)cp->count);
+		return 1;
+	}
 	if (last < cp->count) {
 		if (last + 1 == cp->count)
 			buf_printf(why, "entry %lld is missing",
@@ -132,9 +139,6 @@ cp_extends(const struct modlog_check *c, const struct checkpoint *cp,
 		buf_printf(why, ": the log ends at %lld, the checkpoint of"
 		    " %s covers %lld", (long long)last, tm,
 		    (long long)cp->count);
-		if (c->what != NULL)
-			buf_printf(why, " (entry %lld: %s)",
-			    (long long)c->bad_seq, c->what);
 		return 1;
 	}
 	if (memcmp(c->at_hash, cp->head, MODLOG_HASH) != 0) {
@@ -247,7 +251,7 @@ chain_row(const struct store_modlog_row *r, void *arg)
 	chain_str(c->out, "reason", e->reason);
 	if (e->form >= 2)
 		chain_str(c->out, "moderator", e->modid);
-	else if (!c->pseudonym)
+	else if (!c->pseudonym || *e->moderator == '\0')
 		chain_str(c->out, "moderator", e->moderator);
 	else
 		buf_puts(c->out, ", \"moderator\": null");
