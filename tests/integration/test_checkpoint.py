@@ -8,42 +8,25 @@ checkpoints are refused.  contrib/verify-modlog.py checks a real
 LIST+log@ reply, received at Postfix's smtp-sink, with only Python and
 the openssl command, and fails on a tampered copy.
 """
+import contextlib
 import email
 import email.policy
-import hashlib
 import os
 import re
-import struct
 import subprocess
 import sys
 
 from harness import Postino, SmtpSink, lmtp_send, message, wait_for
-
-LIST = "team@example.org"
-MODS = ["mia@example.org", "max@example.org"]
+from test_moderation import LIST, MODS, setup
+from test_modlog import chain_hash
 EX_USAGE, EX_DATAERR = 64, 65
 VERIFIER = os.path.join(os.path.dirname(__file__), "..", "..", "contrib",
                         "verify-modlog.py")
 CP_RE = re.compile(r"postino-checkpoint v1 \S+ \d+ [0-9a-f]{64} \S+ \S+")
 
 
-def chain_hash(prev, fields):
-    h = hashlib.blake2b(digest_size=32)
-    h.update(prev)
-    for f in fields:
-        b = str(f).encode()
-        h.update(struct.pack(">Q", len(b)))
-        h.update(b)
-    return h.digest()
-
-
 def out(r):
     return r.stdout.decode()
-
-
-def mails(sink):
-    return [email.message_from_bytes(raw, policy=email.policy.default)
-            for raw in sink.messages()]
 
 
 def to(sink, addr, text):
@@ -61,13 +44,6 @@ def to(sink, addr, text):
 def wait_to(sink, addr, text):
     return wait_for(lambda: to(sink, addr, text), 30,
                     "a mail to %s with %r" % (addr, text))
-
-
-def setup(p):
-    p.cli("list", "create", LIST, "--owner", "boss@example.org",
-          "--moderator", MODS[0], "--moderator", MODS[1])
-    p.cli("member", "import", LIST, "-",
-          input=b"ann@example.org\nbob@example.org\n")
 
 
 def hold(p, sink, subject):
@@ -94,25 +70,28 @@ def verify_cp(p, cp, code):
     return out(r).strip() + r.stderr.decode().strip()
 
 
-def five_entries(p, sink):
-    """Two held posts, one approved, one rule change: entries 1..5."""
-    approve(p, sink, hold(p, sink, "first post"))
-    wait_for(lambda: p.sql("SELECT count(*) FROM modlog") == [["2"]],
-             what="2 entries")
-    hold(p, sink, "second post")
-    wait_for(lambda: p.sql("SELECT count(*) FROM modlog") == [["3"]],
-             what="3 entries")
-    p.cli("rules", LIST, "add", "big", "reject", "size", "1M")
-    p.cli("rules", LIST, "rm", "big")
-    assert p.sql("SELECT count(*) FROM modlog") == [["5"]]
-
-
-def test_cut_tail_passes_plain_verify_but_not_the_checkpoint():
+@contextlib.contextmanager
+def five_entries():
+    """A running list with two held posts, one approved, one rule added
+    and removed: entries 1..5."""
     with SmtpSink() as sink, \
             Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
         setup(p)
         p.start()
-        five_entries(p, sink)
+        approve(p, sink, hold(p, sink, "first post"))
+        wait_for(lambda: p.sql("SELECT count(*) FROM modlog") == [["2"]],
+                 what="2 entries")
+        hold(p, sink, "second post")
+        wait_for(lambda: p.sql("SELECT count(*) FROM modlog") == [["3"]],
+                 what="3 entries")
+        p.cli("rules", LIST, "add", "big", "reject", "size", "1M")
+        p.cli("rules", LIST, "rm", "big")
+        assert p.sql("SELECT count(*) FROM modlog") == [["5"]]
+        yield p, sink
+
+
+def test_cut_tail_passes_plain_verify_but_not_the_checkpoint():
+    with five_entries() as (p, sink):
         cp = checkpoint(p)
         assert cp.split()[3] == "5"
         # The checkpoint is the same while the log does not move.
@@ -140,11 +119,7 @@ def test_cut_tail_passes_plain_verify_but_not_the_checkpoint():
 
 
 def test_rewritten_entry_and_forged_checkpoints_refused():
-    with SmtpSink() as sink, \
-            Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
-        setup(p)
-        p.start()
-        five_entries(p, sink)
+    with five_entries() as (p, sink):
         cp = checkpoint(p)
         f = cp.split(" ")
         sig = f[6]
@@ -198,11 +173,7 @@ def run_verifier(*args):
 
 
 def test_contrib_verifier_on_a_real_log_reply():
-    with SmtpSink() as sink, \
-            Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
-        setup(p)
-        p.start()
-        five_entries(p, sink)
+    with five_entries() as (p, sink):
         old_cp = checkpoint(p)
         # A subject with non-ASCII text, and a sixth entry.
         hold(p, sink, "Caffè e dolci")
