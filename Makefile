@@ -154,7 +154,7 @@ FUZZTIME ?= 60
 FUZZFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 $(PKG_CFLAGS)
 FUZZOBJS  := $(patsubst src/%.c,build/fuzz/obj/%.o,\
 	    $(filter-out src/main.c src/cmd_%.c,$(SRCS)))
-FUZZERS	  = msg session socketmap token commands archive router
+FUZZERS	  = msg session socketmap token commands archive router checkpoint
 
 build/fuzz/obj/%.o: src/%.c $(wildcard include/*.h) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
@@ -185,6 +185,8 @@ fuzz: $(FUZZERS:%=build/fuzz/fuzz_%)
 	    -timeout=10 build/fuzz/corpus-archive tests/data
 	./build/fuzz/fuzz_router -max_total_time=$(FUZZTIME) -max_len=16384 \
 	    -timeout=10 build/fuzz/corpus-router fuzz/router-seeds
+	./build/fuzz/fuzz_checkpoint -max_total_time=$(FUZZTIME) -max_len=1024 \
+	    build/fuzz/corpus-checkpoint fuzz/checkpoint-seeds
 
 clean:
 	rm -rf build bin

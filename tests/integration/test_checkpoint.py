@@ -94,8 +94,14 @@ def test_cut_tail_passes_plain_verify_but_not_the_checkpoint():
     with five_entries() as (p, sink):
         cp = checkpoint(p)
         assert cp.split()[3] == "5"
-        # The checkpoint is the same while the log does not move.
+        # The checkpoint is the same while the log does not move, and
+        # every digest carries it (the approved post waits for one).
         assert checkpoint(p) == cp
+        for fmt in ([], ["--plain"]):
+            digest = out(p.cli("digest", "preview", LIST, *fmt))
+            assert cp in email.message_from_string(
+                digest, policy=email.policy.default).get_body(
+                    preferencelist=("plain",)).get_content(), fmt
         assert verify_cp(p, cp, 0).startswith(
             "%s: the log extends the checkpoint of" % LIST)
         p.stop()
