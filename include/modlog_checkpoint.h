@@ -23,8 +23,10 @@ struct store;
 
 /*
  * The latest signed checkpoint of the list (list_addr goes in the signed
- * text).  A kept checkpoint that covers more entries than the log has
- * is returned as it is, never replaced by a shorter one.  0, or -1 on a
+ * text).  When the log no longer holds the kept checkpoint's entry with
+ * its hash (rows deleted or rewritten behind postino's back), the kept
+ * one is returned as it is and a warning logged: postino never signs
+ * over a log that does not extend what it published.  0, or -1 on a
  * store error.
  */
 int	 modlog_checkpoint_latest(struct store *, int64_t list_id,

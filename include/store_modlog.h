@@ -49,6 +49,10 @@ struct store_modlog_row {
  * empty (*seq_r 0, hash all zero), -1 on error. */
 int	 store_modlog_last(struct store *, int64_t list_id, int64_t *seq_r,
 	    uint8_t hash[MODLOG_HASH]);
+/* The stored hash of entry seq: 1 found (hash), 0 no such entry, -1
+ * error.  Entry 0, the start of every chain, is all zero. */
+int	 store_modlog_hash_at(struct store *, int64_t list_id, int64_t seq,
+	    uint8_t hash[MODLOG_HASH]);
 /* Insert e (e->seq and e->hash already set) after prev; in the caller's
  * transaction.  A seq taken already is an error (UNIQUE). */
 int	 store_modlog_insert(struct store *, int64_t list_id,

@@ -49,6 +49,33 @@ cp_sign(int64_t list_id, struct checkpoint *cp)
 	buf_free(&text);
 }
 
+/*
+ * 1 when the log still holds the kept checkpoint's entry with its hash,
+ * 0 when not (logged: postino then never signs over the rewritten or
+ * shortened log, and keeps publishing the last honest checkpoint), -1.
+ */
+static int
+kept_still_holds(struct store *st, int64_t list_id, const char *list_addr,
+    const struct checkpoint *cp)
+{
+	uint8_t h[MODLOG_HASH];
+	int rc;
+
+	if ((rc = store_modlog_hash_at(st, list_id, cp->count, h)) < 0)
+		return -1;
+	if (rc == 0)
+		log_warnx("modlog: %s: entry %lld is missing, yet a signed"
+		    " checkpoint covers it: entries were deleted", list_addr,
+		    (long long)cp->count);
+	else if (memcmp(h, cp->head, MODLOG_HASH) != 0)
+		log_warnx("modlog: %s: entry %lld differs from its signed"
+		    " checkpoint: history was rewritten", list_addr,
+		    (long long)cp->count);
+	else
+		return 1;
+	return 0;
+}
+
 int
 modlog_checkpoint_latest(struct store *st, int64_t list_id,
     const char *list_addr, struct checkpoint *cp)
@@ -61,14 +88,11 @@ modlog_checkpoint_latest(struct store *st, int64_t list_id,
 	    (kept = store_modlog_checkpoint_last(st, list_id, cp)) < 0)
 		return -1;
 	snprintf(cp->list, sizeof(cp->list), "%s", list_addr);
-	if (kept && cp->count == seq && memcmp(cp->head, head,
-	    MODLOG_HASH) == 0)
-		return 0;
-	if (kept && cp->count > seq) {
-		log_warnx("modlog: %s: the log ends at %lld, its checkpoint"
-		    " covers %lld: entries are missing", list_addr,
-		    (long long)seq, (long long)cp->count);
-		return 0;
+	if (kept) {
+		if ((kept = kept_still_holds(st, list_id, list_addr, cp)) < 0)
+			return -1;
+		if (kept == 0 || cp->count == seq)
+			return 0;
 	}
 	cp->count = seq;
 	memcpy(cp->head, head, MODLOG_HASH);

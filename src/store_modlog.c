@@ -85,6 +85,29 @@ store_modlog_last(struct store *st, int64_t list_id, int64_t *seq_r,
 	return 1;
 }
 
+int
+store_modlog_hash_at(struct store *st, int64_t list_id, int64_t seq,
+    uint8_t hash[MODLOG_HASH])
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	memset(hash, 0, MODLOG_HASH);
+	if (seq == 0)
+		return 1;
+	stmt = store_stmt(st, "SELECT hash FROM modlog"
+	    " WHERE list_id = ?1 AND seq = ?2");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_int64(stmt, 2, seq);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
+		return store_step_end(st, stmt, rc);
+	(void)col_hash(stmt, 0, hash);
+	sqlite3_reset(stmt);
+	return 1;
+}
+
 static void
 bind_str(sqlite3_stmt *stmt, int col, const char *s)
 {

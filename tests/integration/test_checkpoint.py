@@ -167,6 +167,12 @@ def test_rewritten_entry_and_forged_checkpoints_refused():
         assert ("entry 5 has hash %s, the checkpoint of %s says %s: history"
                 " was rewritten" % (new.hex(), f[5], f[4])) in verify_cp(
                     p, cp, EX_DATAERR)
+        # postino does not sign the rewritten log: the last honest
+        # checkpoint stays the latest.
+        r = p.cli("log", "checkpoint", LIST)
+        assert out(r).strip() == cp
+        assert "entry 5 differs from its signed checkpoint" in (
+            r.stderr.decode())
         # A broken entry inside the checkpoint is named as such.
         p.sql_write("UPDATE modlog SET hash = zeroblob(32) WHERE seq = 4")
         assert ("entry 4 is broken: its hash does not match its contents"
