@@ -74,5 +74,10 @@ int	 modlog_summarize(struct store *, int64_t list_id, time_t since,
  */
 void	 modlog_display_moderator(const char *list_addr, const char *moderator,
 	    int pseudonym, struct buf *out);
+/* The moderator as form 2 entries hash it: nothing for postino (""),
+ * else "moderator-" and the whole 16-character MAC whose first
+ * characters make the pseudonym.  Appended to out; needs the keys. */
+void	 modlog_moderator_id(const char *list_addr, const char *moderator,
+	    struct buf *out);
 
 #endif

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "checkpoint.h"
+
 struct store;
 
 #define MODLOG_HASH	32
@@ -29,6 +31,8 @@ struct modlog_entry {
 	const char	*rule;		/* "" when none */
 	const char	*reason;
 	const char	*moderator;	/* address, "" for postino itself */
+	int		 form;		/* 1: hash of moderator, 2: of modid */
+	const char	*modid;		/* the moderator as hashed (form 2) */
 	uint8_t		 hash[MODLOG_HASH];
 };
 
@@ -44,6 +48,10 @@ struct store_modlog_row {
 /* The newest row of a list: 1 with *seq_r and hash, 0 when the log is
  * empty (*seq_r 0, hash all zero), -1 on error. */
 int	 store_modlog_last(struct store *, int64_t list_id, int64_t *seq_r,
+	    uint8_t hash[MODLOG_HASH]);
+/* The stored hash of entry seq: 1 found (hash), 0 no such entry, -1
+ * error.  Entry 0, the start of every chain, is all zero. */
+int	 store_modlog_hash_at(struct store *, int64_t list_id, int64_t seq,
 	    uint8_t hash[MODLOG_HASH]);
 /* Insert e (e->seq and e->hash already set) after prev; in the caller's
  * transaction.  A seq taken already is an error (UNIQUE). */
@@ -66,5 +74,15 @@ int	 store_modlog_count(struct store *, int64_t list_id, time_t since,
  * "rejected", for each post decided since `since`, shortest first. */
 int	 store_modlog_decision_times(struct store *, int64_t list_id,
 	    time_t since, int (*fn)(int64_t secs, void *), void *arg);
+
+/*
+ * Signed checkpoints (table modlog_checkpoints): keep one (its list field
+ * is not stored), and read the newest kept for a list: 1 found, 0 none,
+ * -1 error.  A row whose blobs have the wrong size reads as not found.
+ */
+int	 store_modlog_checkpoint_put(struct store *, int64_t list_id,
+	    const struct checkpoint *);
+int	 store_modlog_checkpoint_last(struct store *, int64_t list_id,
+	    struct checkpoint *);
 
 #endif

@@ -31,6 +31,8 @@
 int	 token_init(const char *path, char **error_r);
 /* Forget the keys (tests, shutdown): wiped with sodium_memzero. */
 void	 token_shutdown(void);
+/* 1 once token_init succeeded (until token_shutdown), else 0. */
+int	 token_ready(void);
 
 /* A new random token (NUL-terminated) and its keyed hash. */
 void	 token_new(char tok[TOKEN_LEN + 1], uint8_t hash[TOKEN_HASH]);
@@ -65,6 +67,28 @@ int	 token_mac_verify(const char *purpose, const char *const *fields,
  */
 void	 token_chain(const uint8_t prev[32], const char *const *fields,
 	    size_t n, uint8_t out[32]);
+
+/*
+ * Ed25519 (crypto_sign) key pairs, one per list, derived from the master
+ * key (see token.c); the private key never leaves token.c.  token_sign
+ * signs msg with list_id's key; token_sign_verify checks a signature
+ * against any public key: 0 good, -1 not.
+ */
+#define TOKEN_PK	32
+#define TOKEN_SIG	64
+void	 token_sign_pubkey(int64_t list_id, uint8_t pk[TOKEN_PK]);
+void	 token_sign(int64_t list_id, const void *msg, size_t n,
+	    uint8_t sig[TOKEN_SIG]);
+int	 token_sign_verify(const uint8_t pk[TOKEN_PK], const void *msg,
+	    size_t n, const uint8_t sig[TOKEN_SIG]);
+
+/* RFC 4648 base64 with padding.  encode: out needs TOKEN_B64_LEN(n)
+ * bytes (NUL included).  decode: the whole input must be base64;
+ * bytes written, or -1. */
+#define TOKEN_B64_LEN(n)	((((n) + 2) / 3) * 4 + 1)
+void	 token_base64(const uint8_t *in, size_t n, char *out, size_t outsz);
+int	 token_unbase64(const char *in, size_t len, uint8_t *out,
+	    size_t outsz);
 
 /* RFC 4648 base32, lower case, no padding.  out needs
  * BASE32_LEN(n) + 1 bytes.  decode: bytes written, or -1. */

@@ -18,7 +18,8 @@ from pathlib import Path
 # Lowest first.  ARCHITECTURE.md explains each layer.
 LAYERS = [
     # Pure helpers: no store, no mail, no sockets of their own.
-    ("base", "postino buf log fsutil utf8 tz addr priv token template"
+    ("base", "postino buf log fsutil utf8 tz addr priv token checkpoint"
+             " template"
              " config admit relay_target digest_schedule outcome"),
     # The only user of sqlite3 (store_int.h), and its fault classes.
     ("store", "store fault"),

@@ -33,7 +33,7 @@ static const struct cmd_sub list_cmds[] = {
 	{ "show", list_show, CMD_STORE, "list show ADDR [--json]" },
 	{ "set", list_set, CMD_STORE, "list set ADDR KEY VALUE" },
 	{ "rm", list_rm, CMD_STORE, "list rm ADDR" },
-	{ "role", list_role, CMD_STORE,
+	{ "role", list_role, CMD_STORE | CMD_KEYS,
 	    "list role ADDR add|rm owner|moderator MEMBER" },
 };
 #define NLIST_CMDS	(sizeof(list_cmds) / sizeof(list_cmds[0]))

@@ -32,6 +32,7 @@
 #include "listconf.h"
 #include "listctx.h"
 #include "log.h"
+#include "modlog_checkpoint.h"
 #include "modlog_report.h"
 #include "msg.h"
 #include "msg_parts.h"
@@ -383,7 +384,7 @@ build(const struct list_ctx *dc, int64_t digest_id, const struct number *nb,
 {
 	struct dposts ps = { NULL, 0, 0 };
 	struct buf contents = BUF_INIT, messages = BUF_INIT, footer = BUF_INIT;
-	struct buf moderation = BUF_INIT;
+	struct buf moderation = BUF_INIT, checkpoint = BUF_INIT;
 	struct notice_part *parts = NULL;
 	char vol[24], iss[24], count[24], *error = NULL;
 	struct notice nt;
@@ -424,7 +425,9 @@ build(const struct list_ctx *dc, int64_t digest_id, const struct number *nb,
 		buf_puts(&messages, "\n");	/* after each separator */
 	}
 	if (release_footer(dc, &footer) < 0 ||
-	    (nb->with_log && log_summary(dc, nb->now, &moderation) < 0))
+	    (nb->with_log && log_summary(dc, nb->now, &moderation) < 0) ||
+	    modlog_checkpoint_line(dc->st, dc->list.id, dc->list.addr,
+	    &checkpoint) < 0)
 		goto out;
 	buf_puts(&contents, "");
 	buf_puts(&messages, "");
@@ -437,6 +440,7 @@ build(const struct list_ctx *dc, int64_t digest_id, const struct number *nb,
 			{ "volume", vol }, { "issue", iss }, { "count", count },
 			{ "date", nb->date }, { "contents", contents.data },
 			{ "moderation", moderation.data },
+			{ "checkpoint", checkpoint.data },
 			{ "messages", messages.data },
 		};
 
@@ -447,7 +451,7 @@ build(const struct list_ctx *dc, int64_t digest_id, const struct number *nb,
 		nt.override_dir = dc->override;
 		nt.template_name = plain ? "digest_plain" : "digest_mime";
 		nt.vars = vars;
-		nt.nvars = plain ? 7 : 6;
+		nt.nvars = plain ? 8 : 7;
 		nt.to = dc->list.addr;
 		nt.list_mail = 1;
 		nt.archive_url = dc->archive_url;
@@ -469,6 +473,7 @@ out:
 	buf_free(&messages);
 	buf_free(&footer);
 	buf_free(&moderation);
+	buf_free(&checkpoint);
 	return rc;
 }
 

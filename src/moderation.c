@@ -18,10 +18,13 @@
 #include "log.h"
 #include "moderation.h"
 #include "modlog.h"
+#include "modlog_checkpoint.h"
 #include "msg.h"
 #include "notice.h"
 #include "release.h"
 #include "token.h"
+
+#define MOD_VARS_MAX	16	/* a notice's own placeholders, and one */
 
 static void	fmt_deadline(time_t, char *, size_t);
 static int	decision_token(const struct list_ctx *,
@@ -50,7 +53,7 @@ static int
 tell_author(const struct list_ctx *lc, const struct store_post *p,
     const char *name, const char *moderator)
 {
-	struct buf shown = BUF_INIT, appeal = BUF_INIT;
+	struct buf shown = BUF_INIT, appeal = BUF_INIT, cp = BUF_INIT;
 	struct notice nt;
 	char *error = NULL, deadline[32];
 	int rc;
@@ -58,9 +61,12 @@ tell_author(const struct list_ctx *lc, const struct store_post *p,
 	modlog_display_moderator(lc->list.addr, moderator, lc->pseudonym,
 	    &shown);
 	fmt_deadline(p->deadline, deadline, sizeof(deadline));
-	if (strcmp(name, "rejected_author") == 0 && decision_token(lc, p,
-	    *p->author ? p->author : p->sender, "appeal", &appeal) < 0) {
+	if ((strcmp(name, "rejected_author") == 0 && decision_token(lc, p,
+	    *p->author ? p->author : p->sender, "appeal", &appeal) < 0) ||
+	    modlog_checkpoint_line(lc->st, lc->list.id, lc->list.addr,
+	    &cp) < 0) {
 		buf_free(&shown);
+		buf_free(&appeal);
 		return -1;
 	}
 	{
@@ -70,6 +76,7 @@ tell_author(const struct list_ctx *lc, const struct store_post *p,
 			{ "moderator", shown.data ? shown.data : "" },
 			{ "deadline", deadline },
 			{ "appeal_addr", appeal.data ? appeal.data : "" },
+			{ "checkpoint", cp.data },
 		};
 
 		memset(&nt, 0, sizeof(nt));
@@ -79,7 +86,7 @@ tell_author(const struct list_ctx *lc, const struct store_post *p,
 		nt.override_dir = lc->override;
 		nt.template_name = name;
 		nt.vars = vars;
-		nt.nvars = 6;
+		nt.nvars = 7;
 		nt.to = *p->author ? p->author : p->sender;
 		nt.in_reply_to = *p->msgid ? p->msgid : NULL;
 		rc = notice_queue(lc->st, lc->cfg, &nt, &error);
@@ -92,6 +99,7 @@ tell_author(const struct list_ctx *lc, const struct store_post *p,
 	}
 	buf_free(&shown);
 	buf_free(&appeal);
+	buf_free(&cp);
 	return rc;
 }
 
@@ -137,9 +145,21 @@ static void
 mod_queue(struct mod_notice *mn, const char *name, const struct tvar *vars,
     size_t n, const char *to, const char *reply_to)
 {
+	struct tvar all[MOD_VARS_MAX];
+	struct buf cp = BUF_INIT;
 	struct notice nt;
 	char *error = NULL;
 
+	/* Every notice carries the log's latest signed checkpoint. */
+	if (n >= MOD_VARS_MAX || modlog_checkpoint_line(mn->lc->st,
+	    mn->lc->list.id, mn->lc->list.addr, &cp) < 0) {
+		mn->rc = -1;
+		return;
+	}
+	memcpy(all, vars, n * sizeof(*vars));
+	all[n].name = "checkpoint";
+	all[n++].value = cp.data;
+	vars = all;
 	memset(&nt, 0, sizeof(nt));
 	nt.list_addr = mn->lc->list.addr;
 	nt.list_descr = mn->lc->descr;
@@ -161,6 +181,7 @@ mod_queue(struct mod_notice *mn, const char *name, const struct tvar *vars,
 	} else
 		mn->sent++;
 	free(error);
+	buf_free(&cp);
 }
 
 /* The held post, with this moderator's own two reply addresses. */

@@ -6,7 +6,12 @@
  * hash_n = token_chain(hash_{n-1}, fields_n) (BLAKE2b-256, unkeyed), with
  * hash_0 = 32 zero bytes and the fields, as text, in this order: list id,
  * seq, time, action, post id, Message-ID, subject, rule, reason,
- * moderator.  Changing any field, a predecessor link or a sequence number
+ * moderator.  The moderator field is the address in the entries of form
+ * 1; form 2 (every entry appended with the keys loaded) hashes instead
+ * the moderator's full pseudonym (modlog_moderator_id: "" for postino,
+ * else "moderator-" and a 16-character MAC of the list and address), so
+ * that members, who see pseudonyms, can recompute the chain from the
+ * LIST+log@ mail (its postino-log-entry lines, modlog_checkpoint.c).  Changing any field, a predecessor link or a sequence number
  * of a stored row, or deleting a row that has a successor, shows in
  * modlog_check.  Rewriting a whole tail consistently does not: that is
  * what the head hash in the log mails is for (members keep it).
@@ -24,8 +29,10 @@
 #include "buf.h"
 #include "config.h"
 #include "modlog.h"
+#include "modlog_checkpoint.h"
 #include "modlog_report.h"
 #include "notice.h"
+#include "store.h"
 #include "store_modlog.h"
 #include "token.h"
 
@@ -56,31 +63,77 @@ entry_hash(const uint8_t prev[MODLOG_HASH], int64_t list_id,
 	fields[6] = e->subject;
 	fields[7] = e->rule;
 	fields[8] = e->reason;
-	fields[9] = e->moderator;
+	fields[9] = e->form >= 2 ? e->modid : e->moderator;
 	token_chain(prev, fields, NFIELDS, out);
+}
+
+/* Form 2 (the pseudonym hashed) needs the keys and the list's address;
+ * without the keys (a shell command that did not load them), form 1. */
+static int
+entry_form(struct store *st, int64_t list_id, struct modlog_entry *e,
+    struct buf *modid)
+{
+	struct store_list l;
+	int rc;
+
+	e->form = 1;
+	e->modid = "";
+	if (!token_ready())
+		return 0;
+	if ((rc = store_list_get_id(st, list_id, &l)) <= 0)
+		return rc;
+	modlog_moderator_id(l.addr, e->moderator, modid);
+	buf_puts(modid, "");
+	e->modid = modid->data;
+	e->form = 2;
+	store_list_clear(&l);
+	return 0;
 }
 
 int
 modlog_append(struct store *st, int64_t list_id, struct modlog_entry *e)
 {
+	struct buf modid = BUF_INIT;
 	uint8_t prev[MODLOG_HASH];
 	int64_t last;
+	int rc = -1;
 
-	if (store_modlog_last(st, list_id, &last, prev) < 0)
-		return -1;
+	if (store_modlog_last(st, list_id, &last, prev) < 0 ||
+	    entry_form(st, list_id, e, &modid) < 0)
+		goto out;
 	if (e->time == 0)
 		e->time = time(NULL);
 	e->seq = last + 1;
 	entry_hash(prev, list_id, e, e->hash);
-	return store_modlog_insert(st, list_id, e, prev);
+	rc = store_modlog_insert(st, list_id, e, prev);
+out:
+	if (e->modid == modid.data)
+		e->modid = "";
+	buf_free(&modid);
+	return rc;
 }
 
 /* One walk over a chain in seq order. */
 struct walk {
 	int64_t			 list_id;
+	char			*list_addr;	/* to check modids, or NULL */
 	uint8_t			 prev[MODLOG_HASH];
 	struct modlog_check	*c;
 };
+
+/* Form 2 hashes the pseudonym: the address beside it must make it. */
+static int
+modid_matches(const char *list_addr, const struct modlog_entry *e)
+{
+	struct buf id = BUF_INIT;
+	int ok;
+
+	modlog_moderator_id(list_addr, e->moderator, &id);
+	buf_puts(&id, "");
+	ok = strcmp(id.data, e->modid) == 0;
+	buf_free(&id);
+	return ok;
+}
 
 /* The first thing wrong with row r, or NULL. */
 static const char *
@@ -102,6 +155,9 @@ row_fault(struct walk *w, const struct store_modlog_row *r,
 	entry_hash(w->prev, w->list_id, &r->e, h);
 	if (!r->hash_ok || memcmp(h, r->e.hash, MODLOG_HASH) != 0)
 		return "its hash does not match its contents";
+	if (r->e.form >= 2 && w->list_addr != NULL &&
+	    !modid_matches(w->list_addr, &r->e))
+		return "its moderator does not match the pseudonym hashed";
 	return NULL;
 }
 
@@ -115,6 +171,10 @@ walk_row(const struct store_modlog_row *r, void *arg)
 		w->c->bad_seq = bad;
 		return 1;
 	}
+	if (r->e.seq == w->c->at_seq) {
+		w->c->at_found = 1;
+		memcpy(w->c->at_hash, r->e.hash, MODLOG_HASH);
+	}
 	w->c->entries++;
 	w->c->head_seq = r->e.seq;
 	memcpy(w->prev, r->e.hash, MODLOG_HASH);
@@ -125,15 +185,35 @@ walk_row(const struct store_modlog_row *r, void *arg)
 int
 modlog_check(struct store *st, int64_t list_id, struct modlog_check *c)
 {
+	return modlog_check_at(st, list_id, 0, c);
+}
+
+int
+modlog_check_at(struct store *st, int64_t list_id, int64_t at,
+    struct modlog_check *c)
+{
+	struct store_list l;
 	struct walk w;
+	int rc = -1;
 
 	memset(c, 0, sizeof(*c));
+	c->at_seq = at;
+	c->at_found = at == 0;
 	memset(&w, 0, sizeof(w));
+	memset(&l, 0, sizeof(l));
 	w.list_id = list_id;
 	w.c = c;
+	/* With the keys, the addresses behind the pseudonyms are checked
+	 * too (a list deleted since: its rows keep only the chain). */
+	if (token_ready() && store_list_get_id(st, list_id, &l) < 0)
+		goto out;
+	w.list_addr = l.addr;
 	if (store_modlog_each(st, list_id, 0, 0, walk_row, &w) < 0)
-		return -1;
-	return c->what != NULL ? 1 : 0;
+		goto out;
+	rc = c->what != NULL ? 1 : 0;
+out:
+	store_list_clear(&l);
+	return rc;
 }
 
 int
@@ -194,13 +274,42 @@ modlog_time(time_t t, char out[32])
 		snprintf(out, 32, "%lld", (long long)t);
 }
 
+/* The whole MAC behind a pseudonym, into mac. */
+static void
+moderator_mac(const char *list_addr, const char *moderator,
+    char mac[TOKEN_MAC_LEN + 1])
+{
+	const char *fields[2];
+	char *lower;
+	size_t i;
+
+	lower = xstrdup(moderator);
+	for (i = 0; lower[i] != '\0'; i++)
+		if (lower[i] >= 'A' && lower[i] <= 'Z')
+			lower[i] = (char)(lower[i] - 'A' + 'a');
+	fields[0] = list_addr;
+	fields[1] = lower;
+	token_mac("modlog", fields, 2, mac);
+	free(lower);
+}
+
+void
+modlog_moderator_id(const char *list_addr, const char *moderator,
+    struct buf *out)
+{
+	char mac[TOKEN_MAC_LEN + 1];
+
+	if (moderator == NULL || *moderator == '\0')
+		return;
+	moderator_mac(list_addr, moderator, mac);
+	buf_printf(out, "moderator-%s", mac);
+}
+
 void
 modlog_display_moderator(const char *list_addr, const char *moderator,
     int pseudonym, struct buf *out)
 {
-	char mac[TOKEN_MAC_LEN + 1], *lower;
-	const char *fields[2];
-	size_t i;
+	char mac[TOKEN_MAC_LEN + 1];
 
 	if (moderator == NULL || *moderator == '\0') {
 		buf_puts(out, "postino");
@@ -210,15 +319,8 @@ modlog_display_moderator(const char *list_addr, const char *moderator,
 		buf_puts(out, moderator);
 		return;
 	}
-	lower = xstrdup(moderator);
-	for (i = 0; lower[i] != '\0'; i++)
-		if (lower[i] >= 'A' && lower[i] <= 'Z')
-			lower[i] = (char)(lower[i] - 'A' + 'a');
-	fields[0] = list_addr;
-	fields[1] = lower;
-	token_mac("modlog", fields, 2, mac);
+	moderator_mac(list_addr, moderator, mac);
 	buf_printf(out, "moderator-%.*s", PSEUDO_CHARS, mac);
-	free(lower);
 }
 
 /* ---- summaries ------------------------------------------------------ */
@@ -326,11 +428,11 @@ dash(const char *s)
 	return s != NULL && *s != '\0' ? s : "-";
 }
 
-#define LINE_VARS	8
+#define LINE_VARS	9
 
 static void
 line_vars(struct tvar v[LINE_VARS], const char *seq, const char *tm,
-    const struct modlog_entry *e, const char *who)
+    const struct modlog_entry *e, const char *who, const char *hash)
 {
 	v[0].name = "seq";
 	v[0].value = seq;
@@ -348,6 +450,8 @@ line_vars(struct tvar v[LINE_VARS], const char *seq, const char *tm,
 	v[6].value = dash(e->reason);
 	v[7].name = "moderator";
 	v[7].value = who;
+	v[8].name = "hash";
+	v[8].value = hash;
 }
 
 static int
@@ -356,14 +460,15 @@ report_line(const struct modlog_entry *e, void *arg)
 	struct rctx *r = arg;
 	struct buf who = BUF_INIT;
 	struct tvar vars[LINE_VARS];
-	char seq[NUM_MAX], tm[32];
+	char seq[NUM_MAX], tm[32], hex[MODLOG_HEX];
 	int rc;
 
 	snprintf(seq, sizeof(seq), "%lld", (long long)e->seq);
 	modlog_time(e->time, tm);
+	modlog_hex(e->hash, hex);
 	modlog_display_moderator(r->list_addr, e->moderator, r->pseudonym,
 	    &who);
-	line_vars(vars, seq, tm, e, who.data);
+	line_vars(vars, seq, tm, e, who.data, hex);
 	if (r->out->len > 0)
 		buf_puts(r->out, "\n\n");
 	rc = notice_line(r->cfg, r->lang, r->override_dir, "log_line", vars,
@@ -450,6 +555,11 @@ report_vars(struct modlog_report *r)
 	r->vars[3].value = r->head_seq;
 	r->vars[4].name = "since";
 	r->vars[4].value = r->since;
+	r->vars[5].name = "checkpoint";
+	r->vars[5].value = r->checkpoint.data;
+	buf_puts(&r->chain, "");
+	r->vars[6].name = "chain";
+	r->vars[6].value = r->chain.data;
 }
 
 int
@@ -471,7 +581,10 @@ modlog_report(struct store *st, const struct config *cfg, const char *lang,
 	x.out = &r->entries;
 	modlog_time(since, r->since);
 	if (modlog_each(st, list_id, limit, report_line, &x) < 0 ||
-	    (x.error == NULL && report_summary(st, list_id, since, r) < 0)) {
+	    (x.error == NULL && (report_summary(st, list_id, since, r) < 0 ||
+	    modlog_checkpoint_line(st, list_id, list_addr,
+	    &r->checkpoint) < 0 || modlog_chain_lines(st, list_id, pseudonym,
+	    limit, &r->chain) < 0))) {
 		free(x.error);
 		*error_r = xstrdup("cannot read the moderation log");
 		goto fail;
@@ -492,5 +605,7 @@ modlog_report_clear(struct modlog_report *r)
 {
 	buf_free(&r->entries);
 	buf_free(&r->summary);
+	buf_free(&r->checkpoint);
+	buf_free(&r->chain);
 	memset(r, 0, sizeof(*r));
 }

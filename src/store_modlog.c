@@ -20,7 +20,7 @@
 
 /* The columns modlog_row() reads, in its order. */
 #define MODLOG_COLS	"seq, time, action, post_id, msgid, subject, rule," \
-			" reason, moderator, prev, hash"
+			" reason, moderator, prev, hash, form, modid"
 
 static const char *
 col_text(sqlite3_stmt *stmt, int col)
@@ -59,6 +59,8 @@ modlog_row(sqlite3_stmt *stmt, struct store_modlog_row *r)
 	r->e.moderator = col_text(stmt, 8);
 	r->prev_ok = col_hash(stmt, 9, r->prev);
 	r->hash_ok = col_hash(stmt, 10, r->e.hash);
+	r->e.form = sqlite3_column_int(stmt, 11);
+	r->e.modid = col_text(stmt, 12);
 }
 
 int
@@ -83,6 +85,29 @@ store_modlog_last(struct store *st, int64_t list_id, int64_t *seq_r,
 	return 1;
 }
 
+int
+store_modlog_hash_at(struct store *st, int64_t list_id, int64_t seq,
+    uint8_t hash[MODLOG_HASH])
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	memset(hash, 0, MODLOG_HASH);
+	if (seq == 0)
+		return 1;
+	stmt = store_stmt(st, "SELECT hash FROM modlog"
+	    " WHERE list_id = ?1 AND seq = ?2");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_int64(stmt, 2, seq);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
+		return store_step_end(st, stmt, rc);
+	(void)col_hash(stmt, 0, hash);
+	sqlite3_reset(stmt);
+	return 1;
+}
+
 static void
 bind_str(sqlite3_stmt *stmt, int col, const char *s)
 {
@@ -97,8 +122,8 @@ store_modlog_insert(struct store *st, int64_t list_id,
 
 	stmt = store_stmt(st, "INSERT INTO modlog (list_id, seq, time,"
 	    " action, post_id, msgid, subject, rule, reason, moderator,"
-	    " prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-	    " ?11, ?12)");
+	    " prev, hash, form, modid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+	    " ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, list_id);
@@ -113,6 +138,8 @@ store_modlog_insert(struct store *st, int64_t list_id,
 	bind_str(stmt, 10, e->moderator);
 	sqlite3_bind_blob(stmt, 11, prev, MODLOG_HASH, SQLITE_STATIC);
 	sqlite3_bind_blob(stmt, 12, e->hash, MODLOG_HASH, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 13, e->form);
+	bind_str(stmt, 14, e->modid);
 	return store_step_done(st, stmt);
 }
 
@@ -198,4 +225,54 @@ store_modlog_decision_times(struct store *st, int64_t list_id, time_t since,
 			return 0;
 		}
 	return store_step_end(st, stmt, rc);
+}
+
+/* ---- signed checkpoints ---------------------------------------------- */
+
+int
+store_modlog_checkpoint_put(struct store *st, int64_t list_id,
+    const struct checkpoint *cp)
+{
+	sqlite3_stmt *stmt;
+
+	stmt = store_stmt(st, "INSERT INTO modlog_checkpoints (list_id,"
+	    " count, head, time, sig) VALUES (?1, ?2, ?3, ?4, ?5)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_int64(stmt, 2, cp->count);
+	sqlite3_bind_blob(stmt, 3, cp->head, CHECKPOINT_HASH, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 4, (int64_t)cp->time);
+	sqlite3_bind_blob(stmt, 5, cp->sig, CHECKPOINT_SIG, SQLITE_STATIC);
+	return store_step_done(st, stmt);
+}
+
+int
+store_modlog_checkpoint_last(struct store *st, int64_t list_id,
+    struct checkpoint *cp)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	memset(cp, 0, sizeof(*cp));
+	stmt = store_stmt(st, "SELECT count, head, time, sig"
+	    " FROM modlog_checkpoints WHERE list_id = ?1"
+	    " ORDER BY id DESC LIMIT 1");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
+		return store_step_end(st, stmt, rc);
+	rc = 0;
+	if (sqlite3_column_bytes(stmt, 1) == CHECKPOINT_HASH &&
+	    sqlite3_column_bytes(stmt, 3) == CHECKPOINT_SIG) {
+		cp->count = sqlite3_column_int64(stmt, 0);
+		memcpy(cp->head, sqlite3_column_blob(stmt, 1),
+		    CHECKPOINT_HASH);
+		cp->time = (time_t)sqlite3_column_int64(stmt, 2);
+		memcpy(cp->sig, sqlite3_column_blob(stmt, 3), CHECKPOINT_SIG);
+		rc = 1;
+	}
+	sqlite3_reset(stmt);
+	return rc;
 }

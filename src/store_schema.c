@@ -294,6 +294,22 @@ static const char *const migrations[] = {
 	"  policy TEXT NOT NULL,"		/* reject quarantine none fail */
 	"  expires INTEGER NOT NULL"
 	") WITHOUT ROWID;",
+	/* Signed checkpoints of the moderation log, each one as published
+	 * (modlog_checkpoint.c); kept when the list goes, as the log is. */
+	"CREATE TABLE modlog_checkpoints ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list_id INTEGER NOT NULL,"
+	"  count INTEGER NOT NULL,"
+	"  head BLOB NOT NULL,"
+	"  time INTEGER NOT NULL,"
+	"  sig BLOB NOT NULL"
+	");"
+	"CREATE INDEX modlog_checkpoints_list ON modlog_checkpoints"
+	"  (list_id, id);"
+	/* form 2: the hash covers modid (the moderator's pseudonym, which
+	 * members may see) instead of the address (modlog.c). */
+	"ALTER TABLE modlog ADD COLUMN form INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE modlog ADD COLUMN modid TEXT NOT NULL DEFAULT '';",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))

@@ -6,6 +6,11 @@
  * creating it on first use, derives two subkeys with crypto_kdf and wipes
  * the master key at once:
  *   context "tokenhsh": the BLAKE2b key of the stored hash of a token;
+ *   context "modlogsg": the root of the lists' Ed25519 keys: the seed of
+ *     list N's key pair is BLAKE2b-256("list:N") keyed with it, so a
+ *     key pair is never stored, the private half exists only inside
+ *     token_sign (wiped on return), and a list id (never reused) gets a
+ *     key of its own;
  *   context "tokenmac": the root of the MAC keys.  The key of one purpose
  *     ("verp", "link", ...) is BLAKE2b-256(purpose) keyed with that
  *     subkey, so every purpose string has a key of its own without a
@@ -33,6 +38,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -56,6 +62,7 @@ _Static_assert(BASE32_LEN(TOKEN_MAC_RAW) == TOKEN_MAC_LEN, "MAC length");
 static struct {
 	uint8_t	 hash[crypto_generichash_KEYBYTES];	/* tokenhsh */
 	uint8_t	 mac[crypto_generichash_KEYBYTES];	/* tokenmac */
+	uint8_t	 sign[crypto_generichash_KEYBYTES];	/* modlogsg */
 } keys;
 static int keys_loaded, keys_locked;
 
@@ -73,6 +80,12 @@ fail(char **error_r, const char *fmt, ...)
 	va_end(ap);
 	*error_r = buf_steal(&b, NULL);
 	return -1;
+}
+
+int
+token_ready(void)
+{
+	return keys_loaded;
 }
 
 static void
@@ -252,6 +265,8 @@ token_init(const char *path, char **error_r)
 	    "tokenhsh", master);
 	crypto_kdf_derive_from_key(keys.mac, sizeof(keys.mac), 2,
 	    "tokenmac", master);
+	crypto_kdf_derive_from_key(keys.sign, sizeof(keys.sign), 3,
+	    "modlogsg", master);
 	keys_loaded = 1;
 out:
 	sodium_memzero(master, sizeof(master));
@@ -483,4 +498,72 @@ token_chain(const uint8_t prev[32], const char *const *fields, size_t n,
 		crypto_generichash_update(&s, (const uint8_t *)f, flen);
 	}
 	crypto_generichash_final(&s, out, 32);
+}
+
+/* ---- the lists' Ed25519 keys (signed checkpoints) ----------------- */
+
+_Static_assert(TOKEN_PK == crypto_sign_PUBLICKEYBYTES, "public key size");
+_Static_assert(TOKEN_SIG == crypto_sign_BYTES, "signature size");
+
+/* The key pair of list_id; the caller wipes sk. */
+static void
+sign_keypair(int64_t list_id, uint8_t pk[TOKEN_PK],
+    uint8_t sk[crypto_sign_SECRETKEYBYTES])
+{
+	uint8_t seed[crypto_sign_SEEDBYTES];
+	char label[32];
+	int n;
+
+	keys_check();
+	n = snprintf(label, sizeof(label), "list:%lld", (long long)list_id);
+	crypto_generichash(seed, sizeof(seed), (const uint8_t *)label,
+	    (size_t)n, keys.sign, sizeof(keys.sign));
+	crypto_sign_seed_keypair(pk, sk, seed);
+	sodium_memzero(seed, sizeof(seed));
+}
+
+void
+token_sign_pubkey(int64_t list_id, uint8_t pk[TOKEN_PK])
+{
+	uint8_t sk[crypto_sign_SECRETKEYBYTES];
+
+	sign_keypair(list_id, pk, sk);
+	sodium_memzero(sk, sizeof(sk));
+}
+
+void
+token_sign(int64_t list_id, const void *msg, size_t n, uint8_t sig[TOKEN_SIG])
+{
+	uint8_t pk[TOKEN_PK], sk[crypto_sign_SECRETKEYBYTES];
+
+	sign_keypair(list_id, pk, sk);
+	crypto_sign_detached(sig, NULL, msg, n, sk);
+	sodium_memzero(sk, sizeof(sk));
+}
+
+int
+token_sign_verify(const uint8_t pk[TOKEN_PK], const void *msg, size_t n,
+    const uint8_t sig[TOKEN_SIG])
+{
+	return crypto_sign_verify_detached(sig, msg, n, pk) == 0 ? 0 : -1;
+}
+
+/* ---- base64 (RFC 4648 §4, padded) --------------------------------- */
+
+void
+token_base64(const uint8_t *in, size_t n, char *out, size_t outsz)
+{
+	sodium_bin2base64(out, outsz, in, n, sodium_base64_VARIANT_ORIGINAL);
+}
+
+int
+token_unbase64(const char *in, size_t len, uint8_t *out, size_t outsz)
+{
+	size_t got;
+	const char *end;
+
+	if (sodium_base642bin(out, outsz, in, len, NULL, &got, &end,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != in + len)
+		return -1;
+	return (int)got;
 }

@@ -517,12 +517,15 @@ def test_each_command_sets_up_only_what_its_row_declares():
         p.cli(*tpl, "digest", "ls", "team@example.org")
         # keys: loaded by commands that mint or check a token or a MAC
         key = ("-o", "secret_file=" + os.path.join(p.conf, "postino.key"))
+        # (log verify: the pseudonyms hashed and the signed checkpoints)
         for args in (("digest", "preview", "team@example.org"),
-                     ("mod", "approve", "team@example.org", "1")):
+                     ("mod", "approve", "team@example.org", "1"),
+                     ("log", "verify", "team@example.org"),
+                     ("log", "checkpoint", "team@example.org")):
             e = fails(p, EX_TEMPFAIL, *(key + args), says="postino.key")
             assert "fatal" not in e, e
         p.cli(*key, "list", "ls")
-        p.cli(*key, "log", "verify", "team@example.org")
+        p.cli(*key, "log", "show", "team@example.org")
         # the store: opened for every command that reads it, not for config
         db = ("-o", "database=" + os.path.join(p.conf, "postino.db"))
         for args in (("list", "ls"), ("member", "ls", "team@example.org"),

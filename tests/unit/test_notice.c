@@ -32,7 +32,7 @@
 #define HOST		"lists.example.net"
 #define MEMBER		"Ann.Member@example.com"
 #define PARENT		"orig.42@example.net"
-#define NOWN		10
+#define NOWN		12
 #define NCOMMON		16
 #define NLANGS		2
 
@@ -101,6 +101,10 @@ static const struct tvar samples[] = {
 	{ "summary", "held 1, approved 0, rejected 1" },
 	{ "head_hash", "3f1c0a9e" },
 	{ "head_seq", "7" },
+	{ "checkpoint", "postino-checkpoint v1 team@example.org 7 3f1c0a9e"
+	    " 2030-01-03T10:00:00Z c2ln" },
+	{ "chain", "postino-log-entry {\"seq\": 7}" },
+	{ "hash", "3f1c0a9e" },
 	{ "since", "2029-12-04" },
 	{ "emergency", "" },
 	{ "position", "1" },
@@ -200,27 +204,27 @@ static const struct tcase {
 	{ "r_no_commands", 0, NULL, NULL, 0, { NULL } },
 	/* moderation (issue 4) */
 	{ "held_author", 1, NULL, NULL, 1, { "subject", "reason", "rule",
-	    "moderator", "deadline", NULL } },
+	    "moderator", "deadline", "checkpoint", NULL } },
 	{ "rejected_author", 1, NULL, NULL, 1, { "subject", "reason", "rule",
-	    "moderator", "deadline", "appeal_addr", NULL } },
+	    "moderator", "deadline", "appeal_addr", "checkpoint", NULL } },
 	{ "held_moderator", 1, NULL, "approve_addr", 0, { "subject", "author",
 	    "reason", "rule", "approve_addr", "reject_addr", "post_id",
-	    "deadline", "discard_addr", NULL } },
+	    "deadline", "discard_addr", "checkpoint", NULL } },
 	{ "reminder_moderator", 1, NULL, "approve_addr", 0, { "subject",
 	    "author", "reason", "rule", "approve_addr", "reject_addr",
-	    "post_id", "deadline", "discard_addr", NULL } },
+	    "post_id", "deadline", "discard_addr", "checkpoint", NULL } },
 	{ "appeal_moderator", 1, NULL, NULL, 0, { "subject", "author",
 	    "reason", "appeal", "uphold_addr", "overturn_addr", "post_id",
-	    NULL } },
+	    "checkpoint", NULL } },
 	{ "appeal_upheld", 1, NULL, NULL, 0, { "subject", "reason",
-	    "moderator", NULL } },
+	    "moderator", "checkpoint", NULL } },
 	{ "appeal_overturned", 1, NULL, NULL, 0, { "subject", "moderator",
-	    NULL } },
+	    "checkpoint", NULL } },
 	{ "log_report", 1, NULL, NULL, 1, { "entries", "summary",
-	    "head_hash", "head_seq", "since", NULL } },
+	    "head_hash", "head_seq", "since", "checkpoint", "chain", NULL } },
 	{ "rules_report", 1, NULL, NULL, 1, { "rules", "emergency", NULL } },
 	{ "log_line", 0, NULL, NULL, 0, { "seq", "time", "action", "subject",
-	    "msgid", "rule", "reason", "moderator", NULL } },
+	    "msgid", "rule", "reason", "moderator", "hash", NULL } },
 	{ "rule_line", 0, NULL, NULL, 0, { "position", "name", "text",
 	    "action", NULL } },
 	{ "rules_default", 0, NULL, NULL, 0, { NULL } },
@@ -248,9 +252,10 @@ static const struct tcase {
 	    NULL } },
 	/* digests (issue 5) */
 	{ "digest_mime", 1, NULL, NULL, 0, { "volume", "issue", "count",
-	    "date", "contents", "moderation", NULL } },
+	    "date", "contents", "moderation", "checkpoint", NULL } },
 	{ "digest_plain", 1, NULL, NULL, 0, { "volume", "issue", "count",
-	    "date", "contents", "moderation", "messages", NULL } },
+	    "date", "contents", "moderation", "checkpoint", "messages",
+	    NULL } },
 	{ "digest_modlog", 0, NULL, NULL, 0, { "summary", "since",
 	    "head_hash", "head_seq", NULL } },
 	{ "digest_plain_message", 0, NULL, NULL, 0, { "number", "date",
