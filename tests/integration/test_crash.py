@@ -39,6 +39,16 @@ def test_kill9_mid_fanout_then_restart_delivers_everyone():
             p.stop()
             counts = collections.Counter(relay.delivered)
             missing = [m for m in members if counts[m] == 0]
+            if missing:
+                # What the daemon said about it (debug for a rare failure
+                # seen only under load).
+                print("\n".join([line for line in p.read_log().splitlines()
+                                  if "warning" in line or "error" in line
+                                  or "bounced" in line or "deferred" in line
+                                  ][:80]))
+                print(p.sql("SELECT id, job_id, lo, hi, orphan FROM inflight"))
+                print(p.sql("SELECT count(*) FROM bounces"))
+                print(p.sql("SELECT id, state, cursor, sent, failed FROM jobs"))
             assert not missing, "%d members never got the post (%s..%s);"\
                 " killed after %d" % (len(missing), missing[0], missing[-1],
                                       at_kill)
