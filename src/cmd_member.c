@@ -33,7 +33,8 @@ static const struct cmd_sub member_cmds[] = {
 	{ "add", member_add, CMD_STORE,
 	    "member add LIST ADDR [--mode each|digest|nomail|follow]" },
 	{ "rm", member_rm, CMD_STORE, "member rm LIST ADDR" },
-	{ "ls", member_ls, CMD_STORE, "member ls LIST [--json]" },
+	{ "ls", member_ls, CMD_STORE,
+	    "member ls LIST [--mode MODE] [--moderated] [--json]" },
 	{ "set", member_set, CMD_STORE,
 	    "member set LIST ADDR mode each|digest|nomail|follow\n"
 	    "         postino member set LIST ADDR digest mime|plain\n"
@@ -71,7 +72,7 @@ mode_arg(const char *sub, const char *arg, enum member_mode *mode_r)
 {
 	if (member_mode_parse(arg, mode_r) < 0) {
 		fprintf(stderr, "postino: member %s: unknown mode '%s' (each,"
-		    " digest or nomail)\n", sub, arg);
+		    " digest, nomail or follow)\n", sub, arg);
 		return EX_DATAERR_;
 	}
 	return 0;
@@ -221,6 +222,8 @@ struct ls_state {
 	struct store	*st;
 	int		 json;
 	int64_t		 n;
+	int		 mode;		/* only this mode, or -1 */
+	int		 moderated;	/* only moderated members */
 };
 
 /* Why a disabled member gets no mail ("" when he does). */
@@ -245,12 +248,15 @@ ls_one(const struct store_member *m, void *arg)
 	struct ls_state *s = arg;
 	char when[CMD_TIME_MAX], why[300];
 
+	if ((s->mode >= 0 && (int)m->mode != s->mode) ||
+	    (s->moderated && !m->moderated))
+		return 0;
 	ls_disabled(s, m, why, sizeof(why));
 	if (!s->json) {
-		printf("%s %s%s%s%s%s\n", m->addr, member_mode_name(m->mode),
+		printf("%s %s%s%s%s%s%s\n", m->addr, member_mode_name(m->mode),
 		    m->mode == MODE_DIGEST ? (m->digest_plain ? " plain" :
-		    " mime") : "", *why ? " disabled (" : "", why,
-		    *why ? ")" : "");
+		    " mime") : "", m->moderated ? " moderated" : "",
+		    *why ? " disabled (" : "", why, *why ? ")" : "");
 		s->n++;
 		return 0;
 	}
@@ -259,9 +265,9 @@ ls_one(const struct store_member *m, void *arg)
 	    (long long)m->id);
 	json_str(stdout, m->addr);
 	printf(", \"mode\": \"%s\", \"digest_format\": \"%s\","
-	    " \"created\": \"%s\", \"disabled\": %s",
+	    " \"created\": \"%s\", \"moderated\": %s, \"disabled\": %s",
 	    member_mode_name(m->mode), m->digest_plain ? "plain" : "mime",
-	    when, *why ? "true" : "false");
+	    when, m->moderated ? "true" : "false", *why ? "true" : "false");
 	if (*why) {
 		printf(", \"disabled_why\": ");
 		json_str(stdout, why);
@@ -277,15 +283,27 @@ member_ls(struct cmd_ctx *ctx, int argc, char **argv)
 	struct store_list l;
 	struct ls_state s;
 	struct store *st;
-	int rc;
+	enum member_mode mode;
+	int rc, i;
 
-	if (argc != 2)
+	if (argc < 2)
 		return usage("ls");
+	memset(&s, 0, sizeof(s));
+	s.mode = -1;
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--moderated") == 0)
+			s.moderated = 1;
+		else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
+			if ((rc = mode_arg("ls", argv[++i], &mode)) != 0)
+				return rc;
+			s.mode = (int)mode;
+		} else
+			return usage("ls");
+	}
 	if ((rc = cmd_list_find(ctx, "member ls", argv[1], &st, &l)) != 0)
 		return rc;
 	s.st = st;
 	s.json = ctx->json;
-	s.n = 0;
 	if (ctx->json)
 		printf("[");
 	if (store_member_each(st, l.id, ls_one, &s) < 0)

@@ -135,6 +135,38 @@ def test_help_for_every_command():
         assert not os.path.exists(p.settings["database"])
 
 
+def test_member_ls_columns_and_filters():
+    with Postino() as p:
+        lst = "team@example.org"
+        p.cli("list", "create", lst)
+        for a in ("ann@example.org", "bob@example.org", "cy@example.org",
+                  "di@example.org"):
+            p.cli("member", "add", lst, a)
+        p.cli("member", "set", lst, "bob@example.org", "mode", "digest")
+        p.cli("member", "set", lst, "bob@example.org", "digest", "plain")
+        p.cli("member", "set", lst, "cy@example.org", "moderated", "yes")
+        p.cli("member", "set", lst, "di@example.org", "mode", "follow")
+        text = out(p.cli("member", "ls", lst)).splitlines()
+        assert "bob@example.org digest plain" in text, text
+        assert "cy@example.org each moderated" in text, text
+        assert "di@example.org follow" in text, text
+        js = {m["address"]: m for m in json.loads(out(p.cli(
+            "--json", "member", "ls", lst)))}
+        assert js["cy@example.org"]["moderated"] is True
+        assert js["ann@example.org"]["moderated"] is False
+        assert js["bob@example.org"]["digest_format"] == "plain"
+        assert out(p.cli("member", "ls", lst, "--mode", "digest")) == \
+            "bob@example.org digest plain\n"
+        assert out(p.cli("member", "ls", lst, "--moderated")) == \
+            "cy@example.org each moderated\n"
+        assert [m["address"] for m in json.loads(out(p.cli(
+            "--json", "member", "ls", lst, "--mode", "follow")))] == \
+            ["di@example.org"]
+        fails(p, EX_DATAERR, "member", "ls", lst, "--mode", "weekly",
+              says="unknown mode 'weekly'")
+        fails(p, EX_USAGE, "member", "ls", lst, "--bogus")
+
+
 CREATE_ERRORS = [
     # (label, args, exit code, stderr fragment)
     ("space in local part", ["Te am@x"], EX_DATAERR,
