@@ -358,6 +358,7 @@ run_action(struct sctx *sc, const struct cmdaddr *ca)
 		return sub_reenable(sc, arg);
 	case CA_BOUNCES:	/* never answered: subscription_handle */
 	case CA_END:		/* run_request stops there */
+	case CA_NACTIONS:	/* no row has it */
 		break;
 	}
 	return 0;
