@@ -188,19 +188,30 @@ worker_connect(struct worker *w)
 	return rc;
 }
 
-/* The job's body, from the cache or the store. */
+/*
+ * The job's body, from the cache or the store.  0 loaded; 1 the job is
+ * gone (its recipients fail for good); -1 the store could not answer
+ * now (busy, full: the recipients are deferred and sent again, never
+ * failed for it).
+ */
 static int
 worker_job(struct worker *w, int64_t job_id)
 {
+	int rc;
+
 	if (w->job.id == job_id)
 		return 0;
 	store_job_clear(&w->job);
-	if (store_job_get(w->st, job_id, &w->job) != 1) {
+	if ((rc = store_job_get(w->st, job_id, &w->job)) == 1)
+		return 0;
+	if (rc == 0)
 		log_warnx("queue %d: job %lld vanished", w->n,
 		    (long long)job_id);
-		return -1;
-	}
-	return 0;
+	else
+		log_warnx("queue %d: job %lld: cannot read it now; its batch"
+		    " is deferred", w->n, (long long)job_id);
+	store_job_clear(&w->job);
+	return rc == 0 ? 1 : -1;
 }
 
 static void
@@ -299,12 +310,14 @@ worker_send(struct worker *w, struct store_batch *b)
 {
 	struct relay_txn one, *txns;
 	size_t i, n;
+	int rc;
 
-	if (worker_job(w, b->job_id) < 0) {
+	if ((rc = worker_job(w, b->job_id)) != 0) {
 		for (i = 0; i < b->nrcpts; i++) {
-			b->rcpts[i].outcome = OUT_PERM;
-			b->rcpts[i].code = 554;
-			strcpy(b->rcpts[i].text, "job vanished");
+			b->rcpts[i].outcome = rc > 0 ? OUT_PERM : OUT_TEMP;
+			b->rcpts[i].code = rc > 0 ? 554 : 451;
+			strcpy(b->rcpts[i].text, rc > 0 ? "job vanished" :
+			    "store busy, try again");
 		}
 		return;
 	}
