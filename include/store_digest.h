@@ -82,10 +82,11 @@ int	 store_member_set_digest_format(struct store *, int64_t list_id,
 /*
  * In the caller's transaction: the fan-out of a digest to the list's
  * digest members of one format ("mime" or "plain") with id <= max_member,
- * leaving out those who muted one of its threads.
+ * leaving out those who muted one of its threads; per_rcpt: one copy
+ * per member, with his VERP sender (the list's verp).
  */
 int	 store_job_digest(struct store *, int64_t list_id, int64_t digest_id,
 	    const char *format, const char *env_from, const char *body,
-	    size_t len, int64_t max_member, int64_t *job_id_r);
+	    size_t len, int64_t max_member, int per_rcpt, int64_t *job_id_r);
 
 #endif

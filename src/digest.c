@@ -587,7 +587,7 @@ cut_and_queue(const struct list_ctx *dc, time_t now, struct digest_cut *cut)
 		if (build(dc, cut->digest_id, &nb, i == 1, 0, &body) != 1 ||
 		    store_job_digest(dc->st, dc->list.id, cut->digest_id,
 		    formats[i], from.data, body.data, body.len, max_member,
-		    NULL) < 0)
+		    dc->verp, NULL) < 0)
 			goto out;
 	}
 	mu = (struct muters){ dc, &nb, cut, from.data, 0 };

@@ -298,12 +298,12 @@ store_member_set_digest_format(struct store *st, int64_t list_id,
 int
 store_job_digest(struct store *st, int64_t list_id, int64_t digest_id,
     const char *format, const char *env_from, const char *body, size_t len,
-    int64_t max_member, int64_t *job_id_r)
+    int64_t max_member, int per_rcpt, int64_t *job_id_r)
 {
 	sqlite3_stmt *s = store_stmt(st,
 	    "INSERT INTO jobs (list_id, kind, env_from, body, cursor,"
-	    " max_member, digest_id, audience, created) VALUES (?1,"
-	    " 'fanout', ?2, ?3, 0, ?4, ?5, ?6, strftime('%s','now'))");
+	    " max_member, digest_id, audience, per_rcpt, created) VALUES (?1,"
+	    " 'fanout', ?2, ?3, 0, ?4, ?5, ?6, ?7, strftime('%s','now'))");
 
 	if (s == NULL)
 		return -1;
@@ -313,6 +313,7 @@ store_job_digest(struct store *st, int64_t list_id, int64_t digest_id,
 	sqlite3_bind_int64(s, 4, max_member);
 	sqlite3_bind_int64(s, 5, digest_id);
 	sqlite3_bind_text(s, 6, format, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 7, per_rcpt);
 	if (store_step_done(st, s) < 0)
 		return -1;
 	if (job_id_r != NULL)

@@ -36,6 +36,9 @@ class Delivered:
         head, _, _ = raw.partition(b"\nReceived:")
         self.rcpts = [r.decode().strip("<> \r") for r in
                       re.findall(rb"^X-Rcpt-Args: (\S+)", head, re.M)]
+        found = re.search(rb"^X-Mail-Args: (\S*)", head, re.M)
+        self.sender = found.group(1).decode().strip("<> \r") if found \
+            else ""
         self.raw = raw
         self.msg = email.message_from_bytes(raw, policy=email.policy.default)
 
@@ -496,8 +499,12 @@ def test_digest_list_headers_and_8bit_plain_split_by_formail():
             assert d.msg["List-Help"] == "<mailto:team+help@example.org>"
             assert d.msg["List-Subscribe"] == \
                 "<mailto:team+subscribe@example.org>"
-            assert d.msg["List-Unsubscribe"] == \
-                "<mailto:team+unsubscribe@example.org>"
+            # VERP by default: each digest is its member's own copy, with
+            # his own leave address and bounce address.
+            assert re.fullmatch(r"<mailto:team\+u-[a-z2-7]+-[a-z2-7]{16}"
+                                r"@example\.org>", d.msg["List-Unsubscribe"])
+            assert re.fullmatch(r"team\+bounces-[a-z2-7]+-[a-z2-7]{16}"
+                                r"@example\.org", d.sender), d.sender
             assert d.msg["List-Owner"] == "<mailto:team+owner@example.org>"
             assert d.msg["List-Archive"] == \
                 "<https://lists.example.org/team/>"
