@@ -131,7 +131,42 @@ class Postino:
 
     # -- daemon -------------------------------------------------------
     def start(self, umask=None):
-        """Start `postino serve`; umask: the one it starts with."""
+        """Start `postino serve`; umask: the one it starts with.
+
+        free_port() can only promise a port that was free a moment ago:
+        when another process took one of ours in between (postino exits
+        71, "Address already in use"), the daemon gets new ports and is
+        started again, twice at most."""
+        for attempt in range(3):
+            try:
+                return self._start(umask)
+            except RuntimeError as e:
+                if attempt == 2 or "exited with 71" not in str(e) or \
+                        not self._new_ports():
+                    raise
+
+    def _new_ports(self):
+        """Move the TCP listeners the harness chose to new free ports;
+        False when the test chose its own."""
+        old = {"lmtp_listen": "127.0.0.1:%d" % self.lmtp_port,
+               "smtp_listen": "127.0.0.1:%d" % self.smtp_port}
+        with open(self.conf) as f:
+            text = f.read()
+        if any("%s = %s\n" % (k, v) not in text for k, v in old.items()):
+            return False
+        self.log.close()
+        self.lmtp_port, self.smtp_port = free_port(), free_port()
+        for k, port in (("lmtp_listen", self.lmtp_port),
+                        ("smtp_listen", self.smtp_port)):
+            new = "127.0.0.1:%d" % port
+            text = text.replace("%s = %s\n" % (k, old[k]),
+                                "%s = %s\n" % (k, new))
+            self.settings[k] = new
+        with open(self.conf, "w") as f:
+            f.write(text)
+        return True
+
+    def _start(self, umask):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.wrap +
                                      [POSTINO, "-c", self.conf, "serve"],
