@@ -74,6 +74,12 @@ struct notice_part {
 int	 notice_build(const struct config *, const struct notice *,
 	    struct buf *out, char **error_r);
 
+struct list_ctx;
+/* Zero nt and fill what every mail of list lc shares: the list, its
+ * description, language and overrides, and template name with its vars. */
+void	 notice_from_list(struct notice *nt, const struct list_ctx *lc,
+	    const char *name, const struct tvar *vars, size_t n);
+
 /* Build and queue it as a direct job, in the caller's transaction. */
 int	 notice_queue(struct store *, const struct config *,
 	    const struct notice *, char **error_r);

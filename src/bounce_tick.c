@@ -77,14 +77,7 @@ mail(const struct list_ctx *lc, const char *name, const char *to,
 	struct notice nt;
 	char *error = NULL;
 
-	memset(&nt, 0, sizeof(nt));
-	nt.list_addr = lc->list.addr;
-	nt.list_descr = lc->descr;
-	nt.lang = lc->lang;
-	nt.override_dir = lc->override;
-	nt.template_name = name;
-	nt.vars = vars;
-	nt.nvars = n;
+	notice_from_list(&nt, lc, name, vars, n);
 	nt.to = to;
 	nt.from_role = role;
 	if (notice_queue(lc->st, lc->cfg, &nt, &error) < 0) {

@@ -444,14 +444,8 @@ build(const struct list_ctx *dc, int64_t digest_id, const struct number *nb,
 			{ "messages", messages.data },
 		};
 
-		memset(&nt, 0, sizeof(nt));
-		nt.list_addr = dc->list.addr;
-		nt.list_descr = dc->descr;
-		nt.lang = dc->lang;
-		nt.override_dir = dc->override;
-		nt.template_name = plain ? "digest_plain" : "digest_mime";
-		nt.vars = vars;
-		nt.nvars = plain ? 8 : 7;
+		notice_from_list(&nt, dc, plain ? "digest_plain" :
+		    "digest_mime", vars, plain ? 8 : 7);
 		nt.to = dc->list.addr;
 		nt.list_mail = 1;
 		nt.archive_url = dc->archive_url;

@@ -79,14 +79,7 @@ tell_author(const struct list_ctx *lc, const struct store_post *p,
 			{ "checkpoint", cp.data },
 		};
 
-		memset(&nt, 0, sizeof(nt));
-		nt.list_addr = lc->list.addr;
-		nt.list_descr = lc->descr;
-		nt.lang = lc->lang;
-		nt.override_dir = lc->override;
-		nt.template_name = name;
-		nt.vars = vars;
-		nt.nvars = 7;
+		notice_from_list(&nt, lc, name, vars, 7);
 		nt.to = *p->author ? p->author : p->sender;
 		nt.in_reply_to = *p->msgid ? p->msgid : NULL;
 		rc = notice_queue(lc->st, lc->cfg, &nt, &error);
@@ -160,14 +153,7 @@ mod_queue(struct mod_notice *mn, const char *name, const struct tvar *vars,
 	all[n].name = "checkpoint";
 	all[n++].value = cp.data;
 	vars = all;
-	memset(&nt, 0, sizeof(nt));
-	nt.list_addr = mn->lc->list.addr;
-	nt.list_descr = mn->lc->descr;
-	nt.lang = mn->lc->lang;
-	nt.override_dir = mn->lc->override;
-	nt.template_name = name;
-	nt.vars = vars;
-	nt.nvars = n;
+	notice_from_list(&nt, mn->lc, name, vars, n);
 	nt.to = to;
 	nt.reply_to = reply_to;
 	nt.attach = mn->raw;

@@ -719,6 +719,20 @@ out:
 	return rc;
 }
 
+void
+notice_from_list(struct notice *nt, const struct list_ctx *lc,
+    const char *name, const struct tvar *vars, size_t n)
+{
+	memset(nt, 0, sizeof(*nt));
+	nt->list_addr = lc->list.addr;
+	nt->list_descr = lc->descr;
+	nt->lang = lc->lang;
+	nt->override_dir = lc->override;
+	nt->template_name = name;
+	nt->vars = vars;
+	nt->nvars = n;
+}
+
 int
 notice_queue(struct store *st, const struct config *cfg,
     const struct notice *n, char **error_r)

@@ -43,14 +43,7 @@ sub_mail(struct sctx *sc, const char *name, const struct tvar *vars, size_t n,
 	struct notice nt;
 	char *error = NULL;
 
-	memset(&nt, 0, sizeof(nt));
-	nt.list_addr = sc->list->addr;
-	nt.list_descr = sc->lc->descr;
-	nt.lang = sc->lc->lang;
-	nt.override_dir = sc->lc->override;
-	nt.template_name = name;
-	nt.vars = vars;
-	nt.nvars = n;
+	notice_from_list(&nt, sc->lc, name, vars, n);
 	nt.to = to;
 	nt.from_role = from_role;
 	nt.reply_to = reply_to;
