@@ -21,7 +21,10 @@ LAYERS = [
     ("base", "postino buf log fsutil utf8 tz addr priv token checkpoint"
              " template"
              " config admit relay_target digest_schedule outcome"),
-    # The only user of sqlite3 (store_int.h), and its fault classes.
+    # One SQL API over two engines: the only includer of sqlite3.h and
+    # libpq-fe.h (db_int.h, the drivers db_sqlite.c and db_pgsql.c).
+    ("db", "db"),
+    # The rows: every SQL statement, and the fault classes.
     ("store", "store fault"),
     # Bytes on the wire: the message parser (libetpan), the relay client,
     # the LMTP/SMTP/socketmap server.  They know no list.

@@ -1,0 +1,146 @@
+/*
+ * db.h — one small SQL API over two engines, after Dovecot's lib-sql:
+ * SQLite (db_sqlite.c, the embedded default) and PostgreSQL
+ * (db_pgsql.c, on libpq).  Only the store_*.c modules use it; only the
+ * drivers include an engine's header.
+ *
+ * SQL is written once, in the dialect both engines accept:
+ *   - placeholders are numbered, ?1 ?2 ... (the PostgreSQL driver turns
+ *     them into $1 $2 ...; a ?N inside a quoted literal is left alone);
+ *   - new ids come back with RETURNING id, never last_insert_rowid();
+ *   - INSERT ... ON CONFLICT (cols) DO NOTHING / DO UPDATE, not
+ *     INSERT OR IGNORE / OR REPLACE; coalesce(), not ifnull();
+ *   - times are integers (Unix seconds) computed by the caller;
+ *   - a few words that exist in one engine only are written as markers
+ *     that the driver expands: {FOR_UPDATE_SKIP_LOCKED} (PostgreSQL:
+ *     "FOR UPDATE SKIP LOCKED", SQLite: "", its writers being serialised
+ *     by BEGIN IMMEDIATE anyway).
+ * DDL differs (types, identity columns): each engine has its own list of
+ * migrations, with the same numbering.
+ *
+ * Statements are prepared once per handle and cached by the address of
+ * their SQL text (a string literal): db_prepare() of the same literal
+ * returns the cached statement, reset and with its bindings cleared.
+ *
+ * Errors: functions return -1 and leave the fault's class and the
+ * engine's message on the handle (db_fault(), db_errmsg()); the caller
+ * (the store) decides what to log.  Each thread opens its own handle.
+ */
+#ifndef POSTINO_DB_H
+#define POSTINO_DB_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+struct db_stmt;
+
+/* Open flags. */
+#define DB_DURABLE	0x01	/* a commit is on disk when it returns */
+#define DB_RELAXED	0x02	/* a commit survives a crash of the process */
+#define DB_READONLY	0x04
+#define DB_NOCKPT	0x08	/* SQLite: leave WAL checkpoints to others */
+
+/* db_step() results. */
+#define DB_DONE		0
+#define DB_ROW		1
+
+/* What went wrong, as a caller must react to it. */
+enum db_fault {
+	DB_F_NONE = 0,
+	DB_F_BUSY,		/* locked or busy: retry later */
+	DB_F_FULL,		/* disk or quota full: wait */
+	DB_F_CONSTRAINT,	/* unique, foreign key, check */
+	DB_F_CORRUPT,		/* damaged database: stop */
+	DB_F_CONN,		/* connection lost (PostgreSQL): reconnect */
+	DB_F_OTHER		/* a bug (bad SQL, misuse) or anything else */
+};
+
+enum db_engine {
+	DB_SQLITE,
+	DB_PGSQL
+};
+
+/*
+ * Open "postgresql://..." or "postgres://..." (libpq URI) with the
+ * PostgreSQL driver, anything else as a SQLite file path.  On error
+ * *error_r is set to a static or handle-independent message.
+ */
+int		 db_open(const char *uri, int flags, struct db **db_r,
+		    const char **error_r);
+void		 db_close(struct db **);
+enum db_engine	 db_engine(const struct db *);
+const char	*db_uri(const struct db *);
+
+/* Statements: prepare (cached), bind (1-based), step, columns (0-based). */
+struct db_stmt	*db_prepare(struct db *, const char *sql);
+void		 db_bind_int64(struct db_stmt *, int idx, int64_t);
+void		 db_bind_text(struct db_stmt *, int idx, const char *);
+void		 db_bind_blob(struct db_stmt *, int idx, const void *,
+		    size_t);
+void		 db_bind_null(struct db_stmt *, int idx);
+/* DB_ROW, DB_DONE, or -1 (fault on the handle; the statement is reset). */
+int		 db_step(struct db_stmt *);
+void		 db_reset(struct db_stmt *);
+int		 db_col_is_null(struct db_stmt *, int col);
+int64_t		 db_col_int64(struct db_stmt *, int col);
+/* Borrowed until the next step or reset; NULL for SQL NULL. */
+const char	*db_col_text(struct db_stmt *, int col);
+const void	*db_col_blob(struct db_stmt *, int col, size_t *len_r);
+/* Rows changed by the last INSERT, UPDATE or DELETE on this handle. */
+int64_t		 db_changes(struct db *);
+const char	*db_stmt_sql(const struct db_stmt *);
+
+/*
+ * Bind by format, one argument per letter, from ?1 on:
+ *   i int64_t   d int   t const char * (NULL binds NULL)
+ *   b const void *, size_t   n nothing (binds NULL)
+ * and read the current row by format, one pointer per letter, from col 0:
+ *   i int64_t *   d int *   t const char ** (borrowed)
+ *   T char ** (malloc'd copy, "" for NULL)   b const void **, size_t *
+ *   _ skip a column
+ */
+int		 db_bindf(struct db_stmt *, const char *fmt, ...);
+int		 db_vbindf(struct db_stmt *, const char *fmt, va_list);
+void		 db_getf(struct db_stmt *, const char *fmt, ...);
+
+/* Prepare sql, bind fmt, step to the end: rows changed, or -1. */
+int64_t		 db_run(struct db *, const char *sql, const char *fmt, ...);
+/* Prepare and bind; the caller steps: NULL on error. */
+struct db_stmt	*db_query(struct db *, const char *sql, const char *fmt,
+		    ...);
+/* Run several statements without parameters (DDL, pragmas). */
+int		 db_exec(struct db *, const char *sql);
+
+/*
+ * Transactions.  db_begin() takes the write lock at once (SQLite: BEGIN
+ * IMMEDIATE; PostgreSQL: BEGIN), so a transaction never fails half way
+ * for want of it.  A failed COMMIT rolls back.
+ */
+int		 db_begin(struct db *);
+int		 db_commit(struct db *);
+void		 db_rollback(struct db *);
+int		 db_in_txn(const struct db *);
+
+/*
+ * Once-for-the-cluster work: try to take the named lock for the
+ * duration of the current transaction (PostgreSQL: an advisory
+ * transaction lock on a hash of the name; SQLite: always 1, BEGIN
+ * IMMEDIATE already excludes every other writer).  1 taken, 0 held by
+ * another node, -1 error.
+ */
+int		 db_try_lock(struct db *, const char *name);
+
+/*
+ * A number that changes whenever another handle commits a change
+ * (SQLite: PRAGMA data_version; PostgreSQL: a counter the driver bumps
+ * on NOTIFY postino_changed, which db_commit sends after a write).
+ */
+int64_t		 db_data_version(struct db *);
+
+enum db_fault	 db_fault(const struct db *);
+const char	*db_errmsg(const struct db *);
+void		 db_fault_clear(struct db *);
+
+#endif
