@@ -6,22 +6,28 @@ reports, in one run:
   (a) shared fan-out: one 4 KB post to 10,000 / 100,000 / 1,000,000
       members, relay_batch 100, relay_connections 1 and 4, recipients/s
       from the LMTP acknowledgement to the last recipient accepted by the
-      sink (the job's completion), next to smtp-source against the same
-      sink with the same sessions and recipients per transaction;
+      sink (the job's completion), next to the channel's limit measured
+      against the same sink: pipe_source (bench/pipe_source.c, a client
+      that pipelines all RFC 2920 allows) with the same sessions,
+      recipients per transaction and message; smtp-source, which waits
+      for every reply, is shown too;
   (b) VERP fan-out (verp = yes, the default, and personalize = yes: one
       transaction per recipient, each with its member's own envelope
       sender and footer links, pipelined): messages/s, next to
-      smtp-source with one recipient per transaction, and next to the
+      pipe_source with one recipient per transaction, and next to the
       shared rate of (a) (verp = no);
-  (c) durable LMTP ingest: 8 concurrent smtp-source -L sessions posting
-      4 KB messages, posts/s, next to one fsync per post on the same disk;
+  (c) durable LMTP ingest: 8 and 32 concurrent smtp-source -L sessions
+      posting 4 KB messages, posts/s and posts per commit (from the
+      daemon's stop log), next to one fsync per post on the same disk;
   (d) digest fan-out: a digest of 20 such posts to 10,000 / 100,000
       digest members (MIME format): the time `postino digest send` takes
       to cut, render and queue it, then recipients/s from there to the
       last recipient, next to smtp-source sending a message of the
       digest's size with the same sessions and recipients per
       transaction;
-  peak RSS of postino serve in each case.
+  peak RSS of postino serve in each case, and its CPU time (user + sys,
+  from /proc) per stored post and per delivered recipient: these hold on
+  any machine, unlike rates.  A summary table ends the run.
 Set BENCH_QUICK=1 for a short run (fewer members).
 """
 import os
@@ -49,6 +55,22 @@ def peak_rss_kb(pid):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     return 0
+
+
+def cpu_s(pid):
+    """User + system CPU seconds of a process so far (all threads)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pipe_source(port, sessions, txns, rcpts, size=4096):
+    """The channel's limit: recipients/s of a fully pipelining client."""
+    out = subprocess.run([os.environ["PIPE_SOURCE"], "-s", str(sessions),
+                          "-m", str(txns), "-r", str(rcpts), "-l",
+                          str(size), "127.0.0.1:%d" % port], check=True,
+                         capture_output=True, text=True).stdout.split()
+    return float(out[out.index("rcpt/s") + 1])
 
 
 def sink():
@@ -103,17 +125,19 @@ def fanout(members, conns, per_rcpt, port):
         p.cli("member", "import", LIST, "-", input=data.encode(),
               timeout=600)
         p.start()
+        c0 = cpu_s(p.proc.pid)
         t0 = time.monotonic()
         codes = lmtp_send(p.lmtp_port, "m0000000@example.org", [LIST],
                           message(sender="m0000000@example.org",
                                   to=LIST, body=BODY))
         assert codes == [250], codes
         t1 = wait_done(p.settings["database"])
+        cpu = cpu_s(p.proc.pid) - c0
         rss = peak_rss_kb(p.proc.pid)
         sent = int(p.sql("SELECT sum(sent) FROM jobs")[0][0])
         p.stop()
     assert sent == members, (sent, members)
-    return members / (t1 - t0), rss
+    return members / (t1 - t0), rss, cpu * 1e6 / members
 
 
 def digest_fanout(members, conns, port, posts=20):
@@ -169,16 +193,95 @@ def fsync_rate(directory, n=2000):
 
 
 def ingest(posts=20000, sessions=8):
-    with Postino(settings={"log_level": "warning"}) as p:
+    """Posts/s, fsync/s, peak RSS, posts stored, posts per commit and CPU
+    microseconds per post, at the default log level."""
+    with Postino() as p:
         p.cli("list", "create", LIST)
         p.start()
+        c0 = cpu_s(p.proc.pid)
         dt = smtp_source(p.lmtp_port, sessions, posts, 1, lmtp=True, to=LIST)
+        # All threads while the posts came in: the acknowledgements, and
+        # whatever the processor did with the posts meanwhile.
+        cpu = cpu_s(p.proc.pid) - c0
         # Every acknowledged post is in the database.
         stored = int(p.sql("SELECT count(*) FROM messages")[0][0])
         rss = peak_rss_kb(p.proc.pid)
         fs = fsync_rate(p.dir)
         p.stop()
-    return posts / dt, fs, rss, stored
+        per = 0.0
+        for line in p.read_log().splitlines():
+            if "per commit" in line:
+                per = float(line.split(", ")[-1].split()[0])
+    return posts / dt, fs, rss, stored, per, cpu * 1e6 / posts
+
+
+def fanout_cases(s, sizes, rows):
+    """(a) shared and (b) VERP fan-out, each next to pipe_source."""
+    if "a" in ONLY:
+        print("(a) shared fan-out, relay_batch 100")
+    for conns in (1, 4) if "a" in ONLY else ():
+        for n in sizes:
+            rate, rss, us = fanout(n, conns, False, s.port)
+            msgs = max(1, n // 100)
+            ref = pipe_source(s.port, conns, msgs, 100)
+            old = (msgs * 100) / smtp_source(s.port, conns, msgs, 100)
+            print("    %7d members, %d conn: postino %9.0f rcpt/s,"
+                  " pipe_source %9.0f rcpt/s, ratio %.2f (smtp-source"
+                  " %.0f); %.2f us CPU/rcpt, peak RSS %.1f MB" % (
+                      n, conns, rate, ref, rate / ref, old, us,
+                      rss / 1024))
+            rows.append(("shared fan-out, %d conn, %s members" % (
+                conns, "{:,}".format(n)), "%.0f rcpt/s" % ref,
+                "%.0f rcpt/s" % rate, "%.0f%%" % (100 * rate / ref),
+                "%.2f us/rcpt" % us, rss))
+    if "b" in ONLY:
+        print("(b) VERP fan-out (personalized), one transaction per"
+              " recipient")
+    for conns in (1, 4) if "b" in ONLY else ():
+        n = 10000 if QUICK else 100000
+        rate, rss, us = fanout(n, conns, True, s.port)
+        ref = pipe_source(s.port, conns, n, 1)
+        print("    %7d members, %d conn: postino VERP %9.0f msg/s,"
+              " pipe_source 1 rcpt/txn %9.0f msg/s, ratio %.2f;"
+              " %.2f us CPU/rcpt, peak RSS %.1f MB" % (
+                  n, conns, rate, ref, rate / ref, us, rss / 1024))
+        rows.append(("VERP fan-out, %d conn, %s members" % (
+            conns, "{:,}".format(n)), "%.0f msg/s" % ref,
+            "%.0f msg/s" % rate, "%.2fx" % (rate / ref),
+            "%.2f us/rcpt" % us, rss))
+
+
+def digest_cases(s, sizes):
+    if "d" in ONLY:
+        print("(d) digest fan-out, 20 posts of 4 KB, MIME, relay_batch"
+              " 100")
+    for conns in (1, 4) if "d" in ONLY else ():
+        for n in sizes[:2]:
+            rate, cut, size, rss = digest_fanout(n, conns, s.port)
+            msgs = max(1, n // 100)
+            ref = pipe_source(s.port, conns, msgs, 100, size=size)
+            print("    %7d members, %d conn: `digest send` %.2f s, then"
+                  " postino %6.0f rcpt/s, pipe_source %6.0f rcpt/s"
+                  " (%d KB), ratio %.2f, peak RSS %.1f MB" % (
+                      n, conns, cut, rate, ref, size // 1024,
+                      rate / ref, rss / 1024))
+
+
+def ingest_cases(rows):
+    if "c" not in ONLY:
+        return
+    print("(c) durable LMTP ingest, smtp-source -L sessions, 4 KB posts")
+    for sessions in (8, 32):
+        rate, fs, rss, stored, per, us = ingest(
+            5000 if QUICK else 20000, sessions)
+        print("    %2d sessions: postino %.0f posts/s acknowledged durably"
+              " (%d stored), %.1f posts per commit; one fsync per post:"
+              " %.0f/s on the same disk; ratio %.2f; %.0f us CPU/post,"
+              " peak RSS %.1f MB" % (sessions, rate, stored, per, fs,
+                                     rate / fs, us, rss / 1024))
+        rows.append(("durable ingest, %d sessions" % sessions,
+                     "%.0f fsync/s" % fs, "%.0f posts/s" % rate,
+                     "%.2fx" % (rate / fs), "%.0f us/post" % us, rss))
 
 
 def main():
@@ -191,56 +294,18 @@ def main():
     print("peer: smtp-sink (Postfix) on 127.0.0.1, 4 KB message\n")
     rows = []
     with sink() as s:
-        if "a" in ONLY:
-            print("(a) shared fan-out, relay_batch 100")
-        for conns in (1, 4) if "a" in ONLY else ():
-            for n in sizes:
-                if n == 1000000 and conns == 1:
-                    continue
-                rate, rss = fanout(n, conns, False, s.port)
-                msgs = max(1, n // 100)
-                ref = (msgs * 100) / smtp_source(s.port, conns, msgs, 100)
-                print("    %7d members, %d conn: postino %9.0f rcpt/s,"
-                      " smtp-source %9.0f rcpt/s, ratio %.2f, peak RSS"
-                      " %.1f MB" % (n, conns, rate, ref, rate / ref,
-                                    rss / 1024))
-                rows.append(("a", n, conns, rate, ref, rss))
-        if "b" in ONLY:
-            print("(b) VERP fan-out (personalized), one transaction per"
-                  " recipient")
-        for conns in (1, 4) if "b" in ONLY else ():
-            n = 10000 if QUICK else 100000
-            rate, rss = fanout(n, conns, True, s.port)
-            ref = n / smtp_source(s.port, conns, n, 1)
-            shared = [r[3] for r in rows if r[0] == "a" and r[1] == n and
-                      r[2] == conns]
-            print("    %7d members, %d conn: postino VERP %9.0f msg/s,"
-                  " smtp-source %9.0f msg/s, ratio %.2f, peak RSS %.1f MB%s"
-                  % (n, conns, rate, ref, rate / ref, rss / 1024,
-                     ", shared (verp = no) %.0f rcpt/s" % shared[0]
-                     if shared else ""))
-        if "d" in ONLY:
-            print("(d) digest fan-out, 20 posts of 4 KB, MIME, relay_batch"
-                  " 100")
-        for conns in (1, 4) if "d" in ONLY else ():
-            for n in sizes[:2]:
-                rate, cut, size, rss = digest_fanout(n, conns, s.port)
-                msgs = max(1, n // 100)
-                ref = (msgs * 100) / smtp_source(s.port, conns, msgs, 100,
-                                                 size=size)
-                print("    %7d members, %d conn: `digest send` %.2f s, then"
-                      " postino %6.0f rcpt/s, smtp-source %6.0f rcpt/s"
-                      " (%d KB), ratio %.2f, peak RSS %.1f MB" % (
-                          n, conns, cut, rate, ref, size // 1024,
-                          rate / ref, rss / 1024))
-    if "c" not in ONLY:
-        return
-    print("(c) durable LMTP ingest, 8 smtp-source -L sessions, 4 KB posts")
-    rate, fs, rss, stored = ingest(5000 if QUICK else 20000)
-    print("    postino %.0f posts/s acknowledged durably (%d stored);"
-          " one fsync per post: %.0f/s on the same disk; ratio %.2f;"
-          " peak RSS %.1f MB" % (rate, stored, fs, rate / fs, rss / 1024))
+        fanout_cases(s, sizes, rows)
+        digest_cases(s, sizes)
+    ingest_cases(rows)
     print("loadavg at end: %s" % open("/proc/loadavg").read().strip())
+    if not rows:
+        return
+    print("\n| work | limit in the same run | postino | ratio | CPU |"
+          " peak RSS |")
+    print("|---|---|---|---|---|---|")
+    for what, ref, got, ratio, cpu, rss in rows:
+        print("| %s | %s | %s | %s | %s | %.1f MB |" % (
+            what, ref, got, ratio, cpu, rss / 1024))
 
 
 if __name__ == "__main__":
