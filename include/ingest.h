@@ -21,6 +21,8 @@
 
 struct ingest_ctx {
 	struct store		*st;	/* a STORE_DURABLE handle, borrowed */
+	struct store		*st_commit; /* the server's committer
+					 * thread's own; NULL: st */
 	const struct config	*cfg;	/* the one in force; its owner swaps
 					 * it on reload */
 	/* Called after each successful commit (the server wakes the

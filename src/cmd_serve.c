@@ -35,7 +35,8 @@
 
 struct serve {
 	struct config	*cfg;		/* the one in force */
-	struct store	*st;		/* main thread: RCPT look-ups, ingest */
+	struct store	*st;		/* main thread: RCPT look-ups */
+	struct store	*st_commit;	/* the server's committer thread */
 	struct ingest_ctx ingest;	/* what the server's hooks use */
 	struct process	*proc;
 	struct queue	*queue;
@@ -262,6 +263,7 @@ config:
 static int
 serve_start(struct serve *s, struct cmd_ctx *ctx)
 {
+	const char *error_c;
 	char *error = NULL;
 	int rc;
 
@@ -288,7 +290,13 @@ serve_start(struct serve *s, struct cmd_ctx *ctx)
 		free(error);
 		return EX_TEMPFAIL_;
 	}
+	if (store_open(ctx->cfg.database, STORE_DURABLE | STORE_NOCKPT,
+	    &s->st_commit, &error_c) < 0) {
+		log_errorx("%s: %s", ctx->cfg.database, error_c);
+		return EX_TEMPFAIL_;
+	}
 	s->ingest.st = s->st;
+	s->ingest.st_commit = s->st_commit;
 	s->ingest.cfg = s->cfg;
 	s->ingest.stored = process_kick_cb;
 	s->ingest.stored_arg = s->proc;
@@ -360,7 +368,8 @@ cmd_serve(struct cmd_ctx *ctx, int argc, char **argv)
 out:
 	signal_server = NULL;
 	http_free(&s.http);
-	server_free(&s.server);
+	server_free(&s.server);		/* joins the committer */
+	store_close(&s.st_commit);
 	process_stop(&s.proc);
 	queue_stop(&s.queue);
 	for (i = 0; i < nreloaded; i++) {

@@ -46,11 +46,12 @@ enum ingest_outcome
 ingest_commit(const struct ingest_ctx *in, struct ingest *const *items,
     size_t n)
 {
+	struct store *st = in->st_commit != NULL ? in->st_commit : in->st;
+
 	if (store_damaged())
 		return INGEST_TEMPFAIL;
-	if (store_ingest(in->st, items, n) < 0)
-		return store_error_full(in->st) ? INGEST_FULL :
-		    INGEST_TEMPFAIL;
+	if (store_ingest(st, items, n) < 0)
+		return store_error_full(st) ? INGEST_FULL : INGEST_TEMPFAIL;
 	if (in->stored != NULL)
 		in->stored(in->stored_arg);
 	return INGEST_OK;

@@ -485,9 +485,15 @@ proto_run(struct proto_session *s)
 	return st;
 }
 
+struct ingest *
+proto_commit_item(struct proto_session *s)
+{
+	return &s->ing;
+}
+
 /* Write the replies for a committed (INGEST_OK) or failed group. */
-static void
-proto_committed(struct proto_session *s, enum ingest_outcome o)
+void
+proto_commit_done(struct proto_session *s, enum ingest_outcome o)
 {
 	const struct ingest_status *st = ingest_status(o);
 	char qid[PROTO_QID_MAX + 48];
@@ -532,7 +538,7 @@ proto_commit_group(struct proto_session *const *ss, size_t n,
 		items[i] = &ss[i]->ing;
 	o = hooks->commit(arg, (struct ingest *const *)items, n);
 	for (i = 0; i < n; i++)
-		proto_committed(ss[i], o);
+		proto_commit_done(ss[i], o);
 	free(items);
 	return o == INGEST_OK ? 0 : -1;
 }

@@ -129,6 +129,12 @@ void	 proto_close(struct proto_session *, const char *enh,
  */
 int	 proto_commit_group(struct proto_session *const *, size_t n,
 	    const struct server_hooks *, void *arg);
+/* The same in two halves, for a commit made by another thread: the
+ * message of a session in PROTO_S_COMMIT (read-only until it is done),
+ * and, on the session's thread, the replies for the hook's outcome. */
+struct ingest	*proto_commit_item(struct proto_session *);
+void		 proto_commit_done(struct proto_session *,
+		    enum ingest_outcome);
 
 /* ---- private to proto.c and session.c ------------------------------ */
 

@@ -9,11 +9,11 @@
  * Group commit: a session whose message is complete stops reading
  * (PROTO_WANT_COMMIT) but keeps what it has buffered.  After all ready
  * events of one loop iteration were handled, every waiting message goes
- * to the commit hook in ONE call (one transaction, one fsync); then each
- * session writes its replies and goes on with its pipelined input.  While
- * a commit runs, other clients' data piles up in the kernel, so the next
- * iteration finds several messages ready: the batch size adapts to load
- * without any timer.
+ * to the committer thread (server_commit.c) in ONE group (one
+ * transaction, one fsync), and the loop goes on reading the other
+ * sessions meanwhile; the messages completed during that fsync form the
+ * next group.  The batch size adapts to the load and to the disk without
+ * any timer.  A group's sessions are answered when its outcome is back.
  *
  * Memory per connection is bounded: we read only while less than
  * SERVER_IN_MAX bytes are buffered and less than PROTO_OUT_MAX bytes of
@@ -147,6 +147,7 @@ server_free(struct server **srvp)
 
 	if (srv == NULL)
 		return;
+	server_commit_stop(srv);
 	for (i = 0; i < srv->nconns; i++)
 		conn_free(&srv->conns[i]);
 	for (i = 0; i < srv->nls; i++) {
@@ -169,7 +170,7 @@ server_free(struct server **srvp)
 
 /* ---- signals -------------------------------------------------------- */
 
-static void
+void
 server_wake(struct server *srv)
 {
 	int saved = errno;
@@ -458,8 +459,9 @@ server_pollset(struct server *srv, int64_t now, int *timeout_r)
 			srv->pfd[n].fd = -1;
 		if ((d = conn_deadline(c)) < next)
 			next = d;
-		if (c->status == PROTO_WANT_COMMIT)
-			next = now;
+		if (c->status == PROTO_WANT_COMMIT && !c->committing &&
+		    !srv->busy)
+			next = now;	/* to be handed to the committer */
 	}
 	*timeout_r = next <= now ? 0 : (int)(next - now);
 	return n;
@@ -494,6 +496,8 @@ server_events(struct server *srv, size_t npfd, int64_t now)
 			continue;
 		if (p->revents & POLLOUT)
 			conn_flush(c);
+		if (c->committing)
+			continue;	/* the committer reads its message */
 		if ((p->revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    conn_wants_input(c))
 			conn_read(c, now);
@@ -502,41 +506,21 @@ server_events(struct server *srv, size_t npfd, int64_t now)
 }
 
 /*
- * The group commit: every message completed in this iteration goes to
- * the commit hook in one call; then its session replies and answers the
- * input it had buffered behind the final dot.
+ * The group commit (server_commit.c): when the outcome of the group out
+ * is back, answer its sessions; each goes on with the input it had
+ * buffered behind its final dot.
  */
 static void
-server_commit(struct server *srv)
+server_answer(struct server *srv)
 {
-	struct proto_session **group;
-	struct conn **members;
-	size_t i, n = 0;
-	int64_t t0, t1;
-	int rc;
+	size_t i, n;
+	int64_t now;
 
-	for (i = 0; i < srv->nconns; i++)
-		if (srv->conns[i]->status == PROTO_WANT_COMMIT)
-			n++;
-	if (n == 0)
-		return;
-	group = xcalloc(n, sizeof(*group));
-	members = xcalloc(n, sizeof(*members));
-	for (i = 0, n = 0; i < srv->nconns; i++) {
-		if (srv->conns[i]->status != PROTO_WANT_COMMIT)
-			continue;
-		members[n] = srv->conns[i];
-		group[n++] = srv->conns[i]->ps;
+	if ((n = server_commit_reap(srv)) > 0) {
+		now = now_ms();
+		for (i = 0; i < n; i++)
+			conn_run(srv, srv->group[i], now);
 	}
-	t0 = now_ms();
-	rc = proto_commit_group(group, n, &srv->hooks, srv->arg);
-	t1 = now_ms();
-	log_debug("group commit: %zu message%s in %lld ms%s", n,
-	    n == 1 ? "" : "s", (long long)(t1 - t0), rc == 0 ? "" : ", failed");
-	for (i = 0; i < n; i++)
-		conn_run(srv, members[i], t1);
-	free(members);
-	free(group);
 }
 
 /* Free connections that are done; keep the array dense. */
@@ -582,7 +566,8 @@ server_begin_stop(struct server *srv, int64_t now)
 		srv->ls[i].fd = -1;
 	}
 	for (i = 0; i < srv->nconns; i++)
-		conn_run(srv, srv->conns[i], now);
+		if (!srv->conns[i]->committing)
+			conn_run(srv, srv->conns[i], now);
 }
 
 /* Timeouts, and at the end of the grace period, close everyone. */
@@ -622,7 +607,8 @@ server_should_delay(struct server *srv, struct timespec *wait_r)
 	long long waited;
 
 	for (i = 0; i < srv->nconns; i++) {
-		if (srv->conns[i]->status == PROTO_WANT_COMMIT)
+		if (srv->conns[i]->status == PROTO_WANT_COMMIT &&
+		    !srv->conns[i]->committing)
 			ready++;
 		else if (srv->conns[i]->ps->state == PROTO_S_DATA &&
 		    srv->conns[i]->status == PROTO_WANT_INPUT)
@@ -655,6 +641,8 @@ server_run(struct server *srv)
 	size_t npfd;
 	int timeout;
 
+	if (!srv->cstarted)
+		server_commit_start(srv);
 	for (;;) {
 		now = now_ms();
 		if (srv->stop_req && !srv->stopping)
@@ -679,11 +667,12 @@ server_run(struct server *srv)
 		}
 		now = now_ms();
 		server_events(srv, npfd, now);
+		server_answer(srv);
 		delaying = server_should_delay(srv, &delay);
 		if (!delaying)
-			server_commit(srv);
+			(void)server_commit_dispatch(srv);
 		server_timeouts(srv, now_ms());
-		if (srv->reload_req) {
+		if (srv->reload_req && !srv->busy) {
 			srv->reload_req = 0;
 			server_reap(srv, now_ms());
 			return 1;

@@ -1,12 +1,13 @@
 /*
- * server_int.h — what server.c (the event loop) and server_listen.c (the
- * listening sockets) share: the server object, its listeners and
- * connections.  Private to those two files.
+ * server_int.h — what server.c (the event loop), server_listen.c (the
+ * listening sockets) and server_commit.c (the committer thread) share:
+ * the server object, its listeners and connections.  Private to them.
  */
 #ifndef POSTINO_SERVER_INT_H
 #define POSTINO_SERVER_INT_H
 
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <time.h>
@@ -39,6 +40,8 @@ struct conn {
 	enum proto_status	 status;
 	int			 eof;		/* peer closed its side */
 	int			 dead;		/* close now, drop the output */
+	int			 committing;	/* its message is with the
+						 * committer: hands off */
 	int64_t			 t_start, t_input, t_data, t_close;
 	int			 idle_ms, data_ms, session_ms;
 };
@@ -66,11 +69,40 @@ struct server {
 	struct timespec		 delay_since;	/* commit delay started */
 	int			 sock_mode;	/* of MTA-facing unix sockets */
 	char			*sock_group;	/* NULL: the process's group */
+
+	/* The committer thread (server_commit.c).  The loop hands it one
+	 * group at a time and goes on reading; under mu, busy says a group
+	 * is out, done that its outcome is back. */
+	pthread_t		 cth;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	int			 cstarted, cquit, busy, done;
+	struct conn		**group;	/* the group out, ngroup long */
+	struct ingest		**items;
+	size_t			 ngroup, capgroup;
+	enum ingest_outcome	 outcome;
+	unsigned long long	 ncommits, nmessages;	/* for the stop log */
 };
 
 /* O_NONBLOCK and FD_CLOEXEC on fd; 0 or -1 (errno set). */
 int	server_nonblock(int fd);
 /* Set a listener's own limits from the server's settings. */
 void	listener_configure(const struct server *, struct listener *);
+/* Wake the loop from another thread or a signal handler. */
+void	server_wake(struct server *);
+
+/*
+ * server_commit.c.  start: the thread (fatal if it cannot be made);
+ * stop: join it (no group may be out).  dispatch: hand every message
+ * waiting in a session to the committer unless a group is out; 1 if
+ * one went.  reap: if the group's outcome is back, answer its sessions
+ * (each goes on with its input: the caller runs them); returns how many
+ * sessions it answered, their conns in srv->group.
+ */
+void	server_commit_start(struct server *);
+void	server_commit_stop(struct server *);
+int	server_commit_dispatch(struct server *);
+size_t	server_commit_reap(struct server *);
+int	server_commit_busy(struct server *);
 
 #endif
