@@ -37,6 +37,10 @@ struct relay_txn {
 	int			 orcpt;		/* ORCPT= when the relay has DSN */
 };
 
+/* Set a recipient's outcome, code and text (the text is cut to fit). */
+void	 relay_rcpt_set(struct store_rcpt *, enum outcome, int code,
+	    const char *text);
+
 /*
  * Send the transactions in order and set every recipient's outcome, code
  * and text (RCPT 2xx then final 2xx: OK; 4xx anywhere: TEMP; 5xx: PERM;

@@ -55,6 +55,7 @@ static const struct setting settings[] = {
 	{ "relay",		C_RELAY,  S(relay),	"maildir:var/outbox", 0, 0 },
 	{ "relay_connections",	C_INT,	  S(relay_connections), "4", 1, 64 },
 	{ "relay_batch",	C_INT,	  S(relay_batch), "100", 1, 1000 },
+	{ "relay_pipeline",	C_INT,	  S(relay_pipeline), "8", 1, 64 },
 	{ "relay_timeout",	C_INT,	  S(relay_timeout), "300", 1, 3600 },
 	{ "hostname",		C_STR,	  S(hostname),	"", 0, 0 },
 	{ "max_message_size",	C_SIZE,	  S(max_message_size), "10M", 1024,

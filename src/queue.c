@@ -5,8 +5,12 @@
  * sync: progress lost to a power cut only means a resend) and a relay
  * connection, and loops: connect (backing off while the relay is down,
  * without claiming anything), claim a batch, send it, record the outcome.
- * Recipients of one batch go in one transaction, or in one transaction
- * each for per-recipient jobs (still pipelined).  A relay that cannot be
+ * A batch is relay_pipeline transactions of relay_batch recipients each,
+ * or relay_batch x relay_pipeline transactions of one recipient each for
+ * per-recipient jobs, sent pipelined (RFC 2920): one claim, one write of
+ * the outcome and about one round trip per relay_pipeline transactions,
+ * so a connection never waits for the store or for its peer's replies
+ * between transactions.  A crash resends at most the batches in flight.  A relay that cannot be
  * reached costs no retry rows: work stays unclaimed until it is back.
  * A store that cannot be written (full disk: fault.h) is waited out with
  * a back-off; a batch the relay took keeps its outcome in hand until the
@@ -56,7 +60,7 @@ struct queue {
 	unsigned		 generation;
 	struct relay_target	 target;
 	char			*hostname;
-	int			 batch, timeout;
+	int			 batch, pipeline, timeout;
 	char			*delim;		/* recipient delimiter */
 	int			 retry_min, retry_max, retry_lifetime;
 	char			*database;
@@ -304,43 +308,77 @@ worker_resend(struct worker *w, struct relay_txn *txns, size_t n)
 		relay_close(&w->conn);
 }
 
+/* Send n transactions at once; on a broken send, once more if stale. */
+static void
+worker_send_txns(struct worker *w, struct relay_txn *txns, size_t n)
+{
+	if (relay_send(w->conn, txns, n) < 0)
+		worker_resend(w, txns, n);
+}
+
+/*
+ * Per-recipient copies, relay_batch of them rendered at a time: one
+ * transaction each, pipelined.  Recipients after a broken connection
+ * are deferred, never sent on a dead one.
+ */
+static void
+worker_send_personal(struct worker *w, struct store_batch *b, size_t per)
+{
+	struct store_batch part;
+	struct relay_txn *txns;
+	size_t off, i;
+
+	txns = xcalloc(per, sizeof(*txns));
+	for (off = 0; off < b->nrcpts; off += part.nrcpts) {
+		part = *b;
+		part.rcpts = b->rcpts + off;
+		part.nrcpts = b->nrcpts - off < per ? b->nrcpts - off : per;
+		if (w->conn == NULL) {
+			for (i = 0; i < part.nrcpts; i++)
+				relay_rcpt_set(&part.rcpts[i], OUT_TEMP, 451,
+				    "relay connection lost");
+			continue;
+		}
+		personal_prepare(w, &part, txns);
+		worker_send_txns(w, txns, part.nrcpts);
+		personal_clear(w);
+	}
+	free(txns);
+}
+
 /* Send a claimed batch; the outcome of each recipient is set. */
 static void
-worker_send(struct worker *w, struct store_batch *b)
+worker_send(struct worker *w, struct store_batch *b, size_t per)
 {
-	struct relay_txn one, *txns;
+	struct relay_txn *txns;
 	size_t i, n;
 	int rc;
 
 	if ((rc = worker_job(w, b->job_id)) != 0) {
-		for (i = 0; i < b->nrcpts; i++) {
-			b->rcpts[i].outcome = rc > 0 ? OUT_PERM : OUT_TEMP;
-			b->rcpts[i].code = rc > 0 ? 554 : 451;
-			strcpy(b->rcpts[i].text, rc > 0 ? "job vanished" :
-			    "store busy, try again");
-		}
+		for (i = 0; i < b->nrcpts; i++)
+			relay_rcpt_set(&b->rcpts[i], rc > 0 ? OUT_PERM :
+			    OUT_TEMP, rc > 0 ? 554 : 451, rc > 0 ?
+			    "job vanished" : "store busy, try again");
 		return;
 	}
 	if (w->job.per_rcpt) {
-		n = b->nrcpts;
-		txns = xcalloc(n, sizeof(*txns));
-		personal_prepare(w, b, txns);
-	} else {
-		n = 1;
-		txns = &one;
-		one.from = w->job.env_from;
-		one.rcpts = b->rcpts;
-		one.nrcpts = b->nrcpts;
-		one.body = w->job.body;
-		one.len = w->job.len;
-		/* verp = no: the relay's DSN names the member (RFC 3461). */
-		one.orcpt = w->job.kind[0] == 'f';
+		worker_send_personal(w, b, per);
+		return;
 	}
-	if (relay_send(w->conn, txns, n) < 0)
-		worker_resend(w, txns, n);
-	if (txns != &one)
-		free(txns);
-	personal_clear(w);
+	/* Shared: transactions of per recipients each, one copy of the
+	 * body; verp = no, so the relay's DSN names the member (RFC 3461). */
+	n = (b->nrcpts + per - 1) / per;
+	txns = xcalloc(n, sizeof(*txns));
+	for (i = 0; i < n; i++) {
+		txns[i].from = w->job.env_from;
+		txns[i].rcpts = b->rcpts + i * per;
+		txns[i].nrcpts = i + 1 < n ? per : b->nrcpts - i * per;
+		txns[i].body = w->job.body;
+		txns[i].len = w->job.len;
+		txns[i].orcpt = w->job.kind[0] == 'f';
+	}
+	worker_send_txns(w, txns, n);
+	free(txns);
 }
 
 /*
@@ -380,16 +418,18 @@ worker_round(struct worker *w, time_t *wait_r)
 	struct queue *q = w->q;
 	struct store_batch b;
 	time_t now = time(NULL), due;
-	int rc, batch, rmin, rmax, life;
+	int rc, batch, pipeline, rmin, rmax, life;
 
 	pthread_mutex_lock(&q->lock);
 	batch = q->batch;
+	pipeline = q->pipeline;
 	rmin = q->retry_min;
 	rmax = q->retry_max;
 	life = q->retry_lifetime;
 	pthread_mutex_unlock(&q->lock);
 
-	rc = store_batch_claim(w->st, (size_t)batch, now, &b, &due);
+	rc = store_batch_claim(w->st, (size_t)batch * (size_t)pipeline, now,
+	    &b, &due);
 	if (rc < 0 && fault_is_passing(w->st)) {
 		*wait_r = fault_wait_next(&w->fault, w->st);
 		return -1;
@@ -401,7 +441,7 @@ worker_round(struct worker *w, time_t *wait_r)
 			*wait_r = 5;
 		return rc;
 	}
-	worker_send(w, &b);
+	worker_send(w, &b, (size_t)batch);
 	log_batch(w, &b);
 	worker_finish(w, &b, rmin, rmax, life);
 	store_batch_clear(&b);
@@ -441,6 +481,7 @@ queue_settings(struct queue *q, const struct config *cfg,
 	if (q->delim == NULL)	/* fixed: addresses already sent use it */
 		q->delim = xstrdup(cfg->recipient_delimiter);
 	q->batch = cfg->relay_batch;
+	q->pipeline = cfg->relay_pipeline;
 	q->timeout = cfg->relay_timeout;
 	q->retry_min = cfg->retry_min;
 	q->retry_max = cfg->retry_max;

@@ -70,10 +70,6 @@ int	 relay_reply_none_pending(struct relay_conn *);
  */
 int	 relay_addr_ok(const char *addr, int allow_null);
 
-/* Set a recipient's outcome, code and text (the text is cut to fit). */
-void	 relay_rcpt_set(struct store_rcpt *, enum outcome, int code,
-	    const char *text);
-
 /* Check (or create, with its parents) the maildir root.  0, or -1 with
  * a text in err. */
 int	 relay_maildir_open(const char *dir, char *err, size_t errlen);

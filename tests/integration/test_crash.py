@@ -2,7 +2,8 @@
 
 After a restart every member gets the post; a member gets it twice only
 if his batch was in flight (claimed, not yet recorded) at the kill, so
-the duplicates are bounded by relay_connections x relay_batch.
+the duplicates are bounded by relay_connections x relay_batch x
+relay_pipeline.
 """
 import collections
 
@@ -12,6 +13,7 @@ LIST = "big@example.org"
 N = 100000
 BATCH = 100
 CONNS = 4
+PIPELINE = 8
 
 
 def test_kill9_mid_fanout_then_restart_delivers_everyone():
@@ -19,11 +21,12 @@ def test_kill9_mid_fanout_then_restart_delivers_everyone():
     with RecordingRelay() as relay:
         settings = {"relay_batch": str(BATCH),
                     "relay_connections": str(CONNS),
+                    "relay_pipeline": str(PIPELINE),
                     "retry_min": "1", "log_level": "info"}
         with Postino(relay="smtp://127.0.0.1:%d" % relay.port,
                      settings=settings) as p:
             # Shared batches (verp = no): the bound on duplicates below
-            # is relay_connections x relay_batch recipients.
+            # is relay_connections x relay_batch x relay_pipeline.
             p.make_list(LIST, members, verp="no")
             p.start()
             assert lmtp_send(p.lmtp_port, members[0], [LIST],
@@ -53,7 +56,7 @@ def test_kill9_mid_fanout_then_restart_delivers_everyone():
                 " killed after %d" % (len(missing), missing[0], missing[-1],
                                       at_kill)
             dups = sum(c - 1 for c in counts.values() if c > 1)
-            assert dups <= BATCH * CONNS, "%d duplicates" % dups
+            assert dups <= BATCH * CONNS * PIPELINE, "%d duplicates" % dups
             assert set(counts) == set(members)
             print("    killed after %d deliveries; %d duplicates after"
                   " restart" % (at_kill, dups))
