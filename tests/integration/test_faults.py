@@ -78,6 +78,10 @@ def test_damage_found_while_running_stops_new_250s():
         db = p.settings["database"]
         size, page = members_leaf(db)
         p.start()
+        # The ports answer before the start-up check has read every
+        # page: damage the file only once that check passed.
+        wait_for(lambda: " ready: " in p.read_log(), timeout=30,
+                 what="the start-up check passed")
         # The processor and the delivery threads read members only now.
         damage(db, size, page)
         lmtp_send(p.lmtp_port, "alice@example.org", [LIST],
