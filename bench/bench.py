@@ -49,12 +49,28 @@ LIST = "bench@example.org"
 BODY = ("x" * 70 + "\r\n") * 56          # about 4 KB
 
 
+RSS_PARTS = {}     # pid -> what the resident memory is made of, in MB
+
+
 def peak_rss_kb(pid):
+    """Peak RSS in KB; remembers the split of the current RSS into
+    anonymous (heap, stacks), file (binary, libraries) and shared memory
+    (SQLite's WAL index) for rss_parts()."""
+    kb = {}
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
+            key, _, rest = line.partition(":")
+            if key in ("VmHWM", "RssAnon", "RssFile", "RssShmem"):
+                kb[key] = int(rest.split()[0])
+    RSS_PARTS[pid] = "anon %.1f, file %.1f, shm %.1f MB" % (
+        kb.get("RssAnon", 0) / 1024, kb.get("RssFile", 0) / 1024,
+        kb.get("RssShmem", 0) / 1024)
+    return kb.get("VmHWM", 0)
+
+
+def rss_parts():
+    """The split remembered by the last peak_rss_kb()."""
+    return list(RSS_PARTS.values())[-1] if RSS_PARTS else "?"
 
 
 def cpu_s(pid):
@@ -227,9 +243,9 @@ def fanout_cases(s, sizes, rows):
             old = (msgs * 100) / smtp_source(s.port, conns, msgs, 100)
             print("    %7d members, %d conn: postino %9.0f rcpt/s,"
                   " pipe_source %9.0f rcpt/s, ratio %.2f (smtp-source"
-                  " %.0f); %.2f us CPU/rcpt, peak RSS %.1f MB" % (
-                      n, conns, rate, ref, rate / ref, old, us,
-                      rss / 1024))
+                  " %.0f); %.2f us CPU/rcpt, peak RSS %.1f MB (at the"
+                  " end: %s)" % (n, conns, rate, ref, rate / ref, old, us,
+                                 rss / 1024, rss_parts()))
             rows.append(("shared fan-out, %d conn, %s members" % (
                 conns, "{:,}".format(n)), "%.0f rcpt/s" % ref,
                 "%.0f rcpt/s" % rate, "%.0f%%" % (100 * rate / ref),
@@ -277,8 +293,9 @@ def ingest_cases(rows):
         print("    %2d sessions: postino %.0f posts/s acknowledged durably"
               " (%d stored), %.1f posts per commit; one fsync per post:"
               " %.0f/s on the same disk; ratio %.2f; %.0f us CPU/post,"
-              " peak RSS %.1f MB" % (sessions, rate, stored, per, fs,
-                                     rate / fs, us, rss / 1024))
+              " peak RSS %.1f MB (at the end: %s)" % (
+                  sessions, rate, stored, per, fs, rate / fs, us,
+                  rss / 1024, rss_parts()))
         rows.append(("durable ingest, %d sessions" % sessions,
                      "%.0f fsync/s" % fs, "%.0f posts/s" % rate,
                      "%.2fx" % (rate / fs), "%.0f us/post" % us, rss))
