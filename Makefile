@@ -174,6 +174,11 @@ build/fuzz/fuzz_%: fuzz/fuzz_%.c build/fuzz/libpostino.a
 	clang $(FUZZFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
 	    build/fuzz/libpostino.a $(PKG_LIBS) -pthread
 
+# Leaks inside libraries that no call of theirs frees: fuzz/lsan.supp;
+# full stacks (the slow unwinder) so that an entry names the function
+# that leaked, not the whole library.
+fuzz: export LSAN_OPTIONS = suppressions=$(abspath fuzz/lsan.supp)
+fuzz: export ASAN_OPTIONS = fast_unwind_on_malloc=0
 fuzz: $(FUZZERS:%=build/fuzz/fuzz_%)
 	@for f in $(FUZZERS); do mkdir -p build/fuzz/corpus-$$f; done
 	./build/fuzz/fuzz_msg -max_total_time=$(FUZZTIME) -max_len=65536 \
