@@ -2,8 +2,8 @@
  * sub_member.c — joining and leaving by mail (part of subscription.c's
  * family): subscribe, unsubscribe, the confirmation tokens, the owners'
  * approval of a request (by reply, LIST+decline-TOKEN@, or from the shell
- * with `postino sub`), the welcome and goodbye mails and the owners'
- * notices.  Runs inside the caller's transaction, like every command.
+ * with `postino sub`), the welcome and goodbye mails (the welcome also for
+ * `postino member add --welcome`) and the owners' notices.  Runs inside the caller's transaction, like every command.
  *
  * Safety (reliability.md §3, §4.E): a forged From: can at most make us
  * mail a confirmation to the real owner of the address, once while it is
@@ -177,32 +177,41 @@ ask_approval(struct sctx *sc, const char *addr)
 	return rc;
 }
 
-/* Make addr a member now; welcome, notify.  *added_r 0 if it was one. */
+/* The welcome mail to a new member (To: "name" <addr> when he has one);
+ * it carries the rules he posts under. */
+static int
+welcome(struct sctx *sc, const char *addr, const char *name,
+    const char *mode)
+{
+	struct buf rules = BUF_INIT;
+	int rc = -1;
+
+	if (sub_rules_text(sc, &rules) == 0) {
+		const struct tvar vars[] = {
+			{ "member_addr", addr }, { "mode", mode },
+			{ "rules", rules.data ? rules.data : "" },
+		};
+
+		rc = sub_mail_to(sc, "welcome", vars, 3, addr, name, NULL,
+		    NULL);
+	}
+	buf_free(&rules);
+	return rc;
+}
+
+/* Make addr a member now; welcome, notify. */
 static int
 join(struct sctx *sc, const char *addr)
 {
 	int rc = store_member_add(sc->st, sc->list->id, addr, MODE_EACH, NULL);
-	struct buf rules = BUF_INIT;
 
 	if (rc < 0)
 		return -1;
 	if (rc == 1)
 		return sub_result(sc, "r_already_member", "member_addr", addr);
 	buf_printf(sc->note, "; <%s> joined", addr);
-	/* The welcome carries the rules the new member posts under. */
-	if (sub_rules_text(sc, &rules) < 0)
-		rc = -1;
-	else {
-		const struct tvar vars[] = {
-			{ "member_addr", addr }, { "mode", "each" },
-			{ "rules", rules.data ? rules.data : "" },
-		};
-
-		rc = sub_mail(sc, "welcome", vars, 3, addr, NULL, NULL) < 0 ||
-		    notify_owners(sc, "owner_join", addr, "each") < 0 ? -1 : 0;
-	}
-	buf_free(&rules);
-	return rc;
+	return welcome(sc, addr, NULL, "each") < 0 ||
+	    notify_owners(sc, "owner_join", addr, "each") < 0 ? -1 : 0;
 }
 
 int
@@ -376,6 +385,21 @@ subscription_leave(const struct list_ctx *lc, const char *addr,
 	sub_ctx_init(&sc, lc, NULL, note);
 	snprintf(sc.who, sizeof(sc.who), "%s", addr);
 	rc = sub_leave(&sc, addr);
+	sub_ctx_clear(&sc);
+	return rc;
+}
+
+int
+subscription_welcome(const struct list_ctx *lc, const char *addr,
+    const char *name, const char *mode, struct buf *note)
+{
+	struct sctx sc;
+	int rc;
+
+	sub_ctx_init(&sc, lc, NULL, note);
+	rc = welcome(&sc, addr, name, mode);
+	if (rc == 0)
+		buf_printf(note, "; welcome queued for <%s>", addr);
 	sub_ctx_clear(&sc);
 	return rc;
 }
