@@ -265,3 +265,39 @@ def test_member_add_welcome_en():
 
 def test_member_add_welcome_it():
     welcome_case("it", "Ti diamo il benvenuto nella lista team@example.org")
+
+
+def test_subscriber_by_mail_keeps_his_from_name():
+    """Who joins by mail keeps the display name of his own From: (RFC
+    2047 decoded); the welcome and the goodbye are addressed with it.
+    An owner's approval does not give the owner's name."""
+    from test_membership import Mails, daemon, send, token_of
+    who = "=?utf-8?q?Dav=C3=A9_Example?= <dave@example.net>"
+    with SmtpSink() as sink, daemon(sink) as p:
+        p.make_list(LIST)
+        p.start()
+        mails = Mails(sink)
+        send(p, "team+subscribe@example.org", sender=who,
+             env="dave@example.net")
+        tok = token_of(mails.wait_to("dave@example.net")[0])
+        send(p, "team+confirm-%s@example.org" % tok, sender=who,
+             env="dave@example.net")
+        welcome = mails.wait_to("dave@example.net", 2)[-1]
+        assert welcome["To"].addresses[0].display_name == "Dav\u00e9 Example"
+        assert names(p) == {"dave@example.net": "Dav\u00e9 Example"}
+        send(p, "team+unsubscribe@example.org", sender=who,
+             env="dave@example.net")
+        tok = token_of(mails.wait_to("dave@example.net", 3)[-1])
+        send(p, "team+confirm-%s@example.org" % tok)    # no name this time
+        goodbye = mails.wait_to("dave@example.net", 4)[-1]
+        assert goodbye["To"].addresses[0].display_name == "Dav\u00e9 Example"
+        assert names(p) == {}
+        # Approved by an owner: the owner's name is not the joiner's.
+        p.cli("list", "set", LIST, "subscribe_policy", "approve")
+        p.cli("list", "role", LIST, "add", "owner", "boss@example.org")
+        send(p, "team+subscribe@example.org", sender="erin@example.net")
+        req = mails.wait_to("boss@example.org")[0]
+        send(p, "team+confirm-%s@example.org" % token_of(req),
+             sender="Big Boss <boss@example.org>", env="boss@example.org")
+        wait_for(lambda: "erin@example.net" in names(p), what="erin joined")
+        assert names(p)["erin@example.net"] is None
