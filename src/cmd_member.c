@@ -39,8 +39,8 @@ static int	member_import(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub member_cmds[] = {
 	{ "add", member_add, CMD_STORE,
-	    "member add LIST ADDR|'NAME <ADDR>' [--mode each|digest|nomail|"
-	    "follow]\n         [--welcome]" },
+	    "member add LIST ADDR|'NAME <ADDR>' [--mode MODE] [--welcome]\n"
+	    "         MODE: each, digest, nomail or follow" },
 	{ "rm", member_rm, CMD_STORE, "member rm LIST ADDR" },
 	{ "ls", member_ls, CMD_STORE | CMD_JSON,
 	    "member ls LIST [--mode MODE] [--moderated] [--json]" },
