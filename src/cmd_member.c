@@ -144,7 +144,8 @@ add_args(int argc, char **argv, enum member_mode *mode, int *welcome)
 }
 
 /* Add him, and queue the welcome when asked, in one transaction:
- * 0 added, 1 already a member, -1 error. */
+ * 0 added, 1 already a member, -1 store error, -2 the welcome could not
+ * be made (the log says why; he was not added either). */
 static int
 add_welcome(struct cmd_ctx *ctx, struct store *st, const struct store_list *l,
     const char *addr, const char *name, enum member_mode mode, int welcome)
@@ -158,13 +159,14 @@ add_welcome(struct cmd_ctx *ctx, struct store *st, const struct store_list *l,
 	if (store_begin(st) < 0)
 		return -1;
 	rc = store_member_add_named(st, l->id, addr, name, mode, &id);
-	if (rc == 0 && welcome && (list_ctx_init(st, &ctx->cfg, l, &lc) < 0 ||
-	    subscription_welcome(&lc, addr, name, member_mode_name(mode),
-	    &note) < 0))
+	if (rc == 0 && welcome && list_ctx_init(st, &ctx->cfg, l, &lc) < 0)
 		rc = -1;
+	else if (rc == 0 && welcome && subscription_welcome(&lc, addr, name,
+	    member_mode_name(mode), &note) < 0)
+		rc = -2;
 	if (rc != 0 || store_commit(st) < 0) {
 		store_rollback(st);
-		rc = rc == 1 ? 1 : -1;
+		rc = rc > 0 || rc == -2 ? rc : -1;
 	}
 	list_ctx_clear(&lc);
 	buf_free(&note);
@@ -197,6 +199,11 @@ member_add(struct cmd_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "postino: member add: '%s' is already a member"
 		    " of %s\n", addr, l.addr);
 		rc = EX_CANTCREAT_;
+		break;
+	case -2:
+		fprintf(stderr, "postino: member add: the welcome for '%s' could"
+		    " not be queued; %s was not added\n", addr, addr);
+		rc = EX_TEMPFAIL_;
 		break;
 	default:
 		rc = cmd_store_error(st, "member add");

@@ -301,3 +301,25 @@ def test_subscriber_by_mail_keeps_his_from_name():
              sender="Big Boss <boss@example.org>", env="boss@example.org")
         wait_for(lambda: "erin@example.net" in names(p), what="erin joined")
         assert names(p)["erin@example.net"] is None
+
+
+def test_member_add_welcome_that_cannot_be_made_adds_nobody():
+    """A list's own welcome with an unknown placeholder: the add is
+    rolled back with the welcome (75), and the reason is printed."""
+    with Postino() as p:
+        p.cli("list", "create", LIST)
+        own = os.path.join(p.dir, "lists", LIST)
+        os.makedirs(own)
+        with open(os.path.join(own, "welcome.txt"), "w") as f:
+            f.write("Subject: Hi\n\n{{no_such_placeholder}}\n")
+        e = fails(p, 75, "member", "add", LIST, "Ann <ann@example.org>",
+                  "--welcome")
+        assert "the welcome for 'ann@example.org' could not be queued;" \
+            " ann@example.org was not added" in e, e
+        assert "no_such_placeholder" in e, e
+        assert names(p) == {}
+        jobs = json.loads(out(p.cli("--json", "queue", "--all")))["jobs"]
+        assert jobs == []
+        # Without --welcome the text is not needed.
+        p.cli("member", "add", LIST, "Ann <ann@example.org>")
+        assert names(p) == {"ann@example.org": "Ann"}
