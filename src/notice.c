@@ -386,17 +386,14 @@ static void
 put_from(const struct nctx *c, struct buf *out)
 {
 	const struct notice *n = c->n;
-	const char *display = c->l.local;
 
 	if (n->from_role != NULL && strcmp(n->from_role, "owner") == 0) {
 		buf_puts(out, "From: ");
 		(void)list_addr_dash(&c->l, OWNER_FROM, out);
 		buf_puts(out, "\r\n");
-		return;
-	}
-	if (n->list_descr != NULL && n->list_descr[0] != '\0')
-		display = n->list_descr;
-	put_mailbox("From", display, c->addrs[0].data, out);
+	} else	/* the list's description, else its name */
+		put_mailbox("From", n->list_descr != NULL && *n->list_descr ?
+		    n->list_descr : c->l.local, c->addrs[0].data, out);
 }
 
 static void
