@@ -46,4 +46,21 @@ void	addr_key(const char *addr, char out[ADDR_MAX]);
  */
 const char *addr_domain(const char *addr, size_t *local_len);
 
+/* addr_mailbox.c */
+#define ADDR_NAME_MAX	201	/* a display name: 200 bytes of UTF-8, NUL */
+/*
+ * A mailbox as typed on the command line or in an import file: "addr",
+ * "<addr>", "Name <addr>", "\"Doe, Jane\" <addr>" (UTF-8 names too).
+ * Fills name (clean one-line UTF-8, "" when none: quotes removed, blanks
+ * collapsed) and the normalised addr; 0, or -1 with *error_r set to a
+ * static text (unbalanced quotes, line break, control character, not
+ * UTF-8, name over 200 bytes, a stray '<' or '>', a bad address).
+ */
+int	addr_mailbox_parse(const char *s, size_t n, char name[ADDR_NAME_MAX],
+	    char addr[ADDR_MAX], const char **error_r);
+/* A display name alone, taken as it is (quotes are part of it), trimmed
+ * and checked as above; "" is fine. */
+int	addr_name_literal(const char *s, size_t n, char name[ADDR_NAME_MAX],
+	    const char **error_r);
+
 #endif

@@ -26,6 +26,10 @@ struct store;
 #define CMD_KEYS	0x02	/* token_init: tokens, MACs, pseudonyms */
 #define CMD_TEMPLATES	0x04	/* template_check: it renders mail */
 #define CMD_ROOT	0x08	/* keeps root: drops it itself (serve) */
+/* Not a setup step: the command prints JSON with --json.  Any other
+ * refuses --json (exit 64) before anything is set up, so a script never
+ * parses text it took for JSON. */
+#define CMD_JSON	0x10
 
 struct cmd_ctx {
 	struct config	 cfg;
@@ -54,6 +58,9 @@ struct cmd_sub {
 	const char	*usage;
 };
 
+/* With --json given to a command whose row lacks CMD_JSON (name: "list
+ * set"), say so on stderr and return EX_USAGE_; else EX_OK_. */
+int	 cmd_json_refused(const struct cmd_ctx *, int setup, const char *name);
 /* Print the usage line of subcommand sub (all of them when sub is NULL)
  * on stderr; returns EX_USAGE_. */
 int	 cmd_usage(const struct cmd_sub *, size_t n, const char *sub);

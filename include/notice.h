@@ -32,6 +32,7 @@ struct notice {
 	const struct tvar	*vars;		/* besides the common ones */
 	size_t			 nvars;
 	const char		*to;		/* one recipient */
+	const char		*to_name;	/* his display name, or NULL */
 	const char		*from_role;	/* "request" (default) or "owner" */
 	const char		*reply_to;	/* Reply-To address, or NULL */
 	const char		*in_reply_to;	/* Message-ID answered (no <>), or NULL */

@@ -122,6 +122,7 @@ struct store_member {
 	int		 moderated;	/* every post of his is held */
 	int		 digest_plain;	/* digests as RFC 1153 text */
 	time_t		 disabled;	/* by bounces (0: gets mail) */
+	char		*name;		/* display name, "" when none */
 };
 
 const char *member_mode_name(enum member_mode);
@@ -130,6 +131,10 @@ int	 member_mode_parse(const char *, enum member_mode *);
 /* Add; 0 added, 1 already a member, -1 error.  addr is normalised. */
 int	 store_member_add(struct store *, int64_t list_id, const char *addr,
 	    enum member_mode, int64_t *id_r);
+/* The same with his display name (addr_mailbox_parse; "" when none). */
+int	 store_member_add_named(struct store *, int64_t list_id,
+	    const char *addr, const char *name, enum member_mode,
+	    int64_t *id_r);
 /* Remove; 1 removed, 0 was not a member, -1 error. */
 int	 store_member_rm(struct store *, int64_t list_id, const char *addr);
 /* Find by address (case-insensitive): 1 found, 0 not, -1 error. */
@@ -144,6 +149,9 @@ int	 store_member_get_id(struct store *, int64_t list_id, int64_t id,
 	    struct store_member *);
 int	 store_member_set_mode(struct store *, int64_t list_id,
 	    const char *addr, enum member_mode);
+/* Set his display name (checked by the caller; "" clears it). */
+int	 store_member_set_name(struct store *, int64_t list_id, int64_t id,
+	    const char *name);
 void	 store_member_clear(struct store_member *);
 int	 store_member_each(struct store *, int64_t list_id,
 	    int (*fn)(const struct store_member *, void *), void *arg);
@@ -155,7 +163,7 @@ int64_t	 store_member_max_id(struct store *);	/* highest member id, 0 if none */
  * called per address.  0 added, 1 duplicate, -1 error.
  */
 int	 store_member_import_one(struct store *, int64_t list_id,
-	    const char *addr, enum member_mode);
+	    const char *addr, const char *name, enum member_mode);
 
 /* ---- ingest, inbox and posts (store_post.c) ---------------------- */
 

@@ -42,4 +42,14 @@ int	 subscription_request_decide(const struct list_ctx *,
 int	 subscription_leave(const struct list_ctx *, const char *addr,
 	    struct buf *note);
 
+/*
+ * The welcome mail to addr, a member the shell just added (`postino
+ * member add --welcome`): the same text as after a confirmation, with
+ * mode his delivery mode ("each", ...), To: "name" <addr> when name is
+ * not NULL or "".  No owner is told (an owner added him).  Queued in the
+ * caller's transaction; 0, or -1 on error.
+ */
+int	 subscription_welcome(const struct list_ctx *, const char *addr,
+	    const char *name, const char *mode, struct buf *note);
+
 #endif

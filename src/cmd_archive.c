@@ -29,8 +29,8 @@ static int	archive_html_cmd(struct cmd_ctx *, int, char **);
 static const struct cmd_sub archive_cmds[] = {
 	{ "export", archive_export_cmd, CMD_STORE,
 	    "archive export LIST [--since YYYY-MM-DD] [-o FILE]" },
-	{ "html", archive_html_cmd, CMD_STORE | CMD_TEMPLATES,
-	    "archive html LIST DIR" },
+	{ "html", archive_html_cmd, CMD_STORE | CMD_TEMPLATES | CMD_JSON,
+	    "archive html LIST DIR [--json]" },
 };
 #define NARCHIVE_CMDS	(sizeof(archive_cmds) / sizeof(archive_cmds[0]))
 

@@ -23,7 +23,7 @@ static int	ban_add_cmd(struct cmd_ctx *, int, char **);
 static int	ban_rm_cmd(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub ban_cmds[] = {
-	{ "ls", ban_ls, CMD_STORE, "ban LIST|--site ls [--json]" },
+	{ "ls", ban_ls, CMD_STORE | CMD_JSON, "ban LIST|--site ls [--json]" },
 	{ "add", ban_add_cmd, CMD_STORE, "ban LIST|--site add GLOB" },
 	{ "rm", ban_rm_cmd, CMD_STORE, "ban LIST|--site rm GLOB" },
 };

@@ -18,7 +18,7 @@ static int	bounce_ls(struct cmd_ctx *, int, char **);
 static int	bounce_reset(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub bounce_cmds[] = {
-	{ "ls", bounce_ls, CMD_STORE, "bounce ls LIST [--json]" },
+	{ "ls", bounce_ls, CMD_STORE | CMD_JSON, "bounce ls LIST [--json]" },
 	{ "reset", bounce_reset, CMD_STORE, "bounce reset LIST ADDR" },
 };
 #define NBOUNCE_CMDS	(sizeof(bounce_cmds) / sizeof(bounce_cmds[0]))

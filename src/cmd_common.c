@@ -53,7 +53,7 @@ cmd_setup(struct cmd_ctx *ctx, int setup)
 			return setup_fail(error, EX_CONFIG_);
 		ctx->ready |= CMD_USER_;
 	}
-	setup &= ~ctx->ready;
+	setup &= ~(ctx->ready | CMD_JSON);
 	if ((setup & CMD_STORE) && store_open(ctx->cfg.database,
 	    STORE_DURABLE, &ctx->st, &serror) < 0) {
 		fprintf(stderr, "postino: %s: %s\n", ctx->cfg.database,
@@ -103,9 +103,20 @@ cmd_usage(const struct cmd_sub *subs, size_t n, const char *sub)
 }
 
 int
+cmd_json_refused(const struct cmd_ctx *ctx, int setup, const char *name)
+{
+	if (!ctx->json || (setup & CMD_JSON))
+		return EX_OK_;
+	fprintf(stderr, "postino: %s: no --json form (it prints text only)\n",
+	    name);
+	return EX_USAGE_;
+}
+
+int
 cmd_dispatch(struct cmd_ctx *ctx, const char *family,
     const struct cmd_sub *subs, size_t n, int argc, char **argv)
 {
+	char name[64];
 	size_t i;
 	int rc, h;
 
@@ -119,7 +130,9 @@ cmd_dispatch(struct cmd_ctx *ctx, const char *family,
 	for (i = 0; i < n; i++) {
 		if (strcmp(argv[1], subs[i].name) != 0)
 			continue;
-		if ((rc = cmd_setup(ctx, subs[i].setup)) != EX_OK_)
+		snprintf(name, sizeof(name), "%s %s", family, argv[1]);
+		if ((rc = cmd_json_refused(ctx, subs[i].setup, name)) != EX_OK_ ||
+		    (rc = cmd_setup(ctx, subs[i].setup)) != EX_OK_)
 			return rc;
 		return subs[i].run(ctx, argc - 1, argv + 1);
 	}

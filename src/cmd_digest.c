@@ -31,7 +31,7 @@ static const struct cmd_sub digest_cmds[] = {
 	{ "preview", digest_cmd_preview, CMD_STORE | CMD_KEYS | CMD_TEMPLATES,
 	    "digest preview LIST [--plain]" },
 	{ "volume", digest_cmd_volume, CMD_STORE, "digest volume LIST" },
-	{ "ls", digest_cmd_ls, CMD_STORE, "digest ls LIST [--json]" },
+	{ "ls", digest_cmd_ls, CMD_STORE | CMD_JSON, "digest ls LIST [--json]" },
 };
 #define NDIGEST_CMDS	(sizeof(digest_cmds) / sizeof(digest_cmds[0]))
 

@@ -29,8 +29,8 @@ static int	list_role(struct cmd_ctx *, int, char **);
 static const struct cmd_sub list_cmds[] = {
 	{ "create", list_create, CMD_STORE,
 	    "list create ADDR [--owner ADDR]... [--moderator ADDR]..." },
-	{ "ls", list_ls, CMD_STORE, "list ls [--json]" },
-	{ "show", list_show, CMD_STORE, "list show ADDR [--json]" },
+	{ "ls", list_ls, CMD_STORE | CMD_JSON, "list ls [--json]" },
+	{ "show", list_show, CMD_STORE | CMD_JSON, "list show ADDR [--json]" },
 	{ "set", list_set, CMD_STORE, "list set ADDR KEY VALUE" },
 	{ "rm", list_rm, CMD_STORE, "list rm ADDR" },
 	{ "role", list_role, CMD_STORE | CMD_KEYS,

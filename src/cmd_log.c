@@ -38,7 +38,7 @@ static int	log_checkpoint(struct cmd_ctx *, int, char **);
 static int	log_key(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub log_cmds[] = {
-	{ "show", log_show, CMD_STORE, "log show LIST [--limit N] [--json]" },
+	{ "show", log_show, CMD_STORE | CMD_JSON, "log show LIST [--limit N] [--json]" },
 	{ "verify", log_verify, CMD_STORE | CMD_KEYS,
 	    "log verify LIST [--checkpoint FILE|STRING]" },
 	{ "checkpoint", log_checkpoint, CMD_STORE | CMD_KEYS,

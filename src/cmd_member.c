@@ -4,9 +4,14 @@
  * Owns nothing beyond one command's run.  Results go to stdout (one JSON
  * value with --json), errors to stderr as "postino: member SUB: what: why";
  * an import reports each bad line as "FILE:LINE: reason: 'text'".
- * Exit codes (sysexits): 64 usage, 65 bad address or value (for import:
- * some lines were invalid, the valid ones were imported), 66 unreadable
- * file, 67 no such list or member, 73 already a member, 75 store error.
+ * A member is given as "addr", "<addr>" or "Name <addr>" (addr_mailbox.c);
+ * the display name is kept, shown by ls and used in the To: of the
+ * welcome (add --welcome).  A line whose name is bad is refused whole,
+ * never imported without its name.
+ * Exit codes (sysexits): 64 usage, 65 bad address, name or value (for
+ * import: some lines were invalid, the valid ones were imported), 66
+ * unreadable file, 67 no such list or member, 73 already a member, 75
+ * store error, 78 templates missing (add --welcome).
  * An import is one transaction: a store or read error leaves no row.
  */
 #include <errno.h>
@@ -16,10 +21,13 @@
 #include <time.h>
 
 #include "addr.h"
+#include "buf.h"
 #include "cmd.h"
+#include "listctx.h"
 #include "postino.h"
 #include "store.h"
 #include "store_digest.h"
+#include "subscription.h"
 
 #define SHOW_MAX	120	/* bytes of a bad line quoted in a report */
 
@@ -31,19 +39,22 @@ static int	member_import(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub member_cmds[] = {
 	{ "add", member_add, CMD_STORE,
-	    "member add LIST ADDR [--mode each|digest|nomail|follow]" },
+	    "member add LIST ADDR|'NAME <ADDR>' [--mode MODE] [--welcome]\n"
+	    "         MODE: each, digest, nomail or follow" },
 	{ "rm", member_rm, CMD_STORE, "member rm LIST ADDR" },
-	{ "ls", member_ls, CMD_STORE,
+	{ "ls", member_ls, CMD_STORE | CMD_JSON,
 	    "member ls LIST [--mode MODE] [--moderated] [--json]" },
 	{ "set", member_set, CMD_STORE,
 	    "member set LIST ADDR mode each|digest|nomail|follow\n"
 	    "         postino member set LIST ADDR digest mime|plain\n"
-	    "         postino member set LIST ADDR moderated yes|no" },
+	    "         postino member set LIST ADDR moderated yes|no\n"
+	    "         postino member set LIST ADDR name NAME ('' removes it)" },
 	{ "import", member_import, CMD_STORE,
 	    "member import LIST FILE|- [--mode MODE]\n"
 	    "         one address or 'Name <addr>' per line, '#' comments;"
 	    " exits 0 when\n         no line was invalid, 65 when some were"
-	    " (the valid ones are imported)" },
+	    " (the valid ones are imported,\n         each bad one is named"
+	    " with its line number)" },
 };
 #define NMEMBER_CMDS	(sizeof(member_cmds) / sizeof(member_cmds[0]))
 
@@ -53,18 +64,50 @@ usage(const char *sub)
 	return cmd_usage(member_cmds, NMEMBER_CMDS, sub);
 }
 
-/* Normalise a member address argument: 0, or EX_DATAERR_ after saying why. */
-static int
-member_addr(const char *sub, const char *arg, char out[ADDR_MAX])
+/* text[0..len) quoted for a report into out (4 * SHOW_MAX + 8 bytes):
+ * unprintable bytes as \xNN, "..." past SHOW_MAX bytes; its length. */
+static size_t
+show_text(const char *text, size_t len, char *out)
 {
+	size_t i, n = 0;
+
+	out[n++] = '\'';
+	for (i = 0; i < len && i < SHOW_MAX; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c < 32 || c >= 127)
+			n += (size_t)snprintf(out + n, 5, "\\x%02x", c);
+		else
+			out[n++] = (char)c;
+	}
+	n += (size_t)snprintf(out + n, 5, "'%s", len > SHOW_MAX ? "..." : "");
+	return n;
+}
+
+/* A member argument, "addr" or "Name <addr>": the normalised address and
+ * the display name (name may be NULL: ignored); 0, or EX_DATAERR_ after
+ * saying why. */
+static int
+member_mailbox(const char *sub, const char *arg, char out[ADDR_MAX],
+    char *name)
+{
+	char shown[4 * SHOW_MAX + 8], ignored[ADDR_NAME_MAX];
 	const char *error;
 
-	if (addr_normalize(arg, out, &error) < 0) {
-		fprintf(stderr, "postino: member %s: '%s': %s\n", sub, arg,
+	if (addr_mailbox_parse(arg, strlen(arg), name ? name : ignored, out,
+	    &error) < 0) {
+		shown[show_text(arg, strlen(arg), shown)] = '\0';
+		fprintf(stderr, "postino: member %s: %s: %s\n", sub, shown,
 		    error);
 		return EX_DATAERR_;
 	}
 	return 0;
+}
+
+static int
+member_addr(const char *sub, const char *arg, char out[ADDR_MAX])
+{
+	return member_mailbox(sub, arg, out, NULL);
 }
 
 static int
@@ -80,32 +123,87 @@ mode_arg(const char *sub, const char *arg, enum member_mode *mode_r)
 
 /* ---- add, rm, set ------------------------------------------------ */
 
+/* "LIST ADDR [--mode MODE] [--welcome]"; 0 or an exit code. */
+static int
+add_args(int argc, char **argv, enum member_mode *mode, int *welcome)
+{
+	int i, rc;
+
+	if (argc < 3)
+		return usage("add");
+	for (i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--welcome") == 0)
+			*welcome = 1;
+		else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
+			if ((rc = mode_arg("add", argv[++i], mode)) != 0)
+				return rc;
+		} else
+			return usage("add");
+	}
+	return 0;
+}
+
+/* Add him, and queue the welcome when asked, in one transaction:
+ * 0 added, 1 already a member, -1 store error, -2 the welcome could not
+ * be made (the log says why; he was not added either). */
+static int
+add_welcome(struct cmd_ctx *ctx, struct store *st, const struct store_list *l,
+    const char *addr, const char *name, enum member_mode mode, int welcome)
+{
+	struct buf note = BUF_INIT;
+	struct list_ctx lc;
+	int64_t id;
+	int rc;
+
+	memset(&lc, 0, sizeof(lc));
+	if (store_begin(st) < 0)
+		return -1;
+	rc = store_member_add_named(st, l->id, addr, name, mode, &id);
+	if (rc == 0 && welcome && list_ctx_init(st, &ctx->cfg, l, &lc) < 0)
+		rc = -1;
+	else if (rc == 0 && welcome && subscription_welcome(&lc, addr, name,
+	    member_mode_name(mode), &note) < 0)
+		rc = -2;
+	if (rc != 0 || store_commit(st) < 0) {
+		store_rollback(st);
+		rc = rc > 0 || rc == -2 ? rc : -1;
+	}
+	list_ctx_clear(&lc);
+	buf_free(&note);
+	return rc;
+}
+
 static int
 member_add(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	enum member_mode mode = MODE_EACH;
 	struct store_list l;
 	struct store *st;
-	char addr[ADDR_MAX];
-	int64_t id;
-	int rc;
+	char addr[ADDR_MAX], name[ADDR_NAME_MAX];
+	int rc, welcome = 0;
 
-	if (argc != 3 && (argc != 5 || strcmp(argv[3], "--mode") != 0))
-		return usage("add");
-	if ((argc == 5 && (rc = mode_arg("add", argv[4], &mode)) != 0) ||
-	    (rc = member_addr("add", argv[2], addr)) != 0)
+	if ((rc = add_args(argc, argv, &mode, &welcome)) != 0 ||
+	    (rc = member_mailbox("add", argv[2], addr, name)) != 0)
+		return rc;
+	/* The welcome is rendered and carries the list's links. */
+	if (welcome && (rc = cmd_setup(ctx, CMD_KEYS | CMD_TEMPLATES)) != 0)
 		return rc;
 	if ((rc = cmd_list_find(ctx, "member add", argv[1], &st, &l)) != 0)
 		return rc;
-	switch (store_member_add(st, l.id, addr, mode, &id)) {
+	switch (add_welcome(ctx, st, &l, addr, name, mode, welcome)) {
 	case 0:
-		printf("added %s to %s (%s)\n", addr, l.addr,
-		    member_mode_name(mode));
+		printf("added %s to %s (%s)%s\n", addr, l.addr,
+		    member_mode_name(mode), welcome ? ", welcome queued" : "");
 		break;
 	case 1:
 		fprintf(stderr, "postino: member add: '%s' is already a member"
 		    " of %s\n", addr, l.addr);
 		rc = EX_CANTCREAT_;
+		break;
+	case -2:
+		fprintf(stderr, "postino: member add: the welcome for '%s' could"
+		    " not be queued; %s was not added\n", addr, addr);
+		rc = EX_TEMPFAIL_;
 		break;
 	default:
 		rc = cmd_store_error(st, "member add");
@@ -143,8 +241,29 @@ member_rm(struct cmd_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-/* The change asked for by "mode MODE", "digest mime|plain" or
- * "moderated yes|no". */
+/* "name NAME": his display name, "" to remove it. */
+static int
+set_name(struct store *st, const struct store_list *l,
+    const struct store_member *m, const char *arg)
+{
+	char name[ADDR_NAME_MAX], shown[4 * SHOW_MAX + 8];
+	const char *error;
+
+	if (addr_name_literal(arg, strlen(arg), name, &error) < 0) {
+		shown[show_text(arg, strlen(arg), shown)] = '\0';
+		fprintf(stderr, "postino: member set: name %s: %s\n", shown,
+		    error);
+		return EX_DATAERR_;
+	}
+	if (store_member_set_name(st, l->id, m->id, name) < 0)
+		return cmd_store_error(st, "member set");
+	printf("%s: %s name = %s\n", l->addr, m->addr, *name ? name :
+	    "(none)");
+	return 0;
+}
+
+/* The change asked for by "mode MODE", "digest mime|plain",
+ * "moderated yes|no" or "name NAME". */
 static int
 set_apply(struct store *st, const struct store_list *l,
     const struct store_member *m, char **argv)
@@ -152,6 +271,8 @@ set_apply(struct store *st, const struct store_list *l,
 	enum member_mode mode;
 	int rc, yes;
 
+	if (strcmp(argv[3], "name") == 0)
+		return set_name(st, l, m, argv[4]);
 	if (strcmp(argv[3], "mode") == 0) {
 		if ((rc = mode_arg("set", argv[4], &mode)) != 0)
 			return rc;
@@ -198,7 +319,7 @@ member_set(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (argc != 5 || (strcmp(argv[3], "mode") != 0 &&
 	    strcmp(argv[3], "digest") != 0 &&
-	    strcmp(argv[3], "moderated") != 0))
+	    strcmp(argv[3], "moderated") != 0 && strcmp(argv[3], "name") != 0))
 		return usage("set");
 	if ((rc = member_addr("set", argv[2], addr)) != 0 ||
 	    (rc = cmd_list_find(ctx, "member set", argv[1], &st, &l)) != 0)
@@ -242,6 +363,20 @@ ls_disabled(struct ls_state *s, const struct store_member *m, char *out,
 	store_bounce_clear(&b);
 }
 
+/* The end of a text line: his display name quoted, when he has one. */
+static void
+ls_name(const char *name)
+{
+	if (name != NULL && *name != '\0') {
+		printf(" \"");
+		for (; *name != '\0'; name++)
+			printf(*name == '"' || *name == '\\' ? "\\%c" : "%c",
+			    *name);
+		printf("\"");
+	}
+	printf("\n");
+}
+
 static int
 ls_one(const struct store_member *m, void *arg)
 {
@@ -253,10 +388,11 @@ ls_one(const struct store_member *m, void *arg)
 		return 0;
 	ls_disabled(s, m, why, sizeof(why));
 	if (!s->json) {
-		printf("%s %s%s%s%s%s%s\n", m->addr, member_mode_name(m->mode),
+		printf("%s %s%s%s%s%s%s", m->addr, member_mode_name(m->mode),
 		    m->mode == MODE_DIGEST ? (m->digest_plain ? " plain" :
 		    " mime") : "", m->moderated ? " moderated" : "",
 		    *why ? " disabled (" : "", why, *why ? ")" : "");
+		ls_name(m->name);
 		s->n++;
 		return 0;
 	}
@@ -264,6 +400,11 @@ ls_one(const struct store_member *m, void *arg)
 	printf("%s\n  {\"id\": %lld, \"address\": ", s->n ? "," : "",
 	    (long long)m->id);
 	json_str(stdout, m->addr);
+	printf(", \"name\": ");
+	if (m->name != NULL && *m->name != '\0')
+		json_str(stdout, m->name);
+	else
+		printf("null");
 	printf(", \"mode\": \"%s\", \"digest_format\": \"%s\","
 	    " \"created\": \"%s\", \"moderated\": %s, \"disabled\": %s",
 	    member_mode_name(m->mode), m->digest_plain ? "plain" : "mime",
@@ -335,46 +476,15 @@ import_report(const struct import *im, unsigned long lineno,
     const char *why, const char *text, size_t len)
 {
 	char out[4 * SHOW_MAX + 512];
-	size_t i, n;
+	size_t n;
 
-	n = (size_t)snprintf(out, 320, "%.200s:%lu: %.80s: '", im->name,
+	n = (size_t)snprintf(out, 320, "%.200s:%lu: %.80s: ", im->name,
 	    lineno, why);
 	if (n >= 320)		/* cannot happen with those precisions */
 		n = 319;
-	for (i = 0; i < len && i < SHOW_MAX; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		if (c < 32 || c >= 127)
-			n += (size_t)snprintf(out + n, 5, "\\x%02x", c);
-		else
-			out[n++] = (char)c;
-	}
-	n += (size_t)snprintf(out + n, 8, "'%s\n", len > SHOW_MAX ? "..." : "");
+	n += show_text(text, len, out + n);
+	out[n++] = '\n';
 	fwrite(out, 1, n, stderr);
-}
-
-/*
- * The address in s[0..len): "addr", "<addr>" or "Name <addr>", copied
- * NUL-terminated into out.  0, or -1 with *error_r.
- */
-static int
-line_addr(const char *s, size_t len, char out[ADDR_MAX],
-    const char **error_r)
-{
-	const char *lt;
-
-	if (len > 0 && s[len - 1] == '>' &&
-	    (lt = memrchr(s, '<', len)) != NULL) {
-		len = (size_t)(s + len - 1 - (lt + 1));
-		s = lt + 1;
-	}
-	if (len >= ADDR_MAX) {
-		*error_r = "address too long";
-		return -1;
-	}
-	memcpy(out, s, len);
-	out[len] = '\0';
-	return 0;
 }
 
 /* Classify a duplicate: already a member before, or earlier in the file. */
@@ -396,7 +506,7 @@ import_dup(struct import *im, const char *addr, const char **why_r)
 static int
 import_line(struct import *im, char *line, size_t len, unsigned long lineno)
 {
-	char raw[ADDR_MAX], addr[ADDR_MAX];
+	char name[ADDR_NAME_MAX], addr[ADDR_MAX];
 	const char *why;
 	int rc;
 
@@ -410,10 +520,9 @@ import_line(struct import *im, char *line, size_t len, unsigned long lineno)
 		return 0;
 	if (memchr(line, '\0', len) != NULL)
 		why = "NUL byte in line";
-	else if (line_addr(line, len, raw, &why) == 0 &&
-	    addr_normalize(raw, addr, &why) == 0) {
+	else if (addr_mailbox_parse(line, len, name, addr, &why) == 0) {
 		if ((rc = store_member_import_one(im->st, im->list_id, addr,
-		    im->mode)) < 0)
+		    name, im->mode)) < 0)
 			return -1;
 		if (rc == 0) {
 			im->added++;

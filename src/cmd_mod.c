@@ -36,8 +36,8 @@ static int	mod_reject(struct cmd_ctx *, int, char **);
 static int	mod_discard(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub mod_cmds[] = {
-	{ "ls", mod_ls, CMD_STORE, "mod ls LIST [--json]" },
-	{ "show", mod_show, CMD_STORE, "mod show LIST ID [--json]" },
+	{ "ls", mod_ls, CMD_STORE | CMD_JSON, "mod ls LIST [--json]" },
+	{ "show", mod_show, CMD_STORE | CMD_JSON, "mod show LIST ID [--json]" },
 	{ "approve", mod_approve, CMD_STORE | CMD_KEYS | CMD_TEMPLATES,
 	    "mod approve LIST ID [--as ADDR] [--always]" },
 	{ "reject", mod_reject, CMD_STORE | CMD_KEYS | CMD_TEMPLATES,

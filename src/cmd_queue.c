@@ -157,7 +157,8 @@ cmd_queue(struct cmd_ctx *ctx, int argc, char **argv)
 	int all = 0;
 
 	if (argc == 3 && strcmp(argv[1], "release") == 0)
-		return queue_release(ctx, argv[2]);
+		return cmd_json_refused(ctx, 0, "queue release") != EX_OK_ ?
+		    EX_USAGE_ : queue_release(ctx, argv[2]);
 	if (argc == 2 && strcmp(argv[1], "--all") == 0)
 		all = 1;
 	else if (argc != 1) {

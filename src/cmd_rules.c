@@ -33,7 +33,7 @@ static int	rules_rm_cmd(struct cmd_ctx *, int, char **);
 static int	rules_mv_cmd(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub rules_cmds[] = {
-	{ "ls", rules_ls, CMD_STORE, "rules LIST ls [--json]" },
+	{ "ls", rules_ls, CMD_STORE | CMD_JSON, "rules LIST ls [--json]" },
 	{ "add", rules_add_cmd, CMD_STORE,
 	    "rules LIST add NAME ACTION COND [ARG]"
 	    " [--text TEXT] [--position N]" },

@@ -25,7 +25,7 @@ static int	sub_approve(struct cmd_ctx *, int, char **);
 static int	sub_decline(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub sub_cmds[] = {
-	{ "ls", sub_ls, CMD_STORE, "sub ls LIST [--json]" },
+	{ "ls", sub_ls, CMD_STORE | CMD_JSON, "sub ls LIST [--json]" },
 	{ "approve", sub_approve, CMD_STORE | CMD_KEYS | CMD_TEMPLATES,
 	    "sub approve LIST ADDR" },
 	{ "decline", sub_decline, CMD_STORE | CMD_KEYS | CMD_TEMPLATES,

@@ -43,9 +43,9 @@ static const struct command commands[] = {
 	{ "member",  cmd_member,  0, 1, "member add|rm|ls|import|set ..." },
 	{ "mod",     cmd_mod,     0, 1,
 	    "mod ls|show|approve|reject|discard LIST ..." },
-	{ "queue",   cmd_queue,   CMD_STORE, 0,
+	{ "queue",   cmd_queue,   CMD_STORE | CMD_JSON, 0,
 	    "queue [--all] | queue release ID" },
-	{ "config",  cmd_config,  0, 0, "config [check]" },
+	{ "config",  cmd_config,  CMD_JSON, 0, "config [check]" },
 	{ "log",     cmd_log,     0, 1, "log show|verify LIST" },
 	{ "rules",   cmd_rules,   0, 1, "rules LIST ls|add|rm|mv ..." },
 	{ "ban",     cmd_ban,     0, 1, "ban LIST|--site ls|add|rm ..." },
@@ -182,7 +182,8 @@ main(int argc, char **argv)
 	} else if (!c->family && cmd_help_asked(argc, argv, 2)) {
 		printf("usage: postino %s\n", c->usage);
 		rc = EX_OK_;
-	} else if ((rc = cmd_setup(&ctx, c->setup)) == EX_OK_)
+	} else if ((rc = c->family ? EX_OK_ : cmd_json_refused(&ctx, c->setup,
+	    c->name)) == EX_OK_ && (rc = cmd_setup(&ctx, c->setup)) == EX_OK_)
 		rc = c->run(&ctx, argc - 1, argv + 1);
 	store_close(&ctx.st);
 	token_shutdown();

@@ -360,34 +360,40 @@ put_phrase(const char *s, struct buf *out)
 	buf_putc(out, '"');
 }
 
+/* "Field: "Display" <addr>", the display name made clean one-line text. */
+static void
+put_mailbox(const char *field, const char *display, const char *addr_s,
+    struct buf *out)
+{
+	struct buf name = BUF_INIT;
+	size_t i;
+	char addr[ADDR_MAX * 2];
+
+	text_clean(display, strlen(display), &name);
+	for (i = 0; i < name.len; i++)
+		if (name.data[i] == '\n' || name.data[i] == '\t')
+			name.data[i] = ' ';
+	buf_printf(out, "%s: ", field);
+	put_phrase(name.data, out);
+	snprintf(addr, sizeof(addr), "<%s>", addr_s);
+	buf_puts(out, cur_col(out) + 1 + strlen(addr) > HDR_COLS ? "\r\n " :
+	    " ");
+	buf_printf(out, "%s\r\n", addr);
+	buf_free(&name);
+}
+
 static void
 put_from(const struct nctx *c, struct buf *out)
 {
 	const struct notice *n = c->n;
-	const char *display = c->l.local;
-	struct buf name = BUF_INIT;
-	size_t i;
-	char addr[ADDR_MAX * 2];
 
 	if (n->from_role != NULL && strcmp(n->from_role, "owner") == 0) {
 		buf_puts(out, "From: ");
 		(void)list_addr_dash(&c->l, OWNER_FROM, out);
 		buf_puts(out, "\r\n");
-		return;
-	}
-	if (n->list_descr != NULL && n->list_descr[0] != '\0')
-		display = n->list_descr;
-	text_clean(display, strlen(display), &name);
-	for (i = 0; i < name.len; i++)
-		if (name.data[i] == '\n' || name.data[i] == '\t')
-			name.data[i] = ' ';
-	buf_puts(out, "From: ");
-	put_phrase(name.data, out);
-	snprintf(addr, sizeof(addr), "<%s>", c->addrs[0].data);
-	buf_puts(out, cur_col(out) + 1 + strlen(addr) > HDR_COLS ? "\r\n " :
-	    " ");
-	buf_printf(out, "%s\r\n", addr);
-	buf_free(&name);
+	} else	/* the list's description, else its name */
+		put_mailbox("From", n->list_descr != NULL && *n->list_descr ?
+		    n->list_descr : c->l.local, c->addrs[0].data, out);
 }
 
 static void
@@ -457,7 +463,10 @@ put_headers(const struct nctx *c, struct buf *out)
 	char hex[HEX_MAX];
 
 	put_from(c, out);
-	buf_printf(out, "To: %s\r\n", c->to);
+	if (n->to_name != NULL && *n->to_name != '\0')
+		put_mailbox("To", n->to_name, c->to, out);
+	else
+		buf_printf(out, "To: %s\r\n", c->to);
 	buf_puts(out, "Subject: ");
 	msg_encode_header_text(c->subject.data, 7, out);
 	buf_puts(out, "\r\n");

@@ -389,15 +389,15 @@ mode_col(sqlite3_stmt *stmt, int col)
 
 int
 store_member_import_one(struct store *st, int64_t list_id, const char *addr,
-    enum member_mode mode)
+    const char *name, enum member_mode mode)
 {
 	sqlite3_stmt *stmt;
 	char key[ADDR_MAX];
 
 	addr_key(addr, key);
 	stmt = store_stmt(st, "INSERT INTO members"
-	    " (list_id, addr, addr_key, mode, created)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5)"
+	    " (list_id, addr, addr_key, mode, created, name)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 	    " ON CONFLICT (list_id, addr_key) DO NOTHING");
 	if (stmt == NULL)
 		return -1;
@@ -406,20 +406,28 @@ store_member_import_one(struct store *st, int64_t list_id, const char *addr,
 	sqlite3_bind_text(stmt, 3, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 4, member_mode_name(mode), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 5, (int64_t)time(NULL));
+	sqlite3_bind_text(stmt, 6, name != NULL ? name : "", -1, SQLITE_STATIC);
 	if (store_step_done(st, stmt) < 0)
 		return -1;
 	return sqlite3_changes(st->db) == 0 ? 1 : 0;
 }
 
-/* On a duplicate, *id_r is the id of the existing member. */
 int
 store_member_add(struct store *st, int64_t list_id, const char *addr,
     enum member_mode mode, int64_t *id_r)
 {
+	return store_member_add_named(st, list_id, addr, "", mode, id_r);
+}
+
+/* On a duplicate, *id_r is the id of the existing member. */
+int
+store_member_add_named(struct store *st, int64_t list_id, const char *addr,
+    const char *name, enum member_mode mode, int64_t *id_r)
+{
 	struct store_member m;
 	int rc;
 
-	rc = store_member_import_one(st, list_id, addr, mode);
+	rc = store_member_import_one(st, list_id, addr, name, mode);
 	if (rc < 0 || id_r == NULL)
 		return rc;
 	if (rc == 0) {
@@ -452,10 +460,9 @@ store_member_rm(struct store *st, int64_t list_id, const char *addr)
 }
 
 #define MEMBER_COLS	"id, list_id, addr, mode, created, moderated," \
-			" digest_format, disabled"
+			" digest_format, disabled, name"
 
-/* Borrowed view of the current row (id, list_id, addr, mode, created,
- * moderated, digest_format). */
+/* Borrowed view of the current row (MEMBER_COLS). */
 static void
 member_view(sqlite3_stmt *stmt, struct store_member *m)
 {
@@ -468,6 +475,7 @@ member_view(sqlite3_stmt *stmt, struct store_member *m)
 	m->digest_plain = strcmp((const char *)sqlite3_column_text(stmt, 6),
 	    "plain") == 0;
 	m->disabled = (time_t)sqlite3_column_int64(stmt, 7);
+	m->name = (char *)sqlite3_column_text(stmt, 8);
 }
 
 /* Step a bound member query: 1 and m filled (addr owned), 0, or -1. */
@@ -479,6 +487,7 @@ member_fetch(struct store *st, sqlite3_stmt *stmt, struct store_member *m)
 	if (rc == SQLITE_ROW) {
 		member_view(stmt, m);
 		m->addr = store_col_str(stmt, 2);
+		m->name = store_col_str(stmt, 8);
 		sqlite3_reset(stmt);
 		return 1;
 	}
@@ -555,10 +564,28 @@ store_member_set_mode(struct store *st, int64_t list_id, const char *addr,
 	return store_step_done(st, stmt);
 }
 
+/* name: "" clears it. */
+int
+store_member_set_name(struct store *st, int64_t list_id, int64_t id,
+    const char *name)
+{
+	sqlite3_stmt *stmt;
+
+	stmt = store_stmt(st, "UPDATE members SET name = ?3"
+	    " WHERE list_id = ?1 AND id = ?2");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, list_id);
+	sqlite3_bind_int64(stmt, 2, id);
+	sqlite3_bind_text(stmt, 3, name, -1, SQLITE_STATIC);
+	return store_step_done(st, stmt);
+}
+
 void
 store_member_clear(struct store_member *m)
 {
 	free(m->addr);
+	free(m->name);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -310,6 +310,10 @@ static const char *const migrations[] = {
 	 * members may see) instead of the address (modlog.c). */
 	"ALTER TABLE modlog ADD COLUMN form INTEGER NOT NULL DEFAULT 1;"
 	"ALTER TABLE modlog ADD COLUMN modid TEXT NOT NULL DEFAULT '';",
+	/* A member's display name ('' when none): clean one-line UTF-8,
+	 * at most 200 bytes (addr_mailbox.c), for member ls and the To:
+	 * of the mails written to him. */
+	"ALTER TABLE members ADD COLUMN name TEXT NOT NULL DEFAULT '';",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))

@@ -2,8 +2,8 @@
  * sub_member.c — joining and leaving by mail (part of subscription.c's
  * family): subscribe, unsubscribe, the confirmation tokens, the owners'
  * approval of a request (by reply, LIST+decline-TOKEN@, or from the shell
- * with `postino sub`), the welcome and goodbye mails and the owners'
- * notices.  Runs inside the caller's transaction, like every command.
+ * with `postino sub`), the welcome and goodbye mails (the welcome also for
+ * `postino member add --welcome`) and the owners' notices.  Runs inside the caller's transaction, like every command.
  *
  * Safety (reliability.md §3, §4.E): a forged From: can at most make us
  * mail a confirmation to the real owner of the address, once while it is
@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "listctx.h"
 #include "log.h"
+#include "msg_parts.h"
 #include "notice.h"
 #include "store.h"
 #include "subscription.h"
@@ -177,49 +178,92 @@ ask_approval(struct sctx *sc, const char *addr)
 	return rc;
 }
 
-/* Make addr a member now; welcome, notify.  *added_r 0 if it was one. */
+/* The welcome mail to a new member (To: "name" <addr> when he has one);
+ * it carries the rules he posts under. */
 static int
-join(struct sctx *sc, const char *addr)
+welcome(struct sctx *sc, const char *addr, const char *name,
+    const char *mode)
 {
-	int rc = store_member_add(sc->st, sc->list->id, addr, MODE_EACH, NULL);
 	struct buf rules = BUF_INIT;
+	int rc = -1;
 
-	if (rc < 0)
-		return -1;
-	if (rc == 1)
-		return sub_result(sc, "r_already_member", "member_addr", addr);
-	buf_printf(sc->note, "; <%s> joined", addr);
-	/* The welcome carries the rules the new member posts under. */
-	if (sub_rules_text(sc, &rules) < 0)
-		rc = -1;
-	else {
+	if (sub_rules_text(sc, &rules) == 0) {
 		const struct tvar vars[] = {
-			{ "member_addr", addr }, { "mode", "each" },
+			{ "member_addr", addr }, { "mode", mode },
 			{ "rules", rules.data ? rules.data : "" },
 		};
 
-		rc = sub_mail(sc, "welcome", vars, 3, addr, NULL, NULL) < 0 ||
-		    notify_owners(sc, "owner_join", addr, "each") < 0 ? -1 : 0;
+		rc = sub_mail_to(sc, "welcome", vars, 3, addr, name, NULL,
+		    NULL);
 	}
 	buf_free(&rules);
 	return rc;
 }
 
+/*
+ * The display name addr gave in the From: of the mail in hand, when that
+ * mail is his own (his subscribe, his confirmation; not an owner's
+ * approval); "" when none or when it is no clean name (addr_mailbox.c).
+ */
+static void
+joiner_name(const struct sctx *sc, const char *addr,
+    char name[ADDR_NAME_MAX])
+{
+	char who[ADDR_MAX], key[ADDR_MAX], *from;
+	const char *error;
+
+	*name = '\0';
+	if (sc->m == NULL)
+		return;
+	addr_key(sc->who, who);
+	addr_key(addr, key);
+	if (strcmp(who, key) != 0 || (from = msg_author_name(sc->m)) == NULL)
+		return;
+	if (addr_name_literal(from, strlen(from), name, &error) < 0)
+		*name = '\0';
+	free(from);
+}
+
+/* Make addr a member now, with the name he gave; welcome, notify. */
+static int
+join(struct sctx *sc, const char *addr)
+{
+	char name[ADDR_NAME_MAX];
+	int rc;
+
+	joiner_name(sc, addr, name);
+	rc = store_member_add_named(sc->st, sc->list->id, addr, name,
+	    MODE_EACH, NULL);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return sub_result(sc, "r_already_member", "member_addr", addr);
+	buf_printf(sc->note, "; <%s> joined", addr);
+	return welcome(sc, addr, name, "each") < 0 ||
+	    notify_owners(sc, "owner_join", addr, "each") < 0 ? -1 : 0;
+}
+
+/* addr leaves; the goodbye goes To: his display name, if he had one. */
 int
 sub_leave(struct sctx *sc, const char *addr)
 {
 	const struct tvar vars[] = { { "member_addr", addr } };
-	int rc = store_member_rm(sc->st, sc->list->id, addr);
+	struct store_member mb;
+	int rc;
 
-	if (rc < 0)
-		return -1;
-	if (rc == 0)
-		return sub_result(sc, "r_not_member", "member_addr", addr);
+	if ((rc = store_member_get(sc->st, sc->list->id, addr, &mb)) == 1)
+		rc = store_member_rm(sc->st, sc->list->id, addr);
+	if (rc < 0 || rc == 0) {
+		store_member_clear(&mb);
+		return rc < 0 ? -1 :
+		    sub_result(sc, "r_not_member", "member_addr", addr);
+	}
 	buf_printf(sc->note, "; <%s> left", addr);
-	if (sub_mail(sc, "goodbye", vars, 1, addr, NULL, NULL) < 0 ||
-	    notify_owners(sc, "owner_leave", addr, "") < 0)
-		return -1;
-	return 0;
+	rc = sub_mail_to(sc, "goodbye", vars, 1, addr, mb.name, NULL,
+	    NULL) < 0 || notify_owners(sc, "owner_leave", addr, "") < 0 ?
+	    -1 : 0;
+	store_member_clear(&mb);
+	return rc;
 }
 
 /* 1 member, 0 not, -1 error. */
@@ -376,6 +420,21 @@ subscription_leave(const struct list_ctx *lc, const char *addr,
 	sub_ctx_init(&sc, lc, NULL, note);
 	snprintf(sc.who, sizeof(sc.who), "%s", addr);
 	rc = sub_leave(&sc, addr);
+	sub_ctx_clear(&sc);
+	return rc;
+}
+
+int
+subscription_welcome(const struct list_ctx *lc, const char *addr,
+    const char *name, const char *mode, struct buf *note)
+{
+	struct sctx sc;
+	int rc;
+
+	sub_ctx_init(&sc, lc, NULL, note);
+	rc = welcome(&sc, addr, name, mode);
+	if (rc == 0)
+		buf_printf(note, "; welcome queued for <%s>", addr);
 	sub_ctx_clear(&sc);
 	return rc;
 }

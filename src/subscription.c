@@ -40,11 +40,20 @@ int
 sub_mail(struct sctx *sc, const char *name, const struct tvar *vars, size_t n,
     const char *to, const char *reply_to, const char *from_role)
 {
+	return sub_mail_to(sc, name, vars, n, to, NULL, reply_to, from_role);
+}
+
+int
+sub_mail_to(struct sctx *sc, const char *name, const struct tvar *vars,
+    size_t n, const char *to, const char *to_name, const char *reply_to,
+    const char *from_role)
+{
 	struct notice nt;
 	char *error = NULL;
 
 	notice_from_list(&nt, sc->lc, name, vars, n);
 	nt.to = to;
+	nt.to_name = to_name;
 	nt.from_role = from_role;
 	nt.reply_to = reply_to;
 	nt.in_reply_to = sc->m != NULL && *msg_message_id(sc->m) ?

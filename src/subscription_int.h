@@ -34,6 +34,10 @@ struct sctx {
 int	 sub_mail(struct sctx *, const char *name, const struct tvar *vars,
 	    size_t n, const char *to, const char *reply_to,
 	    const char *from_role);
+/* The same, To: "to_name" <to> (to_name NULL or "": the address alone). */
+int	 sub_mail_to(struct sctx *, const char *name, const struct tvar *vars,
+	    size_t n, const char *to, const char *to_name,
+	    const char *reply_to, const char *from_role);
 /* Add a result line to the reply; the reply will be sent. */
 int	 sub_result_v(struct sctx *, const char *name, const struct tvar *vars,
 	    size_t n);

@@ -54,7 +54,7 @@ def test_rules_add_ls():
               "--text", "Everything is held today.", "--position", "2")
         p.cli("rules", LIST, "add", "ads", "reject", "header",
               "Subject:*[ad]*")
-        p.cli("--json", "rules", LIST, "add", "links", "hold", "links", "3")
+        p.cli("rules", LIST, "add", "links", "hold", "links", "3")
         rs = rules(p)
         assert rs[0] == {"position": 1, "name": "spam", "action": "discard",
                          "cond": "sender", "arg": "nonmember", "text": ""}

@@ -151,6 +151,91 @@ test_idn(void **state)
 	    out, &params, &error), -1);
 }
 
+/* Mailboxes as typed: display names kept, bad ones named precisely. */
+static const struct {
+	const char	*in;
+	const char	*name;		/* NULL: refused */
+	const char	*addr;		/* or the error */
+} mailbox_cases[] = {
+	{ "a@example.org", "", "a@example.org" },
+	{ " <A@Example.ORG> ", "", "A@example.org" },
+	{ "Alice Example <alice@example.org>", "Alice Example",
+	    "alice@example.org" },
+	{ "  Alice \t  Example   <alice@example.org>", "Alice Example",
+	    "alice@example.org" },
+	{ "\"Doe, Jane\" <jane@example.org>", "Doe, Jane",
+	    "jane@example.org" },
+	{ "\"A \\\"Q\\\" \\\\ B\" <q@x.org>", "A \"Q\" \\ B", "q@x.org" },
+	{ "\"\" <e@x.org>", "", "e@x.org" },
+	{ "Jos\xc3\xa9 \"Caf\xc3\xa8\" <j@x.org>", "Jos\xc3\xa9 Caf\xc3\xa8",
+	    "j@x.org" },
+	{ "\"\xe5\xb1\xb1\xe7\x94\xb0\"<y@x.org>", "\xe5\xb1\xb1\xe7\x94\xb0",
+	    "y@x.org" },
+	{ "Doe, Jane <jane@x.org>", "Doe, Jane", "jane@x.org" },
+	{ "\"a<b\"@x.org", "", "\"a<b\"@x.org" },
+	{ "\"Alice <alice@example.org>", NULL, "unbalanced quotes" },
+	{ "Al\"ice <alice@example.org>", NULL, "unbalanced quotes" },
+	{ "Eve\r\nBcc: all@x.org <e@x.org>", NULL,
+	    "line break in the mailbox" },
+	{ "\"Eve\x01\" <e@x.org>", NULL, "control character in the display name" },
+	{ "Eve\x7f <e@x.org>", NULL, "control character in the display name" },
+	{ "\xff\xfe <e@x.org>", NULL, "the display name is not UTF-8" },
+	{ "\"\\\xc3\" <e@x.org>", NULL, "the display name is not UTF-8" },
+	{ "Eve <e@x.org", NULL, "'<' without a closing '>'" },
+	{ "Eve <e@x.org> x", NULL, "text after the '>' that closes the address" },
+	{ "Eve > <e@x.org>", NULL, "'<' or '>' in the display name" },
+	{ "Eve <e@x.org <f@x.org>>", NULL,
+	    "text after the '>' that closes the address" },
+	{ "Eve <>", NULL, "address has no domain" },
+	{ "Eve <not-an-address>", NULL, "address has no domain" },
+};
+
+static void
+test_mailbox(void **state)
+{
+	char name[ADDR_NAME_MAX], addr[ADDR_MAX], big[400];
+	const char *error;
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(mailbox_cases) / sizeof(mailbox_cases[0]);
+	    i++) {
+		const char *in = mailbox_cases[i].in;
+
+		error = "";
+		rc = addr_mailbox_parse(in, strlen(in), name, addr, &error);
+		if (mailbox_cases[i].name == NULL) {
+			if (rc != -1 || strcmp(error, mailbox_cases[i].addr))
+				fail_msg("%s: rc %d, error '%s'", in, rc,
+				    error);
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("%s: %s", in, error);
+		assert_string_equal(name, mailbox_cases[i].name);
+		assert_string_equal(addr, mailbox_cases[i].addr);
+	}
+	/* 200 bytes of name are fine, 201 are not. */
+	memset(big, 'n', 200);
+	strcpy(big + 200, " <b@x.org>");
+	assert_int_equal(addr_mailbox_parse(big, strlen(big), name, addr,
+	    &error), 0);
+	assert_int_equal(strlen(name), 200);
+	memset(big, 'n', 201);
+	strcpy(big + 201, " <b@x.org>");
+	assert_int_equal(addr_mailbox_parse(big, strlen(big), name, addr,
+	    &error), -1);
+	assert_string_equal(error, "display name longer than 200 bytes");
+	assert_int_equal(addr_name_literal("", 0, name, &error), 0);
+	assert_string_equal(name, "");
+	assert_int_equal(addr_name_literal(" A \"Al\"\tE ", 10, name, &error),
+	    0);
+	assert_string_equal(name, "A \"Al\" E");
+	assert_int_equal(addr_name_literal("A\nB", 3, name, &error), -1);
+	assert_string_equal(error, "line break in the display name");
+}
+
 int
 main(void)
 {
@@ -159,6 +244,7 @@ main(void)
 		cmocka_unit_test(test_long_domain),
 		cmocka_unit_test(test_normalize_and_key),
 		cmocka_unit_test(test_idn),
+		cmocka_unit_test(test_mailbox),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -937,7 +937,8 @@ test_hostile(void **state)
 #define LONG_NAME	"The Rome, Italy (Lazio) \"cycling\" club: routes, " \
 			"rides and rest stops for everyone who loves bikes"
 
-/* The From display name: long ASCII with specials, quotes; none. */
+/* The From display name: long ASCII with specials, quotes; none.  The
+ * To: display name of a member: quoted ASCII, encoded UTF-8, none. */
 static void
 test_display_name(void **state)
 {
@@ -946,7 +947,17 @@ test_display_name(void **state)
 		"Gruppo di lettura: libri, film; e altro",
 		"",
 	};
+	static const struct {
+		const char	*name;
+		const char	*want;
+	} tos[] = {
+		{ "Ann \"Nan\" Member", "\r\nTo: \"Ann \\\"Nan\\\" Member\" <"
+		    MEMBER ">\r\n" },
+		{ "Jos\xc3\xa9", "\r\nTo: =?utf-8?q?Jos=C3=A9?= <" MEMBER ">\r\n" },
+		{ "", "\r\nTo: " MEMBER "\r\n" },
+	};
 	struct buf out = BUF_INIT;
+	struct notice n;
 	struct want w;
 	char *err = NULL;
 	size_t i;
@@ -960,6 +971,21 @@ test_display_name(void **state)
 		want_request(&w, "Hello", "Hello\n");
 		w.display = names[i][0] != '\0' ? names[i] : "team";
 		check_notice(&out, &w);
+	}
+	for (i = 0; i < sizeof(tos) / sizeof(tos[0]); i++) {
+		memset(&n, 0, sizeof(n));
+		n.list_addr = LIST;
+		n.lang = "it";
+		n.override_dir = over;
+		n.template_name = "plain";
+		n.to = MEMBER;
+		n.to_name = tos[i].name;
+		buf_reset(&out);
+		assert_int_equal(notice_build(&cfg, &n, &out, &err), 0);
+		buf_putc(&out, '\0');
+		if (strstr(out.data, tos[i].want) == NULL)
+			fail_msg("%s: no '%s' in\n%s", tos[i].name,
+			    tos[i].want, out.data);
 	}
 	buf_free(&out);
 }

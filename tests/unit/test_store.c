@@ -271,7 +271,7 @@ test_member_import(void **state)
 			snprintf(addr, sizeof(addr), "USER%d@EXAMPLE.ORG", i - 1);
 		else
 			snprintf(addr, sizeof(addr), "user%d@example.org", i);
-		rc = store_member_import_one(st, list, addr, MODE_DIGEST);
+		rc = store_member_import_one(st, list, addr, "", MODE_DIGEST);
 		assert_true(rc == 0 || rc == 1);
 		if (rc == 0)
 			added++;
