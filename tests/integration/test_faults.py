@@ -78,6 +78,9 @@ def test_damage_found_while_running_stops_new_250s():
         db = p.settings["database"]
         size, page = members_leaf(db)
         p.start()
+        # start() returns once the ports answer, before the start-up
+        # integrity check: damage the file only after it passed.
+        wait_for(lambda: " ready: " in p.read_log(), what="postino ready")
         # The processor and the delivery threads read members only now.
         damage(db, size, page)
         lmtp_send(p.lmtp_port, "alice@example.org", [LIST],
