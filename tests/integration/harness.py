@@ -558,7 +558,17 @@ class RecordingRelay:
                 pass
 
     def close(self):
+        """Stop accepting, and only then give the descriptor back.
+        close() alone leaves the accepting thread blocked in accept() on
+        a descriptor number that the next socket reuses: a restarted
+        accept() (after a signal) then takes the next relay's connection
+        and records it here.  shutdown() wakes accept() (EINVAL)."""
         self.stopping = True
+        try:
+            self.srv.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.thread.join()
         self.srv.close()
 
     def __enter__(self):

@@ -6,6 +6,8 @@ the duplicates are bounded by relay_connections x relay_batch x
 relay_pipeline.
 """
 import collections
+import socket
+import subprocess
 
 from harness import Postino, RecordingRelay, lmtp_send, message, wait_for
 
@@ -60,3 +62,30 @@ def test_kill9_mid_fanout_then_restart_delivers_everyone():
             assert set(counts) == set(members)
             print("    killed after %d deliveries; %d duplicates after"
                   " restart" % (at_kill, dups))
+
+
+def test_closed_recording_relay_takes_no_connection_of_the_next():
+    """A RecordingRelay that was closed must not serve a later relay's
+    connections.  Its accepting thread used to stay blocked in accept()
+    on the descriptor number it had closed; the next relay's listening
+    socket got the same number, a signal (SIGCHLD of the harness's short
+    subprocesses) made the kernel restart that accept(), and the old
+    relay then took one connection of the new one and recorded its
+    transactions in the old object: the kill -9 test above "lost" one
+    queue worker's share of the fan-out (some 20,000 recipients)."""
+    def session(port):
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            f = s.makefile("rb")
+            assert f.readline().startswith(b"220")
+            s.sendall(b"QUIT\r\n")
+            assert f.readline().startswith(b"221")
+
+    with RecordingRelay() as old:
+        session(old.port)
+    assert not old.thread.is_alive(), "closed relay still accepting"
+    with RecordingRelay() as new:
+        for _ in range(50):
+            subprocess.run(["true"], check=True)
+            session(new.port)
+        wait_for(lambda: new.connections == 50, what="50 connections")
+    assert old.connections == 1
