@@ -310,6 +310,10 @@ static const char *const migrations[] = {
 	 * members may see) instead of the address (modlog.c). */
 	"ALTER TABLE modlog ADD COLUMN form INTEGER NOT NULL DEFAULT 1;"
 	"ALTER TABLE modlog ADD COLUMN modid TEXT NOT NULL DEFAULT '';",
+	/* A held post that waits for its own sender's confirmation (an
+	 * owner's or moderator's post accepted by role: rules.h): the
+	 * address it waits for, '' for a moderator's hold. */
+	"ALTER TABLE posts ADD COLUMN confirm TEXT NOT NULL DEFAULT '';",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
