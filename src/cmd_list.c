@@ -41,6 +41,10 @@ static const struct cmd_sub list_cmds[] = {
 };
 #define NLIST_CMDS	(sizeof(list_cmds) / sizeof(list_cmds[0]))
 
+/* The style a list was created with, beside its settings (no setting:
+ * listconf has no such key). */
+#define LIST_STYLE_KEY	"style"
+
 static int
 usage(const char *sub)
 {
@@ -153,7 +157,11 @@ style_logged(struct cmd_ctx *ctx, int64_t id, const char *style,
 	return rc;
 }
 
-/* Each setting and rule of the style, each logged: 0 or an exit code. */
+/*
+ * Each setting and rule of the style, each logged: 0 or an exit code.
+ * The style's name is kept beside the settings, under a key that is no
+ * setting (list set refuses it), for list show.
+ */
 static int
 style_apply(struct cmd_ctx *ctx, int64_t id, const char *name,
     const struct style *s)
@@ -168,6 +176,8 @@ style_apply(struct cmd_ctx *ctx, int64_t id, const char *name,
 		    l->text, 0)) != 0 || style_logged(ctx, id, name, l) < 0)
 			return cmd_store_error(ctx->st, "list create");
 	}
+	if (store_list_setting_set(ctx->st, id, LIST_STYLE_KEY, name) < 0)
+		return cmd_store_error(ctx->st, "list create");
 	return 0;
 }
 
@@ -441,24 +451,34 @@ list_show(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct store_list l;
 	struct store *st;
+	char *style = NULL;
 	int rc;
 
 	if (argc != 2)
 		return usage("show");
 	if ((rc = cmd_list_find(ctx, "list show", argv[1], &st, &l)) != 0)
 		return rc;
+	if (store_list_setting_get(st, l.id, LIST_STYLE_KEY, &style) < 0) {
+		rc = cmd_store_error(st, "list show");
+		goto out;
+	}
 	if (ctx->json) {
 		printf("{\n  \"address\": ");
 		json_str(stdout, l.addr);
-		printf(",\n  \"created\": \"%s\",\n", fmt_time(l.created));
-	} else
-		printf("address: %s\ncreated: %s\n", l.addr,
+		printf(",\n  \"created\": \"%s\",\n  \"style\": ",
 		    fmt_time(l.created));
+		json_str(stdout, style ? style : "");
+		printf(",\n");
+	} else
+		printf("address: %s\ncreated: %s\nstyle: %s\n", l.addr,
+		    fmt_time(l.created), style ? style : "-");
 	if (show_settings(ctx, st, &l) < 0 || show_roles(ctx, st, &l) < 0 ||
 	    show_counts(ctx, st, &l) < 0)
 		rc = cmd_store_error(st, "list show");
 	else if (ctx->json)
 		printf("}\n");
+out:
+	free(style);
 	store_list_clear(&l);
 	return rc;
 }

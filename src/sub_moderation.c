@@ -225,7 +225,7 @@ out:
 /* What moderation_confirm came to, or why the token did not work, told
  * precisely: the post's number, and what became of it. */
 static int
-post_outcome(struct sctx *sc, const struct store_token *t,
+post_outcome(struct sctx *sc, const struct store_token *t, const char *tok,
     const struct mod_result *res, enum token_status status)
 {
 	struct store_post p;
@@ -234,7 +234,7 @@ post_outcome(struct sctx *sc, const struct store_token *t,
 	int rc;
 
 	if ((rc = store_post_get(sc->st, strtoll(t->data, NULL, 10), &p)) <= 0)
-		return rc < 0 ? -1 : sub_token_failed(sc, TOKEN_UNKNOWN, "");
+		return rc < 0 ? -1 : sub_token_failed(sc, TOKEN_UNKNOWN, tok);
 	gmtime_r(&p.decided, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
 	{
@@ -245,6 +245,8 @@ post_outcome(struct sctx *sc, const struct store_token *t,
 
 		if (status == TOKEN_EXPIRED)
 			rc = sub_result_v(sc, "r_post_expired", vars, 2);
+		else if (status == TOKEN_USED && p.state == POST_HELD)
+			rc = sub_token_failed(sc, TOKEN_USED, tok);
 		else if (status == TOKEN_USED || res->outcome == MOD_TOO_LATE ||
 		    res->outcome == MOD_NO_POST)
 			rc = sub_result_v(sc, "r_post_used", vars, 4);
@@ -290,7 +292,7 @@ sub_post_confirm(struct sctx *sc, const char *tok)
 	buf_printf(sc->note, "; post %s confirmed by <%s>: %s", t.data,
 	    t.addr, status == TOKEN_USED ? "token used" : status ==
 	    TOKEN_EXPIRED ? "token expired" : res.outcome == MOD_DECIDED ? "released" : "not changed");
-	rc = post_outcome(sc, &t, &res, status);
+	rc = post_outcome(sc, &t, tok, &res, status);
 out:
 	mod_result_clear(&res);
 	store_token_clear(&t);

@@ -158,6 +158,24 @@ def test_italian_list_texts():
         assert "news+owner@example.org" in body
 
 
+def test_confirmation_refused_once_the_role_is_gone():
+    with SmtpSink() as sink, \
+            Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
+        announce(p)
+        p.start()
+        post_as(p, OWNER, "Old news")
+        _, _, addr = confirmation(sink, "Old news")
+        p.cli("list", "role", LIST, "rm", "owner", OWNER)
+        lmtp_send(p.lmtp_port, OWNER, [addr], message(sender=OWNER, to=addr))
+        wait_to(sink, OWNER, "no longer an owner or moderator")
+        assert p.sql("SELECT state FROM posts") == [["held"]]
+        # Given back, the role does not revive a token already used.
+        p.cli("list", "role", LIST, "add", "owner", OWNER)
+        lmtp_send(p.lmtp_port, OWNER, [addr], message(sender=OWNER, to=addr))
+        wait_to(sink, OWNER, "has already been used")
+        assert not delivered(sink, "Old news")
+
+
 def test_expired_confirmation_answered_precisely():
     with SmtpSink() as sink, \
             Postino(relay="smtp://127.0.0.1:%d" % sink.port) as p:
@@ -200,6 +218,17 @@ def test_styles_settings_rules_and_log():
         assert s["subscribe_policy"]["value"] == "confirm+approve"
         assert s["modlog_public"]["value"] == "members"
         assert rules("d@example.org") == []
+        # list show names the style a list was created with.
+        for style in ("announce", "moderated", "private", "discussion"):
+            a = style[0] + "@example.org"
+            assert json.loads(p.cli("list", "show", a, "--json")
+                              .stdout)["style"] == style
+            assert ("style: " + style + "\n").encode() in \
+                p.cli("list", "show", a).stdout
+        p.make_list(LIST)
+        assert b"style: -\n" in p.cli("list", "show", LIST).stdout
+        r = p.cli("list", "set", LIST, "style", "announce", check=False)
+        assert r.returncode == 65
         assert show("d@example.org")["moderated"]["default"] is True
         # Each setting and rule applied is in the moderation log.
         a = [(e["action"], e["rule"], e["reason"])
