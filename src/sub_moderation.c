@@ -69,20 +69,23 @@ first_line(const struct msg *m, struct buf *out)
 }
 
 struct rule_find {
-	const char	*name;
-	struct buf	*reason;
+	const struct list_ctx	*lc;
+	const char		*name;
+	struct buf		*reason;
 };
 
 static int
 rule_match(const struct rule *r, void *arg)
 {
 	struct rule_find *rf = arg;
+	char *text;
 
 	if (strcasecmp(r->name, rf->name) != 0)
 		return 0;
+	text = notice_rule_text(rf->lc, r->text);
 	buf_reset(rf->reason);
-	buf_printf(rf->reason, "%s%s%s", r->name, *r->text ? ": " : "",
-	    r->text);
+	buf_printf(rf->reason, "%s%s%s", r->name, *text ? ": " : "", text);
+	free(text);
 	return 1;
 }
 
@@ -97,6 +100,7 @@ reject_reason(struct sctx *sc, struct buf *reason)
 	if (reason->len == 0)
 		return 0;
 	name = xstrdup(reason->data);
+	rf.lc = sc->lc;
 	rf.name = name;
 	rf.reason = reason;
 	if (rules_each(sc->st, sc->list->id, rule_match, &rf) < 0) {
