@@ -4,6 +4,7 @@ an owner's post (LIST+post-TOKEN@) that a forged From cannot give.
 Real daemon over LMTP, mails read at Postfix's smtp-sink.
 """
 import json
+import os
 import re
 
 from harness import Postino, SmtpSink, lmtp_send, message, wait_for
@@ -259,6 +260,24 @@ def test_unknown_style_exit_64_lists_styles_and_creates_nothing():
         r = p.cli("list", "create", "x@example.org", "--style", "announce",
                   "--style", "private", check=False)
         assert r.returncode == 64
+
+
+def test_broken_style_file_named_with_its_line_and_nothing_created():
+    with Postino() as p:
+        path = os.path.join(p.settings["templates"], "styles",
+                            "broken.style")
+        with open(path, "w") as f:
+            f.write("# fine so far\nset moderated yes\n"
+                    "rule spam discard sender member\n")
+        try:
+            r = p.cli("list", "create", "x@example.org", "--style",
+                      "broken", check=False)
+        finally:
+            os.unlink(path)     # the checkout's templates, when not root
+        assert r.returncode == 65
+        assert ("broken.style:3: rule 'spam': discard may only drop" in
+                r.stderr.decode()), r.stderr
+        assert p.cli("list", "ls").stdout == b""
 
 
 def test_rules_add_sender_owner_and_moderator():
