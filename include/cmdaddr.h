@@ -40,6 +40,7 @@ enum cmdaddr_action {
 	CA_LOG,
 	CA_LINK,		/* a personal one-reply link of a footer */
 	CA_REENABLE,		/* a member disabled for bounces is back */
+	CA_POST,		/* an owner or moderator confirms his post */
 	CA_NACTIONS		/* how many there are: keep it last */
 };
 

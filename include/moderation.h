@@ -37,6 +37,7 @@ struct mod_result {
 #define MOD_OWN_POST	2
 #define MOD_NO_POST	3
 #define MOD_MEMBER_POST	4	/* discard refused: a member's post */
+#define MOD_NO_ROLE	5	/* confirm: no longer owner or moderator */
 
 /*
  * Approve (state POST_ACCEPTED), reject (POST_REJECTED, reason
@@ -76,6 +77,17 @@ int	 moderation_appeal(const struct list_ctx *, int64_t post_id,
 int	 moderation_appeal_decide(const struct list_ctx *, int64_t post_id,
 	    int overturn, const char *who, const char *text,
 	    struct mod_result *);
+
+/*
+ * The sender's own confirmation (LIST+post-TOKEN@, token address addr)
+ * of post_id, held for it (rules.h: sender owner|moderator): released
+ * through release_post and logged as "confirmed" by addr, if addr is
+ * still an owner or a moderator (MOD_NO_ROLE otherwise) and the post
+ * still held (MOD_TOO_LATE otherwise).  In the caller's transaction.
+ * 0 with *res, or -1.
+ */
+int	 moderation_confirm(const struct list_ctx *, int64_t post_id,
+	    const char *addr, struct mod_result *res);
 
 /*
  * Held posts over half their time get a reminder to their moderators;

@@ -33,6 +33,7 @@ struct store;
 #define MODLOG_UPHELD		"upheld"
 #define MODLOG_RULE_CHANGED	"rule_changed"
 #define MODLOG_ROLE_CHANGED	"role_changed"	/* an owner or moderator */
+#define MODLOG_CONFIRMED	"confirmed"	/* by its own sender */
 
 /*
  * Append e to the list's log inside the caller's (IMMEDIATE) transaction,

@@ -92,4 +92,9 @@ int	 notice_line(const struct config *, const char *lang,
 	    const struct tvar *vars, size_t nvars, struct buf *out,
 	    char **error_r);
 
+/* A rule's text as members read it: "{{reason_NAME}}" is that template
+ * in the list's language (owner_addr, list_addr), any other text is
+ * itself.  Malloc'd; never NULL. */
+char	*notice_rule_text(const struct list_ctx *, const char *text);
+
 #endif

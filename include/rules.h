@@ -7,6 +7,11 @@
  * Conditions:
  *   sender nonmember | member | moderated | new:N   who posts (new:N = a
  *                                 member's first N accepted posts)
+ *   sender owner | moderator      From: is an owner / a moderator of the
+ *                                 list now (list role); a post accepted
+ *                                 so waits for its sender's one-reply
+ *                                 confirmation (LIST+post-TOKEN@): From:
+ *                                 can be forged
  *   sender GLOB                   From: or the envelope sender matches an
  *                                 address glob (*@example.org), ASCII
  *                                 case-insensitive
@@ -39,6 +44,8 @@ struct rule_sender {
 	int64_t	 accepted_posts;	/* of this member so far */
 	const char *from;		/* From:'s address, or NULL */
 	const char *envelope;		/* the envelope sender, or NULL */
+	int	 owner;			/* From: is an owner of the list now */
+	int	 moderator;		/* From: is a moderator of the list now */
 };
 
 /* An address glob (LOCAL@DOMAIN, * and ?): 0, or -1 with a static
@@ -46,6 +53,12 @@ struct rule_sender {
 int	 rules_glob_check(const char *glob, const char **error_r);
 /* Whether glob p (* and ?) matches s, ASCII case-insensitive. */
 int	 rules_glob_match(const char *p, const char *s);
+
+/* A rule's name: 1 to 64 letters, digits, '.', '_' or '-'; a rule's text:
+ * one line of at most 500 characters (UTF-8) without control characters.
+ * 0, or -1 with a static *error_r. */
+int	 rules_name_check(const char *name, const char **error_r);
+int	 rules_text_check(const char *text, const char **error_r);
 
 /* Check a (cond, arg, action) triple; 0 or -1 with a static *error_r. */
 int	 rules_check(const char *cond, const char *arg, const char *action,
@@ -63,6 +76,10 @@ int	 rules_rm(struct store *, int64_t list_id, const char *name);
 /* Move to position (1-based); 1 moved, 0 no such rule, -1 error. */
 int	 rules_mv(struct store *, int64_t list_id, const char *name,
 	    int position);
+
+/* 1 when rule r accepts a post for its sender's role (sender owner,
+ * sender moderator): such a post is confirmed by its sender first. */
+int	 rules_by_role(const struct rule *r);
 
 /*
  * Evaluate the rules against a post.  Returns the action; *rule_r is set

@@ -261,6 +261,9 @@ struct store_post {
 	int		 reminded;	/* moderators reminded at half time */
 	int		 escalated;	/* passed on to the owners */
 	char		*appeal;	/* "", pending, upheld, overturned */
+	char		*confirm;	/* held for this sender's own
+					 * confirmation (LIST+post-TOKEN@),
+					 * or "" */
 	int64_t		 max_member;	/* members with a higher id joined later */
 	time_t		 created;
 	time_t		 decided;

@@ -31,7 +31,8 @@ LAYERS = [
     ("wire", "msg relay server dmarc"),
     # What lists do with mail, lowest first within the layer is not
     # checked; a cycle between two of them is.
-    ("domain", "listconf rules ban modlog router cmdaddr request listctx"
+    ("domain", "listconf rules style ban modlog router cmdaddr request"
+               " listctx"
                " personal notice release subscription moderation digest"
                " http"
                " archive process queue scheduler ingest bounce"),

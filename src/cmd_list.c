@@ -17,7 +17,9 @@
 #include "listconf.h"
 #include "modlog.h"
 #include "postino.h"
+#include "rules.h"
 #include "store.h"
+#include "style.h"
 
 static int	list_create(struct cmd_ctx *, int, char **);
 static int	list_ls(struct cmd_ctx *, int, char **);
@@ -28,7 +30,8 @@ static int	list_role(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub list_cmds[] = {
 	{ "create", list_create, CMD_STORE,
-	    "list create ADDR [--owner ADDR]... [--moderator ADDR]..." },
+	    "list create ADDR [--owner ADDR]... [--moderator ADDR]..."
+	    " [--style discussion|announce|moderated|private]" },
 	{ "ls", list_ls, CMD_STORE | CMD_JSON, "list ls [--json]" },
 	{ "show", list_show, CMD_STORE | CMD_JSON, "list show ADDR [--json]" },
 	{ "set", list_set, CMD_STORE, "list set ADDR KEY VALUE" },
@@ -37,6 +40,10 @@ static const struct cmd_sub list_cmds[] = {
 	    "list role ADDR add|rm owner|moderator MEMBER" },
 };
 #define NLIST_CMDS	(sizeof(list_cmds) / sizeof(list_cmds[0]))
+
+/* The style a list was created with, beside its settings (no setting:
+ * listconf has no such key). */
+#define LIST_STYLE_KEY	"style"
 
 static int
 usage(const char *sub)
@@ -97,6 +104,83 @@ list_addr_check(const char *in, const char *delim, char out[ADDR_MAX],
 
 /* ---- create ------------------------------------------------------ */
 
+/* Style name from the templates: 0, or an exit code after saying why
+ * (64 with the styles there are for a name that is none). */
+static int
+style_read(struct cmd_ctx *ctx, const char *name, struct style *s)
+{
+	struct buf names = BUF_INIT;
+	char *error = NULL;
+	int rc;
+
+	if ((rc = style_load(ctx->cfg.templates, name, s, &error)) == 0)
+		return 0;
+	if (rc < 0) {
+		fprintf(stderr, "postino: list create: style %s: %s\n", name,
+		    error);
+		free(error);
+		return EX_DATAERR_;
+	}
+	if (style_names(ctx->cfg.templates, &names) < 0)
+		buf_puts(&names, "none (no styles directory)");
+	fprintf(stderr, "postino: list create: unknown style '%s'; styles:"
+	    " %s\n", name, names.data);
+	buf_free(&names);
+	return EX_USAGE_;
+}
+
+/* Log one line of a style applied to list id, in its transaction. */
+static int
+style_logged(struct cmd_ctx *ctx, int64_t id, const char *style,
+    const struct style_line *l)
+{
+	struct modlog_entry e;
+	struct buf what = BUF_INIT;
+	char who[80];
+	int rc;
+
+	snprintf(who, sizeof(who), "shell:%s", ctx->shell_user);
+	if (l->kind == STYLE_SET)
+		buf_printf(&what, "setting %s = '%s' (style %s)", l->a, l->b,
+		    style);
+	else
+		buf_printf(&what, "rule added (style %s)", style);
+	memset(&e, 0, sizeof(e));
+	e.action = MODLOG_RULE_CHANGED;
+	e.msgid = "";
+	e.subject = "";
+	e.rule = l->kind == STYLE_RULE ? l->a : "";
+	e.reason = what.data;
+	e.moderator = who;
+	rc = modlog_append(ctx->st, id, &e);
+	buf_free(&what);
+	return rc;
+}
+
+/*
+ * Each setting and rule of the style, each logged: 0 or an exit code.
+ * The style's name is kept beside the settings, under a key that is no
+ * setting (list set refuses it), for list show.
+ */
+static int
+style_apply(struct cmd_ctx *ctx, int64_t id, const char *name,
+    const struct style *s)
+{
+	const struct style_line *l;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		l = &s->lines[i];
+		if ((l->kind == STYLE_SET ? store_list_setting_set(ctx->st, id,
+		    l->a, l->b) : rules_add(ctx->st, id, l->a, l->c, l->d, l->b,
+		    l->text, 0)) != 0 || style_logged(ctx, id, name, l) < 0)
+			return cmd_store_error(ctx->st, "list create");
+	}
+	if (store_list_setting_set(ctx->st, id, LIST_STYLE_KEY, name) < 0)
+		return cmd_store_error(ctx->st, "list create");
+	return 0;
+}
+
 /* Add each "--owner X" / "--moderator X" of argv; 0 or an exit code. */
 static int
 create_roles(struct store *st, int64_t id, int argc, char **argv)
@@ -109,6 +193,8 @@ create_roles(struct store *st, int64_t id, int argc, char **argv)
 		const char *role = strcmp(argv[i], "--owner") == 0 ?
 		    "owner" : "moderator";
 
+		if (strcmp(argv[i], "--style") == 0)
+			continue;
 		if (addr_normalize(argv[i + 1], addr, &error) < 0) {
 			fprintf(stderr, "postino: list create: %s '%s': %s\n",
 			    role, argv[i + 1], error);
@@ -120,32 +206,45 @@ create_roles(struct store *st, int64_t id, int argc, char **argv)
 	return 0;
 }
 
-/* "create ADDR" then "--owner X" / "--moderator X" pairs only. */
+/* "create ADDR" then "--owner X" / "--moderator X" pairs and at most
+ * one "--style NAME" (into *style, else NULL). */
 static int
-create_args_ok(int argc, char **argv)
+create_args_ok(int argc, char **argv, const char **style)
 {
 	int i;
 
+	*style = NULL;
 	if (argc < 2 || argv[1][0] == '-')
 		return 0;
-	for (i = 2; i < argc; i += 2)
-		if ((strcmp(argv[i], "--owner") != 0 &&
-		    strcmp(argv[i], "--moderator") != 0) || i + 1 >= argc)
+	for (i = 2; i < argc; i += 2) {
+		if (i + 1 >= argc || (strcmp(argv[i], "--style") == 0 &&
+		    *style != NULL))
 			return 0;
+		if (strcmp(argv[i], "--style") == 0)
+			*style = argv[i + 1];
+		else if (strcmp(argv[i], "--owner") != 0 &&
+		    strcmp(argv[i], "--moderator") != 0)
+			return 0;
+	}
 	return 1;
 }
 
 static int
 list_create(struct cmd_ctx *ctx, int argc, char **argv)
 {
+	struct style style;
 	struct store *st;
 	char addr[ADDR_MAX];
-	const char *error;
+	const char *error, *style_name;
 	int64_t id;
 	int rc;
 
-	if (!create_args_ok(argc, argv))
+	memset(&style, 0, sizeof(style));
+	if (!create_args_ok(argc, argv, &style_name))
 		return usage("create");
+	if (style_name != NULL && (rc = style_read(ctx, style_name,
+	    &style)) != 0)
+		return rc;
 	if (list_addr_check(argv[1], ctx->cfg.recipient_delimiter, addr,
 	    &error) < 0) {
 		fprintf(stderr, "postino: list create: '%s': %s\n", argv[1],
@@ -165,13 +264,18 @@ list_create(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = EX_CANTCREAT_;
 		goto fail;
 	}
-	if ((rc = create_roles(st, id, argc, argv)) != 0)
+	if ((rc = create_roles(st, id, argc, argv)) != 0 ||
+	    (style_name != NULL && (rc = style_apply(ctx, id, style_name,
+	    &style)) != 0))
 		goto fail;
+	style_clear(&style);
 	if (store_commit(st) < 0)
 		return cmd_store_error(st, "list create");
-	printf("created list %s\n", addr);
+	printf("created list %s%s%s\n", addr, style_name ? " with style " :
+	    "", style_name ? style_name : "");
 	return 0;
 fail:
+	style_clear(&style);
 	store_rollback(st);
 	return rc;
 }
@@ -347,24 +451,34 @@ list_show(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct store_list l;
 	struct store *st;
+	char *style = NULL;
 	int rc;
 
 	if (argc != 2)
 		return usage("show");
 	if ((rc = cmd_list_find(ctx, "list show", argv[1], &st, &l)) != 0)
 		return rc;
+	if (store_list_setting_get(st, l.id, LIST_STYLE_KEY, &style) < 0) {
+		rc = cmd_store_error(st, "list show");
+		goto out;
+	}
 	if (ctx->json) {
 		printf("{\n  \"address\": ");
 		json_str(stdout, l.addr);
-		printf(",\n  \"created\": \"%s\",\n", fmt_time(l.created));
-	} else
-		printf("address: %s\ncreated: %s\n", l.addr,
+		printf(",\n  \"created\": \"%s\",\n  \"style\": ",
 		    fmt_time(l.created));
+		json_str(stdout, style ? style : "");
+		printf(",\n");
+	} else
+		printf("address: %s\ncreated: %s\nstyle: %s\n", l.addr,
+		    fmt_time(l.created), style ? style : "-");
 	if (show_settings(ctx, st, &l) < 0 || show_roles(ctx, st, &l) < 0 ||
 	    show_counts(ctx, st, &l) < 0)
 		rc = cmd_store_error(st, "list show");
 	else if (ctx->json)
 		printf("}\n");
+out:
+	free(style);
 	store_list_clear(&l);
 	return rc;
 }

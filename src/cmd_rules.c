@@ -23,8 +23,6 @@
 #include "rules.h"
 #include "store.h"
 
-#define RULE_NAME_MAX	64
-#define RULE_TEXT_MAX	500	/* characters */
 #define RULE_POS_MAX	100000
 
 static int	rules_ls(struct cmd_ctx *, int, char **);
@@ -63,15 +61,9 @@ usage(const char *sub)
 static int
 name_check(const char *sub, const char *name)
 {
-	size_t i, n = strlen(name);
+	const char *why;
 
-	for (i = 0; i < n; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') ||
-		    (name[i] >= 'A' && name[i] <= 'Z') ||
-		    (name[i] >= '0' && name[i] <= '9') ||
-		    strchr("._-", name[i]) != NULL))
-			break;
-	if (n == 0 || n > RULE_NAME_MAX || i < n) {
+	if (rules_name_check(name, &why) < 0) {
 		fprintf(stderr, "postino: rules %s: rule name '%s': 1 to 64"
 		    " letters, digits, '.', '_' or '-'\n", sub, name);
 		return EX_DATAERR_;
@@ -79,23 +71,14 @@ name_check(const char *sub, const char *name)
 	return 0;
 }
 
-/* One line of at most RULE_TEXT_MAX characters (UTF-8), no control
- * characters (C0, DEL, C1). */
+/* One line of at most 500 characters (UTF-8), no control characters
+ * (C0, DEL, C1): rules_text_check. */
 static int
 text_check(const char *text)
 {
-	const unsigned char *u = (const unsigned char *)text;
-	size_t i, chars = 0;
-	const char *why = NULL;
+	const char *why;
 
-	for (i = 0; u[i] != '\0' && why == NULL; i++) {
-		if (u[i] < 32 || u[i] == 127 ||
-		    (u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] < 0xa0))
-			why = "must be one line without control characters";
-		if ((u[i] & 0xc0) != 0x80 && ++chars > RULE_TEXT_MAX)
-			why = "is longer than 500 characters";
-	}
-	if (why != NULL) {
+	if (rules_text_check(text, &why) < 0) {
 		fprintf(stderr, "postino: rules add: text %s\n", why);
 		return EX_DATAERR_;
 	}

@@ -72,6 +72,8 @@ static const struct cmdaddr_row rows[] = {
 	    CA_ARG_NONE, CA_OVERTURN },
 	{ "reenable",	{ NULL },	EXT, CA_TOK_NEEDED, "bounce_reenable",
 	    CA_ARG_NONE, CA_REENABLE },
+	{ "post",	{ NULL },	EXT, CA_TOK_NEEDED, "post_confirm",
+	    CA_ARG_NONE, CA_POST },
 	{ "rules",	{ NULL },	EXT, CA_TOK_NONE, NULL,
 	    CA_ARG_NONE, CA_RULES },
 	{ "log",	{ NULL },	EXT, CA_TOK_NONE, NULL,

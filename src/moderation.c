@@ -17,6 +17,7 @@
 #include "listctx.h"
 #include "log.h"
 #include "moderation.h"
+#include "moderation_int.h"
 #include "modlog.h"
 #include "modlog_checkpoint.h"
 #include "msg.h"
@@ -46,6 +47,13 @@ log_entry(const struct list_ctx *lc, const struct store_post *p,
 	e.reason = reason != NULL ? reason : "";
 	e.moderator = moderator;
 	return modlog_append(lc->st, lc->list.id, &e);
+}
+
+int
+moderation_log(const struct list_ctx *lc, const struct store_post *p,
+    const char *action, const char *reason, const char *who)
+{
+	return log_entry(lc, p, action, reason, who);
 }
 
 /* Tell the author of p with template name. */
@@ -261,6 +269,12 @@ may_answer(const struct list_ctx *lc, const char *addr)
 }
 
 int
+moderation_may_answer(const struct list_ctx *lc, const char *addr)
+{
+	return may_answer(lc, addr);
+}
+
+int
 moderation_record(const struct list_ctx *lc, const struct store_post *p)
 {
 	const char *action, *name;
@@ -282,6 +296,9 @@ moderation_record(const struct list_ctx *lc, const struct store_post *p)
 	}
 	if (log_entry(lc, p, action, p->reason, "") < 0)
 		return -1;
+	/* Held for its own sender's confirmation: no moderator asked. */
+	if (p->state == POST_HELD && p->confirm != NULL && *p->confirm)
+		return moderation_confirm_ask(lc, p);
 	if ((rc = may_answer(lc, *p->author ? p->author : p->sender)) < 0)
 		return -1;
 	if (rc == 1)
@@ -293,8 +310,8 @@ moderation_record(const struct list_ctx *lc, const struct store_post *p)
 	return rc;
 }
 
-static void
-too_late(const struct store_post *p, struct mod_result *res)
+void
+moderation_too_late(const struct store_post *p, struct mod_result *res)
 {
 	res->outcome = MOD_TOO_LATE;
 	res->state = xstrdup(post_state_name(p->state));
@@ -369,7 +386,7 @@ moderation_decide(const struct list_ctx *lc, int64_t post_id,
 		store_post_clear(&p);
 		if (store_post_get(st, post_id, &p) == 1) {
 			if (!changed) {
-				too_late(&p, res);
+				moderation_too_late(&p, res);
 				rc = 0;
 			} else if (decided(lc, &p, moderator) == 0) {
 				res->outcome = MOD_DECIDED;
@@ -426,6 +443,12 @@ expire(const struct list_ctx *lc, const struct store_post *p, time_t now)
 	int rc = -1;
 
 	memset(&res, 0, sizeof(res));
+	if (*p->confirm != '\0') {	/* its sender never confirmed it */
+		if (notice_line(lc->cfg, lc->lang, lc->override,
+		    "reason_confirm_expired", NULL, 0, &reason, &error) == 0)
+			rc = moderation_confirm_lapse(lc, p, reason.data);
+		goto out;
+	}
 	if (strcmp(lc->hold_default, "escalate") == 0 && !p->escalated) {
 		struct store_post q = *p;
 
@@ -471,6 +494,8 @@ tick_one(struct store *st, const struct config *cfg, int64_t id, time_t now)
 	}
 	if (now >= p.deadline)
 		rc = expire(&lc, &p, now);
+	else if (*p.confirm != '\0')	/* no moderator to remind */
+		rc = store_post_reminded(st, id);
 	else
 		rc = notify_moderators(&lc, &p, "reminder_moderator",
 		    p.escalated ? "owner" : "moderator") < 0 ||

@@ -31,6 +31,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "listctx.h"
+#include "log.h"
 #include "msg.h"
 #include "notice.h"
 #include "store.h"
@@ -796,4 +797,44 @@ out:
 	buf_free(&raw);
 	template_clear(&t);
 	return rc;
+}
+
+/*
+ * A rule's text as members read it: a text that is exactly {{NAME}},
+ * NAME a reason_ template (a style's rule: templates/styles/), is that
+ * template in the list's language with the list's owner_addr and
+ * list_addr; any other text is itself.  A template that does not render
+ * is logged and its raw text kept.  Malloc'd.
+ */
+char *
+notice_rule_text(const struct list_ctx *lc, const char *text)
+{
+	struct buf name = BUF_INIT, out = BUF_INIT, owner = BUF_INIT;
+	size_t n = strlen(text);
+	char *error = NULL;
+
+	if (n < 12 || strncmp(text, "{{reason_", 9) != 0 ||
+	    strcmp(text + n - 2, "}}") != 0 ||
+	    strcspn(text + 2, "{} /.") != n - 4)
+		return xstrdup(text);
+	buf_append(&name, text + 2, n - 4);
+	(void)list_addr_ext(&lc->name, "owner", &owner);
+	{
+		const struct tvar vars[] = {
+			{ "owner_addr", owner.data ? owner.data : "" },
+			{ "list_addr", lc->list.addr },
+		};
+
+		if (notice_line(lc->cfg, lc->lang, lc->override, name.data,
+		    vars, 2, &out, &error) < 0) {
+			log_warnx("list %s: rule text %s: %s", lc->list.addr,
+			    text, error ? error : "does not render");
+			buf_reset(&out);
+			buf_puts(&out, text);
+		}
+	}
+	free(error);
+	buf_free(&name);
+	buf_free(&owner);
+	return buf_steal(&out, NULL);
 }

@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -142,13 +143,58 @@ post_deadline(struct post_ctx *pc, struct store_post *p)
 	return 0;
 }
 
+/*
+ * Is From: an owner / a moderator of the list now?  Into rs, and the
+ * address as the role has it into role_addr (the one a confirmation
+ * goes to).  0, or -1 on a store error.
+ */
+static int
+post_roles(struct post_ctx *pc, const struct msg *m, struct rule_sender *rs,
+    char role_addr[ADDR_MAX])
+{
+	char addr[ADDR_MAX];
+
+	if (*msg_from(m) == '\0')
+		return 0;
+	snprintf(addr, sizeof(addr), "%s", msg_from(m));
+	if ((rs->owner = store_role_find(pc->lc->st, pc->lc->list.id, "owner",
+	    addr)) < 0)
+		return -1;
+	if (rs->owner)
+		snprintf(role_addr, ADDR_MAX, "%s", addr);
+	snprintf(addr, sizeof(addr), "%s", msg_from(m));
+	if ((rs->moderator = store_role_find(pc->lc->st, pc->lc->list.id,
+	    "moderator", addr)) < 0)
+		return -1;
+	if (rs->moderator && !rs->owner)
+		snprintf(role_addr, ADDR_MAX, "%s", addr);
+	return 0;
+}
+
+/*
+ * A rule accepted the post for its sender's role: From: can be forged,
+ * so it waits, held, for the sender's own reply to the confirmation
+ * that moderation_record mails to the role's address (LIST+post-TOKEN@).
+ */
+static int
+post_confirm(struct post_ctx *pc, const struct rule *r, const char *addr,
+    struct store_post *p)
+{
+	p->state = POST_HELD;
+	p->rule = xstrdup(r->name);
+	p->confirm = xstrdup(addr);
+	p->reason = default_reason(pc, "reason_confirm", NULL);
+	return post_deadline(pc, p);
+}
+
 /* The list's rules decide; without a matching rule, the defaults. */
 static int
 post_rules(struct post_ctx *pc, const struct msg *m, int member,
     struct store_post *p)
 {
 	struct rule_sender rs = { member, pc->author_moderated, 0,
-	    msg_from(m), pc->in->sender };
+	    msg_from(m), pc->in->sender, 0, 0 };
+	char role_addr[ADDR_MAX] = "";
 	struct rule r;
 	int action;
 
@@ -156,15 +202,21 @@ post_rules(struct post_ctx *pc, const struct msg *m, int member,
 	if (member)
 		rs.accepted_posts = store_post_count_accepted(pc->lc->st,
 		    pc->lc->list.id, msg_from(m));
-	if ((action = rules_eval(pc->lc->st, pc->lc->list.id, m, pc->in->len,
+	if (post_roles(pc, m, &rs, role_addr) < 0 ||
+	    (action = rules_eval(pc->lc->st, pc->lc->list.id, m, pc->in->len,
 	    &rs, &r)) < 0)
 		return -1;
+	if (rules_by_role(&r)) {
+		action = post_confirm(pc, &r, role_addr, p);
+		rule_clear(&r);
+		return action;
+	}
 	if (r.name != NULL) {
 		p->state = action == RULE_ACCEPT ? POST_ACCEPTED :
 		    action == RULE_HOLD ? POST_HELD : action == RULE_REJECT ?
 		    POST_REJECTED : POST_DISCARDED;
 		p->rule = xstrdup(r.name);
-		p->reason = xstrdup(*r.text ? r.text : r.name);
+		p->reason = notice_rule_text(pc->lc, *r.text ? r.text : r.name);
 	} else if (!member) {
 		p->state = POST_HELD;
 		p->reason = default_reason(pc, "reason_nonmember", NULL);

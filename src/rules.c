@@ -35,6 +35,8 @@
 #define RULES_PATTERN_MAX	256
 #define RULES_TYPE_MAX		63		/* as msg_int.h's tokens */
 #define RULES_TEXT_MAX		(1024 * 1024)	/* text searched for links */
+#define RULES_NAME_MAX		64
+#define RULES_TEXT_CHARS	500		/* a rule's text, characters */
 
 /* ---- reading an argument ----------------------------------------- */
 
@@ -78,7 +80,7 @@ rules_glob_check(const char *glob, const char **error_r)
 }
 
 /* "new:N" -> N, "nonmember" -> -1, "member" -> -2, "moderated" -> -3,
- * an address glob -> -4. */
+ * an address glob -> -4, "owner" -> -5, "moderator" -> -6. */
 static int
 sender_parse(const char *arg, int64_t *n_r, const char **error_r)
 {
@@ -91,9 +93,14 @@ sender_parse(const char *arg, int64_t *n_r, const char **error_r)
 		*n_r = arg[0] == 'n' ? -1 : arg[1] == 'e' ? -2 : -3;
 		return 0;
 	}
+	if (strcmp(arg, "owner") == 0 || strcmp(arg, "moderator") == 0) {
+		*n_r = arg[0] == 'o' ? -5 : -6;
+		return 0;
+	}
 	if (strncmp(arg, "new:", 4) != 0) {
 		*error_r = "sender must be nonmember, member, moderated,"
-		    " new:N or an address glob (*@example.org)";
+		    " owner, moderator, new:N or an address glob"
+		    " (*@example.org)";
 		return -1;
 	}
 	if (num_parse(arg + 4, strlen(arg + 4), n_r) < 0 || *n_r < 1 ||
@@ -207,14 +214,52 @@ header_parse(const char *arg, size_t *name_len_r, const char **pat_r,
 
 /* ---- checking a rule --------------------------------------------- */
 
+int
+rules_name_check(const char *name, const char **error_r)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) &&
+		    strchr("._-", name[i]) == NULL)
+			break;
+	if (n == 0 || n > RULES_NAME_MAX || i < n) {
+		*error_r = "a rule name is 1 to 64 letters, digits, '.', '_'"
+		    " or '-'";
+		return -1;
+	}
+	return 0;
+}
+
+int
+rules_text_check(const char *text, const char **error_r)
+{
+	const unsigned char *u = (const unsigned char *)text;
+	size_t i, chars = 0;
+
+	for (i = 0; u[i] != '\0'; i++) {
+		if (u[i] < 32 || u[i] == 127 ||
+		    (u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] < 0xa0)) {
+			*error_r = "must be one line without control"
+			    " characters";
+			return -1;
+		}
+		if ((u[i] & 0xc0) != 0x80 && ++chars > RULES_TEXT_CHARS) {
+			*error_r = "is longer than 500 characters";
+			return -1;
+		}
+	}
+	return 0;
+}
+
 enum cond { C_SENDER, C_SIZE, C_MIME, C_HEADER, C_LINKS, C_ALL, C_N };
 
 static const struct {
 	const char	*name;
 	const char	*missing;	/* NULL: takes no argument */
 } conds[C_N] = {
-	{ "sender", "sender needs nonmember, member, moderated, new:N or"
-	    " an address glob" },
+	{ "sender", "sender needs nonmember, member, moderated, owner,"
+	    " moderator, new:N or an address glob" },
 	{ "size", "size needs a number of bytes (K, M)" },
 	{ "mime", "mime needs TYPE/SUBTYPE (SUBTYPE may be *)" },
 	{ "header", "header needs NAME:PATTERN" },
@@ -409,6 +454,10 @@ sender_match(const struct rule_sender *who, int64_t n, const char *arg)
 		return who->member;
 	if (n == -3)
 		return who->member && who->moderated;
+	if (n == -5)
+		return who->owner;
+	if (n == -6)
+		return who->moderator;
 	return who->member && who->accepted_posts < n;
 }
 
@@ -478,6 +527,14 @@ eval_one(const struct rule *r, void *arg)
 	e->match->arg = xstrdup(r->arg);
 	e->match->action = r->action;
 	return 1;
+}
+
+int
+rules_by_role(const struct rule *r)
+{
+	return r->name != NULL && r->action == RULE_ACCEPT &&
+	    strcmp(r->cond, "sender") == 0 && (strcmp(r->arg, "owner") == 0 ||
+	    strcmp(r->arg, "moderator") == 0);
 }
 
 int

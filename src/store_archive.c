@@ -37,9 +37,9 @@ store_archive_each(struct store *st, int64_t list_id, time_t since,
 	sqlite3_bind_int64(stmt, 2, (int64_t)since);
 	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		store_post_view(stmt, &p);
-		body = sqlite3_column_blob(stmt, 19);
+		body = sqlite3_column_blob(stmt, POST_NCOLS);
 		stop = fn(&p, body != NULL ? body : "",
-		    (size_t)sqlite3_column_bytes(stmt, 19), arg);
+		    (size_t)sqlite3_column_bytes(stmt, POST_NCOLS), arg);
 	}
 	if (stop) {
 		sqlite3_reset(stmt);

@@ -45,7 +45,8 @@ char		*store_col_str(sqlite3_stmt *, int col);
 #define POST_COLS	"id, list_id, message_id, msgid, subject, author," \
 			" sender, state, reason, max_member, created, decided," \
 			" thread, rule, decided_by, deadline, reminded, escalated," \
-			" appeal"
+			" appeal, confirm"
+#define POST_NCOLS	20	/* the columns of POST_COLS */
 void		 store_post_view(sqlite3_stmt *, struct store_post *);
 
 /* The class of an SQLite result code (tests call it directly). */

@@ -414,8 +414,9 @@ store_post_add(struct store *st, struct store_post *p, int64_t *id_r)
 
 	stmt = store_stmt(st, "INSERT INTO posts (list_id, message_id, msgid,"
 	    " subject, author, sender, state, reason, max_member, created,"
-	    " decided, thread, rule, decided_by, deadline) VALUES (?1, ?2, ?3,"
-	    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+	    " decided, thread, rule, decided_by, deadline, confirm) VALUES"
+	    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+	    " ?15, ?16)");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, p->list_id);
@@ -434,6 +435,7 @@ store_post_add(struct store *st, struct store_post *p, int64_t *id_r)
 	bind_str(stmt, 13, p->rule);
 	bind_str(stmt, 14, p->decided_by);
 	sqlite3_bind_int64(stmt, 15, (int64_t)p->deadline);
+	bind_str(stmt, 16, p->confirm);
 	if (store_step_done(st, stmt) < 0)
 		return -1;
 	p->id = sqlite3_last_insert_rowid(st->db);
@@ -465,6 +467,7 @@ store_post_view(sqlite3_stmt *stmt, struct store_post *p)
 	p->reminded = sqlite3_column_int(stmt, 16);
 	p->escalated = sqlite3_column_int(stmt, 17);
 	p->appeal = (char *)sqlite3_column_text(stmt, 18);
+	p->confirm = (char *)sqlite3_column_text(stmt, 19);
 }
 
 /* 1 found (p filled, free with store_post_clear), 0 none, -1 error. */
@@ -496,6 +499,7 @@ store_post_get(struct store *st, int64_t id, struct store_post *p)
 	p->rule = store_col_str(stmt, 13);
 	p->decided_by = store_col_str(stmt, 14);
 	p->appeal = store_col_str(stmt, 18);
+	p->confirm = store_col_str(stmt, 19);
 	sqlite3_reset(stmt);
 	return 1;
 }
@@ -693,5 +697,6 @@ store_post_clear(struct store_post *p)
 	free(p->rule);
 	free(p->decided_by);
 	free(p->appeal);
+	free(p->confirm);
 	memset(p, 0, sizeof(*p));
 }

@@ -314,6 +314,10 @@ static const char *const migrations[] = {
 	 * at most 200 bytes (addr_mailbox.c), for member ls and the To:
 	 * of the mails written to him. */
 	"ALTER TABLE members ADD COLUMN name TEXT NOT NULL DEFAULT '';",
+	/* A held post that waits for its own sender's confirmation (an
+	 * owner's or moderator's post accepted by role: rules.h): the
+	 * address it waits for, '' for a moderator's hold. */
+	"ALTER TABLE posts ADD COLUMN confirm TEXT NOT NULL DEFAULT '';",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))

@@ -69,20 +69,23 @@ first_line(const struct msg *m, struct buf *out)
 }
 
 struct rule_find {
-	const char	*name;
-	struct buf	*reason;
+	const struct list_ctx	*lc;
+	const char		*name;
+	struct buf		*reason;
 };
 
 static int
 rule_match(const struct rule *r, void *arg)
 {
 	struct rule_find *rf = arg;
+	char *text;
 
 	if (strcasecmp(r->name, rf->name) != 0)
 		return 0;
+	text = notice_rule_text(rf->lc, r->text);
 	buf_reset(rf->reason);
-	buf_printf(rf->reason, "%s%s%s", r->name, *r->text ? ": " : "",
-	    r->text);
+	buf_printf(rf->reason, "%s%s%s", r->name, *text ? ": " : "", text);
+	free(text);
 	return 1;
 }
 
@@ -97,6 +100,7 @@ reject_reason(struct sctx *sc, struct buf *reason)
 	if (reason->len == 0)
 		return 0;
 	name = xstrdup(reason->data);
+	rf.lc = sc->lc;
 	rf.name = name;
 	rf.reason = reason;
 	if (rules_each(sc->st, sc->list->id, rule_match, &rf) < 0) {
@@ -220,6 +224,85 @@ out:
 	return rc;
 }
 
+/* ---- an owner's or moderator's own post, confirmed ---------------- */
+
+/* What moderation_confirm came to, or why the token did not work, told
+ * precisely: the post's number, and what became of it. */
+static int
+post_outcome(struct sctx *sc, const struct store_token *t, const char *tok,
+    const struct mod_result *res, enum token_status status)
+{
+	struct store_post p;
+	char when[32];
+	struct tm tm;
+	int rc;
+
+	if ((rc = store_post_get(sc->st, strtoll(t->data, NULL, 10), &p)) <= 0)
+		return rc < 0 ? -1 : sub_token_failed(sc, TOKEN_UNKNOWN, tok);
+	gmtime_r(&p.decided, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+	{
+		const struct tvar vars[] = {
+			{ "post_id", t->data }, { "subject", p.subject },
+			{ "state", post_state_name(p.state) }, { "when", when },
+		};
+
+		if (status == TOKEN_EXPIRED)
+			rc = sub_result_v(sc, "r_post_expired", vars, 2);
+		else if (status == TOKEN_USED && p.state == POST_HELD)
+			rc = sub_token_failed(sc, TOKEN_USED, tok);
+		else if (status == TOKEN_USED || res->outcome == MOD_TOO_LATE ||
+		    res->outcome == MOD_NO_POST)
+			rc = sub_result_v(sc, "r_post_used", vars, 4);
+		else if (res->outcome == MOD_NO_ROLE)
+			rc = sub_result_v(sc, "r_post_no_role", vars, 2);
+		else
+			rc = sub_result_v(sc, "r_post_released", vars, 2);
+	}
+	store_post_clear(&p);
+	return rc;
+}
+
+/*
+ * LIST+post-TOKEN@: the sender of an owner's or moderator's post
+ * confirms it (moderation_confirm).  The answer goes to the token's
+ * address, whoever replied.
+ */
+int
+sub_post_confirm(struct sctx *sc, const char *tok)
+{
+	uint8_t hash[TOKEN_HASH];
+	enum token_status status;
+	struct store_token t;
+	struct mod_result res;
+	int rc = -1;
+
+	memset(&t, 0, sizeof(t));
+	memset(&res, 0, sizeof(res));
+	if (token_hash(tok, strlen(tok), hash) < 0)
+		return sub_token_failed(sc, TOKEN_UNKNOWN, tok);
+	if (store_token_take(sc->st, hash, sizeof(hash), sc->list->id, sc->now,
+	    &status, &t) < 0)
+		goto out;
+	if (status == TOKEN_UNKNOWN || t.purpose == NULL ||
+	    strcmp(t.purpose, "post_confirm") != 0) {
+		rc = sub_token_failed(sc, TOKEN_UNKNOWN, tok);
+		goto out;
+	}
+	snprintf(sc->who, sizeof(sc->who), "%s", t.addr);
+	if (status == TOKEN_OK && moderation_confirm(sc->lc,
+	    strtoll(t.data, NULL, 10), t.addr, &res) < 0)
+		goto out;
+	buf_printf(sc->note, "; post %s confirmed by <%s>: %s", t.data,
+	    t.addr, status == TOKEN_USED ? "token used" : status ==
+	    TOKEN_EXPIRED ? "token expired" : res.outcome == MOD_DECIDED ? "released" : "not changed");
+	rc = post_outcome(sc, &t, tok, &res, status);
+out:
+	mod_result_clear(&res);
+	store_token_clear(&t);
+	return rc;
+}
+
 /* ---- bans at subscription ---------------------------------------- */
 
 /* A banned address is refused with a generic text (ban.h); the daemon's
@@ -252,9 +335,9 @@ rule_line(const struct rule *r, void *arg)
 {
 	struct rules_text *rt = arg;
 	char pos[16];
-	char *error = NULL;
+	char *error = NULL, *text = notice_rule_text(rt->sc->lc, r->text);
 	const struct tvar vars[] = {
-		{ "position", pos }, { "name", r->name }, { "text", r->text },
+		{ "position", pos }, { "name", r->name }, { "text", text },
 		{ "action", rule_action_name(r->action) },
 	};
 
@@ -264,9 +347,11 @@ rule_line(const struct rule *r, void *arg)
 	    "rule_line", vars, 4, rt->out, &error) < 0) {
 		log_warnx("list %s: rule_line: %s", rt->sc->list->addr, error);
 		free(error);
+		free(text);
 		rt->rc = -1;
 		return 1;
 	}
+	free(text);
 	buf_puts(rt->out, "\n");
 	return 0;
 }

@@ -358,6 +358,8 @@ run_action(struct sctx *sc, const struct cmdaddr *ca)
 		return do_link(sc, ca);
 	case CA_REENABLE:
 		return sub_reenable(sc, arg);
+	case CA_POST:
+		return sub_post_confirm(sc, arg);
 	case CA_BOUNCES:	/* never answered: subscription_handle */
 	case CA_END:		/* run_request stops there */
 	case CA_NACTIONS:	/* no row has it */
@@ -487,7 +489,7 @@ sub_ctx_init(struct sctx *sc, const struct list_ctx *lc,
 
 /*
  * A moderator's or owner's decision by token (approve, reject, uphold,
- * overturn, ...): never subject to the daily cap, which protects the
+ * overturn, the confirmation of his own post, ...): never subject to the daily cap, which protects the
  * addresses of people who asked for nothing; a single-use token cannot
  * be replayed into a flood, and a decision must always be answered.
  */
@@ -496,8 +498,9 @@ reviewer_token(const struct cmdaddr *ca)
 {
 	const char *purpose = ca->row != NULL ? ca->row->purpose : NULL;
 
-	return purpose != NULL && strncmp(purpose, "mod_", 4) == 0 &&
-	    strcmp(purpose, "mod_appeal") != 0;
+	return purpose != NULL && ((strncmp(purpose, "mod_", 4) == 0 &&
+	    strcmp(purpose, "mod_appeal") != 0) ||
+	    strcmp(purpose, "post_confirm") == 0);
 }
 
 int

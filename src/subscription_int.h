@@ -75,6 +75,8 @@ int	 sub_banned(struct sctx *, const char *addr);
 int	 sub_rules_text(struct sctx *, struct buf *);
 int	 sub_log(struct sctx *);
 int	 sub_appeal(struct sctx *, const char *kind, const char *tok);
+/* LIST+post-TOKEN@: an owner's or moderator's own post confirmed. */
+int	 sub_post_confirm(struct sctx *, const char *tok);
 
 /* sub_bounce.c: LIST+reenable-TOKEN@, a disabled member is back. */
 int	 sub_reenable(struct sctx *, const char *tok);

@@ -138,6 +138,18 @@ static const struct tdef {
 	{ "r_token_used", T_LINE, { "token", NULL } },
 	{ "r_token_expired", T_LINE, { "token", NULL } },
 	{ "r_no_commands", T_LINE, { NULL } },
+	/* An owner's or moderator's own post, confirmed by its sender
+	 * (moderation_confirm.c), and the announce lists' reason. */
+	{ "post_confirm", T_MAIL, { "subject", "post_id", "rule",
+	    "confirm_addr", "deadline", "checkpoint", NULL } },
+	{ "reason_confirm", T_LINE, { NULL } },
+	{ "reason_confirm_expired", T_LINE, { NULL } },
+	{ "reason_announce_only", T_LINE, { "owner_addr", "list_addr", NULL } },
+	{ "r_post_released", T_LINE, { "post_id", "subject", NULL } },
+	{ "r_post_used", T_LINE, { "post_id", "subject", "state", "when",
+	    NULL } },
+	{ "r_post_expired", T_LINE, { "post_id", "subject", NULL } },
+	{ "r_post_no_role", T_LINE, { "post_id", "subject", NULL } },
 	/* The moderation log (modlog.c) and the published rules. */
 	{ "log_report", T_MAIL, { "entries", "summary", "head_hash",
 	    "head_seq", "since", "checkpoint", "chain", NULL } },
@@ -473,8 +485,9 @@ template_check(const char *dir, char **error_r)
 	}
 	while (r == 0 && (de = readdir(d)) != NULL) {
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (de->d_name[0] == '.' || stat(path, &st) < 0 ||
-		    !S_ISDIR(st.st_mode))
+		/* styles/ holds the bundles of list create --style. */
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "styles") == 0 ||
+		    stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 			continue;
 		r = check_lang(dir, de->d_name, error_r);
 	}

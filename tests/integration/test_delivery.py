@@ -143,6 +143,7 @@ DOCUMENTED = (["team@example.org", "team-request@example.org",
                   "bounces-%s-%s" % (LINK_ID, LINK_MAC),
                   "confirm-" + TOK, "approve-" + TOK, "reject-" + TOK,
                   "appeal-" + TOK, "uphold-" + TOK, "overturn-" + TOK,
+                  "post-" + TOK,
                   "u-%s-%s" % (LINK_ID, LINK_MAC),
                   "d-%s-%s" % (LINK_ID, LINK_MAC),
                   "m-%s-%s-%s" % (LINK_ID, LINK_ID, LINK_MAC))] +
@@ -150,7 +151,8 @@ DOCUMENTED = (["team@example.org", "team-request@example.org",
 NONSENSE = ["team+nonsense@example.org", "TEAM+NonSense@example.org",
             "team+anything@example.org", "team+confirm@example.org",
             "team+set@example.org", "team+digest-foo@example.org",
-            "team+u-garbage@example.org", "team+bouncesx@example.org"]
+            "team+u-garbage@example.org", "team+bouncesx@example.org",
+            "team+post@example.org"]
 
 
 def rcpt_codes(port, greeting, rcpts):

@@ -37,6 +37,7 @@ def test_install_tree_runs_and_uninstalls():
                      "usr/share/man/man5/postino.conf.5",
                      "usr/share/postino/templates/en/help.txt",
                      "usr/share/postino/templates/it/help.txt",
+                     "usr/share/postino/templates/styles/announce.style",
                      "usr/share/doc/postino/contrib/postino.conf.example",
                      "usr/share/doc/postino/contrib/postfix/README",
                      "usr/share/doc/postino/contrib/exim/README",
@@ -79,6 +80,11 @@ def test_install_tree_runs_and_uninstalls():
         r = subprocess.run([exe, "-c", conf, "config", "check"],
                            capture_output=True, text=True, cwd=work)
         assert r.returncode == 0 and "ok" in r.stdout, r.stderr
+        # ... and list create --style reads the installed styles.
+        r = subprocess.run([exe, "-c", conf, "list", "create",
+                            "t@example.org", "--style", "announce"],
+                           capture_output=True, text=True, cwd=work)
+        assert r.returncode == 0, r.stderr
         r = subprocess.run([exe, "--version"], capture_output=True,
                            text=True)
         assert r.returncode == 0 and r.stdout.startswith("postino ")

@@ -129,9 +129,9 @@ ERRORS = [
      " reject, discard)"),
     ([LIST, "add", "x", "hold", "from", "x"], EX_DATAERR,
      "postino: rules add: condition 'from x': unknown condition"),
-    ([LIST, "add", "x", "hold", "sender", "owner"], EX_DATAERR,
-     "condition 'sender owner': sender must be nonmember, member,"
-     " moderated, new:N or an address glob"),
+    ([LIST, "add", "x", "hold", "sender", "owners"], EX_DATAERR,
+     "condition 'sender owners': sender must be nonmember, member,"
+     " moderated, owner, moderator, new:N or an address glob"),
     ([LIST, "add", "x", "hold", "sender", "new:1001"], EX_DATAERR,
      "new:N needs a number of posts N from 1 to 1000"),
     ([LIST, "add", "x", "hold", "sender"], EX_DATAERR,

@@ -115,6 +115,7 @@ static const struct tvar samples[] = {
 	{ "time", "2030-01-03T10:00:00Z" },
 	{ "msgid", "abc.123@example.net" },
 	{ "detail", "Auto-Submitted header" },
+	{ "owner_addr", "team+owner@example.org" },
 	/* the HTML archive: values arrive escaped or as markup */
 	{ "list_addr", LIST },
 	{ "month", "2030-01" },
@@ -248,6 +249,19 @@ static const struct tcase {
 	{ "r_subscribe_refused", 0, NULL, NULL, 0, { "member_addr", NULL } },
 	{ "reason_banned", 0, NULL, NULL, 0, { "detail", NULL } },
 	{ "r_appeal_sent", 0, NULL, NULL, 0, { "post_id", NULL } },
+	/* announce lists: an owner's post confirmed by its sender */
+	{ "post_confirm", 1, NULL, "confirm_addr", 1, { "subject", "post_id",
+	    "rule", "confirm_addr", "deadline", "checkpoint", NULL } },
+	{ "reason_confirm", 0, NULL, NULL, 0, { NULL } },
+	{ "reason_confirm_expired", 0, NULL, NULL, 0, { NULL } },
+	{ "reason_announce_only", 0, NULL, NULL, 0, { "owner_addr",
+	    "list_addr", NULL } },
+	{ "r_post_released", 0, NULL, NULL, 0, { "post_id", "subject",
+	    NULL } },
+	{ "r_post_used", 0, NULL, NULL, 0, { "post_id", "subject", "state",
+	    "when", NULL } },
+	{ "r_post_expired", 0, NULL, NULL, 0, { "post_id", "subject", NULL } },
+	{ "r_post_no_role", 0, NULL, NULL, 0, { "post_id", "subject", NULL } },
 	{ "r_appeal_decided", 0, NULL, NULL, 0, { "post_id", "outcome",
 	    NULL } },
 	/* digests (issue 5) */

@@ -84,7 +84,12 @@ static const struct {
 	{ "new:1001", "sender", "new:1001", "hold", 0 },
 	{ "new:", "sender", "new:", "hold", 0 },
 	{ "new:x", "sender", "new:5x", "hold", 0 },
-	{ "sender other", "sender", "owner", "hold", 0 },
+	{ "sender other", "sender", "owners", "hold", 0 },
+	{ "sender owner", "sender", "owner", "accept", 1 },
+	{ "sender moderator", "sender", "moderator", "accept", 1 },
+	{ "sender Owner", "sender", "Owner", "accept", 0 },
+	{ "discard sender owner", "sender", "owner", "discard", 0 },
+	{ "discard sender moderator", "sender", "moderator", "discard", 0 },
 	{ "sender no arg", "sender", "", "hold", 0 },
 	{ "sender NULL arg", "sender", NULL, "hold", 0 },
 	{ "sender glob", "sender", "*@partner.example", "accept", 1 },
@@ -359,14 +364,18 @@ static const char fake_msg[] = FROM
     "\r\n"
     "Content-Type: image/png\r\n";
 
-static const struct rule_sender nonmember = { 0, 0, 0, NULL, NULL };
+static const struct rule_sender nonmember = { 0, 0, 0, NULL, NULL, 0, 0 };
 static const struct rule_sender partner = { 0, 0, 0, "Pat@Partner.Example",
-	"bounce@mailer.example" };
+	"bounce@mailer.example", 0, 0 };
 static const struct rule_sender bounced = { 1, 0, 0, "ann@example.org",
-	"ann+bob=x@Partner.example" };
-static const struct rule_sender member = { 1, 0, 50, NULL, NULL };
-static const struct rule_sender moderated = { 1, 1, 50, NULL, NULL };
-static const struct rule_sender newbie = { 1, 0, 2, NULL, NULL };
+	"ann+bob=x@Partner.example", 0, 0 };
+static const struct rule_sender member = { 1, 0, 50, NULL, NULL, 0, 0 };
+static const struct rule_sender moderated = { 1, 1, 50, NULL, NULL, 0, 0 };
+static const struct rule_sender newbie = { 1, 0, 2, NULL, NULL, 0, 0 };
+static const struct rule_sender owner = { 0, 0, 0, "boss@example.org", NULL,
+	1, 0 };
+static const struct rule_sender modr = { 1, 0, 9, "mod@example.org", NULL,
+	0, 1 };
 
 static const struct {
 	const char			*label;
@@ -442,6 +451,19 @@ static const struct {
 	{ "glob other", "sender", "pat@partner.example.net", plain_msg, 0,
 	    &partner, 0 },
 	{ "glob ?", "sender", "p?t@*", plain_msg, 0, &partner, 1 },
+	{ "owner: owner", "sender", "owner", plain_msg, 0, &owner, 1 },
+	{ "owner: moderator", "sender", "owner", plain_msg, 0, &modr, 0 },
+	{ "owner: member", "sender", "owner", plain_msg, 0, &member, 0 },
+	{ "owner: nonmember", "sender", "owner", plain_msg, 0, &nonmember,
+	    0 },
+	{ "moderator: moderator", "sender", "moderator", plain_msg, 0, &modr,
+	    1 },
+	{ "moderator: owner", "sender", "moderator", plain_msg, 0, &owner,
+	    0 },
+	{ "moderator: member", "sender", "moderator", plain_msg, 0, &member,
+	    0 },
+	{ "member: owner not member", "sender", "member", plain_msg, 0,
+	    &owner, 0 },
 	{ "all member", "all", "", plain_msg, 0, &member, 1 },
 	{ "all nonmember", "all", "", plain_msg, 0, &nonmember, 1 },
 };
@@ -542,6 +564,51 @@ test_eval_order(void **state)
 	msg_free(&m);
 }
 
+/* The announce rules: owners and moderators accepted by role (and so
+ * confirmed first, rules_by_role), members rejected, others default. */
+static void
+test_eval_roles(void **state)
+{
+	struct fixture *f = *state;
+	struct rule r;
+	struct msg *m = parse_ok(plain_msg);
+
+	assert_int_equal(rules_add(f->st, f->list, "owners", "sender",
+	    "owner", "accept", "", 0), 0);
+	assert_int_equal(rules_add(f->st, f->list, "moderators", "sender",
+	    "moderator", "accept", "", 0), 0);
+	assert_int_equal(rules_add(f->st, f->list, "announce-only", "sender",
+	    "member", "reject", "", 0), 0);
+	assert_int_equal(rules_eval(f->st, f->list, m, 10, &owner, &r),
+	    RULE_ACCEPT);
+	assert_string_equal(r.name, "owners");
+	assert_int_equal(rules_by_role(&r), 1);
+	rule_clear(&r);
+	assert_int_equal(rules_eval(f->st, f->list, m, 10, &modr, &r),
+	    RULE_ACCEPT);
+	assert_string_equal(r.name, "moderators");
+	assert_int_equal(rules_by_role(&r), 1);
+	rule_clear(&r);
+	assert_int_equal(rules_eval(f->st, f->list, m, 10, &member, &r),
+	    RULE_REJECT);
+	assert_string_equal(r.name, "announce-only");
+	assert_int_equal(rules_by_role(&r), 0);
+	rule_clear(&r);
+	assert_int_equal(rules_eval(f->st, f->list, m, 10, &nonmember, &r),
+	    RULE_HOLD);
+	assert_null(r.name);
+	assert_int_equal(rules_by_role(&r), 0);
+	/* A role rule that holds is no confirmation. */
+	assert_int_equal(rules_rm(f->st, f->list, "owners"), 1);
+	assert_int_equal(rules_add(f->st, f->list, "owners", "sender",
+	    "owner", "hold", "", 1), 0);
+	assert_int_equal(rules_eval(f->st, f->list, m, 10, &owner, &r),
+	    RULE_HOLD);
+	assert_int_equal(rules_by_role(&r), 0);
+	rule_clear(&r);
+	msg_free(&m);
+}
+
 int
 main(void)
 {
@@ -555,6 +622,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_eval_table, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_eval_order, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_eval_roles, setup,
 		    teardown),
 	};
 
