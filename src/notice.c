@@ -76,6 +76,7 @@ struct nctx {
 	const char		*hostname;
 	char			 to[ADDR_MAX];
 	char			 reply_to[ADDR_MAX];
+	char			 from[ADDR_MAX];	/* from_addr, checked */
 	struct buf		 addrs[NADDRS];
 	struct tvar		*vars;
 	size_t			 nvars;
@@ -272,6 +273,9 @@ render(struct nctx *c, const struct config *cfg, char **error_r)
 	    render_text(n->template_name, lang, t.body, c->vars, c->nvars,
 	    &body, error_r) < 0)
 		goto out;
+	if (n->subject_token != NULL)
+		buf_printf(&c->subject, " [" NOTICE_TAG "%s]",
+		    n->subject_token);
 	buf_puts(&c->subject, "");
 	body_clean(body.data != NULL ? body.data : "", body.len, &c->body);
 	if (c->body.len > 0 && c->body.data[c->body.len - 1] != '\n')
@@ -321,6 +325,14 @@ nctx_init(struct nctx *c, const struct config *cfg, const struct notice *n,
 	if (n->reply_to != NULL && addr_check("Reply-To", n->reply_to,
 	    c->reply_to, error_r) < 0)
 		return -1;
+	if (n->from_addr != NULL && addr_check("From", n->from_addr,
+	    c->from, error_r) < 0)
+		return -1;
+	if (n->subject_token != NULL && !token_ok(n->subject_token, 64,
+	    "[]")) {
+		*error_r = errorf("notice: bad Subject token");
+		return -1;
+	}
 	c->hostname = cfg->hostname != NULL && token_ok(cfg->hostname, 255,
 	    "<>()[]\\,;:\"@") ? cfg->hostname : c->l.domain;
 	vars_fill(c);
@@ -369,7 +381,8 @@ put_from(const struct nctx *c, struct buf *out)
 	size_t i;
 	char addr[ADDR_MAX * 2];
 
-	if (n->from_role != NULL && strcmp(n->from_role, "owner") == 0) {
+	if (n->from_addr == NULL && n->from_role != NULL &&
+	    strcmp(n->from_role, "owner") == 0) {
 		buf_puts(out, "From: ");
 		(void)list_addr_dash(&c->l, OWNER_FROM, out);
 		buf_puts(out, "\r\n");
@@ -383,7 +396,8 @@ put_from(const struct nctx *c, struct buf *out)
 			name.data[i] = ' ';
 	buf_puts(out, "From: ");
 	put_phrase(name.data, out);
-	snprintf(addr, sizeof(addr), "<%s>", c->addrs[0].data);
+	snprintf(addr, sizeof(addr), "<%s>", n->from_addr != NULL ? c->from :
+	    c->addrs[0].data);
 	buf_puts(out, cur_col(out) + 1 + strlen(addr) > HDR_COLS ? "\r\n " :
 	    " ");
 	buf_printf(out, "%s\r\n", addr);

@@ -40,6 +40,15 @@ int
 sub_mail(struct sctx *sc, const char *name, const struct tvar *vars, size_t n,
     const char *to, const char *reply_to, const char *from_role)
 {
+	return sub_mail_token(sc, name, vars, n, to, reply_to, NULL,
+	    from_role);
+}
+
+int
+sub_mail_token(struct sctx *sc, const char *name, const struct tvar *vars,
+    size_t n, const char *to, const char *reply_to, const char *tok,
+    const char *from_role)
+{
 	struct notice nt;
 	char *error = NULL;
 
@@ -47,6 +56,8 @@ sub_mail(struct sctx *sc, const char *name, const struct tvar *vars, size_t n,
 	nt.to = to;
 	nt.from_role = from_role;
 	nt.reply_to = reply_to;
+	nt.from_addr = tok != NULL ? reply_to : NULL;
+	nt.subject_token = tok;
 	nt.in_reply_to = sc->m != NULL && *msg_message_id(sc->m) ?
 	    msg_message_id(sc->m) : NULL;
 	if (notice_queue(sc->st, sc->cfg, &nt, &error) < 0) {
@@ -337,6 +348,8 @@ run_action(struct sctx *sc, const struct cmdaddr *ca)
 		return sub_moderate(sc, ca->row->action == CA_APPROVE ?
 		    POST_ACCEPTED : ca->row->action == CA_REJECT ?
 		    POST_REJECTED : POST_DISCARDED, arg);
+	case CA_MODERATE:
+		return sub_moderate_reply(sc, arg);
 	case CA_APPEAL:
 	case CA_UPHOLD:
 	case CA_OVERTURN:
@@ -491,10 +504,66 @@ reviewer_token(const struct cmdaddr *ca)
 	    strcmp(purpose, "mod_appeal") != 0;
 }
 
+_Static_assert(REQUEST_TOKEN_LEN == TOKEN_LEN, "a Subject token is a token");
+
+/*
+ * The row a token of this list is for: the row of its purpose, or
+ * confirm (a member's or an owner's confirmation, and a token the list
+ * does not know: confirm says so).  Decline shares the owners' approval
+ * token: a reply confirms, never declines.
+ */
+static int
+token_row(struct sctx *sc, const char *tok, struct cmdaddr *ca)
+{
+	const struct cmdaddr_row *row = NULL;
+	uint8_t hash[TOKEN_HASH];
+	struct store_token t;
+	size_t i;
+	int rc = 0;
+
+	if (token_hash(tok, strlen(tok), hash) == 0 && (rc = store_token_get(
+	    sc->st, hash, sizeof(hash), sc->list->id, &t)) == 1) {
+		for (i = 0; (row = cmdaddr_row(i)) != NULL; i++)
+			if (row->action != CA_DECLINE && row->purpose != NULL &&
+			    strcmp(row->purpose, t.purpose) == 0)
+				break;
+		store_token_clear(&t);
+	}
+	memset(ca, 0, sizeof(*ca));
+	ca->row = row != NULL ? row : cmdaddr_word("confirm", 7, CA_EXT);
+	ca->arg = tok;
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * Mail to LIST@ (the processor found a token of the list in its
+ * Subject: process.c) or to LIST-request@ whose Subject carries a
+ * notice's token tag: the reply to that notice whose client lost the
+ * +TOKEN of the address.  It is that token's command alone.
+ */
+static int
+subject_token(struct sctx *sc, struct cmdaddr *ca, char *tok)
+{
+	char *subject;
+	int found;
+
+	if (*sc->in->ext != '\0' && (ca->row == NULL ||
+	    ca->row->action != CA_REQUEST))
+		return 0;
+	subject = msg_subject(sc->m);
+	found = request_subject_token(subject, tok);
+	free(subject);
+	if (!found)
+		return 0;
+	buf_printf(sc->note, "; token in the Subject");
+	return token_row(sc, tok, ca);
+}
+
 int
 subscription_handle(const struct list_ctx *lc, const struct store_inbox *in,
     struct buf *note)
 {
+	char tok[REQUEST_TOKEN_LEN + 1];
 	struct sctx sc;
 	struct cmdaddr ca;
 	const char *why;
@@ -521,6 +590,8 @@ subscription_handle(const struct list_ctx *lc, const struct store_inbox *in,
 	}
 	snprintf(sc.who, sizeof(sc.who), "%s", *msg_from(sc.m) ?
 	    msg_from(sc.m) : in->sender);
+	if (subject_token(&sc, &ca, tok) < 0)
+		goto out;
 	if (!reviewer_token(&ca) && (rc = within_cap(&sc)) != 1)
 		goto out;
 	/* A row missing was stored before the router refused it at RCPT. */
