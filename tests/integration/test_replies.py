@@ -289,11 +289,31 @@ def test_dead_or_wrong_subject_token_is_held_with_a_precise_reason():
                 if m["List-Post"]] == ["[team] buy now"] * 2
 
 
+def test_a_post_quoting_a_live_confirmation_is_held():
+    """The existing guard covers confirmation tokens too: a member who
+    forwards his confirmation to the list would let anyone use it."""
+    with SmtpSink() as sink, daemon(sink) as p:
+        setup(p)
+        p.start()
+        send(p, "team+unsubscribe@example.org", MEMBERS[0])
+        m = wait_to(sink, MEMBERS[0], "unsubscribe")[0]
+        frm, _ = reply_addr(m)
+        send(p, LIST, MEMBERS[0], subject="what is this?",
+             text="Got this:\r\n" + frm)
+        wait_for(lambda: state(p, "what is this?") == [["held"]],
+                 what="held")
+        reason = p.sql("SELECT reason FROM posts")[0][0]
+        assert "quotes a code that still works" in reason, reason
+        assert not [m for m in to_members(sink) if m["List-Post"]]
+
+
 def test_italian_notices_and_replies():
     with SmtpSink() as sink, daemon(sink) as p:
         setup(p, language="it")
         p.start()
-        notice = hold_one(p, sink)
+        # A subject that is not ASCII: the notice's Subject is encoded,
+        # its token still read back from a reply.
+        notice = hold_one(p, sink, subject="bici già usata")
         addr, _ = reply_addr(notice)
         assert "approva" in body(notice)
         assert "sopra la citazione" in body(notice)
@@ -301,7 +321,8 @@ def test_italian_notices_and_replies():
         choices = wait_to(sink, MODS[0], "ancora in attesa")[0]
         assert "rifiuta MOTIVO" in body(choices)
         send(p, addr, MODS[0], text="approva\r\n" + quoted(notice))
-        wait_for(lambda: state(p) == [["accepted"]], what="approved")
+        wait_for(lambda: state(p, "bici già usata") == [["accepted"]],
+                 what="approved")
         # A dead token at LIST@: the reason in Italian.
         send(p, LIST, MODS[0], subject="Re: " + str(notice["Subject"]),
              text="approva")
