@@ -44,7 +44,8 @@ struct notice {
 	 * so that a reply to From lands right too, and subject_token is
 	 * appended to the Subject as " [postino:TOKEN]" (NOTICE_TAG), which
 	 * a reply keeps when its client drops the +TOKEN of the address
-	 * (request_subject_token reads it back).  NULL: neither.
+	 * (request_subject_token reads it back; the Subject is encoded as
+	 * any other, so nothing in it adds a header line).  NULL: neither.
 	 */
 	const char		*from_addr;
 	const char		*subject_token;

@@ -328,11 +328,6 @@ nctx_init(struct nctx *c, const struct config *cfg, const struct notice *n,
 	if (n->from_addr != NULL && addr_check("From", n->from_addr,
 	    c->from, error_r) < 0)
 		return -1;
-	if (n->subject_token != NULL && !token_ok(n->subject_token, 64,
-	    "[]")) {
-		*error_r = errorf("notice: bad Subject token");
-		return -1;
-	}
 	c->hostname = cfg->hostname != NULL && token_ok(cfg->hostname, 255,
 	    "<>()[]\\,;:\"@") ? cfg->hostname : c->l.domain;
 	vars_fill(c);

@@ -6,7 +6,10 @@
  * LIST-request@: the table of cmdaddr.c reads the address or the
  * command, run_action runs it (joining and leaving: sub_member.c;
  * moderators' and authors' tokens, rules and log: sub_moderation.c;
- * bounces: sub_bounce.c).  Everything runs inside the caller's
+ * bounces: sub_bounce.c).  A reply to a notice that lost the +TOKEN of
+ * its address is read by the token tag of its Subject (subject_token):
+ * at LIST@ (process.c sends it here) and at LIST-request@ it is that
+ * token's command alone.  Everything runs inside the caller's
  * transaction: the token taken, the member added and the mails queued
  * commit together.
  *

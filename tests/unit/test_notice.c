@@ -1029,7 +1029,7 @@ test_errors(void **state)
 
 /* A notice that expects a reply: From and Reply-To are the token's
  * address (also for an owner notice), the token ends the Subject, in
- * every language; a token that could break the Subject is refused. */
+ * every language; nothing in the token can add a header line. */
 static void
 test_token_reply(void **state)
 {
@@ -1066,12 +1066,13 @@ test_token_reply(void **state)
 			assert_non_null(strstr(out.data,
 			    " [postino:k7q2xmd4rt5vbn3wz6yhc8fjpa]\r\n"));
 		}
+	/* The Subject is encoded like any other: no header line added. */
 	n.subject_token = "x]\r\nBcc: b@example.org";
 	buf_reset(&out);
-	expect_error(notice_build(&cfg, &n, &out, &err), &out, &err,
-	    "Subject token");
-	n.subject_token = NULL;
+	assert_int_equal(notice_build(&cfg, &n, &out, &err), 0);
+	assert_null(strstr(out.data, "\r\nBcc:"));
 	n.from_addr = "<x>@example.org";
+	buf_reset(&out);
 	expect_error(notice_build(&cfg, &n, &out, &err), &out, &err,
 	    "From");
 	buf_free(&out);
