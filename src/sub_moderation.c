@@ -184,6 +184,15 @@ decide_post(struct sctx *sc, const struct store_token *t, enum post_state to,
 	return rc < 0 ? -1 : 0;
 }
 
+/* The answer to an undecided reply is From LIST+moderate-TOKEN@ again,
+ * so that answering it decides (subscription.c's send_reply). */
+static void
+reply_again(struct sctx *sc, const char *tok)
+{
+	buf_reset(&sc->reply_ext);
+	buf_printf(&sc->reply_ext, "moderate-%s", tok);
+}
+
 /*
  * Decide with token tok of purpose, the moderator's words in reason (a
  * rule's name stands for the rule).  A rejection needs a reason: without
@@ -205,6 +214,8 @@ moderate_token(struct sctx *sc, const char *purpose, enum post_state to,
 	if (reason_rule(sc, reason) < 0)
 		goto out;
 	if (to == POST_REJECTED && reason->len == 0) {
+		if (strcmp(purpose, "mod_moderate") == 0)
+			reply_again(sc, tok);
 		rc = sub_result(sc, "r_mod_need_reason", "post_id", "");
 		goto out;
 	}
@@ -269,6 +280,7 @@ undecided(struct sctx *sc, const char *tok, const struct request_decided *d)
 		snprintf(sc->who, sizeof(sc->who), "%s", t.addr);
 		buf_printf(sc->note, "; post %s: reply of <%s> decides"
 		    " nothing, still held", t.data, t.addr);
+		reply_again(sc, tok);
 		rc = sub_result_v(sc, "r_mod_choices", vars, 2);
 	}
 	store_token_clear(&t);

@@ -460,6 +460,8 @@ within_cap(struct sctx *sc)
 static int
 send_reply(struct sctx *sc)
 {
+	struct buf addr = BUF_INIT;
+	int rc;
 	const struct tvar vars[] = {
 		{ "results", sc->results.data }, { "member_addr", sc->who },
 	};
@@ -468,13 +470,22 @@ send_reply(struct sctx *sc)
 		return 0;
 	/* Drop the final newline: the template places the block. */
 	sc->results.data[--sc->results.len] = '\0';
-	return sub_mail(sc, "reply", vars, 2, sc->who, NULL, NULL);
+	if (sc->reply_ext.len == 0)
+		return sub_mail(sc, "reply", vars, 2, sc->who, NULL, NULL);
+	/* A reply that asks for another (a held post still undecided):
+	 * answering it works like answering the notice. */
+	(void)list_addr_ext(&sc->lc->name, sc->reply_ext.data, &addr);
+	rc = sub_mail_token(sc, "reply", vars, 2, sc->who, addr.data,
+	    strchr(sc->reply_ext.data, '-') + 1, NULL);
+	buf_free(&addr);
+	return rc;
 }
 
 void
 sub_ctx_clear(struct sctx *sc)
 {
 	buf_free(&sc->results);
+	buf_free(&sc->reply_ext);
 	msg_free(&sc->m);
 }
 

@@ -27,6 +27,8 @@ struct sctx {
 	time_t			 now;
 	struct buf		 results;	/* result lines for the reply */
 	int			 need_reply;	/* a command mailed nothing else */
+	struct buf		 reply_ext;	/* "word-TOKEN": the reply is
+						 * From that address, or "" */
 	struct buf		*note;
 };
 

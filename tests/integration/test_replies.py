@@ -120,9 +120,11 @@ def test_held_notice_reply_decides_by_its_first_line():
         send(p, addr, MODS[0], text="Looks fine\r\n\r\n" + quoted(notice))
         wait_to(sink, MODS[0], '"Looks fine"')
         assert state(p) == [["held"]]
-        # "approve" above the quote: released to the members.
-        send(p, addr, MODS[0], subject="Re: " + str(notice["Subject"]),
-             text="Approve\r\n\r\n" + quoted(notice))
+        # The answer is From the same address: "approve" above the quote
+        # of either mail releases the post to the members.
+        assert reply_addr(choices)[0] == addr
+        send(p, addr, MODS[0], subject="Re: " + str(choices["Subject"]),
+             text="Approve\r\n\r\n" + quoted(choices))
         wait_for(lambda: p.sql("SELECT state, decided_by FROM posts") ==
                  [["accepted", MODS[0]]], what="approved")
         wait_for(lambda: len([m for m in to_members(sink)
