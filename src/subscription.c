@@ -313,6 +313,25 @@ mode_command(struct sctx *sc, const struct cmdaddr *ca)
 }
 
 static int	run_request(struct sctx *);
+static int	run_action(struct sctx *, const struct cmdaddr *);
+static int	token_row(struct sctx *, const char *, struct cmdaddr *);
+
+/*
+ * "confirm TOKEN" (LIST+confirm-TOKEN@, a -request line) with a token
+ * made for something else (a held post's, a moderator's) does what that
+ * token is for, rather than using it up as an unknown confirmation.
+ */
+static int
+confirm_any(struct sctx *sc, const char *tok)
+{
+	struct cmdaddr ca;
+
+	if (token_row(sc, tok, &ca) < 0)
+		return -1;
+	if (ca.row->action != CA_CONFIRM)
+		return run_action(sc, &ca);
+	return sub_confirm(sc, tok, 0);
+}
 
 /* The handler of each action of the command address table (cmdaddr.c);
  * ca->arg is the token of an extension or the -request argument. */
@@ -331,8 +350,9 @@ run_action(struct sctx *sc, const struct cmdaddr *ca)
 	case CA_UNSUBSCRIBE:
 		return sub_unsubscribe(sc);
 	case CA_CONFIRM:
+		return confirm_any(sc, arg);
 	case CA_DECLINE:
-		return sub_confirm(sc, arg, ca->row->action == CA_DECLINE);
+		return sub_confirm(sc, arg, 1);
 	case CA_SET:
 		return do_mode(sc, strncmp(arg, "mode ", 5) == 0 ? arg + 5 :
 		    arg);

@@ -185,6 +185,12 @@ def test_subject_token_at_the_request_address_acts():
         setup(p)
         p.start()
         notice = hold_one(p, sink)
+        # "confirm TOKEN" with the held notice's token decides nothing
+        # and does not use the token up.
+        _, tok = reply_addr(notice)
+        send(p, "team-request@example.org", MODS[0], subject="x",
+             text="confirm " + tok)
+        wait_to(sink, MODS[0], "is still held")
         send(p, "team-request@example.org", MODS[0],
              subject="Re: " + str(notice["Subject"]),
              text="discard\r\n\r\n" + quoted(notice))
