@@ -160,7 +160,7 @@ FUZZFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 $(PKG_CFLAGS)
 FUZZOBJS  := $(patsubst src/%.c,build/fuzz/obj/%.o,\
 	    $(filter-out src/main.c src/cmd_%.c,$(SRCS)))
 FUZZERS	  = msg session socketmap token commands archive router dsn http dmarc checkpoint \
-	    mailbox
+	    mailbox reply
 
 build/fuzz/obj/%.o: src/%.c $(wildcard include/*.h) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
@@ -206,6 +206,8 @@ fuzz: $(FUZZERS:%=build/fuzz/fuzz_%)
 	    build/fuzz/corpus-checkpoint fuzz/checkpoint-seeds
 	./build/fuzz/fuzz_mailbox -max_total_time=$(FUZZTIME) -max_len=1024 \
 	    build/fuzz/corpus-mailbox
+	./build/fuzz/fuzz_reply -max_total_time=$(FUZZTIME) -max_len=16384 \
+	    build/fuzz/corpus-reply
 
 clean:
 	rm -rf build bin

@@ -33,6 +33,8 @@ enum cmdaddr_action {
 	CA_APPROVE,		/* moderators' decisions on a held post */
 	CA_REJECT,
 	CA_DISCARD,		/* a non-member's held post, silently */
+	CA_MODERATE,		/* a reply to a held-post notice: the
+				 * decision is in its body */
 	CA_APPEAL,		/* a rejected author's appeal, */
 	CA_UPHOLD,		/* and its answers */
 	CA_OVERTURN,

@@ -4,7 +4,8 @@
  * and queued as direct jobs.
  *
  * Every notice is a complete RFC 5322 message: From the list's -request
- * address (or -owner for owner notices), To the recipient, a Subject from
+ * address (or -owner for owner notices, or the token address of a notice
+ * that expects a reply), To the recipient, a Subject from
  * the template (RFC 2047-encoded when not ASCII), Date, a fresh
  * Message-ID, In-Reply-To/References when it answers a mail, MIME-Version,
  * "text/plain; charset=utf-8" with 7bit or quoted-printable as needed,
@@ -19,6 +20,9 @@
 
 #include "config.h"
 #include "template.h"
+
+/* The tag of a token in a notice's Subject: "[postino:TOKEN]". */
+#define NOTICE_TAG	"postino:"
 
 struct buf;
 struct store;
@@ -35,6 +39,17 @@ struct notice {
 	const char		*to_name;	/* his display name, or NULL */
 	const char		*from_role;	/* "request" (default) or "owner" */
 	const char		*reply_to;	/* Reply-To address, or NULL */
+	/*
+	 * A notice that carries a token for a reply (a confirmation, a held
+	 * post): from_addr replaces the From address (LIST+confirm-TOKEN@),
+	 * so that a reply to From lands right too, and subject_token is
+	 * appended to the Subject as " [postino:TOKEN]" (NOTICE_TAG), which
+	 * a reply keeps when its client drops the +TOKEN of the address
+	 * (request_subject_token reads it back; the Subject is encoded as
+	 * any other, so nothing in it adds a header line).  NULL: neither.
+	 */
+	const char		*from_addr;
+	const char		*subject_token;
 	const char		*in_reply_to;	/* Message-ID answered (no <>), or NULL */
 	const char		*attach;	/* message/rfc822 to attach, or NULL */
 	size_t			 attach_len;

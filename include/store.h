@@ -350,6 +350,10 @@ int	 store_token_take(struct store *, const uint8_t *hash, size_t hashlen,
 	    int64_t list_id, time_t now, enum token_status *status,
 	    struct store_token *t);
 void	 store_token_clear(struct store_token *);
+/* The row of token hash of list_id whatever its state (to know what a
+ * token is for before using it): 1 and *t (clear it), 0 none, -1. */
+int	 store_token_get(struct store *, const uint8_t *hash, size_t hashlen,
+	    int64_t list_id, struct store_token *t);
 /* 1 when hash is an unused, unexpired token of list_id, 0 not, -1. */
 int	 store_token_live(struct store *, const uint8_t *hash, size_t hashlen,
 	    int64_t list_id, time_t now);

@@ -64,6 +64,8 @@ static const struct cmdaddr_row rows[] = {
 	    CA_ARG_NONE, CA_REJECT },
 	{ "discard",	{ NULL },	EXT, CA_TOK_NEEDED, "mod_discard",
 	    CA_ARG_NONE, CA_DISCARD },
+	{ "moderate",	{ NULL },	EXT, CA_TOK_NEEDED, "mod_moderate",
+	    CA_ARG_NONE, CA_MODERATE },
 	{ "appeal",	{ NULL },	EXT, CA_TOK_NEEDED, "mod_appeal",
 	    CA_ARG_NONE, CA_APPEAL },
 	{ "uphold",	{ NULL },	EXT, CA_TOK_NEEDED, "mod_uphold",

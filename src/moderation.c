@@ -104,12 +104,14 @@ tell_author(const struct list_ctx *lc, const struct store_post *p,
 	return rc;
 }
 
-/* A decision token for moderator on post p; its address into addr. */
+/* A decision token for moderator on post p: the token into tok, its
+ * address (LIST+what-TOKEN@) into addr. */
 static int
-decision_token(const struct list_ctx *lc, const struct store_post *p,
-    const char *moderator, const char *what, struct buf *addr)
+decision_token_tok(const struct list_ctx *lc, const struct store_post *p,
+    const char *moderator, const char *what, struct buf *addr,
+    char tok[TOKEN_LEN + 1])
 {
-	char tok[TOKEN_LEN + 1], purpose[32], post[24];
+	char purpose[32], post[24];
 	struct buf ext = BUF_INIT;
 	uint8_t hash[TOKEN_HASH];
 	time_t now = time(NULL);
@@ -126,6 +128,15 @@ decision_token(const struct list_ctx *lc, const struct store_post *p,
 	return 0;
 }
 
+static int
+decision_token(const struct list_ctx *lc, const struct store_post *p,
+    const char *moderator, const char *what, struct buf *addr)
+{
+	char tok[TOKEN_LEN + 1];
+
+	return decision_token_tok(lc, p, moderator, what, addr, tok);
+}
+
 struct mod_notice {
 	const char		*template;	/* held_moderator, ... */
 	const struct list_ctx	*lc;
@@ -140,11 +151,13 @@ struct mod_notice {
 
 /*
  * Queue template name, with the post attached, to one reviewer; counts
- * it in mn->sent, or sets mn->rc on failure (logged).
+ * it in mn->sent, or sets mn->rc on failure (logged).  A notice that
+ * expects a reply (tok, its address reply_to) is From and Reply-To that
+ * address, its token in the Subject (notice.h).
  */
 static void
 mod_queue(struct mod_notice *mn, const char *name, const struct tvar *vars,
-    size_t n, const char *to, const char *reply_to)
+    size_t n, const char *to, const char *reply_to, const char *tok)
 {
 	struct tvar all[MOD_VARS_MAX];
 	struct buf cp = BUF_INIT;
@@ -164,6 +177,8 @@ mod_queue(struct mod_notice *mn, const char *name, const struct tvar *vars,
 	notice_from_list(&nt, mn->lc, name, vars, n);
 	nt.to = to;
 	nt.reply_to = reply_to;
+	nt.from_addr = tok != NULL ? reply_to : NULL;
+	nt.subject_token = tok;
 	nt.attach = mn->raw;
 	nt.attach_len = mn->len;
 	if (notice_queue(mn->lc->st, mn->lc->cfg, &nt, &error) < 0) {
@@ -178,20 +193,27 @@ mod_queue(struct mod_notice *mn, const char *name, const struct tvar *vars,
 	buf_free(&cp);
 }
 
-/* The held post, with this moderator's own two reply addresses. */
+/*
+ * The held post, with this moderator's own reply addresses: one that
+ * reads the decision in the reply (the notice's From and Reply-To, its
+ * token in the Subject), and one for each decision.
+ */
 static int
 notify_one(const char *moderator, void *arg)
 {
 	struct mod_notice *mn = arg;
 	struct buf ok = BUF_INIT, no = BUF_INIT, drop = BUF_INIT;
-	char post[24];
+	struct buf reply = BUF_INIT;
+	char post[24], tok[TOKEN_LEN + 1];
 
 	if (strcasecmp(moderator, mn->p->author) == 0)
 		return 0;	/* nobody decides on his own post */
 	snprintf(post, sizeof(post), "%lld", (long long)mn->p->id);
 	if (decision_token(mn->lc, mn->p, moderator, "approve", &ok) < 0 ||
 	    decision_token(mn->lc, mn->p, moderator, "reject", &no) < 0 ||
-	    decision_token(mn->lc, mn->p, moderator, "discard", &drop) < 0) {
+	    decision_token(mn->lc, mn->p, moderator, "discard", &drop) < 0 ||
+	    decision_token_tok(mn->lc, mn->p, moderator, "moderate", &reply,
+	    tok) < 0) {
 		mn->rc = -1;
 		goto out;
 	}
@@ -203,11 +225,14 @@ notify_one(const char *moderator, void *arg)
 			{ "approve_addr", ok.data }, { "reject_addr", no.data },
 			{ "post_id", post }, { "deadline", mn->deadline },
 			{ "discard_addr", drop.data },
+			{ "moderate_addr", reply.data },
 		};
 
-		mod_queue(mn, mn->template, vars, 9, moderator, ok.data);
+		mod_queue(mn, mn->template, vars, 10, moderator, reply.data,
+		    tok);
 	}
 out:
+	buf_free(&reply);
 	buf_free(&ok);
 	buf_free(&no);
 	buf_free(&drop);
@@ -558,7 +583,7 @@ appeal_one(const char *who, void *arg)
 			{ "post_id", post },
 		};
 
-		mod_queue(an, "appeal_moderator", vars, 7, who, NULL);
+		mod_queue(an, "appeal_moderator", vars, 7, who, NULL, NULL);
 	}
 out:
 	buf_free(&up);

@@ -77,6 +77,7 @@ struct nctx {
 	const char		*hostname;
 	char			 to[ADDR_MAX];
 	char			 reply_to[ADDR_MAX];
+	char			 from[ADDR_MAX];	/* from_addr, checked */
 	struct buf		 addrs[NADDRS];
 	struct tvar		*vars;
 	size_t			 nvars;
@@ -273,6 +274,9 @@ render(struct nctx *c, const struct config *cfg, char **error_r)
 	    render_text(n->template_name, lang, t.body, c->vars, c->nvars,
 	    &body, error_r) < 0)
 		goto out;
+	if (n->subject_token != NULL)
+		buf_printf(&c->subject, " [" NOTICE_TAG "%s]",
+		    n->subject_token);
 	buf_puts(&c->subject, "");
 	body_clean(body.data != NULL ? body.data : "", body.len, &c->body);
 	if (c->body.len > 0 && c->body.data[c->body.len - 1] != '\n')
@@ -321,6 +325,9 @@ nctx_init(struct nctx *c, const struct config *cfg, const struct notice *n,
 		return -1;
 	if (n->reply_to != NULL && addr_check("Reply-To", n->reply_to,
 	    c->reply_to, error_r) < 0)
+		return -1;
+	if (n->from_addr != NULL && addr_check("From", n->from_addr,
+	    c->from, error_r) < 0)
 		return -1;
 	c->hostname = cfg->hostname != NULL && token_ok(cfg->hostname, 255,
 	    "<>()[]\\,;:\"@") ? cfg->hostname : c->l.domain;
@@ -388,13 +395,15 @@ put_from(const struct nctx *c, struct buf *out)
 {
 	const struct notice *n = c->n;
 
-	if (n->from_role != NULL && strcmp(n->from_role, "owner") == 0) {
+	if (n->from_addr == NULL && n->from_role != NULL &&
+	    strcmp(n->from_role, "owner") == 0) {
 		buf_puts(out, "From: ");
 		(void)list_addr_dash(&c->l, OWNER_FROM, out);
 		buf_puts(out, "\r\n");
 	} else	/* the list's description, else its name */
 		put_mailbox("From", n->list_descr != NULL && *n->list_descr ?
-		    n->list_descr : c->l.local, c->addrs[0].data, out);
+		    n->list_descr : c->l.local, n->from_addr != NULL ?
+		    c->from : c->addrs[0].data, out);
 }
 
 static void

@@ -14,7 +14,9 @@
  * are read once per row (listctx.h).
  *
  * Commands to the list's extensions (subscribe, confirm, ...) belong to
- * the membership and moderation modules (subscription_handle).
+ * the membership and moderation modules (subscription_handle), and so
+ * does mail to LIST@ whose Subject carries a live token tag of one of
+ * the list's notices: a reply that lost its +TOKEN is never a post.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -34,6 +36,7 @@
 #include "rules.h"
 #include "process.h"
 #include "release.h"
+#include "request.h"
 #include "scheduler.h"
 #include "store.h"
 #include "subscription.h"
@@ -300,6 +303,47 @@ quotes_live_token(struct post_ctx *pc, const struct msg *m)
 	return tq.live;
 }
 
+/*
+ * A reply to one of the list's notices that reached LIST@ because its
+ * client dropped the +TOKEN of the address (or answered the list): its
+ * Subject carries the notice's token tag (request_subject_token).  A
+ * live token of this list makes the mail that token's command, never a
+ * post: 1.  A tag whose token is used, expired or unknown here holds the
+ * mail, never sends it, with a reason that says which: the author's
+ * held notice is the precise answer, and a mail that was meant as a post
+ * is not lost (a moderator can still approve it): 2, p filled.  0 no
+ * tag, -1 on a store error.
+ */
+static int
+subject_token(struct post_ctx *pc, const struct msg *m, struct store_post *p)
+{
+	char tok[REQUEST_TOKEN_LEN + 1], *subject = msg_subject(m);
+	uint8_t hash[TOKEN_HASH];
+	struct store_token t;
+	const char *why;
+	int rc = 0;
+
+	memset(&t, 0, sizeof(t));
+	rc = request_subject_token(subject, tok);
+	free(subject);
+	if (rc == 0)
+		return 0;
+	rc = token_hash(tok, TOKEN_LEN, hash) < 0 ? 0 : store_token_get(
+	    pc->lc->st, hash, sizeof(hash), pc->lc->list.id, &t);
+	if (rc < 0)
+		return -1;
+	why = rc == 0 ? "reason_token_unknown" : t.used != 0 ?
+	    "reason_token_used" : t.expires <= time(NULL) ?
+	    "reason_token_expired" : NULL;
+	store_token_clear(&t);
+	if (why == NULL)
+		return 1;
+	p->state = POST_HELD;
+	p->reason = default_reason(pc, why, NULL);
+	return post_deadline(pc, p) < 0 ? -1 : 2;
+}
+
+/* 0 decided (p filled), 1 the mail is a command (subject_token), -1. */
 static int
 post_decide(struct post_ctx *pc, const struct msg *m, struct store_post *p)
 {
@@ -314,6 +358,8 @@ post_decide(struct post_ctx *pc, const struct msg *m, struct store_post *p)
 	}
 	if ((member = post_banned(pc, m, p)) != 0)
 		return member < 0 ? -1 : 0;
+	if ((member = subject_token(pc, m, p)) != 0)
+		return member == 2 ? 0 : member;
 	if ((member = quotes_live_token(pc, m)) != 0) {
 		if (member < 0)
 			return -1;
@@ -394,8 +440,18 @@ handle_post(struct post_ctx *pc, struct decision *d)
 		    pc->lc->list.addr, error);
 		return 0;
 	}
-	if (post_decide(pc, m, &d->post) < 0 || post_prepare(pc, m, d) < 0)
+	if ((rc = post_decide(pc, m, &d->post)) == 1) {
+		/* A reply to a notice: handled as a command, under the
+		 * lock (apply_command), like mail to LIST+ext@. */
+		d->command = pc->in;
+		d->mails = 1;
+		rc = 0;
 		goto out;
+	}
+	if (rc < 0 || post_prepare(pc, m, d) < 0) {
+		rc = -1;
+		goto out;
+	}
 	buf_printf(&d->note, "list %s: post %s from <%s> %s%s%s",
 	    pc->lc->list.addr, msg_message_id(m), pc->in->sender,
 	    post_state_name(d->post.state), d->post.reason ? ": " : "",

@@ -13,6 +13,11 @@
  * unknown word on the first line that matters is returned as it is, so
  * that the caller can say so.
  *
+ * Replies to our notices are read here too: the token tag a notice's
+ * Subject ends with (request_subject_token), and the decision a
+ * moderator writes on the first line of his own words
+ * (request_decision), with the same rules for quotes and signatures.
+ *
  * Owns: nothing beyond one call; the caller's array receives the result.
  * Fails: never; a mail without commands yields 0.
  */
@@ -25,6 +30,7 @@
 #include "buf.h"
 #include "cmdaddr.h"
 #include "msg.h"
+#include "notice.h"
 #include "request.h"
 
 /* Body text read: REQUEST_MAX_LINES lines of a generous length. */
@@ -446,4 +452,117 @@ request_parse(const struct msg *m, struct request_cmd *out, size_t max)
 	subject_read(m, &f);
 	body_read(m, &f);
 	return f.n;
+}
+
+/* ---- replies to notices ------------------------------------------------ */
+
+static int
+is_base32(int c)
+{
+	c = tolower(c);
+	return (c >= 'a' && c <= 'z') || (c >= '2' && c <= '7');
+}
+
+/* A tag "[ postino: TOKEN ]" at s (s[0] == '['): 1 and tok, or 0. */
+static int
+subject_tag(const char *s, char tok[REQUEST_TOKEN_LEN + 1])
+{
+	size_t k = strlen(NOTICE_TAG), i;
+
+	for (s++; is_blank(*s); s++)
+		;
+	if (strncasecmp(s, NOTICE_TAG, k) != 0)
+		return 0;
+	for (s += k; is_blank(*s); s++)
+		;
+	for (i = 0; i < REQUEST_TOKEN_LEN && is_base32((unsigned char)s[i]);
+	    i++)
+		tok[i] = (char)tolower((unsigned char)s[i]);
+	if (i < REQUEST_TOKEN_LEN)
+		return 0;
+	for (s += i; is_blank(*s); s++)
+		;
+	tok[i] = '\0';
+	return *s == ']';
+}
+
+int
+request_subject_token(const char *subject, char tok[REQUEST_TOKEN_LEN + 1])
+{
+	char cand[REQUEST_TOKEN_LEN + 1];
+	const char *p;
+	int found = 0;
+
+	for (p = subject; (p = strchr(p, '[')) != NULL; p++)
+		if (subject_tag(p, cand)) {
+			memcpy(tok, cand, sizeof(cand));
+			found = 1;
+		}
+	return found;
+}
+
+/* The decision word w[0..n) (trailing '.', '!', ',' or ':' ignored). */
+static enum request_decision
+decision_word(const char *w, size_t n)
+{
+	static const struct {
+		const char		*word;
+		enum request_decision	 what;
+	} words[] = {
+		{ "approve", REQUEST_APPROVE }, { "approva", REQUEST_APPROVE },
+		{ "reject", REQUEST_REJECT }, { "rifiuta", REQUEST_REJECT },
+		{ "discard", REQUEST_DISCARD }, { "scarta", REQUEST_DISCARD },
+	};
+	size_t i;
+
+	while (n > 1 && strchr(".!,:", w[n - 1]) != NULL)
+		n--;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i].word) == n &&
+		    strncasecmp(words[i].word, w, n) == 0)
+			return words[i].what;
+	return REQUEST_UNDECIDED;
+}
+
+/* Read the trimmed line s[0..n) as a decision into d. */
+static enum request_decision
+decision_line(const char *s, size_t n, struct request_decided *d)
+{
+	size_t w;
+
+	copy_cut(d->line, sizeof(d->line), s, n);
+	for (w = 0; w < n && !is_blank(s[w]) && s[w] != ':'; w++)
+		;
+	if ((d->what = decision_word(s, w)) == REQUEST_UNDECIDED)
+		return d->what;
+	while (w < n && (is_blank(s[w]) || s[w] == ':' || s[w] == '-'))
+		w++;
+	copy_cut(d->reason, sizeof(d->reason), s + w, n - w);
+	return d->what;
+}
+
+enum request_decision
+request_decision(const char *text, size_t len, struct request_decided *d)
+{
+	struct body b;
+	const char *s, *next;
+	size_t n, nn;
+
+	memset(d, 0, sizeof(*d));
+	memset(&b, 0, sizeof(b));
+	b.p = text;
+	b.end = text + len;
+	while (body_line(&b, &s, &n)) {
+		while (n > 0 && (s[n - 1] == '\r' || is_blank(s[n - 1])))
+			n--;
+		if (n == 0 || s[0] == '>')
+			continue;
+		if (is_end_marker(s, n))
+			break;
+		body_peek(&b, &next, &nn);
+		if (is_quote_header(s, n, next, nn))
+			continue;
+		return decision_line(s, n, d);
+	}
+	return REQUEST_UNDECIDED;
 }

@@ -97,19 +97,10 @@ token_why(struct store *st, const uint8_t *hash, size_t hashlen,
     int64_t list_id, time_t now, enum token_status *status,
     struct store_token *t)
 {
-	sqlite3_stmt *stmt;
 	int rc;
 
-	stmt = store_stmt(st, "SELECT " TOKEN_COLS " FROM tokens"
-	    " WHERE hash = ?1 AND list_id = ?2");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_blob(stmt, 1, hash, (int)hashlen, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, list_id);
-	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
-		return store_step_end(st, stmt, rc);
-	token_row(stmt, t);
-	sqlite3_reset(stmt);
+	if ((rc = store_token_get(st, hash, hashlen, list_id, t)) <= 0)
+		return rc;
 	if (t->created > now + TOKEN_SKEW) {
 		log_warnx("store: %s token of list %" PRId64 " created %lld s"
 		    " in the future: refused (clock skew?)", t->purpose,
@@ -167,6 +158,27 @@ store_token_clear(struct store_token *t)
 	free(t->addr);
 	free(t->data);
 	memset(t, 0, sizeof(*t));
+}
+
+int
+store_token_get(struct store *st, const uint8_t *hash, size_t hashlen,
+    int64_t list_id, struct store_token *t)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	stmt = store_stmt(st, "SELECT " TOKEN_COLS " FROM tokens"
+	    " WHERE hash = ?1 AND list_id = ?2");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_blob(stmt, 1, hash, (int)hashlen, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, list_id);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
+		return store_step_end(st, stmt, rc) < 0 ? -1 : 0;
+	token_row(stmt, t);
+	sqlite3_reset(stmt);
+	return 1;
 }
 
 /* 1 pending, 0 none, -1 error. */

@@ -31,6 +31,8 @@ struct owner_mail {
 	const char		*name;
 	const struct tvar	*vars;
 	size_t			 nvars;
+	const char		*reply;	/* a token's address, or NULL */
+	const char		*tok;
 	int			 rc;
 	int			 count;
 };
@@ -41,20 +43,21 @@ owner_mail_one(const char *owner, void *arg)
 	struct owner_mail *om = arg;
 
 	om->count++;
-	if (sub_mail(om->sc, om->name, om->vars, om->nvars, owner, NULL,
-	    "owner") < 0) {
+	if (sub_mail_token(om->sc, om->name, om->vars, om->nvars, owner,
+	    om->reply, om->tok, "owner") < 0) {
 		om->rc = -1;
 		return 1;
 	}
 	return 0;
 }
 
-/* Mail template name to every owner; the number of owners, or -1. */
+/* Mail template name to every owner (expecting a reply to the address
+ * of token tok, when not NULL); the number of owners, or -1. */
 static int
 mail_owners(struct sctx *sc, const char *name, const struct tvar *vars,
-    size_t n)
+    size_t n, const char *reply, const char *tok)
 {
-	struct owner_mail om = { sc, name, vars, n, 0, 0 };
+	struct owner_mail om = { sc, name, vars, n, reply, tok, 0, 0 };
 
 	if (store_role_each(sc->st, sc->list->id, "owner", owner_mail_one,
 	    &om) < 0 || om.rc < 0)
@@ -71,7 +74,7 @@ notify_owners(struct sctx *sc, const char *name, const char *addr,
 
 	if (!sc->lc->notify_owner)
 		return 0;
-	return mail_owners(sc, name, vars, 2) < 0 ? -1 : 0;
+	return mail_owners(sc, name, vars, 2, NULL, NULL) < 0 ? -1 : 0;
 }
 
 static void
@@ -125,9 +128,9 @@ ask_confirmation(struct sctx *sc, const char *purpose, const char *addr)
 			{ "member_addr", addr }, { "expires", expires },
 		};
 
-		rc = sub_mail(sc, strcmp(purpose, "subscribe") == 0 ?
+		rc = sub_mail_token(sc, strcmp(purpose, "subscribe") == 0 ?
 		    "confirm_subscribe" : "confirm_unsubscribe", vars, 4, addr,
-		    confirm.data, NULL);
+		    confirm.data, tok, NULL);
 	}
 	buf_free(&confirm);
 	if (rc == 0)
@@ -161,7 +164,8 @@ ask_approval(struct sctx *sc, const char *addr)
 			{ "decline_addr", decline.data },
 		};
 
-		owners = mail_owners(sc, "approve_subscribe", vars, 5);
+		owners = mail_owners(sc, "approve_subscribe", vars, 5,
+		    confirm.data, tok);
 		if (owners == 0)
 			log_warnx("list %s: <%s> waits for approval, but the"
 			    " list has no owner", sc->list->addr, addr);

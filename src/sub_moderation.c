@@ -2,7 +2,10 @@
  * sub_moderation.c — the list's moderation addresses: LIST+approve-TOKEN@,
  * LIST+reject-TOKEN@ and LIST+discard-TOKEN@ (a moderator decides a held
  * post by replying; the first line of a rejection is its reason; a
- * discard tells nobody and is refused for a member's post), LIST+rules@ and
+ * discard tells nobody and is refused for a member's post),
+ * LIST+moderate-TOKEN@ (the held-post notice's own address: "approve",
+ * "reject REASON" or "discard" on the first line of the reply; anything
+ * else decides nothing and is answered with the choices), LIST+rules@ and
  * LIST+log@ (anyone may read the published rules and the moderation log,
  * whose chain head each log mail carries).
  *
@@ -25,11 +28,14 @@
 #include "modlog_report.h"
 #include "msg.h"
 #include "notice.h"
+#include "request.h"
 #include "rules.h"
 #include "subscription_int.h"
 #include "token.h"
 
 /* ---- moderation by mail ----------------------------------------- */
+
+#define MOD_REPLY_TEXT	(64 * 1024)	/* text read for a decision */
 
 /* 1 when line is the header a mail client puts above a quote. */
 static int
@@ -89,26 +95,23 @@ rule_match(const struct rule *r, void *arg)
 	return 1;
 }
 
-/* The reason of a rejection: the first line, or a rule it names. */
+/* A reason that names a rule becomes that rule's name and text. */
 static int
-reject_reason(struct sctx *sc, struct buf *reason)
+reason_rule(struct sctx *sc, struct buf *reason)
 {
 	struct rule_find rf;
 	char *name;
+	int rc;
 
-	first_line(sc->m, reason);
 	if (reason->len == 0)
 		return 0;
 	name = xstrdup(reason->data);
 	rf.lc = sc->lc;
 	rf.name = name;
 	rf.reason = reason;
-	if (rules_each(sc->st, sc->list->id, rule_match, &rf) < 0) {
-		free(name);
-		return -1;
-	}
+	rc = rules_each(sc->st, sc->list->id, rule_match, &rf);
 	free(name);
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 static int
@@ -185,13 +188,25 @@ decide_post(struct sctx *sc, const struct store_token *t, enum post_state to,
 	return rc < 0 ? -1 : 0;
 }
 
-/* LIST+approve-TOKEN@, LIST+reject-TOKEN@ and LIST+discard-TOKEN@. */
-int
-sub_moderate(struct sctx *sc, enum post_state to, const char *tok)
+/* The answer to an undecided reply is From LIST+moderate-TOKEN@ again,
+ * so that answering it decides (subscription.c's send_reply). */
+static void
+reply_again(struct sctx *sc, const char *tok)
 {
-	const char *purpose = to == POST_ACCEPTED ? "mod_approve" :
-	    to == POST_REJECTED ? "mod_reject" : "mod_discard";
-	struct buf reason = BUF_INIT;
+	buf_reset(&sc->reply_ext);
+	buf_printf(&sc->reply_ext, "moderate-%s", tok);
+}
+
+/*
+ * Decide with token tok of purpose, the moderator's words in reason (a
+ * rule's name stands for the rule).  A rejection needs a reason: without
+ * one nothing happens, and the token stays; an approval's words, if
+ * any, are logged too.
+ */
+static int
+moderate_token(struct sctx *sc, const char *purpose, enum post_state to,
+    const char *tok, struct buf *reason)
+{
 	uint8_t hash[TOKEN_HASH];
 	enum token_status status;
 	struct store_token t;
@@ -200,11 +215,11 @@ sub_moderate(struct sctx *sc, enum post_state to, const char *tok)
 	memset(&t, 0, sizeof(t));
 	if (token_hash(tok, strlen(tok), hash) < 0)
 		return sub_token_failed(sc, TOKEN_UNKNOWN, tok);
-	/* A rejection needs a reason (without one nothing happens, and
-	 * the token stays); an approval's words, if any, are logged too. */
-	if (reject_reason(sc, &reason) < 0)
+	if (reason_rule(sc, reason) < 0)
 		goto out;
-	if (to == POST_REJECTED && reason.len == 0) {
+	if (to == POST_REJECTED && reason->len == 0) {
+		if (strcmp(purpose, "mod_moderate") == 0)
+			reply_again(sc, tok);
 		rc = sub_result(sc, "r_mod_need_reason", "post_id", "");
 		goto out;
 	}
@@ -216,10 +231,91 @@ sub_moderate(struct sctx *sc, enum post_state to, const char *tok)
 		rc = sub_token_failed(sc, status == TOKEN_OK ? TOKEN_UNKNOWN :
 		    status, tok);
 	else
-		rc = decide_post(sc, &t, to, reason.data ? reason.data :
-		    "", status);
+		rc = decide_post(sc, &t, to, reason->data ? reason->data : "",
+		    status);
 out:
 	store_token_clear(&t);
+	return rc;
+}
+
+/* LIST+approve-TOKEN@, LIST+reject-TOKEN@ and LIST+discard-TOKEN@: the
+ * first line of the moderator's own words is the reason. */
+int
+sub_moderate(struct sctx *sc, enum post_state to, const char *tok)
+{
+	struct buf reason = BUF_INIT;
+	int rc;
+
+	first_line(sc->m, &reason);
+	rc = moderate_token(sc, to == POST_ACCEPTED ? "mod_approve" :
+	    to == POST_REJECTED ? "mod_reject" : "mod_discard", to, tok,
+	    &reason);
+	buf_free(&reason);
+	return rc;
+}
+
+/*
+ * A reply that decides nothing: the token stays, the post stays held,
+ * and the moderator the token belongs to (whoever sent the reply) gets
+ * the choices; a token that no longer works says why instead.
+ */
+static int
+undecided(struct sctx *sc, const char *tok, const struct request_decided *d)
+{
+	uint8_t hash[TOKEN_HASH];
+	struct store_token t;
+	int rc;
+
+	if (token_hash(tok, strlen(tok), hash) < 0 || (rc = store_token_get(
+	    sc->st, hash, sizeof(hash), sc->list->id, &t)) == 0)
+		return sub_token_failed(sc, TOKEN_UNKNOWN, tok);
+	if (rc < 0)
+		return -1;
+	if (strcmp(t.purpose, "mod_moderate") != 0)
+		rc = sub_token_failed(sc, TOKEN_UNKNOWN, tok);
+	else if (t.used != 0 || t.expires <= sc->now)
+		rc = sub_token_failed(sc, t.used != 0 ? TOKEN_USED :
+		    TOKEN_EXPIRED, tok);
+	else {
+		const struct tvar vars[] = {
+			{ "post_id", t.data }, { "line", d->line },
+		};
+
+		snprintf(sc->who, sizeof(sc->who), "%s", t.addr);
+		buf_printf(sc->note, "; post %s: reply of <%s> decides"
+		    " nothing, still held", t.data, t.addr);
+		reply_again(sc, tok);
+		rc = sub_result_v(sc, "r_mod_choices", vars, 2);
+	}
+	store_token_clear(&t);
+	return rc;
+}
+
+/*
+ * LIST+moderate-TOKEN@, the From and Reply-To of a held-post notice
+ * (or its token in the Subject of a reply that reached LIST@ or
+ * LIST-request@): the decision is the first line of the moderator's own
+ * words (request_decision), the words after it the reason.
+ */
+int
+sub_moderate_reply(struct sctx *sc, const char *tok)
+{
+	struct buf text = BUF_INIT, reason = BUF_INIT;
+	struct request_decided d;
+	enum post_state to;
+	int rc;
+
+	if (msg_text(sc->m, MOD_REPLY_TEXT, &text) < 0)
+		buf_reset(&text);
+	(void)request_decision(text.data != NULL ? text.data : "", text.len,
+	    &d);
+	buf_free(&text);
+	if (d.what == REQUEST_UNDECIDED)
+		return undecided(sc, tok, &d);
+	to = d.what == REQUEST_APPROVE ? POST_ACCEPTED :
+	    d.what == REQUEST_REJECT ? POST_REJECTED : POST_DISCARDED;
+	buf_puts(&reason, d.reason);
+	rc = moderate_token(sc, "mod_moderate", to, tok, &reason);
 	buf_free(&reason);
 	return rc;
 }

@@ -6,7 +6,10 @@
  * LIST-request@: the table of cmdaddr.c reads the address or the
  * command, run_action runs it (joining and leaving: sub_member.c;
  * moderators' and authors' tokens, rules and log: sub_moderation.c;
- * bounces: sub_bounce.c).  Everything runs inside the caller's
+ * bounces: sub_bounce.c).  A reply to a notice that lost the +TOKEN of
+ * its address is read by the token tag of its Subject (subject_token):
+ * at LIST@ (process.c sends it here) and at LIST-request@ it is that
+ * token's command alone.  Everything runs inside the caller's
  * transaction: the token taken, the member added and the mails queued
  * commit together.
  *
@@ -36,16 +39,41 @@
 #include "token.h"
 
 
+static int	sub_mail_full(struct sctx *, const char *, const struct tvar *,
+		    size_t, const char *, const char *, const char *,
+		    const char *, const char *);
+
 int
 sub_mail(struct sctx *sc, const char *name, const struct tvar *vars, size_t n,
     const char *to, const char *reply_to, const char *from_role)
 {
-	return sub_mail_to(sc, name, vars, n, to, NULL, reply_to, from_role);
+	return sub_mail_full(sc, name, vars, n, to, NULL, reply_to, NULL,
+	    from_role);
 }
 
 int
 sub_mail_to(struct sctx *sc, const char *name, const struct tvar *vars,
     size_t n, const char *to, const char *to_name, const char *reply_to,
+    const char *from_role)
+{
+	return sub_mail_full(sc, name, vars, n, to, to_name, reply_to, NULL,
+	    from_role);
+}
+
+int
+sub_mail_token(struct sctx *sc, const char *name, const struct tvar *vars,
+    size_t n, const char *to, const char *reply_to, const char *tok,
+    const char *from_role)
+{
+	return sub_mail_full(sc, name, vars, n, to, NULL, reply_to, tok,
+	    from_role);
+}
+
+/* To: "to_name" <to>; a token notice is From and Reply-To reply_to. */
+static int
+sub_mail_full(struct sctx *sc, const char *name, const struct tvar *vars,
+    size_t n, const char *to, const char *to_name, const char *reply_to,
+    const char *tok,
     const char *from_role)
 {
 	struct notice nt;
@@ -56,6 +84,8 @@ sub_mail_to(struct sctx *sc, const char *name, const struct tvar *vars,
 	nt.to_name = to_name;
 	nt.from_role = from_role;
 	nt.reply_to = reply_to;
+	nt.from_addr = tok != NULL ? reply_to : NULL;
+	nt.subject_token = tok;
 	nt.in_reply_to = sc->m != NULL && *msg_message_id(sc->m) ?
 	    msg_message_id(sc->m) : NULL;
 	if (notice_queue(sc->st, sc->cfg, &nt, &error) < 0) {
@@ -308,6 +338,25 @@ mode_command(struct sctx *sc, const struct cmdaddr *ca)
 }
 
 static int	run_request(struct sctx *);
+static int	run_action(struct sctx *, const struct cmdaddr *);
+static int	token_row(struct sctx *, const char *, struct cmdaddr *);
+
+/*
+ * "confirm TOKEN" (LIST+confirm-TOKEN@, a -request line) with a token
+ * made for something else (a held post's, a moderator's) does what that
+ * token is for, rather than using it up as an unknown confirmation.
+ */
+static int
+confirm_any(struct sctx *sc, const char *tok)
+{
+	struct cmdaddr ca;
+
+	if (token_row(sc, tok, &ca) < 0)
+		return -1;
+	if (ca.row->action != CA_CONFIRM)
+		return run_action(sc, &ca);
+	return sub_confirm(sc, tok, 0);
+}
 
 /* The handler of each action of the command address table (cmdaddr.c);
  * ca->arg is the token of an extension or the -request argument. */
@@ -326,8 +375,9 @@ run_action(struct sctx *sc, const struct cmdaddr *ca)
 	case CA_UNSUBSCRIBE:
 		return sub_unsubscribe(sc);
 	case CA_CONFIRM:
+		return confirm_any(sc, arg);
 	case CA_DECLINE:
-		return sub_confirm(sc, arg, ca->row->action == CA_DECLINE);
+		return sub_confirm(sc, arg, 1);
 	case CA_SET:
 		return do_mode(sc, strncmp(arg, "mode ", 5) == 0 ? arg + 5 :
 		    arg);
@@ -346,6 +396,8 @@ run_action(struct sctx *sc, const struct cmdaddr *ca)
 		return sub_moderate(sc, ca->row->action == CA_APPROVE ?
 		    POST_ACCEPTED : ca->row->action == CA_REJECT ?
 		    POST_REJECTED : POST_DISCARDED, arg);
+	case CA_MODERATE:
+		return sub_moderate_reply(sc, arg);
 	case CA_APPEAL:
 	case CA_UPHOLD:
 	case CA_OVERTURN:
@@ -455,6 +507,8 @@ within_cap(struct sctx *sc)
 static int
 send_reply(struct sctx *sc)
 {
+	struct buf addr = BUF_INIT;
+	int rc;
 	const struct tvar vars[] = {
 		{ "results", sc->results.data }, { "member_addr", sc->who },
 	};
@@ -463,13 +517,22 @@ send_reply(struct sctx *sc)
 		return 0;
 	/* Drop the final newline: the template places the block. */
 	sc->results.data[--sc->results.len] = '\0';
-	return sub_mail(sc, "reply", vars, 2, sc->who, NULL, NULL);
+	if (sc->reply_ext.len == 0)
+		return sub_mail(sc, "reply", vars, 2, sc->who, NULL, NULL);
+	/* A reply that asks for another (a held post still undecided):
+	 * answering it works like answering the notice. */
+	(void)list_addr_ext(&sc->lc->name, sc->reply_ext.data, &addr);
+	rc = sub_mail_token(sc, "reply", vars, 2, sc->who, addr.data,
+	    strchr(sc->reply_ext.data, '-') + 1, NULL);
+	buf_free(&addr);
+	return rc;
 }
 
 void
 sub_ctx_clear(struct sctx *sc)
 {
 	buf_free(&sc->results);
+	buf_free(&sc->reply_ext);
 	msg_free(&sc->m);
 }
 
@@ -503,10 +566,66 @@ reviewer_token(const struct cmdaddr *ca)
 	    strcmp(purpose, "post_confirm") == 0);
 }
 
+_Static_assert(REQUEST_TOKEN_LEN == TOKEN_LEN, "a Subject token is a token");
+
+/*
+ * The row a token of this list is for: the row of its purpose, or
+ * confirm (a member's or an owner's confirmation, and a token the list
+ * does not know: confirm says so).  Decline shares the owners' approval
+ * token: a reply confirms, never declines.
+ */
+static int
+token_row(struct sctx *sc, const char *tok, struct cmdaddr *ca)
+{
+	const struct cmdaddr_row *row = NULL;
+	uint8_t hash[TOKEN_HASH];
+	struct store_token t;
+	size_t i;
+	int rc = 0;
+
+	if (token_hash(tok, strlen(tok), hash) == 0 && (rc = store_token_get(
+	    sc->st, hash, sizeof(hash), sc->list->id, &t)) == 1) {
+		for (i = 0; (row = cmdaddr_row(i)) != NULL; i++)
+			if (row->action != CA_DECLINE && row->purpose != NULL &&
+			    strcmp(row->purpose, t.purpose) == 0)
+				break;
+		store_token_clear(&t);
+	}
+	memset(ca, 0, sizeof(*ca));
+	ca->row = row != NULL ? row : cmdaddr_word("confirm", 7, CA_EXT);
+	ca->arg = tok;
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * Mail to LIST@ (the processor found a token of the list in its
+ * Subject: process.c) or to LIST-request@ whose Subject carries a
+ * notice's token tag: the reply to that notice whose client lost the
+ * +TOKEN of the address.  It is that token's command alone.
+ */
+static int
+subject_token(struct sctx *sc, struct cmdaddr *ca, char *tok)
+{
+	char *subject;
+	int found;
+
+	if (*sc->in->ext != '\0' && (ca->row == NULL ||
+	    ca->row->action != CA_REQUEST))
+		return 0;
+	subject = msg_subject(sc->m);
+	found = request_subject_token(subject, tok);
+	free(subject);
+	if (!found)
+		return 0;
+	buf_printf(sc->note, "; token in the Subject");
+	return token_row(sc, tok, ca);
+}
+
 int
 subscription_handle(const struct list_ctx *lc, const struct store_inbox *in,
     struct buf *note)
 {
+	char tok[REQUEST_TOKEN_LEN + 1];
 	struct sctx sc;
 	struct cmdaddr ca;
 	const char *why;
@@ -533,6 +652,8 @@ subscription_handle(const struct list_ctx *lc, const struct store_inbox *in,
 	}
 	snprintf(sc.who, sizeof(sc.who), "%s", *msg_from(sc.m) ?
 	    msg_from(sc.m) : in->sender);
+	if (subject_token(&sc, &ca, tok) < 0)
+		goto out;
 	if (!reviewer_token(&ca) && (rc = within_cap(&sc)) != 1)
 		goto out;
 	/* A row missing was stored before the router refused it at RCPT. */

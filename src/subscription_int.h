@@ -27,6 +27,8 @@ struct sctx {
 	time_t			 now;
 	struct buf		 results;	/* result lines for the reply */
 	int			 need_reply;	/* a command mailed nothing else */
+	struct buf		 reply_ext;	/* "word-TOKEN": the reply is
+						 * From that address, or "" */
 	struct buf		*note;
 };
 
@@ -38,6 +40,11 @@ int	 sub_mail(struct sctx *, const char *name, const struct tvar *vars,
 int	 sub_mail_to(struct sctx *, const char *name, const struct tvar *vars,
 	    size_t n, const char *to, const char *to_name,
 	    const char *reply_to, const char *from_role);
+/* The same for a notice that expects a reply to the address reply_to
+ * of token tok: From and Reply-To that address, tok in the Subject. */
+int	 sub_mail_token(struct sctx *, const char *name,
+	    const struct tvar *vars, size_t n, const char *to,
+	    const char *reply_to, const char *tok, const char *from_role);
 /* Add a result line to the reply; the reply will be sent. */
 int	 sub_result_v(struct sctx *, const char *name, const struct tvar *vars,
 	    size_t n);
@@ -67,6 +74,8 @@ int	 sub_leave(struct sctx *, const char *addr);
 /* sub_moderation.c */
 /* to: POST_ACCEPTED, POST_REJECTED or POST_DISCARDED */
 int	 sub_moderate(struct sctx *, enum post_state to, const char *tok);
+/* LIST+moderate-TOKEN@: the decision is in the reply's first line. */
+int	 sub_moderate_reply(struct sctx *, const char *tok);
 int	 sub_rules(struct sctx *);
 /* A banned address (ban.h) is refused with a generic text, the daemon's
  * log saying which ban: 1 refused, 0 not banned, -1 error. */

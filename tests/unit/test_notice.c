@@ -67,6 +67,9 @@ static const struct tvar samples[] = {
 	{ "token", "k7q2xmd4rt5vbn3wz6yhc8fjpa" },
 	{ "confirm_addr", "team+confirm-k7q2xmd4rt5vbn3wz6yhc8fjpa@example.org" },
 	{ "approve_addr", "team+approve-k7q2xmd4rt5vbn3wz6yhc8fjpa@example.org" },
+	{ "moderate_addr",
+	    "team+moderate-m7q2xmd4rt5vbn3wz6yhc8fjpa@example.org" },
+	{ "line", "Looks fine to me" },
 	{ "decline_addr", "team+decline-k7q2xmd4rt5vbn3wz6yhc8fjpa@example.org" },
 	{ "reenable_addr", "team+reenable-k7q2xmd4rt5vbn3wz6yhc8fjpa@example.org" },
 	{ "warnings_left", "2" },
@@ -208,12 +211,14 @@ static const struct tcase {
 	    "moderator", "deadline", "checkpoint", NULL } },
 	{ "rejected_author", 1, NULL, NULL, 1, { "subject", "reason", "rule",
 	    "moderator", "deadline", "appeal_addr", "checkpoint", NULL } },
-	{ "held_moderator", 1, NULL, "approve_addr", 0, { "subject", "author",
-	    "reason", "rule", "approve_addr", "reject_addr", "post_id",
-	    "deadline", "discard_addr", "checkpoint", NULL } },
-	{ "reminder_moderator", 1, NULL, "approve_addr", 0, { "subject",
+	{ "held_moderator", 1, NULL, "moderate_addr", 0, { "subject",
 	    "author", "reason", "rule", "approve_addr", "reject_addr",
-	    "post_id", "deadline", "discard_addr", "checkpoint", NULL } },
+	    "post_id", "deadline", "discard_addr", "checkpoint",
+	    "moderate_addr", NULL } },
+	{ "reminder_moderator", 1, NULL, "moderate_addr", 0, { "subject",
+	    "author", "reason", "rule", "approve_addr", "reject_addr",
+	    "post_id", "deadline", "discard_addr", "checkpoint",
+	    "moderate_addr", NULL } },
 	{ "appeal_moderator", 1, NULL, NULL, 0, { "subject", "author",
 	    "reason", "appeal", "uphold_addr", "overturn_addr", "post_id",
 	    "checkpoint", NULL } },
@@ -231,6 +236,9 @@ static const struct tcase {
 	{ "rules_default", 0, NULL, NULL, 0, { NULL } },
 	{ "reason_nonmember", 0, NULL, NULL, 0, { NULL } },
 	{ "reason_token", 0, NULL, NULL, 0, { NULL } },
+	{ "reason_token_unknown", 0, NULL, NULL, 0, { NULL } },
+	{ "reason_token_used", 0, NULL, NULL, 0, { NULL } },
+	{ "reason_token_expired", 0, NULL, NULL, 0, { NULL } },
 	{ "reason_moderated_list", 0, NULL, NULL, 0, { NULL } },
 	{ "reason_moderated_member", 0, NULL, NULL, 0, { NULL } },
 	{ "reason_expired", 0, NULL, NULL, 0, { NULL } },
@@ -243,6 +251,7 @@ static const struct tcase {
 	{ "r_mod_too_late", 0, NULL, NULL, 0, { "post_id", "state", "by",
 	    "when", NULL } },
 	{ "r_mod_need_reason", 0, NULL, NULL, 0, { "post_id", NULL } },
+	{ "r_mod_choices", 0, NULL, NULL, 0, { "post_id", "line", NULL } },
 	{ "r_mod_own_post", 0, NULL, NULL, 0, { "post_id", NULL } },
 	{ "r_mod_discarded", 0, NULL, NULL, 0, { "post_id", "subject", NULL } },
 	{ "r_mod_member_post", 0, NULL, NULL, 0, { "post_id", NULL } },
@@ -1058,6 +1067,57 @@ test_errors(void **state)
 	buf_free(&out);
 }
 
+/* A notice that expects a reply: From and Reply-To are the token's
+ * address (also for an owner notice), the token ends the Subject, in
+ * every language; nothing in the token can add a header line. */
+static void
+test_token_reply(void **state)
+{
+	static const char *const addr =
+	    "team+confirm-k7q2xmd4rt5vbn3wz6yhc8fjpa@example.org";
+	const char *const roles[] = { NULL, "owner" };
+	struct buf out = BUF_INIT;
+	struct notice n;
+	char *err = NULL;
+	size_t l, r;
+
+	(void)state;
+	for (l = 0; l < NLANGS; l++)
+		for (r = 0; r < 2; r++) {
+			memset(&n, 0, sizeof(n));
+			n.list_addr = LIST;
+			n.list_descr = "Team";
+			n.lang = langs[l];
+			n.template_name = "help";
+			n.to = MEMBER;
+			n.from_role = roles[r];
+			n.reply_to = addr;
+			n.from_addr = addr;
+			n.subject_token = "k7q2xmd4rt5vbn3wz6yhc8fjpa";
+			buf_reset(&out);
+			if (notice_build(&cfg, &n, &out, &err) != 0)
+				fail_msg("%s: %s", langs[l], err);
+			assert_non_null(strstr(out.data, "\r\nReply-To: "
+			    "team+confirm-k7q2xmd4rt5vbn3wz6yhc8fjpa@example.org"
+			    "\r\n"));
+			assert_non_null(strstr(out.data, "From: \"Team\" <"
+			    "team+confirm-k7q2xmd4rt5vbn3wz6yhc8fjpa@example.org"
+			    ">\r\n"));
+			assert_non_null(strstr(out.data,
+			    " [postino:k7q2xmd4rt5vbn3wz6yhc8fjpa]\r\n"));
+		}
+	/* The Subject is encoded like any other: no header line added. */
+	n.subject_token = "x]\r\nBcc: b@example.org";
+	buf_reset(&out);
+	assert_int_equal(notice_build(&cfg, &n, &out, &err), 0);
+	assert_null(strstr(out.data, "\r\nBcc:"));
+	n.from_addr = "<x>@example.org";
+	buf_reset(&out);
+	expect_error(notice_build(&cfg, &n, &out, &err), &out, &err,
+	    "From");
+	buf_free(&out);
+}
+
 /* ---- queueing -------------------------------------------------------- */
 
 static void
@@ -1104,6 +1164,7 @@ main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_display_name),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_token_reply),
 		cmocka_unit_test(test_queue),
 	};
 

@@ -256,6 +256,113 @@ test_known(void **state)
 	assert_int_equal(request_known(""), 0);
 }
 
+/* The token tag of a notice's Subject, as replies bring it back. */
+static void
+test_subject_token(void **state)
+{
+	static const struct {
+		const char	*subject;
+		const char	*want;	/* NULL: none */
+	} t[] = {
+		{ "Re: Held for team@example.org: buy [postino:" TOKEN "]",
+		    TOKEN },
+		{ "AW: Confirm [POSTINO:" TOKUP "]", TOKEN },
+		{ "Re: x [ postino: " TOKEN " ]", TOKEN },
+		{ "Re: [team] [postino:" TOKEN "] tail", TOKEN },
+		/* the last tag wins: a held post's own tag comes first */
+		{ "Held: [postino:aaaaaaaaaaaaaaaaaaaaaaaaaa] x [postino:"
+		    TOKEN "]", TOKEN },
+		{ "[postino:" TOKEN "] [postino:short]", TOKEN },
+		{ "Re: confirm " TOKEN, NULL },
+		{ "[postino:" TOKEN, NULL },
+		{ "[postino:" TOKEN "x]", NULL },
+		{ "[postino:abcdefghijklmnopqrstuvwx18]", NULL },
+		{ "[postino:" TOKEN "a]", NULL },
+		{ "[mailman:" TOKEN "]", NULL },
+		{ "[postino:]", NULL },
+		{ "[", NULL },
+		{ "", NULL },
+	};
+	char tok[REQUEST_TOKEN_LEN + 1];
+	size_t i;
+	int got;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(tok, 'z', sizeof(tok));
+		got = request_subject_token(t[i].subject, tok);
+		if (got != (t[i].want != NULL))
+			fail_msg("%s: got %d", t[i].subject, got);
+		if (got)
+			assert_string_equal(tok, t[i].want);
+	}
+}
+
+/* The decision in a moderator's reply: its first own line. */
+static void
+test_decision(void **state)
+{
+	static const struct {
+		const char		*text;
+		enum request_decision	 want;
+		const char		*reason;
+		const char		*line;
+	} t[] = {
+		{ "approve\n", REQUEST_APPROVE, "", "approve" },
+		{ "Approve.\n\n> held\n", REQUEST_APPROVE, "", "Approve." },
+		{ "approve fine by me\n", REQUEST_APPROVE, "fine by me", NULL },
+		{ "\n\n  reject because it is an ad  \n", REQUEST_REJECT,
+		    "because it is an ad", NULL },
+		{ "Reject: off topic\n", REQUEST_REJECT, "off topic", NULL },
+		{ "REJECT\n", REQUEST_REJECT, "", NULL },
+		{ "discard\r\n", REQUEST_DISCARD, "", NULL },
+		{ "rifiuta fuori tema\n", REQUEST_REJECT, "fuori tema", NULL },
+		{ "approva\n", REQUEST_APPROVE, "", NULL },
+		{ "scarta\n", REQUEST_DISCARD, "", NULL },
+		/* quotes and their headers come first in bottom-posts */
+		{ "On Mon, 1 Jan 2024, team wrote:\n> approve\n> x\n\n"
+		    "discard\n", REQUEST_DISCARD, "", NULL },
+		{ "Il giorno lun 1 gen 2024 alle 10:00 team\n"
+		    "<team@example.org> ha scritto:\n> x\napprove ok\n",
+		    REQUEST_APPROVE, "ok", NULL },
+		/* nothing of his own, or words that decide nothing */
+		{ "", REQUEST_UNDECIDED, "", "" },
+		{ "\n\n> approve\n> reject spam\n", REQUEST_UNDECIDED, "",
+		    "" },
+		{ "-- \napprove\n", REQUEST_UNDECIDED, "", "" },
+		{ "-----Original Message-----\napprove\n",
+		    REQUEST_UNDECIDED, "", "" },
+		{ "Hi,\napprove\n", REQUEST_UNDECIDED, "", "Hi," },
+		{ "approved\n", REQUEST_UNDECIDED, "", "approved" },
+		{ "I approve\n", REQUEST_UNDECIDED, "", "I approve" },
+		{ "approvex\n", REQUEST_UNDECIDED, "", "approvex" },
+	};
+	struct request_decided d;
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (request_decision(t[i].text, strlen(t[i].text), &d) !=
+		    t[i].want || d.what != t[i].want)
+			fail_msg("%s: got %d", t[i].text, (int)d.what);
+		assert_string_equal(d.reason, t[i].reason);
+		if (t[i].line != NULL)
+			assert_string_equal(d.line, t[i].line);
+	}
+	/* Long lines are cut, never overrun; the text need not end in a
+	 * NUL or a newline. */
+	buf_puts(&b, "reject ");
+	for (i = 0; i < 2000; i++)
+		buf_puts(&b, "x");
+	assert_int_equal(request_decision(b.data, b.len, &d), REQUEST_REJECT);
+	assert_int_equal(strlen(d.reason), REQUEST_REASON_MAX - 1);
+	assert_int_equal(strlen(d.line), REQUEST_ARG_MAX - 1);
+	assert_int_equal(request_decision("discard!!", 7, &d),
+	    REQUEST_DISCARD);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -264,6 +371,8 @@ main(void)
 		cmocka_unit_test(test_long_reply),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_known),
+		cmocka_unit_test(test_subject_token),
+		cmocka_unit_test(test_decision),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
