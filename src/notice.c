@@ -17,16 +17,11 @@
  * an address that cannot go in a header, a store error); nothing is
  * appended to the caller's buf then.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "buf.h"
@@ -34,15 +29,12 @@
 #include "log.h"
 #include "msg.h"
 #include "notice.h"
+#include "notice_int.h"
 #include "store.h"
 #include "utf8.h"
 
 #define HDR_COLS	78	/* RFC 5322 §2.1.1 */
-#define LINE_OCTETS	998	/* RFC 5322 §2.1.1 */
-#define QP_COLS		76	/* RFC 2045 §6.7 (5) */
 #define MSGID_MAX	900
-#define RAND_BYTES	16
-#define HEX_MAX		(2 * RAND_BYTES + 1)
 #define NADDRS		12
 #define NCOMMON		(4 + NADDRS)
 
@@ -422,55 +414,11 @@ put_date(struct buf *out)
 	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-/* Random bytes for unique ids (not secrets): getrandom(2), then
- * /dev/urandom, then the clock and a counter. */
-static void
-random_fill(unsigned char *r, size_t n)
-{
-	static unsigned counter;
-	struct timespec ts;
-	ssize_t got;
-	size_t i;
-	int fd;
-
-	do
-		got = getrandom(r, n, 0);
-	while (got < 0 && errno == EINTR);
-	if (got == (ssize_t)n)
-		return;
-	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) >= 0) {
-		got = read(fd, r, n);
-		close(fd);
-		if (got == (ssize_t)n)
-			return;
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	for (i = 0; i < n; i++)
-		r[i] = (unsigned char)((uint64_t)ts.tv_nsec >> (i % 4 * 8) ^
-		    (uint64_t)ts.tv_sec >> (i % 8) ^ (unsigned)getpid() ^
-		    (counter++ * 131u));
-}
-
-static void
-random_hex(char out[HEX_MAX])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char r[RAND_BYTES];
-	size_t i;
-
-	random_fill(r, sizeof(r));
-	for (i = 0; i < RAND_BYTES; i++) {
-		out[2 * i] = hex[r[i] >> 4];
-		out[2 * i + 1] = hex[r[i] & 15];
-	}
-	out[2 * RAND_BYTES] = '\0';
-}
-
 static void
 put_headers(const struct nctx *c, struct buf *out)
 {
 	const struct notice *n = c->n;
-	char hex[HEX_MAX];
+	char hex[NOTICE_HEX_MAX];
 
 	put_from(c, out);
 	if (n->to_name != NULL && *n->to_name != '\0')
@@ -481,7 +429,7 @@ put_headers(const struct nctx *c, struct buf *out)
 	msg_encode_header_text(c->subject.data, 7, out);
 	buf_puts(out, "\r\n");
 	put_date(out);
-	random_hex(hex);
+	notice_random_hex(hex);
 	buf_printf(out, "Message-ID: <%s.postino@%s>\r\n", hex, c->hostname);
 	if (n->in_reply_to != NULL && strchr(n->in_reply_to, '@') != NULL &&
 	    token_ok(n->in_reply_to, MSGID_MAX, "<>()[]\\,;:\""))
@@ -512,195 +460,6 @@ put_headers(const struct nctx *c, struct buf *out)
 	buf_puts(out, "MIME-Version: 1.0\r\n");
 }
 
-/* ---- body ------------------------------------------------------------ */
-
-/* How s[0..n) (clean UTF-8) can go out as it is: "7bit" when ASCII,
- * "8bit" when not; NULL when a line is longer than 998 octets. */
-static const char *
-text_cte(const char *s, size_t n)
-{
-	size_t i, line = 0;
-	int eight = 0;
-
-	for (i = 0; i < n; i++) {
-		eight |= (unsigned char)s[i] >= 128;
-		line = s[i] == '\n' ? 0 : line + 1;
-		if (line > LINE_OCTETS)
-			return NULL;
-	}
-	return eight ? "8bit" : "7bit";
-}
-
-/*
- * Quoted-printable (RFC 2045 §6.7) of LF text: encoded lines of at most
- * 76 characters with soft breaks, '=' and 8-bit bytes and a blank that
- * ends a line encoded, CRLF line ends.
- */
-static void
-qp_encode(const char *s, size_t n, struct buf *out)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	unsigned char ch;
-	size_t i, col = 0, w;
-	int lit;
-
-	for (i = 0; i < n; i++) {
-		ch = (unsigned char)s[i];
-		if (ch == '\n') {
-			buf_puts(out, "\r\n");
-			col = 0;
-			continue;
-		}
-		lit = (ch > 32 && ch < 127 && ch != '=') ||
-		    ((ch == ' ' || ch == '\t') && i + 1 < n && s[i + 1] != '\n');
-		w = lit ? 1 : 3;
-		if (col + w > QP_COLS - 1) {	/* room for the soft '=' */
-			buf_puts(out, "=\r\n");
-			col = 0;
-		}
-		if (lit)
-			buf_putc(out, (char)ch);
-		else
-			buf_printf(out, "=%c%c", hex[ch >> 4], hex[ch & 15]);
-		col += w;
-	}
-}
-
-/* Content-Type and transfer encoding of the text, a blank line, the
- * text; 8bit only when eight (a list's own mail). */
-static void
-put_text_part(const struct buf *body, int eight, struct buf *out)
-{
-	const char *s = body->data != NULL ? body->data : "";
-	const char *cte = text_cte(s, body->len);
-	size_t i;
-
-	buf_puts(out, "Content-Type: text/plain; charset=utf-8\r\n");
-	if (cte == NULL || (!eight && strcmp(cte, "8bit") == 0)) {
-		buf_puts(out, "Content-Transfer-Encoding: quoted-printable"
-		    "\r\n\r\n");
-		qp_encode(s, body->len, out);
-		return;
-	}
-	buf_printf(out, "Content-Transfer-Encoding: %s\r\n\r\n", cte);
-	for (i = 0; i < body->len; i++) {
-		if (s[i] == '\n')
-			buf_puts(out, "\r\n");
-		else
-			buf_putc(out, s[i]);
-	}
-}
-
-/* The encoding a message/rfc822 part needs to carry a[0..n) as it is. */
-static const char *
-attach_cte(const char *a, size_t n)
-{
-	size_t i, line = 0;
-	int eight = 0;
-
-	for (i = 0; i < n; i++) {
-		if (a[i] == '\0' || (a[i] == '\r' && (i + 1 == n ||
-		    a[i + 1] != '\n')) || (a[i] == '\n' && (i == 0 ||
-		    a[i - 1] != '\r')))
-			return "binary";
-		line = a[i] == '\n' ? 0 : line + 1;
-		if (line > LINE_OCTETS + 1)
-			return "binary";
-		eight |= (unsigned char)a[i] >= 128;
-	}
-	return eight ? "8bit" : "7bit";
-}
-
-/* The text, then the attached message as it is, in multipart/mixed. */
-static void
-put_multipart(const struct nctx *c, struct buf *out)
-{
-	const struct notice *n = c->n;
-	char hex[HEX_MAX], b[HEX_MAX + 16];
-
-	do {
-		random_hex(hex);
-		snprintf(b, sizeof(b), "=_postino_%s", hex);
-	} while ((c->body.len > 0 &&
-	    memmem(c->body.data, c->body.len, b, strlen(b)) != NULL) ||
-	    memmem(n->attach, n->attach_len, b, strlen(b)) != NULL);
-	buf_printf(out, "Content-Type: multipart/mixed;\r\n"
-	    " boundary=\"%s\"\r\n\r\n--%s\r\n", b, b);
-	put_text_part(&c->body, n->list_mail, out);
-	buf_printf(out, "\r\n--%s\r\nContent-Type: message/rfc822\r\n"
-	    "Content-Disposition: attachment\r\n"
-	    "Content-Transfer-Encoding: %s\r\n\r\n", b,
-	    attach_cte(n->attach, n->attach_len));
-	buf_append(out, n->attach, n->attach_len);
-	buf_printf(out, "\r\n--%s--\r\n", b);
-}
-
-/* A boundary found in none of the n texts. */
-static void
-fresh_boundary(const struct notice_part *parts, size_t n,
-    char b[HEX_MAX + 16])
-{
-	size_t i;
-
-	for (;;) {
-		random_hex(b + 10);
-		memcpy(b, "=_postino_", 10);
-		for (i = 0; i < n; i++)
-			if (parts[i].len > 0 && memmem(parts[i].data,
-			    parts[i].len, b, strlen(b)) != NULL)
-				break;
-		if (i == n)
-			return;
-	}
-}
-
-/*
- * A MIME digest: multipart/mixed of the text (the table of contents), a
- * multipart/digest whose parts are message/rfc822 by default, and the
- * trailer.
- */
-static void
-put_digest(const struct nctx *c, const struct buf *trailer, struct buf *out)
-{
-	const struct notice *n = c->n;
-	struct notice_part *all;
-	char outer[HEX_MAX + 16], inner[HEX_MAX + 16];
-	size_t i;
-
-	all = xcalloc(n->ndigest + 2, sizeof(*all));
-	for (i = 0; i < n->ndigest; i++)
-		all[i] = n->digest[i];
-	all[i++] = (struct notice_part){ c->body.data, c->body.len };
-	all[i++] = (struct notice_part){ trailer->data, trailer->len };
-	fresh_boundary(all, i, outer);
-	do
-		fresh_boundary(all, i, inner);
-	while (strcmp(inner, outer) == 0);
-	free(all);
-	buf_printf(out, "Content-Type: multipart/mixed;\r\n"
-	    " boundary=\"%s\"\r\n\r\n--%s\r\n", outer, outer);
-	put_text_part(&c->body, n->list_mail, out);
-	buf_printf(out, "\r\n--%s\r\nContent-Type: multipart/digest;\r\n"
-	    " boundary=\"%s\"\r\n\r\n", outer, inner);
-	for (i = 0; i < n->ndigest; i++) {
-		buf_printf(out, "--%s\r\nContent-Type: message/rfc822\r\n"
-		    "Content-Transfer-Encoding: %s\r\n\r\n", inner,
-		    attach_cte(n->digest[i].data, n->digest[i].len));
-		buf_append(out, n->digest[i].data, n->digest[i].len);
-		if (n->digest[i].len < 2 ||
-		    memcmp(n->digest[i].data + n->digest[i].len - 2, "\r\n",
-		    2) != 0)
-			buf_puts(out, "\r\n");
-		buf_puts(out, "\r\n");
-	}
-	buf_printf(out, "--%s--\r\n", inner);
-	if (trailer->len > 0) {
-		buf_printf(out, "\r\n--%s\r\n", outer);
-		put_text_part(trailer, n->list_mail, out);
-	}
-	buf_printf(out, "\r\n--%s--\r\n", outer);
-}
-
 /* ---- public ---------------------------------------------------------- */
 
 int
@@ -721,15 +480,17 @@ notice_build(const struct config *cfg, const struct notice *n,
 	}
 	put_headers(&c, out);
 	if (n->ndigest > 0)
-		put_digest(&c, &trailer, out);
+		notice_mime_digest(&c.body, n->list_mail, n->digest,
+		    n->ndigest, &trailer, out);
 	else if (n->attach != NULL)
-		put_multipart(&c, out);
+		notice_mime_attached(&c.body, n->list_mail, n->attach,
+		    n->attach_len, out);
 	else {
 		if (trailer.len > 0) {
 			buf_puts(&c.body, "\n");
 			buf_append(&c.body, trailer.data, trailer.len);
 		}
-		put_text_part(&c.body, n->list_mail, out);
+		notice_mime_text(&c.body, n->list_mail, out);
 	}
 	rc = 0;
 out:
