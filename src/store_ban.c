@@ -26,7 +26,7 @@ store_ban_add(struct store *st, int64_t list_id, const char *glob,
 	sqlite3_bind_int64(stmt, 3, created);
 	if (store_step_done(st, stmt) < 0)
 		return -1;
-	return sqlite3_changes(st->db) == 0 ? 1 : 0;
+	return sqlite3_changes(st->sq) == 0 ? 1 : 0;
 }
 
 int
@@ -42,7 +42,7 @@ store_ban_rm(struct store *st, int64_t list_id, const char *glob)
 	sqlite3_bind_text(stmt, 2, glob, -1, SQLITE_STATIC);
 	if (store_step_done(st, stmt) < 0)
 		return -1;
-	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+	return sqlite3_changes(st->sq) > 0 ? 1 : 0;
 }
 
 int

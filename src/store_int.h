@@ -4,20 +4,21 @@
 #ifndef POSTINO_STORE_INT_H
 #define POSTINO_STORE_INT_H
 
-#include <sqlite3.h>
+#include <sqlite3.h>	/* until every store file is on db.h */
 #include <time.h>
 
+#include "db.h"
 #include "store.h"
 
 #define STORE_STMT_MAX	128
 
 struct store {
-	sqlite3		*db;
+	struct db	*db;
+	sqlite3		*sq;		/* db's connection, until every
+					 * store file is on db.h */
 	char		*path;
-	int		 last_rc;		/* last sqlite error code */
-	int		 in_txn;
 	int		 temp_logged;		/* this episode's first logged */
-	struct timespec	 busy_since;		/* start of a busy wait */
+	int		 checking;		/* inside store_check() */
 	size_t		 nstmts;
 	struct {
 		const char	*sql;		/* static string: the key */
@@ -48,10 +49,11 @@ char		*store_col_str(sqlite3_stmt *, int col);
 			" appeal"
 void		 store_post_view(sqlite3_stmt *, struct store_post *);
 
-/* The class of an SQLite result code (tests call it directly). */
-enum store_fault store_rc_class(int rc);
-
 /* store_schema.c */
 int		 store_migrate(struct store *, const char **error_r);
+/* store_schema_pg.c (with the PostgreSQL driver): PostgreSQL's
+ * migrations, numbered as SQLite's in store_schema.c. */
+extern const char *const store_migrations_pgsql[];
+extern const size_t	 store_migrations_pgsql_count;
 
 #endif

@@ -182,7 +182,7 @@ store_rule_add(struct store *st, int64_t list_id, const char *name,
     const char *cond, const char *arg, enum rule_action action,
     const char *text, int position)
 {
-	int own = !st->in_txn, n, pos, rc;
+	int own = !db_in_txn(st->db), n, pos, rc;
 
 	if (own && store_begin(st) < 0)
 		return -1;
@@ -211,7 +211,7 @@ int
 store_rule_rm(struct store *st, int64_t list_id, const char *name)
 {
 	sqlite3_stmt *stmt;
-	int own = !st->in_txn, pos, rc;
+	int own = !db_in_txn(st->db), pos, rc;
 
 	if (own && store_begin(st) < 0)
 		return -1;
@@ -257,7 +257,7 @@ int
 store_rule_mv(struct store *st, int64_t list_id, const char *name,
     int position)
 {
-	int own = !st->in_txn, n, from, rc;
+	int own = !db_in_txn(st->db), n, from, rc;
 
 	if (own && store_begin(st) < 0)
 		return -1;
