@@ -226,6 +226,13 @@ store_step_end(struct store *st, sqlite3_stmt *stmt, int rc)
 	return 0;
 }
 
+int
+store_end(struct db_stmt *stmt, int rc)
+{
+	db_reset(stmt);
+	return rc < 0 ? -1 : 0;
+}
+
 char *
 store_col_str(sqlite3_stmt *stmt, int col)
 {

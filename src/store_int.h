@@ -38,6 +38,9 @@ int		 store_step_done(struct store *, sqlite3_stmt *);
 /* After a loop of sqlite3_step that ended with rc: 0 when it ended well
  * (DONE or ROW), else -1 (logged); the statement is reset either way. */
 int		 store_step_end(struct store *, sqlite3_stmt *, int rc);
+/* After a loop of db_step() that ended with rc: the statement reset,
+ * 0 when it ended well (DB_DONE or DB_ROW), -1 after a failure. */
+int		 store_end(struct db_stmt *, int rc);
 /* Copy a text column (NULL -> "") into a malloc'd string. */
 char		*store_col_str(sqlite3_stmt *, int col);
 
