@@ -155,6 +155,30 @@ db_expand(const struct db_driver *drv, const char *sql)
 	return b.data;
 }
 
+/* The highest ?N of sql outside quoted literals and identifiers. */
+static int
+db_nparams(const char *sql)
+{
+	const char *p;
+	char quote = 0;
+	long n, max = 0;
+
+	for (p = sql; *p != '\0'; p++) {
+		if (quote != 0) {
+			if (*p == quote)
+				quote = 0;
+		} else if (*p == '\'' || *p == '"')
+			quote = *p;
+		else if (*p == '?' && p[1] >= '0' && p[1] <= '9') {
+			n = strtol(p + 1, (char **)&p, 10);
+			p--;
+			if (n > max)
+				max = n;
+		}
+	}
+	return (int)max;
+}
+
 struct db_stmt *
 db_prepare(struct db *db, const char *sql)
 {
@@ -174,6 +198,7 @@ db_prepare(struct db *db, const char *sql)
 	stmt->db = db;
 	stmt->sql = sql;
 	stmt->text = db_expand(db->drv, sql);
+	stmt->nparams = db_nparams(sql);
 	if (db->drv->prepare(db, stmt) < 0) {
 		free(stmt->text);
 		memset(stmt, 0, sizeof(*stmt));
@@ -273,6 +298,12 @@ db_vbindf(struct db_stmt *stmt, const char *fmt, va_list ap)
 	size_t len;
 	int idx;
 
+	if (strlen(fmt) != (size_t)stmt->nparams) {
+		db_set_fault(stmt->db, DB_F_OTHER, "bind format and"
+		    " parameters differ in number");
+		db_failed(stmt->db, stmt->sql);
+		return -1;
+	}
 	for (f = fmt, idx = 1; *f != '\0'; f++, idx++) {
 		switch (*f) {
 		case 'i':

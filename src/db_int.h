@@ -52,6 +52,7 @@ struct db_stmt {
 	const char	*sql;		/* the caller's literal: cache key */
 	char		*text;		/* markers expanded, engine syntax */
 	void		*drv;		/* the driver's statement */
+	int		 nparams;	/* highest ?N: db_bindf checks */
 };
 
 struct db {

@@ -159,6 +159,13 @@ test_formats(void **state)
 	/* An unknown letter is a fault, not a crash. */
 	assert_int_equal(db_run(db, "SELECT ?1", "x", 1), -1);
 	assert_int_equal(db_fault(db), DB_F_OTHER);
+	/* So is a format that does not match the parameters in number
+	 * (a ?N inside a literal is no parameter). */
+	db_fault_clear(db);
+	assert_int_equal(db_run(db, "SELECT ?2, '?3'", "i", (int64_t)1), -1);
+	assert_int_equal(db_fault(db), DB_F_OTHER);
+	assert_true(db_run(db, "SELECT ?2, ?1, '?3'", "ii", (int64_t)1,
+	    (int64_t)2) >= 0);
 }
 
 /* RETURNING gives the new id; changes count the rows an UPDATE hit. */
