@@ -236,6 +236,12 @@ db_bind_null(struct db_stmt *stmt, int idx)
 	stmt->db->drv->bind_null(stmt, idx);
 }
 
+void
+db_bind_double(struct db_stmt *stmt, int idx, double v)
+{
+	stmt->db->drv->bind_double(stmt, idx, v);
+}
+
 int
 db_step(struct db_stmt *stmt)
 {
@@ -276,6 +282,12 @@ const void *
 db_col_blob(struct db_stmt *stmt, int col, size_t *len_r)
 {
 	return stmt->db->drv->col_blob(stmt, col, len_r);
+}
+
+double
+db_col_double(struct db_stmt *stmt, int col)
+{
+	return stmt->db->drv->col_double(stmt, col);
 }
 
 int64_t
@@ -322,6 +334,9 @@ db_vbindf(struct db_stmt *stmt, const char *fmt, va_list ap)
 			break;
 		case 'n':
 			db_bind_null(stmt, idx);
+			break;
+		case 'f':
+			db_bind_double(stmt, idx, va_arg(ap, double));
 			break;
 		default:
 			db_set_fault(stmt->db, DB_F_OTHER,
@@ -374,6 +389,9 @@ db_getf(struct db_stmt *stmt, const char *fmt, ...)
 			*pp = db_col_blob(stmt, col, va_arg(ap, size_t *));
 			break;
 		}
+		case 'f':
+			*va_arg(ap, double *) = db_col_double(stmt, col);
+			break;
 		case '_':
 			break;
 		default:
