@@ -167,6 +167,18 @@ store_end(struct db_stmt *stmt, int rc)
 
 /* The one integer a statement returns first (RETURNING id), the
  * statement then run to its end; 0 when there was no row, -1 error. */
+int
+store_first_row(struct db_stmt *stmt)
+{
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	if ((rc = db_step(stmt)) == DB_ROW)
+		return 1;
+	return store_end(stmt, rc);
+}
+
 int64_t
 store_returned_id(struct db_stmt *stmt)
 {

@@ -19,6 +19,9 @@ struct store {
 /* After a loop of db_step() that ended with rc: the statement reset,
  * 0 when it ended well (DB_DONE or DB_ROW), -1 after a failure. */
 int		 store_end(struct db_stmt *, int rc);
+/* Step a query (NULL: its prepare failed) to its first row: 1 on a row,
+ * 0 (reset) when there is none, -1 after a failure. */
+int		 store_first_row(struct db_stmt *);
 /* The first column of the first row (RETURNING id), the statement run to
  * its end and reset: 0 when there was no row, -1 after a failure. */
 int64_t		 store_returned_id(struct db_stmt *);

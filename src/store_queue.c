@@ -276,10 +276,8 @@ claim_orphan(struct store *st, size_t max, time_t now, struct store_batch *b)
 	    " j.thread, j.digest_id, j.audience"
 	    " FROM inflight f JOIN jobs j ON j.id = f.job_id"
 	    " WHERE f.orphan = 1 LIMIT 1 {FOR_UPDATE_SKIP_LOCKED}", "");
-	if (s == NULL)
-		return -1;
-	if ((rc = db_step(s)) != DB_ROW)
-		return store_end(s, rc);
+	if ((rc = store_first_row(s)) <= 0)
+		return rc;
 	db_getf(s, "iiii", &b->inflight_id, &b->job_id, &b->lo, &b->hi);
 	audience_read(s, 4, &a);
 	db_reset(s);
@@ -345,10 +343,8 @@ next_job(struct store *st, struct store_batch *b, int64_t *max_member_r,
 	    " thread, digest_id, audience FROM jobs WHERE state = 'active'"
 	    " AND kind = 'fanout' AND cursor < max_member"
 	    " ORDER BY id LIMIT 1 {FOR_UPDATE_SKIP_LOCKED}", "");
-	if (s == NULL)
-		return -1;
-	if ((rc = db_step(s)) != DB_ROW)
-		return store_end(s, rc);
+	if ((rc = store_first_row(s)) <= 0)
+		return rc;
 	db_getf(s, "iii", &b->job_id, &b->lo, max_member_r);
 	audience_read(s, 3, a);
 	db_reset(s);
