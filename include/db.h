@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
 struct db;
 struct db_stmt;
 
@@ -80,6 +81,7 @@ void		 db_bind_text(struct db_stmt *, int idx, const char *);
 void		 db_bind_blob(struct db_stmt *, int idx, const void *,
 		    size_t);
 void		 db_bind_null(struct db_stmt *, int idx);
+void		 db_bind_double(struct db_stmt *, int idx, double);
 /* DB_ROW, DB_DONE, or -1 (fault on the handle; the statement is reset). */
 int		 db_step(struct db_stmt *);
 void		 db_reset(struct db_stmt *);
@@ -88,6 +90,7 @@ int64_t		 db_col_int64(struct db_stmt *, int col);
 /* Borrowed until the next step or reset; NULL for SQL NULL. */
 const char	*db_col_text(struct db_stmt *, int col);
 const void	*db_col_blob(struct db_stmt *, int col, size_t *len_r);
+double		 db_col_double(struct db_stmt *, int col);
 /* Rows changed by the last INSERT, UPDATE or DELETE on this handle. */
 int64_t		 db_changes(struct db *);
 const char	*db_stmt_sql(const struct db_stmt *);
@@ -95,11 +98,14 @@ const char	*db_stmt_sql(const struct db_stmt *);
 /*
  * Bind by format, one argument per letter, from ?1 on:
  *   i int64_t   d int   t const char * (NULL binds NULL)
- *   b const void *, size_t   n nothing (binds NULL)
+ *   b const void *, size_t   n nothing (binds NULL)   f double
  * and read the current row by format, one pointer per letter, from col 0:
  *   i int64_t *   d int *   t const char ** (borrowed)
  *   T char ** (malloc'd copy, "" for NULL)   b const void **, size_t *
- *   _ skip a column
+ *   f double *   _ skip a column
+ * Bound text and blobs are borrowed until the statement's last step or
+ * reset.  The number of letters must be the highest ?N of the SQL, else
+ * db_bindf fails (DB_F_OTHER).
  */
 int		 db_bindf(struct db_stmt *, const char *fmt, ...);
 int		 db_vbindf(struct db_stmt *, const char *fmt, va_list);
@@ -142,5 +148,31 @@ int64_t		 db_data_version(struct db *);
 enum db_fault	 db_fault(const struct db *);
 const char	*db_errmsg(const struct db *);
 void		 db_fault_clear(struct db *);
+
+/*
+ * Called after every failure on the handle (prepare, step, exec, begin,
+ * commit, try_lock), with the SQL that failed (the caller's text, or
+ * "BEGIN", "COMMIT"), the fault and the engine's message: the store logs
+ * there, once for all its statements.  fn NULL removes the hook.
+ */
+typedef void	 db_fault_fn(void *arg, const char *what, enum db_fault,
+		    const char *msg);
+void		 db_set_fault_hook(struct db *, db_fault_fn *fn, void *arg);
+
+/*
+ * The number of migrations applied to the schema (SQLite: PRAGMA
+ * user_version; PostgreSQL: the driver's own one-row table), 0 for a new
+ * database; set it inside the migrating transaction.  0 or -1.
+ */
+int		 db_schema_version(struct db *, int *v_r);
+int		 db_set_schema_version(struct db *, int v);
+
+/*
+ * Check the database's pages (SQLite: PRAGMA quick_check through a small
+ * page cache, then memory released; PostgreSQL: nothing to check, 0).
+ * 0 sound, 1 damaged (what is wrong appended to report), -1 the check
+ * itself failed (the reason appended to report).
+ */
+int		 db_check(struct db *, struct buf *report);
 
 #endif

@@ -28,11 +28,13 @@ struct db_driver {
 	void		(*bind_blob)(struct db_stmt *, int, const void *,
 			    size_t);
 	void		(*bind_null)(struct db_stmt *, int);
+	void		(*bind_double)(struct db_stmt *, int, double);
 	int		(*step)(struct db_stmt *);
 	int		(*col_is_null)(struct db_stmt *, int);
 	int64_t		(*col_int64)(struct db_stmt *, int);
 	const char	*(*col_text)(struct db_stmt *, int);
 	const void	*(*col_blob)(struct db_stmt *, int, size_t *);
+	double		(*col_double)(struct db_stmt *, int);
 	int64_t		(*changes)(struct db *);
 	int		(*exec)(struct db *, const char *sql);
 	int		(*begin)(struct db *);
@@ -40,6 +42,9 @@ struct db_driver {
 	int		(*rollback)(struct db *);
 	int		(*try_lock)(struct db *, const char *name);
 	int64_t		(*data_version)(struct db *);
+	int		(*check)(struct db *, struct buf *report);
+	int		(*schema_version)(struct db *, int *v_r);
+	int		(*set_schema_version)(struct db *, int v);
 	/* Expansion of each marker for this engine. */
 	const char	*for_update_skip_locked;
 };
@@ -49,6 +54,7 @@ struct db_stmt {
 	const char	*sql;		/* the caller's literal: cache key */
 	char		*text;		/* markers expanded, engine syntax */
 	void		*drv;		/* the driver's statement */
+	int		 nparams;	/* highest ?N: db_bindf checks */
 };
 
 struct db {
@@ -57,6 +63,8 @@ struct db {
 	char		*uri;
 	int		 flags;
 	int		 in_txn;
+	db_fault_fn	*hook;		/* db_set_fault_hook() */
+	void		*hook_arg;
 	enum db_fault	 fault;
 	char		 errmsg[256];
 	size_t		 nstmts;
@@ -65,6 +73,9 @@ struct db {
 
 extern const struct db_driver db_driver_sqlite;
 extern const struct db_driver db_driver_pgsql;
+
+/* db_sqlite.c: the class of an SQLite result code (tests call it). */
+enum db_fault	 db_sqlite_fault(int rc);
 
 /* Drivers record a failure: its class and the engine's message. */
 void		 db_set_fault(struct db *, enum db_fault, const char *msg);
