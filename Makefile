@@ -24,6 +24,12 @@ DOCDIR	 = $(PREFIX)/share/doc/postino
 MANS	 = man/postino.8 man/postino.conf.5
 
 PKGS	 = libetpan sqlite3 libsodium libidn2 libmicrohttpd libcares libpsl
+# The PostgreSQL driver of the store (src/db_pgsql.c, libpq) is built
+# when its source is there; without it db_open() refuses postgresql://.
+ifneq ($(wildcard src/db_pgsql.c),)
+PKGS	+= libpq
+CFLAGS	+= -DDB_PGSQL
+endif
 # libetpan's .pc leaks Debian's no-pie link specs; keep only -l/-L flags.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(filter -l% -L%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))

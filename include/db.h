@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
 struct db;
 struct db_stmt;
 
@@ -142,5 +143,23 @@ int64_t		 db_data_version(struct db *);
 enum db_fault	 db_fault(const struct db *);
 const char	*db_errmsg(const struct db *);
 void		 db_fault_clear(struct db *);
+
+/*
+ * Called after every failure on the handle (prepare, step, exec, begin,
+ * commit, try_lock), with the SQL that failed (the caller's text, or
+ * "BEGIN", "COMMIT"), the fault and the engine's message: the store logs
+ * there, once for all its statements.  fn NULL removes the hook.
+ */
+typedef void	 db_fault_fn(void *arg, const char *what, enum db_fault,
+		    const char *msg);
+void		 db_set_fault_hook(struct db *, db_fault_fn *fn, void *arg);
+
+/*
+ * Check the database's pages (SQLite: PRAGMA quick_check through a small
+ * page cache, then memory released; PostgreSQL: nothing to check, 0).
+ * 0 sound, 1 damaged (what is wrong appended to report), -1 the check
+ * itself failed (the reason appended to report).
+ */
+int		 db_check(struct db *, struct buf *report);
 
 #endif

@@ -40,6 +40,7 @@ struct db_driver {
 	int		(*rollback)(struct db *);
 	int		(*try_lock)(struct db *, const char *name);
 	int64_t		(*data_version)(struct db *);
+	int		(*check)(struct db *, struct buf *report);
 	/* Expansion of each marker for this engine. */
 	const char	*for_update_skip_locked;
 };
@@ -57,6 +58,8 @@ struct db {
 	char		*uri;
 	int		 flags;
 	int		 in_txn;
+	db_fault_fn	*hook;		/* db_set_fault_hook() */
+	void		*hook_arg;
 	enum db_fault	 fault;
 	char		 errmsg[256];
 	size_t		 nstmts;
@@ -65,6 +68,9 @@ struct db {
 
 extern const struct db_driver db_driver_sqlite;
 extern const struct db_driver db_driver_pgsql;
+
+/* db_sqlite.c: the class of an SQLite result code (tests call it). */
+enum db_fault	 db_sqlite_fault(int rc);
 
 /* Drivers record a failure: its class and the engine's message. */
 void		 db_set_fault(struct db *, enum db_fault, const char *msg);
