@@ -28,7 +28,7 @@ PKGS	 = libetpan sqlite3 libsodium libidn2 libmicrohttpd libcares libpsl
 # when its source is there; without it db_open() refuses postgresql://.
 ifneq ($(wildcard src/db_pgsql.c),)
 PKGS	+= libpq
-CFLAGS	+= -DDB_PGSQL
+DB_DEFS	 = -DHAVE_PGSQL
 endif
 # libetpan's .pc leaks Debian's no-pie link specs; keep only -l/-L flags.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -37,7 +37,7 @@ PKG_LIBS   := $(filter -l% -L%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(PKG_CFLAGS) -pthread
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(PKG_CFLAGS) $(DB_DEFS) -pthread
 LDLIBS	 = $(PKG_LIBS) -pthread
 
 ifeq ($(SAN),1)

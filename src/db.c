@@ -18,13 +18,13 @@
 #include "db_int.h"
 #include "log.h"
 
-/* The PostgreSQL driver is linked when the Makefile defines DB_PGSQL. */
+/* The PostgreSQL driver is linked when the Makefile defines HAVE_PGSQL. */
 static const struct db_driver *
 db_driver_for(const char *uri)
 {
 	if (strncmp(uri, "postgresql://", 13) == 0 ||
 	    strncmp(uri, "postgres://", 11) == 0) {
-#ifdef DB_PGSQL
+#ifdef HAVE_PGSQL
 		return &db_driver_pgsql;
 #else
 		return NULL;

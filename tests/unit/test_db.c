@@ -95,7 +95,7 @@ test_open_choice(void **state)
 	/* The file is private whatever the umask. */
 	assert_int_equal(stat(f->path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0077, 0);
-#ifndef DB_PGSQL
+#ifndef HAVE_PGSQL
 	assert_int_equal(db_open("postgresql://localhost/x", 0, &db, &error),
 	    -1);
 	assert_string_equal(error, "PostgreSQL support not built");
