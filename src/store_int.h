@@ -54,4 +54,11 @@ enum store_fault store_rc_class(int rc);
 /* store_schema.c */
 int		 store_migrate(struct store *, const char **error_r);
 
+/* store_schema_pg.c: the PostgreSQL schema, numbered as SQLite's, and
+ * the migration of a PostgreSQL database to it (schema_version table). */
+struct db;
+extern const char *const store_migrations_pgsql[];
+extern const size_t store_nmigrations_pgsql;
+int		 store_migrate_pgsql(struct db *, const char **error_r);
+
 #endif

@@ -2,7 +2,9 @@
  * test_db_pgsql.c — the PostgreSQL driver (db_pgsql.c) through the db
  * front (db.h), on a private cluster that scripts/pg-instance.sh starts
  * in a temporary directory for this test program and stops by PID at the
- * end.  Every test gets a database of its own.
+ * end.  Every test gets a database of its own.  test_schema migrates one
+ * to the PostgreSQL schema (store_schema_pg.c) and compares its tables,
+ * columns, nullability and indexes with a new SQLite store's.
  *
  * Without initdb (Debian package postgresql, which make check's deps
  * install) every test is skipped, with a message saying so.
@@ -19,6 +21,8 @@
 #include <cmocka.h>
 
 #include "../../src/db_int.h"
+#include "../../src/store_int.h"
+#include "buf.h"
 
 #define PGI	"scripts/pg-instance.sh"
 
@@ -495,6 +499,87 @@ test_skip_locked(void **state)
 	db_close(&b);
 }
 
+/* Append each row of st, its text columns joined by '.', as a line. */
+static void
+rows(struct db_stmt *st, int ncols, struct buf *out)
+{
+	int i, rc;
+
+	assert_non_null(st);
+	while ((rc = db_step(st)) == DB_ROW) {
+		for (i = 0; i < ncols; i++) {
+			buf_puts(out, db_col_text(st, i));
+			buf_puts(out, i + 1 < ncols ? "." : "\n");
+		}
+	}
+	assert_int_equal(rc, DB_DONE);
+	db_reset(st);
+}
+
+/*
+ * The schema of a new SQLite store: "table.column.nullable" lines, then
+ * "index.NAME" lines, sorted, read with SQLite's own introspection.
+ */
+static void
+sqlite_schema(struct buf *out)
+{
+	char dir[] = "/tmp/postino-schema-XXXXXX", path[64], cmd[96];
+	const char *error = NULL;
+	struct store *st = NULL;
+	struct db *db = NULL;
+	struct db_stmt *q;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/p.db", dir);
+	assert_int_equal(store_open(path, 0, &st, &error), 0);
+	store_close(&st);
+	assert_int_equal(db_open(path, DB_READONLY, &db, &error), 0);
+	q = db_query(db, "PRAGMA user_version", NULL);
+	assert_int_equal(db_step(q), DB_ROW);
+	assert_int_equal(db_col_int64(q, 0), store_nmigrations_pgsql);
+	db_reset(q);
+	rows(db_query(db, "SELECT m.name, p.name, CASE WHEN p.\"notnull\" OR"
+	    " p.pk > 0 THEN 'NO' ELSE 'YES' END FROM sqlite_master m,"
+	    " pragma_table_info(m.name) p WHERE m.type = 'table' AND"
+	    " m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2", NULL), 3, out);
+	rows(db_query(db, "SELECT 'index', name FROM sqlite_master WHERE"
+	    " type = 'index' AND sql IS NOT NULL ORDER BY 2", NULL), 2, out);
+	db_close(&db);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_schema(void **state)
+{
+	struct fixture *f = *state;
+	const char *error = NULL;
+	struct buf pg, lite;
+	struct db_stmt *st;
+
+	assert_int_equal(db_exec(f->db, "DROP TABLE t"), 0);
+	assert_int_equal(store_migrate_pgsql(f->db, &error), 0);
+	assert_int_equal(store_migrate_pgsql(f->db, &error), 0);
+	st = db_query(f->db, "SELECT version FROM schema_version", NULL);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_int_equal(db_col_int64(st, 0), store_nmigrations_pgsql);
+	db_reset(st);
+
+	buf_init(&pg);
+	rows(db_query(f->db, "SELECT table_name, column_name, is_nullable"
+	    " FROM information_schema.columns WHERE table_schema = 'public'"
+	    " AND table_name <> 'schema_version' ORDER BY 1, 2", NULL), 3,
+	    &pg);
+	rows(db_query(f->db, "SELECT 'index', indexname FROM pg_indexes"
+	    " WHERE schemaname = 'public' AND indexname NOT LIKE '%_pkey'"
+	    " AND indexname NOT LIKE '%_key' ORDER BY 2", NULL), 2, &pg);
+	buf_init(&lite);
+	sqlite_schema(&lite);
+	assert_string_equal(pg.data, lite.data);
+	buf_free(&pg);
+	buf_free(&lite);
+}
+
 int
 main(void)
 {
@@ -513,6 +598,7 @@ main(void)
 		T(test_data_version),
 		T(test_flags),
 		T(test_skip_locked),
+		T(test_schema),
 #undef T
 	};
 
