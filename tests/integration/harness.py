@@ -3,7 +3,13 @@
 Every object here stops what it started, by PID, and removes its
 temporary directory, also when the test fails (use them with `with`).
 Only loopback addresses are used.
+
+POSTINO_TEST_DB=pgsql runs every postino on PostgreSQL: one private
+cluster for the whole run (pg_instance.py, started at the first instance
+and stopped by run.py or at exit), one database per instance.
 """
+import atexit
+import itertools
 import os
 import pwd
 import shutil
@@ -23,6 +29,32 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
 
 # The account the daemon runs as when the tests run as root.
 RUN_AS = "nobody"
+
+# The store engine under test: "sqlite" (the default) or "pgsql".
+ENGINE = os.environ.get("POSTINO_TEST_DB", "sqlite")
+_pg = None
+_pg_names = itertools.count(1)
+
+
+def pg_cluster():
+    """The run's private PostgreSQL cluster, started on first use."""
+    global _pg
+    if _pg is None:
+        from pg_instance import PgCluster, have_postgres
+        if not have_postgres():
+            raise RuntimeError("POSTINO_TEST_DB=pgsql needs initdb (Debian "
+                               "package postgresql: scripts/deps.sh check)")
+        _pg = PgCluster().start()
+        atexit.register(pg_stop)
+    return _pg
+
+
+def pg_stop():
+    """Stop the run's cluster, if one was started."""
+    global _pg
+    if _pg is not None:
+        pg, _pg = _pg, None
+        pg.stop()
 
 
 def give_to_run_as(path):
@@ -100,6 +132,10 @@ class Postino:
             conf["templates"] = os.path.join(self.dir, "templates")
             shutil.copytree(REPO / "templates", conf["templates"])
             give_to_run_as(self.dir)
+        self.pg_db = None
+        if ENGINE == "pgsql" and "database" not in (settings or {}):
+            self.pg_db = "postino_%d_%d" % (os.getpid(), next(_pg_names))
+            conf["database"] = pg_cluster().create_db(self.pg_db)
         conf.update(settings or {})
         self.wrap = []
         with open(self.conf, "w") as f:
@@ -233,7 +269,10 @@ class Postino:
             return ""
 
     def sql(self, query):
-        """Run a read-only query with the sqlite3 CLI; rows as lists."""
+        """Run a read-only query with the sqlite3 CLI (psql on
+        PostgreSQL); rows as lists."""
+        if self.pg_db is not None:
+            return pg_cluster().psql(query, db=self.pg_db)
         r = subprocess.run(["sqlite3", "-readonly", "-separator", "\t",
                             self.settings["database"], query],
                            capture_output=True, text=True, check=True)
@@ -241,6 +280,9 @@ class Postino:
 
     def sql_write(self, query):
         """Change the database behind the daemon's back (tests only)."""
+        if self.pg_db is not None:
+            pg_cluster().psql(query, db=self.pg_db)
+            return
         subprocess.run(["sqlite3", "-cmd", ".timeout 5000",
                         self.settings["database"], query],
                        capture_output=True, text=True, check=True)
@@ -261,6 +303,10 @@ class Postino:
         return res
 
     def close(self):
+        # A store that does not speak PostgreSQL takes the URI for a
+        # file name: a test that passed on that SQLite file fails here.
+        fallback = self.pg_db is not None and os.path.exists(
+            os.path.join(self.dir, "postgresql:"))
         try:
             if self.proc is not None:
                 if os.environ.get("POSTINO_KEEP"):
@@ -269,6 +315,12 @@ class Postino:
         finally:
             self.kill9()
             shutil.rmtree(self.dir, ignore_errors=True)
+            if self.pg_db is not None and _pg is not None:
+                _pg.drop_db(self.pg_db)
+        if fallback:
+            raise AssertionError("postino opened a SQLite file named %s "
+                                 "instead of PostgreSQL" %
+                                 self.settings["database"])
 
     def __enter__(self):
         return self

@@ -5,6 +5,8 @@ tests/integration/test_*.py module, one after the other.
     python3 tests/integration/run.py [-k SUBSTRING] [MODULE ...]
 
 Prints one line per test and ends with "integration: N passed, N failed".
+With POSTINO_TEST_DB=pgsql every postino runs on a private PostgreSQL
+cluster (harness.py), one for the run, stopped at the end.
 """
 import importlib.util
 import os
@@ -47,9 +49,16 @@ def main():
             sys.stdout.flush()
     for f in failures:
         print("failed: " + f)
-    print("integration: %d passed, %d failed" % (passed, failed))
+    engine = os.environ.get("POSTINO_TEST_DB", "sqlite")
+    print("integration%s: %d passed, %d failed" % (
+        "" if engine == "sqlite" else " (" + engine + ")", passed, failed))
     return 1 if failed or not passed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    import harness
+    try:
+        rc = main()
+    finally:
+        harness.pg_stop()
+    sys.exit(rc)
