@@ -612,6 +612,8 @@ pg_col_text(struct db_stmt *st, int col)
 		return NULL;
 	if (PQftype(ps->res, col) == PG_BYTEAOID)
 		return pg_decoded(ps, col, &len);
+	if (PQftype(ps->res, col) == PG_BOOLOID)	/* as SQLite says */
+		return pg_col_int64(st, col) ? "1" : "0";
 	return PQgetvalue(ps->res, ps->row, col);
 }
 

@@ -189,6 +189,7 @@ test_types(void **state)
 	assert_int_equal(len, sizeof(blob));
 	assert_memory_equal(p, blob, sizeof(blob));
 	assert_int_equal(db_col_int64(st, 3), 0);	/* a boolean */
+	assert_string_equal(db_col_text(st, 3), "0");
 	assert_string_equal(db_col_text(st, 4), "?1");
 	assert_int_equal(db_step(st), DB_DONE);
 	db_reset(st);
