@@ -155,6 +155,14 @@ typedef void	 db_fault_fn(void *arg, const char *what, enum db_fault,
 void		 db_set_fault_hook(struct db *, db_fault_fn *fn, void *arg);
 
 /*
+ * The number of migrations applied to the schema (SQLite: PRAGMA
+ * user_version; PostgreSQL: the driver's own one-row table), 0 for a new
+ * database; set it inside the migrating transaction.  0 or -1.
+ */
+int		 db_schema_version(struct db *, int *v_r);
+int		 db_set_schema_version(struct db *, int v);
+
+/*
  * Check the database's pages (SQLite: PRAGMA quick_check through a small
  * page cache, then memory released; PostgreSQL: nothing to check, 0).
  * 0 sound, 1 damaged (what is wrong appended to report), -1 the check

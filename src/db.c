@@ -474,3 +474,23 @@ db_check(struct db *db, struct buf *report)
 {
 	return db->drv->check(db, report);
 }
+
+int
+db_schema_version(struct db *db, int *v_r)
+{
+	if (db->drv->schema_version(db, v_r) < 0) {
+		db_failed(db, "schema version");
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_set_schema_version(struct db *db, int v)
+{
+	if (db->drv->set_schema_version(db, v) < 0) {
+		db_failed(db, "set schema version");
+		return -1;
+	}
+	return 0;
+}

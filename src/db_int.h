@@ -41,6 +41,8 @@ struct db_driver {
 	int		(*try_lock)(struct db *, const char *name);
 	int64_t		(*data_version)(struct db *);
 	int		(*check)(struct db *, struct buf *report);
+	int		(*schema_version)(struct db *, int *v_r);
+	int		(*set_schema_version)(struct db *, int v);
 	/* Expansion of each marker for this engine. */
 	const char	*for_update_skip_locked;
 };

@@ -453,6 +453,36 @@ db_sqlite_check(struct db *db, struct buf *report)
 	return bad > 0 ? 1 : bad;
 }
 
+static int
+db_sqlite_schema_version(struct db *db, int *v_r)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*v_r = -1;
+	db_sqlite_tls_rc = 0;
+	rc = sqlite3_prepare_v2(db->conn, "PRAGMA user_version", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		db_sqlite_fail(db, rc, NULL);
+		return -1;
+	}
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*v_r = sqlite3_column_int(s, 0);
+	else
+		db_sqlite_fail(db, rc, NULL);
+	sqlite3_finalize(s);
+	return *v_r < 0 ? -1 : 0;
+}
+
+static int
+db_sqlite_set_schema_version(struct db *db, int v)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
+	return db_sqlite_exec(db, sql);
+}
+
 const struct db_driver db_driver_sqlite = {
 	.name = "sqlite",
 	.engine = DB_SQLITE,
@@ -478,5 +508,7 @@ const struct db_driver db_driver_sqlite = {
 	.try_lock = db_sqlite_try_lock,
 	.data_version = db_sqlite_data_version,
 	.check = db_sqlite_check,
+	.schema_version = db_sqlite_schema_version,
+	.set_schema_version = db_sqlite_set_schema_version,
 	.for_update_skip_locked = "",
 };

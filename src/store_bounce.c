@@ -193,7 +193,7 @@ store_bounce_reset(struct store *st, int64_t member_id)
 	sqlite3_bind_int64(s, 1, member_id);
 	if (store_step_done(st, s) < 0)
 		return -1;
-	changed = sqlite3_changes(st->db) > 0;
+	changed = sqlite3_changes(st->sq) > 0;
 	s = store_stmt(st, "DELETE FROM bounce_state WHERE member_id = ?");
 	if (s == NULL)
 		return -1;
@@ -303,7 +303,7 @@ store_bounce_stale(struct store *st, int64_t list_id, time_t before)
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)before);
 	if (store_step_done(st, s) < 0)
 		return -1;
-	return sqlite3_changes(st->db);
+	return sqlite3_changes(st->sq);
 }
 
 int

@@ -158,7 +158,7 @@ store_digest_cut(struct store *st, int64_t list_id, int64_t volume,
 	sqlite3_bind_int64(s, 4, (int64_t)now);
 	if (store_step_done(st, s) < 0)
 		return -1;
-	id = sqlite3_last_insert_rowid(st->db);
+	id = sqlite3_last_insert_rowid(st->sq);
 	s = store_stmt(st, "UPDATE posts SET digest_id = ?2"
 	    " WHERE list_id = ?1 AND digest_id = 0 AND state = 'accepted'");
 	if (s == NULL)
@@ -167,7 +167,7 @@ store_digest_cut(struct store *st, int64_t list_id, int64_t volume,
 	sqlite3_bind_int64(s, 2, id);
 	if (store_step_done(st, s) < 0)
 		return -1;
-	*nposts_r = sqlite3_changes(st->db);
+	*nposts_r = sqlite3_changes(st->sq);
 	if (*nposts_r == 0) {
 		/* Never an empty digest: take the row back. */
 		s = store_stmt(st, "DELETE FROM digests WHERE id = ?1");
@@ -317,6 +317,6 @@ store_job_digest(struct store *st, int64_t list_id, int64_t digest_id,
 	if (store_step_done(st, s) < 0)
 		return -1;
 	if (job_id_r != NULL)
-		*job_id_r = sqlite3_last_insert_rowid(st->db);
+		*job_id_r = sqlite3_last_insert_rowid(st->sq);
 	return 0;
 }

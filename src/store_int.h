@@ -4,20 +4,21 @@
 #ifndef POSTINO_STORE_INT_H
 #define POSTINO_STORE_INT_H
 
-#include <sqlite3.h>
+#include <sqlite3.h>	/* until every store file is on db.h */
 #include <time.h>
 
+#include "db.h"
 #include "store.h"
 
 #define STORE_STMT_MAX	128
 
 struct store {
-	sqlite3		*db;
+	struct db	*db;
+	sqlite3		*sq;		/* db's connection, until every
+					 * store file is on db.h */
 	char		*path;
-	int		 last_rc;		/* last sqlite error code */
-	int		 in_txn;
 	int		 temp_logged;		/* this episode's first logged */
-	struct timespec	 busy_since;		/* start of a busy wait */
+	int		 checking;		/* inside store_check() */
 	size_t		 nstmts;
 	struct {
 		const char	*sql;		/* static string: the key */
@@ -37,6 +38,9 @@ int		 store_step_done(struct store *, sqlite3_stmt *);
 /* After a loop of sqlite3_step that ended with rc: 0 when it ended well
  * (DONE or ROW), else -1 (logged); the statement is reset either way. */
 int		 store_step_end(struct store *, sqlite3_stmt *, int rc);
+/* After a loop of db_step() that ended with rc: the statement reset,
+ * 0 when it ended well (DB_DONE or DB_ROW), -1 after a failure. */
+int		 store_end(struct db_stmt *, int rc);
 /* Copy a text column (NULL -> "") into a malloc'd string. */
 char		*store_col_str(sqlite3_stmt *, int col);
 
@@ -48,11 +52,12 @@ char		*store_col_str(sqlite3_stmt *, int col);
 			" appeal"
 void		 store_post_view(sqlite3_stmt *, struct store_post *);
 
-/* The class of an SQLite result code (tests call it directly). */
-enum store_fault store_rc_class(int rc);
-
 /* store_schema.c */
 int		 store_migrate(struct store *, const char **error_r);
+/* store_schema_pg.c (with the PostgreSQL driver): PostgreSQL's
+ * migrations, numbered as SQLite's in store_schema.c. */
+extern const char *const store_migrations_pgsql[];
+extern const size_t	 store_migrations_pgsql_count;
 
 /* store_schema_pg.c: the PostgreSQL schema, numbered as SQLite's, and
  * the migration of a PostgreSQL database to it (schema_version table). */

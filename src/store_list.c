@@ -62,10 +62,10 @@ store_list_create(struct store *st, const char *addr, int64_t *id_r)
 	sqlite3_bind_int64(stmt, 2, (int64_t)time(NULL));
 	if (store_step_done(st, stmt) < 0)
 		return -1;
-	if (sqlite3_changes(st->db) == 0)
+	if (sqlite3_changes(st->sq) == 0)
 		return 1;
 	if (id_r != NULL)
-		*id_r = sqlite3_last_insert_rowid(st->db);
+		*id_r = sqlite3_last_insert_rowid(st->sq);
 	return 0;
 }
 
@@ -168,7 +168,7 @@ store_list_delete(struct store *st, int64_t list_id)
 {
 	sqlite3_stmt *stmt;
 	size_t i;
-	int own = !st->in_txn;
+	int own = !db_in_txn(st->db);
 
 	if (own && store_begin(st) < 0)
 		return -1;
@@ -274,7 +274,7 @@ store_role_add(struct store *st, int64_t list_id, const char *role,
 	sqlite3_bind_text(stmt, 4, key, -1, SQLITE_STATIC);
 	if (store_step_done(st, stmt) < 0)
 		return -1;
-	return sqlite3_changes(st->db) == 0 ? 1 : 0;
+	return sqlite3_changes(st->sq) == 0 ? 1 : 0;
 }
 
 /* 1 removed, 0 did not have the role, -1 error. */
@@ -306,7 +306,7 @@ store_role_rm(struct store *st, int64_t list_id, const char *role,
 	    role, addr, key);
 	if (stmt == NULL || store_step_done(st, stmt) < 0)
 		return -1;
-	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+	return sqlite3_changes(st->sq) > 0 ? 1 : 0;
 }
 
 int
@@ -408,7 +408,7 @@ store_member_import_one(struct store *st, int64_t list_id, const char *addr,
 	sqlite3_bind_int64(stmt, 5, (int64_t)time(NULL));
 	if (store_step_done(st, stmt) < 0)
 		return -1;
-	return sqlite3_changes(st->db) == 0 ? 1 : 0;
+	return sqlite3_changes(st->sq) == 0 ? 1 : 0;
 }
 
 /* On a duplicate, *id_r is the id of the existing member. */
@@ -423,7 +423,7 @@ store_member_add(struct store *st, int64_t list_id, const char *addr,
 	if (rc < 0 || id_r == NULL)
 		return rc;
 	if (rc == 0) {
-		*id_r = sqlite3_last_insert_rowid(st->db);
+		*id_r = sqlite3_last_insert_rowid(st->sq);
 		return 0;
 	}
 	if (store_member_get(st, list_id, addr, &m) < 0)
@@ -448,7 +448,7 @@ store_member_rm(struct store *st, int64_t list_id, const char *addr)
 	sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
 	if (store_step_done(st, stmt) < 0)
 		return -1;
-	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+	return sqlite3_changes(st->sq) > 0 ? 1 : 0;
 }
 
 #define MEMBER_COLS	"id, list_id, addr, mode, created, moderated," \

@@ -57,7 +57,7 @@ ingest_one(struct store *st, const struct ingest *in, time_t now,
 	    SQLITE_STATIC);
 	if (store_step_done(st, stmt) < 0)
 		return -1;
-	msg_id = sqlite3_last_insert_rowid(st->db);
+	msg_id = sqlite3_last_insert_rowid(st->sq);
 	for (i = 0; i < in->nrcpts; i++) {
 		stmt = store_stmt(st, "INSERT INTO inbox (message_id, list_id,"
 		    " rcpt, ext, created, max_member)"
@@ -241,7 +241,7 @@ store_inbox_done(struct store *st, int64_t inbox_id)
 {
 	sqlite3_stmt *stmt;
 	int64_t msg_id;
-	int own = !st->in_txn, rc;
+	int own = !db_in_txn(st->db), rc;
 
 	if (own && store_begin(st) < 0)
 		return -1;
@@ -282,7 +282,7 @@ int
 store_inbox_quarantine(struct store *st, int max_attempts)
 {
 	sqlite3_stmt *stmt;
-	int own = !st->in_txn, moved = 0;
+	int own = !db_in_txn(st->db), moved = 0;
 	size_t i;
 
 	if (own && store_begin(st) < 0)
@@ -294,7 +294,7 @@ store_inbox_quarantine(struct store *st, int max_attempts)
 		if (store_step_done(st, stmt) < 0)
 			goto fail;
 		if (i == 0)
-			moved = sqlite3_changes(st->db);
+			moved = sqlite3_changes(st->sq);
 	}
 	if (own && store_commit(st) < 0)
 		return -1;
@@ -334,7 +334,7 @@ store_quarantine_release(struct store *st, int64_t id)
 		if (store_step_done(st, stmt) < 0)
 			goto fail;
 		if (i == 0)
-			found = sqlite3_changes(st->db) > 0;
+			found = sqlite3_changes(st->sq) > 0;
 	}
 	if (store_commit(st) < 0)
 		return -1;
@@ -436,7 +436,7 @@ store_post_add(struct store *st, struct store_post *p, int64_t *id_r)
 	sqlite3_bind_int64(stmt, 15, (int64_t)p->deadline);
 	if (store_step_done(st, stmt) < 0)
 		return -1;
-	p->id = sqlite3_last_insert_rowid(st->db);
+	p->id = sqlite3_last_insert_rowid(st->sq);
 	if (id_r != NULL)
 		*id_r = p->id;
 	return 0;
@@ -539,7 +539,7 @@ store_post_decide(struct store *st, int64_t id, enum post_state state,
 	bind_str(stmt, 6, decided_by);
 	if (store_step_done(st, stmt) < 0)
 		return -1;
-	*changed_r = sqlite3_changes(st->db) == 1;
+	*changed_r = sqlite3_changes(st->sq) == 1;
 	return 0;
 }
 
@@ -584,7 +584,7 @@ store_post_appeal(struct store *st, int64_t id, const char *from,
 	bind_str(stmt, 3, to);
 	if (store_step_done(st, stmt) < 0)
 		return -1;
-	*changed_r = sqlite3_changes(st->db) == 1;
+	*changed_r = sqlite3_changes(st->sq) == 1;
 	return 0;
 }
 

@@ -49,7 +49,7 @@ store_job_fanout(struct store *st, int64_t list_id, int64_t post_id,
 	if (store_step_done(st, s) < 0)
 		return -1;
 	if (job_id_r != NULL)
-		*job_id_r = sqlite3_last_insert_rowid(st->db);
+		*job_id_r = sqlite3_last_insert_rowid(st->sq);
 	return 0;
 }
 
@@ -71,7 +71,7 @@ store_job_direct(struct store *st, const char *env_from,
 	sqlite3_bind_blob(s, 2, body, (int)len, SQLITE_STATIC);
 	if (store_step_done(st, s) < 0)
 		return -1;
-	job = sqlite3_last_insert_rowid(st->db);
+	job = sqlite3_last_insert_rowid(st->sq);
 	for (i = 0; i < n; i++) {
 		s = store_stmt(st,
 		    "INSERT INTO retries (job_id, addr, next_attempt)"
@@ -459,7 +459,7 @@ claim_range(struct store *st, size_t max, time_t now, struct store_batch *b)
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
 	if (store_step_done(st, s) < 0)
 		return -1;
-	b->inflight_id = sqlite3_last_insert_rowid(st->db);
+	b->inflight_id = sqlite3_last_insert_rowid(st->sq);
 	return 1;
 }
 

@@ -8,7 +8,7 @@
  * same position.  Names are unique per list (UNIQUE (list_id, name));
  * a taken name is found by a SELECT first, so it is an answer (1), not a
  * logged constraint error.
- * Fails: -1 after logging the SQLite error (store_fail()), with the own
+ * Fails: -1, logged by the store's fault hook, with the own
  * transaction rolled back.  Strings handed to callbacks are borrowed.
  */
 #include <stdint.h>
@@ -66,51 +66,40 @@ int
 store_rule_each(struct store *st, int64_t list_id,
     int (*fn)(const struct rule *, void *), void *arg)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
+	const char *action;
 	struct rule r;
 	int rc, stop = 0;
 
-	stmt = store_stmt(st, "SELECT id, position, name, text, cond, arg,"
-	    " action FROM rules WHERE list_id = ?1 ORDER BY position, id");
+	stmt = db_query(st->db, "SELECT id, position, name, text, cond, arg,"
+	    " action FROM rules WHERE list_id = ?1 ORDER BY position, id",
+	    "i", list_id);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		r.id = sqlite3_column_int64(stmt, 0);
-		r.position = sqlite3_column_int(stmt, 1);
-		r.name = store_col_str(stmt, 2);
-		r.text = store_col_str(stmt, 3);
-		r.cond = store_col_str(stmt, 4);
-		r.arg = store_col_str(stmt, 5);
-		r.action = action_of((const char *)sqlite3_column_text(stmt, 6));
+	while (!stop && (rc = db_step(stmt)) == DB_ROW) {
+		db_getf(stmt, "idTTTTt", &r.id, &r.position, &r.name, &r.text,
+		    &r.cond, &r.arg, &action);
+		r.action = action_of(action != NULL ? action : "");
 		stop = fn(&r, arg);
 		rule_clear(&r);
 	}
-	if (stop) {
-		sqlite3_reset(stmt);
-		return 0;
-	}
-	return store_step_end(st, stmt, rc);
+	return store_end(stmt, rc);
 }
 
 /* Number of rules of a list, or -1. */
 static int
 rule_count(struct store *st, int64_t list_id)
 {
-	sqlite3_stmt *stmt;
-	int rc, n;
+	struct db_stmt *stmt;
+	int n = -1;
 
-	stmt = store_stmt(st, "SELECT count(*) FROM rules WHERE list_id = ?1");
+	stmt = db_query(st->db, "SELECT count(*) FROM rules WHERE list_id = ?1",
+	    "i", list_id);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
-		(void)store_step_end(st, stmt, rc == SQLITE_DONE ?
-		    SQLITE_ERROR : rc);
-		return -1;
-	}
-	n = sqlite3_column_int(stmt, 0);
-	sqlite3_reset(stmt);
+	if (db_step(stmt) == DB_ROW)
+		n = (int)db_col_int64(stmt, 0);
+	db_reset(stmt);
 	return n;
 }
 
@@ -119,19 +108,17 @@ static int
 rule_position(struct store *st, int64_t list_id, const char *name,
     int *pos_r)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int rc;
 
-	stmt = store_stmt(st, "SELECT position FROM rules"
-	    " WHERE list_id = ?1 AND name = ?2");
+	stmt = db_query(st->db, "SELECT position FROM rules"
+	    " WHERE list_id = ?1 AND name = ?2", "it", list_id, name);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
-		return store_step_end(st, stmt, rc);
-	*pos_r = sqlite3_column_int(stmt, 0);
-	sqlite3_reset(stmt);
+	if ((rc = db_step(stmt)) != DB_ROW)
+		return store_end(stmt, rc);
+	*pos_r = (int)db_col_int64(stmt, 0);
+	db_reset(stmt);
 	return 1;
 }
 
@@ -139,19 +126,11 @@ rule_position(struct store *st, int64_t list_id, const char *name,
 static int
 rule_shift(struct store *st, int64_t list_id, int lo, int hi, int delta)
 {
-	sqlite3_stmt *stmt;
-
 	if (lo > hi)
 		return 0;
-	stmt = store_stmt(st, "UPDATE rules SET position = position + ?4"
-	    " WHERE list_id = ?1 AND position BETWEEN ?2 AND ?3");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_int(stmt, 2, lo);
-	sqlite3_bind_int(stmt, 3, hi);
-	sqlite3_bind_int(stmt, 4, delta);
-	return store_step_done(st, stmt);
+	return db_run(st->db, "UPDATE rules SET position = position + ?4"
+	    " WHERE list_id = ?1 AND position BETWEEN ?2 AND ?3", "iddd",
+	    list_id, lo, hi, delta) < 0 ? -1 : 0;
 }
 
 static int
@@ -159,22 +138,11 @@ rule_insert(struct store *st, int64_t list_id, const char *name,
     const char *cond, const char *arg, enum rule_action action,
     const char *text, int position)
 {
-	sqlite3_stmt *stmt;
-
-	stmt = store_stmt(st, "INSERT INTO rules (list_id, position, name,"
-	    " text, cond, arg, action) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_int(stmt, 2, position);
-	sqlite3_bind_text(stmt, 3, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, text != NULL ? text : "", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, cond, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 6, arg != NULL ? arg : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 7, rule_action_name(action), -1,
-	    SQLITE_STATIC);
-	return store_step_done(st, stmt);
+	return db_run(st->db, "INSERT INTO rules (list_id, position, name,"
+	    " text, cond, arg, action) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    "idttttt", list_id, position, name, text != NULL ? text : "",
+	    cond, arg != NULL ? arg : "", rule_action_name(action)) < 0 ?
+	    -1 : 0;
 }
 
 int
@@ -182,7 +150,7 @@ store_rule_add(struct store *st, int64_t list_id, const char *name,
     const char *cond, const char *arg, enum rule_action action,
     const char *text, int position)
 {
-	int own = !st->in_txn, n, pos, rc;
+	int own = !db_in_txn(st->db), n, pos, rc;
 
 	if (own && store_begin(st) < 0)
 		return -1;
@@ -210,20 +178,14 @@ out:
 int
 store_rule_rm(struct store *st, int64_t list_id, const char *name)
 {
-	sqlite3_stmt *stmt;
-	int own = !st->in_txn, pos, rc;
+	int own = !db_in_txn(st->db), pos, rc;
 
 	if (own && store_begin(st) < 0)
 		return -1;
 	if ((rc = rule_position(st, list_id, name, &pos)) <= 0)
 		goto out;
-	stmt = store_stmt(st, "DELETE FROM rules"
-	    " WHERE list_id = ?1 AND name = ?2");
-	if (stmt == NULL)
-		goto fail;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
-	if (store_step_done(st, stmt) < 0 ||
+	if (db_run(st->db, "DELETE FROM rules WHERE list_id = ?1 AND name = ?2",
+	    "it", list_id, name) < 0 ||
 	    rule_shift(st, list_id, pos + 1, INT32_MAX, -1) < 0)
 		goto fail;
 	if (own && store_commit(st) < 0)
@@ -241,23 +203,16 @@ out:
 static int
 rule_place(struct store *st, int64_t list_id, const char *name, int pos)
 {
-	sqlite3_stmt *stmt;
-
-	stmt = store_stmt(st, "UPDATE rules SET position = ?3"
-	    " WHERE list_id = ?1 AND name = ?2");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 3, pos);
-	return store_step_done(st, stmt);
+	return db_run(st->db, "UPDATE rules SET position = ?3"
+	    " WHERE list_id = ?1 AND name = ?2", "itd", list_id, name, pos) < 0 ?
+	    -1 : 0;
 }
 
 int
 store_rule_mv(struct store *st, int64_t list_id, const char *name,
     int position)
 {
-	int own = !st->in_txn, n, from, rc;
+	int own = !db_in_txn(st->db), n, from, rc;
 
 	if (own && store_begin(st) < 0)
 		return -1;

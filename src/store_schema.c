@@ -1,18 +1,19 @@
 /*
- * store_schema.c — the schema, as an ordered list of migrations.
+ * store_schema.c — the schema, as an ordered list of migrations per
+ * engine: SQLite's here, PostgreSQL's in store_schema_pg.c, with the same
+ * numbering.
  *
- * PRAGMA user_version holds the number of migrations applied.  On open,
- * the missing ones run in one IMMEDIATE transaction, so two processes
- * starting at once cannot both migrate.  Never edit a released
- * migration: append a new one.
+ * The driver keeps the number of migrations applied (SQLite: PRAGMA
+ * user_version).  On open, the missing ones run in one transaction that
+ * holds the write lock, so two processes starting at once cannot both
+ * migrate.  Never edit a released migration: append a new one.
  */
 #include <stddef.h>
-#include <stdio.h>
 
 #include "log.h"
 #include "store_int.h"
 
-static const char *const migrations[] = {
+static const char *const store_migrations_sqlite[] = {
 	/* 1: lists, members, ingest, posts, delivery queue. */
 	/* AUTOINCREMENT: a list id is never reused, so a new list cannot
 	 * inherit an old one's moderation log. */
@@ -312,36 +313,37 @@ static const char *const migrations[] = {
 	"ALTER TABLE modlog ADD COLUMN modid TEXT NOT NULL DEFAULT '';",
 };
 
-#define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
-
-static int
-user_version(struct store *st, int *v_r)
+/* The engine's list of migrations and its length. */
+static const char *const *
+store_migrations(struct store *st, size_t *n_r)
 {
-	sqlite3_stmt *stmt;
-	int rc;
-
-	rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &stmt, NULL);
-	if (rc != SQLITE_OK)
-		return -1;
-	rc = sqlite3_step(stmt);
-	*v_r = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
-	sqlite3_finalize(stmt);
-	return *v_r < 0 ? -1 : 0;
+#ifdef DB_PGSQL
+	if (db_engine(st->db) == DB_PGSQL) {
+		*n_r = store_migrations_pgsql_count;
+		return store_migrations_pgsql;
+	}
+#endif
+	(void)st;
+	*n_r = sizeof(store_migrations_sqlite) /
+	    sizeof(store_migrations_sqlite[0]);
+	return store_migrations_sqlite;
 }
 
 int
 store_migrate(struct store *st, const char **error_r)
 {
-	char pragma[64], *msg = NULL;
-	int v, rc;
+	const char *const *migrations;
+	size_t n;
+	int v;
 
-	if (user_version(st, &v) < 0) {
+	migrations = store_migrations(st, &n);
+	if (db_schema_version(st->db, &v) < 0) {
 		*error_r = "cannot read the schema version";
 		return -1;
 	}
-	if ((size_t)v == NMIGRATIONS)
+	if ((size_t)v == n)
 		return 0;
-	if ((size_t)v > NMIGRATIONS) {
+	if ((size_t)v > n) {
 		*error_r = "database written by a newer postino";
 		return -1;
 	}
@@ -350,18 +352,14 @@ store_migrate(struct store *st, const char **error_r)
 		return -1;
 	}
 	/* Re-read under the lock: another process may have migrated. */
-	if (user_version(st, &v) < 0)
+	if (db_schema_version(st->db, &v) < 0)
 		goto fail;
-	for (; (size_t)v < NMIGRATIONS; v++) {
-		rc = sqlite3_exec(st->db, migrations[v], NULL, NULL, &msg);
-		if (rc != SQLITE_OK) {
-			log_warnx("store: migration %d: %s", v + 1, msg);
-			sqlite3_free(msg);
+	for (; (size_t)v < n; v++) {
+		if (db_exec(st->db, migrations[v]) < 0) {
+			log_warnx("store: migration %d failed", v + 1);
 			goto fail;
 		}
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
-		    v + 1);
-		if (sqlite3_exec(st->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
+		if (db_set_schema_version(st->db, v + 1) < 0)
 			goto fail;
 	}
 	if (store_commit(st) < 0)

@@ -247,7 +247,7 @@ store_token_pending_use(struct store *st, int64_t list_id, const char *addr,
 	    key);
 	if (stmt == NULL || store_step_done(st, stmt) < 0)
 		return -1;
-	return sqlite3_changes(st->db) > 0;
+	return sqlite3_changes(st->sq) > 0;
 }
 
 int
@@ -294,7 +294,7 @@ store_token_purge(struct store *st, time_t before)
 	sqlite3_bind_int64(stmt, 1, (int64_t)before);
 	if (store_step_done(st, stmt) < 0)
 		return -1;
-	return sqlite3_changes(st->db);
+	return sqlite3_changes(st->sq);
 }
 
 /* ---- request limits ----------------------------------------------- */
@@ -310,7 +310,7 @@ store_request_purge(struct store *st, int64_t before_day)
 	sqlite3_bind_int64(stmt, 1, before_day);
 	if (store_step_done(st, stmt) < 0)
 		return -1;
-	return sqlite3_changes(st->db);
+	return sqlite3_changes(st->sq);
 }
 
 int

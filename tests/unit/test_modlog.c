@@ -76,28 +76,27 @@ teardown(void **state)
 static void
 sql(struct store *st, const char *fmt, ...)
 {
-	char q[1024], *msg = NULL;
+	char q[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(q, sizeof(q), fmt, ap);
 	va_end(ap);
-	if (sqlite3_exec(st->db, q, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", q, msg);
+	if (db_exec(st->db, q) < 0)
+		fail_msg("%s: %s", q, db_errmsg(st->db));
 }
 
 /* The single integer a query returns. */
 static int64_t
 q_int(struct store *st, const char *q)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt = db_query(st->db, q, "");
 	int64_t v;
 
-	assert_int_equal(sqlite3_prepare_v2(st->db, q, -1, &stmt, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	assert_non_null(stmt);
+	assert_int_equal(db_step(stmt), DB_ROW);
+	v = db_col_int64(stmt, 0);
+	db_reset(stmt);
 	return v;
 }
 

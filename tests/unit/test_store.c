@@ -23,6 +23,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "cmd.h"
+#include "db.h"
 #include "listconf.h"
 #include "log.h"
 #include "store.h"
@@ -70,15 +71,22 @@ teardown(void **state)
 static int64_t
 q(struct store *st, const char *sql)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt = db_query(st->db, sql, "");
 	int64_t v;
 
-	assert_int_equal(sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	assert_non_null(stmt);
+	assert_int_equal(db_step(stmt), DB_ROW);
+	v = db_col_int64(stmt, 0);
+	db_reset(stmt);
 	return v;
+}
+
+/* No transaction is left open on the handle: a new one can begin. */
+static void
+no_txn(struct store *st)
+{
+	assert_int_equal(db_begin(st->db), 0);
+	db_rollback(st->db);
 }
 
 static int64_t
@@ -511,47 +519,6 @@ test_quarantine_release(void **state)
 	freeingest(item);
 }
 
-/* Which store errors are waited out and which count against the work. */
-static const struct {
-	const char		*label;
-	int			 rc;
-	enum store_fault	 want;
-} fault_rows[] = {
-	{ "ok", SQLITE_OK, STORE_F_NONE },
-	{ "done", SQLITE_DONE, STORE_F_NONE },
-	{ "row", SQLITE_ROW, STORE_F_NONE },
-	{ "full", SQLITE_FULL, STORE_F_TEMP },
-	{ "ioerr", SQLITE_IOERR, STORE_F_TEMP },
-	{ "ioerr write", SQLITE_IOERR_WRITE, STORE_F_TEMP },
-	{ "ioerr fsync", SQLITE_IOERR_FSYNC, STORE_F_TEMP },
-	{ "ioerr shmsize", SQLITE_IOERR_SHMSIZE, STORE_F_TEMP },
-	{ "busy", SQLITE_BUSY, STORE_F_TEMP },
-	{ "busy snapshot", SQLITE_BUSY_SNAPSHOT, STORE_F_TEMP },
-	{ "locked", SQLITE_LOCKED, STORE_F_TEMP },
-	{ "nomem", SQLITE_NOMEM, STORE_F_TEMP },
-	{ "corrupt", SQLITE_CORRUPT, STORE_F_CORRUPT },
-	{ "corrupt index", SQLITE_CORRUPT_INDEX, STORE_F_CORRUPT },
-	{ "notadb", SQLITE_NOTADB, STORE_F_CORRUPT },
-	{ "constraint", SQLITE_CONSTRAINT_UNIQUE, STORE_F_PERM },
-	{ "error", SQLITE_ERROR, STORE_F_PERM },
-	{ "readonly", SQLITE_READONLY, STORE_F_PERM },
-	{ "misuse", SQLITE_MISUSE, STORE_F_PERM },
-	{ "toobig", SQLITE_TOOBIG, STORE_F_PERM },
-};
-
-static void
-test_fault_class(void **state)
-{
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(fault_rows) / sizeof(fault_rows[0]); i++)
-		if (store_rc_class(fault_rows[i].rc) != fault_rows[i].want)
-			fail_msg("%s: got %d, want %d", fault_rows[i].label,
-			    store_rc_class(fault_rows[i].rc),
-			    fault_rows[i].want);
-}
-
 /* What a handle reports after a real failure, and that it clears. */
 static void
 test_fault_of_handle(void **state)
@@ -567,10 +534,9 @@ test_fault_of_handle(void **state)
 	assert_int_equal(store_role_add(st, list, "owner", "o@x.org"), 0);
 	assert_int_equal(store_check(st, &report), 0);
 	assert_int_equal(store_fault(st), STORE_F_NONE);
-	assert_int_equal(sqlite3_exec(st->db, "CREATE TABLE u (x UNIQUE);"
-	    " INSERT INTO u VALUES (1)", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(st->db, "INSERT INTO u VALUES (1)",
-	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_exec(st->db, "CREATE TABLE u (x UNIQUE);"
+	    " INSERT INTO u VALUES (1)"), 0);
+	assert_int_equal(db_exec(st->db, "INSERT INTO u VALUES (1)"), -1);
 	assert_int_equal(store_fault(st), STORE_F_PERM);
 	store_fault_clear(st);
 	assert_int_equal(store_fault(st), STORE_F_NONE);
@@ -578,8 +544,7 @@ test_fault_of_handle(void **state)
 	assert_non_null(big);
 	memset(big, 'a', (1 << 20) - 1);
 	item = mkingest("a@x.org", big, list, 1);
-	assert_int_equal(sqlite3_exec(st->db, "PRAGMA max_page_count = 1",
-	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_exec(st->db, "PRAGMA max_page_count = 1"), 0);
 	assert_int_equal(store_ingest(st, &item, 1), -1);
 	assert_int_equal(store_fault(st), STORE_F_TEMP);
 	assert_false(store_damaged());
@@ -601,15 +566,14 @@ test_ingest_atomic(void **state)
 	for (i = 0; i < 3; i++)
 		items[i] = mkingest("a@x.org", "m\r\n", list, 2);
 	strcpy(items[2]->rcpts[1].addr, "boom@example.org");
-	assert_int_equal(sqlite3_exec(st->db, "CREATE TEMP TRIGGER boom"
+	assert_int_equal(db_exec(st->db, "CREATE TEMP TRIGGER boom"
 	    " BEFORE INSERT ON inbox WHEN NEW.rcpt = 'boom@example.org'"
-	    " BEGIN SELECT RAISE(ABORT, 'boom'); END", NULL, NULL, NULL),
-	    SQLITE_OK);
+	    " BEGIN SELECT RAISE(ABORT, 'boom'); END"), 0);
 	assert_int_equal(store_ingest(st, items, 3), -1);
 	assert_false(store_error_full(st));
 	assert_int_equal(q(st, "SELECT count(*) FROM messages"), 0);
 	assert_int_equal(q(st, "SELECT count(*) FROM inbox"), 0);
-	assert_int_equal(sqlite3_get_autocommit(st->db), 1);
+	no_txn(st);
 	/* The handle works on: the first two alone go through. */
 	assert_int_equal(store_ingest(st, items, 2), 0);
 	assert_int_equal(q(st, "SELECT count(*) FROM messages"), 2);
@@ -635,8 +599,7 @@ test_ingest_full(void **state)
 	items[1] = mkingest("a@x.org", big, list, 1);
 	snprintf(pragma, sizeof(pragma), "PRAGMA max_page_count = %lld",
 	    (long long)q(st, "PRAGMA page_count") + 10);
-	assert_int_equal(sqlite3_exec(st->db, pragma, NULL, NULL, NULL),
-	    SQLITE_OK);
+	assert_int_equal(db_exec(st->db, pragma), 0);
 	assert_int_equal(store_ingest(st, items, 2), -1);
 	assert_true(store_error_full(st));
 	assert_int_equal(q(st, "SELECT count(*) FROM messages"), 0);
@@ -752,7 +715,7 @@ test_list_delete(void **state)
 	assert_int_equal(q(st, "SELECT count(*) FROM inbox"), 0);
 	assert_int_equal(q(st, "SELECT count(*) FROM posts"), 1);
 	assert_int_equal(q(st, "SELECT count(*) FROM messages"), 1);
-	assert_int_equal(sqlite3_get_autocommit(st->db), 1);
+	no_txn(st);
 }
 
 /* ---- listconf ---------------------------------------------------- */
@@ -914,7 +877,6 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine_release,
 		    setup, teardown),
-		cmocka_unit_test(test_fault_class),
 		cmocka_unit_test_setup_teardown(test_fault_of_handle, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_atomic, setup,

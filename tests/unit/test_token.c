@@ -107,14 +107,13 @@ teardown(void **state)
 static int64_t
 q(struct store *st, const char *sql)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt = db_query(st->db, sql, "");
 	int64_t v;
 
-	assert_int_equal(sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	assert_non_null(stmt);
+	assert_int_equal(db_step(stmt), DB_ROW);
+	v = db_col_int64(stmt, 0);
+	db_reset(stmt);
 	return v;
 }
 
