@@ -1,16 +1,10 @@
 /*
- * db_pgsql.c — the PostgreSQL driver of the db API (db.h), on libpq: the
- * only includer of libpq-fe.h.
+ * db_pgsql.c — the PostgreSQL driver of the db API (db.h), on libpq
+ * (libpq-fe.h through db_pgsql_int.h, with db_pgsql_stmt.c).
  *
- * A handle is one connection, opened from a libpq URI.  Statements are
- * prepared on the server once per connection (PQprepare, under a name
- * made from a per-connection counter) with each ?N turned into $N outside
- * quoted text and comments, and run with PQexecPrepared: integers and
- * text go as text parameters, blobs as binary ones; results come back as
- * text (bytea decoded by PQunescapeBytea).  A step loop holds the whole
- * PGresult of its statement, so the store may run other statements on
- * the handle while it reads rows; the price is memory in proportion to
- * the result, so big reads must be paged (LIMIT) by their callers.
+ * A handle is one connection, opened from a libpq URI, with
+ * synchronous_commit on (DB_DURABLE) or off (DB_RELAXED).  Statements are
+ * db_pgsql_stmt.c's.
  *
  * Transactions are BEGIN/COMMIT.  A failed statement aborts a
  * PostgreSQL transaction, unlike SQLite: every later statement of it
@@ -31,47 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
-
-#include "db_int.h"
 #include "buf.h"
+#include "db_pgsql_int.h"
 #include "log.h"
-
-#define PG_BOOLOID	16
-#define PG_BYTEAOID	17
-
-struct pg_conn {
-	PGconn		*pc;
-	unsigned	 gen;		/* bumped by each reconnection */
-	unsigned	 names;		/* statement name counter */
-	int64_t		 changes;
-	int64_t		 version;	/* commits seen from other backends */
-	int		 wrote;		/* the transaction changed rows */
-	enum db_fault	 abort_fault;	/* why the transaction is aborted */
-	char		 abort_msg[200];
-};
-
-struct pg_stmt {
-	char		 name[24];
-	unsigned	 gen;		/* prepared on this connection */
-	int		 nparams;
-	char		**vals;
-	int		*lens;
-	int		*fmts;
-	int		 bad_idx;	/* a bind out of range, 0 if none */
-	PGresult	*res;
-	int		 row;		/* current row, -1 before the first */
-	int		 nrows;
-	int		 ncols;
-	char		**dec;		/* decoded bytea of the current row */
-	size_t		*declen;
-};
-
-static PGconn *
-pg_pc(struct db *db)
-{
-	return ((struct pg_conn *)db->conn)->pc;
-}
 
 /* The class of a failure, from its SQLSTATE and the connection. */
 static enum db_fault
@@ -97,8 +53,8 @@ pg_fault_of(PGconn *pc, const char *state)
 }
 
 /* Record a failure (res may be NULL: the connection's message). */
-static void
-pg_fail(struct db *db, const PGresult *res)
+void
+db_pgsql_fail(struct db *db, const PGresult *res)
 {
 	struct pg_conn *c = db->conn;
 	const char *state = NULL, *msg;
@@ -133,11 +89,11 @@ pg_simple(struct db *db, const char *sql)
 	PGresult *res;
 	int rc = 0;
 
-	res = PQexec(pg_pc(db), sql);
+	res = PQexec(db_pgsql_pc(db), sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK &&
 	    PQresultStatus(res) != PGRES_EMPTY_QUERY) {
-		pg_fail(db, res);
+		db_pgsql_fail(db, res);
 		rc = -1;
 	}
 	PQclear(res);
@@ -209,8 +165,8 @@ pg_close(struct db *db)
  * version moves since notifications may have been missed); inside one
  * the transaction is gone and the call fails.
  */
-static int
-pg_ready(struct db *db)
+int
+db_pgsql_ready(struct db *db)
 {
 	struct pg_conn *c = db->conn;
 
@@ -223,7 +179,7 @@ pg_ready(struct db *db)
 	}
 	PQreset(c->pc);
 	if (PQstatus(c->pc) != CONNECTION_OK) {
-		pg_fail(db, NULL);
+		db_pgsql_fail(db, NULL);
 		return -1;
 	}
 	c->gen++;
@@ -233,8 +189,8 @@ pg_ready(struct db *db)
 }
 
 /* An aborted transaction: fail with the first failure's class. */
-static int
-pg_check_aborted(struct db *db)
+int
+db_pgsql_aborted(struct db *db)
 {
 	struct pg_conn *c = db->conn;
 	char buf[sizeof(db->errmsg)];
@@ -248,389 +204,6 @@ pg_check_aborted(struct db *db)
 	return -1;
 }
 
-/*
- * Copy sql into out (as long) with each ?N outside quotes and comments
- * turned into $N; *nparams_r is the highest N.  -1 on a bare "?".
- */
-static int
-pg_translate(const char *sql, char *out, int *nparams_r)
-{
-	const char *p = sql;
-	char quote = 0;
-	long n;
-
-	*nparams_r = 0;
-	for (; *p != '\0'; p++, out++) {
-		*out = *p;
-		if (quote == '-') {
-			if (*p == '\n')
-				quote = 0;
-		} else if (quote == '*') {
-			if (p[0] == '*' && p[1] == '/') {
-				*++out = *++p;
-				quote = 0;
-			}
-		} else if (quote != 0) {
-			if (*p == quote)
-				quote = 0;
-		} else if (*p == '\'' || *p == '"')
-			quote = *p;
-		else if ((p[0] == '-' && p[1] == '-') ||
-		    (p[0] == '/' && p[1] == '*'))
-			quote = p[1];
-		else if (*p == '?') {
-			if (p[1] < '0' || p[1] > '9')
-				return -1;
-			*out = '$';
-			n = strtol(p + 1, NULL, 10);
-			if (n > 65535)
-				return -1;
-			if (n > *nparams_r)
-				*nparams_r = (int)n;
-		}
-	}
-	*out = '\0';
-	return 0;
-}
-
-/* Prepare st on the current connection. */
-static int
-pg_server_prepare(struct db *db, struct db_stmt *st)
-{
-	struct pg_conn *c = db->conn;
-	struct pg_stmt *ps = st->drv;
-	PGresult *res;
-	char *text;
-	int rc = 0;
-
-	text = xmalloc(strlen(st->text) + 1);
-	if (pg_translate(st->text, text, &ps->nparams) < 0) {
-		db_set_fault(db, DB_F_OTHER, "a placeholder is not ?N");
-		free(text);
-		return -1;
-	}
-	snprintf(ps->name, sizeof(ps->name), "p%u", ++c->names);
-	res = PQprepare(c->pc, ps->name, text, 0, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pg_fail(db, res);
-		rc = -1;
-	} else
-		ps->gen = c->gen;
-	PQclear(res);
-	free(text);
-	return rc;
-}
-
-/* Parameter i (0-based) back to NULL. */
-static void
-pg_param_clear(struct pg_stmt *ps, int i)
-{
-	free(ps->vals[i]);
-	ps->vals[i] = NULL;
-	ps->lens[i] = 0;
-	ps->fmts[i] = 0;
-}
-
-static void
-pg_free_params(struct pg_stmt *ps)
-{
-	int i;
-
-	for (i = 0; i < ps->nparams && ps->vals != NULL; i++)
-		pg_param_clear(ps, i);
-	ps->bad_idx = 0;
-}
-
-static int
-pg_prepare(struct db *db, struct db_stmt *st)
-{
-	struct pg_stmt *ps;
-
-	st->drv = ps = xcalloc(1, sizeof(*ps));
-	ps->row = -1;
-	if (pg_ready(db) < 0 || pg_check_aborted(db) < 0 ||
-	    pg_server_prepare(db, st) < 0) {
-		free(ps);
-		st->drv = NULL;
-		return -1;
-	}
-	if (ps->nparams > 0) {
-		ps->vals = xcalloc((size_t)ps->nparams, sizeof(*ps->vals));
-		ps->lens = xcalloc((size_t)ps->nparams, sizeof(*ps->lens));
-		ps->fmts = xcalloc((size_t)ps->nparams, sizeof(*ps->fmts));
-	}
-	return 0;
-}
-
-/* Forget the current row's decoded columns. */
-static void
-pg_row_clear(struct pg_stmt *ps)
-{
-	int i;
-
-	for (i = 0; i < ps->ncols && ps->dec != NULL; i++) {
-		free(ps->dec[i]);
-		ps->dec[i] = NULL;
-	}
-}
-
-static void
-pg_result_clear(struct pg_stmt *ps)
-{
-	pg_row_clear(ps);
-	free(ps->dec);
-	free(ps->declen);
-	ps->dec = NULL;
-	ps->declen = NULL;
-	PQclear(ps->res);
-	ps->res = NULL;
-	ps->row = -1;
-	ps->nrows = ps->ncols = 0;
-}
-
-static void
-pg_reset(struct db_stmt *st)
-{
-	struct pg_stmt *ps = st->drv;
-
-	pg_result_clear(ps);
-	pg_free_params(ps);
-}
-
-static void
-pg_finalize(struct db_stmt *st)
-{
-	struct pg_stmt *ps = st->drv;
-
-	if (ps == NULL)
-		return;
-	pg_reset(st);
-	free(ps->vals);
-	free(ps->lens);
-	free(ps->fmts);
-	free(ps);
-	st->drv = NULL;
-}
-
-/* The slot of parameter idx (1-based), or NULL (remembered). */
-static struct pg_stmt *
-pg_slot(struct db_stmt *st, int idx)
-{
-	struct pg_stmt *ps = st->drv;
-
-	if (idx < 1 || idx > ps->nparams) {
-		ps->bad_idx = idx;
-		return NULL;
-	}
-	pg_param_clear(ps, idx - 1);
-	return ps;
-}
-
-static void
-pg_bind_int64(struct db_stmt *st, int idx, int64_t v)
-{
-	struct pg_stmt *ps;
-	char buf[24];
-
-	if ((ps = pg_slot(st, idx)) == NULL)
-		return;
-	snprintf(buf, sizeof(buf), "%" PRId64, v);
-	ps->vals[idx - 1] = xstrdup(buf);
-}
-
-static void
-pg_bind_text(struct db_stmt *st, int idx, const char *s)
-{
-	struct pg_stmt *ps;
-
-	if ((ps = pg_slot(st, idx)) != NULL && s != NULL)
-		ps->vals[idx - 1] = xstrdup(s);
-}
-
-static void
-pg_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len)
-{
-	struct pg_stmt *ps;
-
-	if ((ps = pg_slot(st, idx)) == NULL)
-		return;
-	if (len > INT32_MAX) {
-		ps->bad_idx = idx;
-		return;
-	}
-	/* A zero-length blob is an empty bytea, not NULL. */
-	ps->vals[idx - 1] = xmalloc(len + 1);
-	if (len > 0)
-		memcpy(ps->vals[idx - 1], p, len);
-	ps->lens[idx - 1] = (int)len;
-	ps->fmts[idx - 1] = 1;
-}
-
-static void
-pg_bind_null(struct db_stmt *st, int idx)
-{
-	(void)pg_slot(st, idx);
-}
-
-/* Rows changed by a finished command, if it changes rows. */
-static void
-pg_count(struct db *db, PGresult *res)
-{
-	struct pg_conn *c = db->conn;
-	const char *cmd = PQcmdStatus(res);
-
-	if (strncmp(cmd, "INSERT", 6) != 0 && strncmp(cmd, "UPDATE", 6) != 0 &&
-	    strncmp(cmd, "DELETE", 6) != 0 && strncmp(cmd, "MERGE", 5) != 0)
-		return;
-	c->changes = strtoll(PQcmdTuples(res), NULL, 10);
-	if (c->changes == 0)
-		return;
-	if (db->in_txn || PQtransactionStatus(c->pc) != PQTRANS_IDLE)
-		c->wrote = 1;
-	else	/* committed: tell the other handles */
-		PQclear(PQexec(c->pc, "NOTIFY postino_changed"));
-}
-
-/* Run st with its parameters into ps->res. */
-static int
-pg_execute(struct db_stmt *st)
-{
-	struct db *db = st->db;
-	struct pg_stmt *ps = st->drv;
-	char buf[64];
-	PGresult *res;
-
-	if (ps->bad_idx != 0) {
-		snprintf(buf, sizeof(buf), "parameter %d out of range",
-		    ps->bad_idx);
-		db_set_fault(db, DB_F_OTHER, buf);
-		return -1;
-	}
-	if (pg_ready(db) < 0 || pg_check_aborted(db) < 0)
-		return -1;
-	if (ps->gen != ((struct pg_conn *)db->conn)->gen &&
-	    pg_server_prepare(db, st) < 0)
-		return -1;
-	res = PQexecPrepared(pg_pc(db), ps->name, ps->nparams,
-	    (const char *const *)ps->vals, ps->lens, ps->fmts, 0);
-	switch (PQresultStatus(res)) {
-	case PGRES_TUPLES_OK:
-	case PGRES_COMMAND_OK:
-		break;
-	default:
-		pg_fail(db, res);
-		PQclear(res);
-		return -1;
-	}
-	pg_count(db, res);
-	ps->res = res;
-	ps->nrows = PQntuples(res);
-	ps->ncols = PQnfields(res);
-	if (ps->ncols > 0) {
-		ps->dec = xcalloc((size_t)ps->ncols, sizeof(*ps->dec));
-		ps->declen = xcalloc((size_t)ps->ncols, sizeof(*ps->declen));
-	}
-	ps->row = -1;
-	return 0;
-}
-
-/*
- * The first step runs the statement; each step moves to the next row of
- * its result.  After the last row the statement stays done until reset.
- */
-static int
-pg_step(struct db_stmt *st)
-{
-	struct pg_stmt *ps = st->drv;
-
-	if (ps->res == NULL) {
-		if (pg_execute(st) < 0)
-			return -1;
-	} else
-		pg_row_clear(ps);
-	if (ps->row + 1 < ps->nrows) {
-		ps->row++;
-		return DB_ROW;
-	}
-	ps->row = ps->nrows;
-	return DB_DONE;
-}
-
-/* No current row or no such column reads as NULL. */
-static int
-pg_col_is_null(struct db_stmt *st, int col)
-{
-	struct pg_stmt *ps = st->drv;
-
-	return ps->res == NULL || ps->row < 0 || ps->row >= ps->nrows ||
-	    col < 0 || col >= ps->ncols || PQgetisnull(ps->res, ps->row, col);
-}
-
-static int64_t
-pg_col_int64(struct db_stmt *st, int col)
-{
-	struct pg_stmt *ps = st->drv;
-	const char *v;
-
-	if (pg_col_is_null(st, col))
-		return 0;
-	v = PQgetvalue(ps->res, ps->row, col);
-	if (PQftype(ps->res, col) == PG_BOOLOID)
-		return v[0] == 't';
-	return strtoll(v, NULL, 10);
-}
-
-/* A bytea column of the current row, decoded once, NUL-terminated. */
-static const char *
-pg_decoded(struct pg_stmt *ps, int col, size_t *len_r)
-{
-	unsigned char *raw;
-	size_t len;
-
-	if (ps->dec[col] == NULL) {
-		raw = PQunescapeBytea((const unsigned char *)
-		    PQgetvalue(ps->res, ps->row, col), &len);
-		if (raw == NULL)
-			fatalx("db_pgsql: out of memory decoding bytea");
-		ps->dec[col] = xmalloc(len + 1);
-		memcpy(ps->dec[col], raw, len);
-		ps->dec[col][len] = '\0';
-		ps->declen[col] = len;
-		PQfreemem(raw);
-	}
-	*len_r = ps->declen[col];
-	return ps->dec[col];
-}
-
-static const char *
-pg_col_text(struct db_stmt *st, int col)
-{
-	struct pg_stmt *ps = st->drv;
-	size_t len;
-
-	if (pg_col_is_null(st, col))
-		return NULL;
-	if (PQftype(ps->res, col) == PG_BYTEAOID)
-		return pg_decoded(ps, col, &len);
-	if (PQftype(ps->res, col) == PG_BOOLOID)	/* as SQLite says */
-		return pg_col_int64(st, col) ? "1" : "0";
-	return PQgetvalue(ps->res, ps->row, col);
-}
-
-static const void *
-pg_col_blob(struct db_stmt *st, int col, size_t *len_r)
-{
-	struct pg_stmt *ps = st->drv;
-
-	*len_r = 0;
-	if (pg_col_is_null(st, col))
-		return NULL;
-	if (PQftype(ps->res, col) == PG_BYTEAOID)
-		return pg_decoded(ps, col, len_r);
-	*len_r = (size_t)PQgetlength(ps->res, ps->row, col);
-	return PQgetvalue(ps->res, ps->row, col);
-}
-
 static int64_t
 pg_changes(struct db *db)
 {
@@ -642,7 +215,7 @@ pg_exec(struct db *db, const char *sql)
 {
 	struct pg_conn *c = db->conn;
 
-	if (pg_ready(db) < 0 || pg_check_aborted(db) < 0 ||
+	if (db_pgsql_ready(db) < 0 || db_pgsql_aborted(db) < 0 ||
 	    pg_simple(db, sql) < 0)
 		return -1;
 	if (PQtransactionStatus(c->pc) != PQTRANS_IDLE)
@@ -655,7 +228,7 @@ pg_begin(struct db *db)
 {
 	struct pg_conn *c = db->conn;
 
-	if (pg_ready(db) < 0 || pg_simple(db, "BEGIN") < 0)
+	if (db_pgsql_ready(db) < 0 || pg_simple(db, "BEGIN") < 0)
 		return -1;
 	c->wrote = 0;
 	c->abort_fault = DB_F_NONE;
@@ -673,14 +246,14 @@ pg_commit(struct db *db)
 	PGresult *res;
 	int rc = 0;
 
-	if (pg_check_aborted(db) < 0) {
+	if (db_pgsql_aborted(db) < 0) {
 		PQclear(PQexec(c->pc, "ROLLBACK"));
 		return -1;
 	}
 	res = PQexec(c->pc, c->wrote ? "NOTIFY postino_changed; COMMIT" :
 	    "COMMIT");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pg_fail(db, res);
+		db_pgsql_fail(db, res);
 		rc = -1;
 	} else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		db_set_fault(db, DB_F_OTHER, "the transaction was rolled back");
@@ -724,19 +297,19 @@ pg_try_lock(struct db *db, const char *name)
 	PGresult *res;
 	int rc;
 
-	if (PQtransactionStatus(pg_pc(db)) == PQTRANS_IDLE) {
+	if (PQtransactionStatus(db_pgsql_pc(db)) == PQTRANS_IDLE) {
 		db_set_fault(db, DB_F_OTHER, "db_try_lock outside a "
 		    "transaction");
 		return -1;
 	}
-	if (pg_check_aborted(db) < 0)
+	if (db_pgsql_aborted(db) < 0)
 		return -1;
 	snprintf(key, sizeof(key), "%" PRId64, pg_lock_key(name));
 	vals[0] = key;
-	res = PQexecParams(pg_pc(db), "SELECT pg_try_advisory_xact_lock("
+	res = PQexecParams(db_pgsql_pc(db), "SELECT pg_try_advisory_xact_lock("
 	    "$1::bigint)", 1, NULL, vals, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		pg_fail(db, res);
+		db_pgsql_fail(db, res);
 		rc = -1;
 	} else
 		rc = PQgetvalue(res, 0, 0)[0] == 't';
@@ -769,23 +342,77 @@ pg_check(struct db *db, struct buf *report)
 	return 0;
 }
 
+/*
+ * The schema version lives in the one row of schema_version.  Read in
+ * the migrating transaction, it is read under an advisory lock (the key
+ * db_try_lock("postino schema") takes), so that a node starting while
+ * another migrates waits for it and reads the new version; the table is
+ * made there if missing.  Read outside, a missing table is version 0.
+ */
+static int
+pg_schema_version(struct db *db, int *v_r)
+{
+	static const char lock[] = "SELECT pg_advisory_xact_lock(%" PRId64
+	    "); CREATE TABLE IF NOT EXISTS schema_version (version BIGINT"
+	    " NOT NULL); SELECT coalesce(max(version), 0) FROM schema_version";
+	static const char peek[] = "SELECT CASE WHEN to_regclass("
+	    "'schema_version') IS NULL THEN 0 ELSE 1 END";
+	char sql[sizeof(lock) + 24];
+	PGresult *res;
+
+	*v_r = 0;
+	if (db_pgsql_ready(db) < 0 || db_pgsql_aborted(db) < 0)
+		return -1;
+	if (PQtransactionStatus(db_pgsql_pc(db)) == PQTRANS_IDLE) {
+		res = PQexec(db_pgsql_pc(db), peek);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+		    strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
+			PQclear(res);
+			return 0;
+		}
+		PQclear(res);
+		snprintf(sql, sizeof(sql), "SELECT coalesce(max(version), 0)"
+		    " FROM schema_version");
+	} else
+		snprintf(sql, sizeof(sql), lock, pg_lock_key("postino schema"));
+	res = PQexec(db_pgsql_pc(db), sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		db_pgsql_fail(db, res);
+		PQclear(res);
+		return -1;
+	}
+	*v_r = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+static int
+pg_set_schema_version(struct db *db, int v)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "DELETE FROM schema_version; "
+	    "INSERT INTO schema_version (version) VALUES (%d)", v);
+	return pg_exec(db, sql);
+}
+
 const struct db_driver db_driver_pgsql = {
 	.name = "pgsql",
 	.engine = DB_PGSQL,
 	.open = pg_open,
 	.close = pg_close,
-	.prepare = pg_prepare,
-	.finalize = pg_finalize,
-	.reset = pg_reset,
-	.bind_int64 = pg_bind_int64,
-	.bind_text = pg_bind_text,
-	.bind_blob = pg_bind_blob,
-	.bind_null = pg_bind_null,
-	.step = pg_step,
-	.col_is_null = pg_col_is_null,
-	.col_int64 = pg_col_int64,
-	.col_text = pg_col_text,
-	.col_blob = pg_col_blob,
+	.prepare = db_pgsql_prepare,
+	.finalize = db_pgsql_finalize,
+	.reset = db_pgsql_reset,
+	.bind_int64 = db_pgsql_bind_int64,
+	.bind_text = db_pgsql_bind_text,
+	.bind_blob = db_pgsql_bind_blob,
+	.bind_null = db_pgsql_bind_null,
+	.step = db_pgsql_step,
+	.col_is_null = db_pgsql_col_is_null,
+	.col_int64 = db_pgsql_col_int64,
+	.col_text = db_pgsql_col_text,
+	.col_blob = db_pgsql_col_blob,
 	.changes = pg_changes,
 	.exec = pg_exec,
 	.begin = pg_begin,
@@ -794,5 +421,7 @@ const struct db_driver db_driver_pgsql = {
 	.try_lock = pg_try_lock,
 	.data_version = pg_data_version,
 	.check = pg_check,
+	.schema_version = pg_schema_version,
+	.set_schema_version = pg_set_schema_version,
 	.for_update_skip_locked = "FOR UPDATE SKIP LOCKED",
 };

@@ -59,11 +59,4 @@ int		 store_migrate(struct store *, const char **error_r);
 extern const char *const store_migrations_pgsql[];
 extern const size_t	 store_migrations_pgsql_count;
 
-/* store_schema_pg.c: the PostgreSQL schema, numbered as SQLite's, and
- * the migration of a PostgreSQL database to it (schema_version table). */
-struct db;
-extern const char *const store_migrations_pgsql[];
-extern const size_t store_nmigrations_pgsql;
-int		 store_migrate_pgsql(struct db *, const char **error_r);
-
 #endif

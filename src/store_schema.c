@@ -317,7 +317,7 @@ static const char *const store_migrations_sqlite[] = {
 static const char *const *
 store_migrations(struct store *st, size_t *n_r)
 {
-#ifdef DB_PGSQL
+#ifdef HAVE_PGSQL
 	if (db_engine(st->db) == DB_PGSQL) {
 		*n_r = store_migrations_pgsql_count;
 		return store_migrations_pgsql;

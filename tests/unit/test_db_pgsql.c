@@ -3,8 +3,9 @@
  * front (db.h), on a private cluster that scripts/pg-instance.sh starts
  * in a temporary directory for this test program and stops by PID at the
  * end.  Every test gets a database of its own.  test_schema migrates one
- * to the PostgreSQL schema (store_schema_pg.c) and compares its tables,
- * columns, nullability and indexes with a new SQLite store's.
+ * with store_open (store_schema_pg.c's list, the driver's schema
+ * version) and compares its tables, columns, nullability and indexes
+ * with a new SQLite store's; test_schema_race opens one from two threads.
  *
  * Without initdb (Debian package postgresql, which make check's deps
  * install) every test is skipped, with a message saying so.
@@ -14,6 +15,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -528,17 +530,15 @@ sqlite_schema(struct buf *out)
 	const char *error = NULL;
 	struct store *st = NULL;
 	struct db *db = NULL;
-	struct db_stmt *q;
+	int v = -1;
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/p.db", dir);
 	assert_int_equal(store_open(path, 0, &st, &error), 0);
 	store_close(&st);
 	assert_int_equal(db_open(path, DB_READONLY, &db, &error), 0);
-	q = db_query(db, "PRAGMA user_version", NULL);
-	assert_int_equal(db_step(q), DB_ROW);
-	assert_int_equal(db_col_int64(q, 0), store_nmigrations_pgsql);
-	db_reset(q);
+	assert_int_equal(db_schema_version(db, &v), 0);
+	assert_int_equal(v, store_migrations_pgsql_count);
 	rows(db_query(db, "SELECT m.name, p.name, CASE WHEN p.\"notnull\" OR"
 	    " p.pk > 0 THEN 'NO' ELSE 'YES' END FROM sqlite_master m,"
 	    " pragma_table_info(m.name) p WHERE m.type = 'table' AND"
@@ -558,12 +558,22 @@ test_schema(void **state)
 	struct buf pg, lite;
 	struct db_stmt *st;
 
+	struct store *store = NULL;
+	int v = -1;
+
 	assert_int_equal(db_exec(f->db, "DROP TABLE t"), 0);
-	assert_int_equal(store_migrate_pgsql(f->db, &error), 0);
-	assert_int_equal(store_migrate_pgsql(f->db, &error), 0);
-	st = db_query(f->db, "SELECT version FROM schema_version", NULL);
+	assert_int_equal(db_schema_version(f->db, &v), 0);
+	assert_int_equal(v, 0);
+	/* Migrated by store_open, once. */
+	assert_int_equal(store_open(f->uri, STORE_DURABLE, &store, &error), 0);
+	store_close(&store);
+	assert_int_equal(store_open(f->uri, STORE_DURABLE, &store, &error), 0);
+	store_close(&store);
+	assert_int_equal(db_schema_version(f->db, &v), 0);
+	assert_int_equal(v, store_migrations_pgsql_count);
+	st = db_query(f->db, "SELECT count(*) FROM schema_version", NULL);
 	assert_int_equal(db_step(st), DB_ROW);
-	assert_int_equal(db_col_int64(st, 0), store_nmigrations_pgsql);
+	assert_int_equal(db_col_int64(st, 0), 1);
 	db_reset(st);
 
 	buf_init(&pg);
@@ -579,6 +589,39 @@ test_schema(void **state)
 	assert_string_equal(pg.data, lite.data);
 	buf_free(&pg);
 	buf_free(&lite);
+}
+
+static void *
+open_store(void *uri)
+{
+	const char *error = NULL;
+	struct store *store = NULL;
+	intptr_t rc;
+
+	rc = store_open(uri, STORE_DURABLE, &store, &error);
+	store_close(&store);
+	return (void *)rc;
+}
+
+/* Two nodes starting at once on a new database: one migrates, the
+ * other waits for it (the driver's advisory lock) and finds it done. */
+static void
+test_schema_race(void **state)
+{
+	struct fixture *f = *state;
+	pthread_t a, b;
+	void *ra, *rb;
+	int v = -1;
+
+	assert_int_equal(db_exec(f->db, "DROP TABLE t"), 0);
+	assert_int_equal(pthread_create(&a, NULL, open_store, f->uri), 0);
+	assert_int_equal(pthread_create(&b, NULL, open_store, f->uri), 0);
+	assert_int_equal(pthread_join(a, &ra), 0);
+	assert_int_equal(pthread_join(b, &rb), 0);
+	assert_null(ra);
+	assert_null(rb);
+	assert_int_equal(db_schema_version(f->db, &v), 0);
+	assert_int_equal(v, store_migrations_pgsql_count);
 }
 
 int
@@ -600,6 +643,7 @@ main(void)
 		T(test_flags),
 		T(test_skip_locked),
 		T(test_schema),
+		T(test_schema_race),
 #undef T
 	};
 
