@@ -81,6 +81,7 @@ void		 db_bind_text(struct db_stmt *, int idx, const char *);
 void		 db_bind_blob(struct db_stmt *, int idx, const void *,
 		    size_t);
 void		 db_bind_null(struct db_stmt *, int idx);
+void		 db_bind_double(struct db_stmt *, int idx, double);
 /* DB_ROW, DB_DONE, or -1 (fault on the handle; the statement is reset). */
 int		 db_step(struct db_stmt *);
 void		 db_reset(struct db_stmt *);
@@ -89,6 +90,7 @@ int64_t		 db_col_int64(struct db_stmt *, int col);
 /* Borrowed until the next step or reset; NULL for SQL NULL. */
 const char	*db_col_text(struct db_stmt *, int col);
 const void	*db_col_blob(struct db_stmt *, int col, size_t *len_r);
+double		 db_col_double(struct db_stmt *, int col);
 /* Rows changed by the last INSERT, UPDATE or DELETE on this handle. */
 int64_t		 db_changes(struct db *);
 const char	*db_stmt_sql(const struct db_stmt *);
@@ -96,11 +98,14 @@ const char	*db_stmt_sql(const struct db_stmt *);
 /*
  * Bind by format, one argument per letter, from ?1 on:
  *   i int64_t   d int   t const char * (NULL binds NULL)
- *   b const void *, size_t   n nothing (binds NULL)
+ *   b const void *, size_t   n nothing (binds NULL)   f double
  * and read the current row by format, one pointer per letter, from col 0:
  *   i int64_t *   d int *   t const char ** (borrowed)
  *   T char ** (malloc'd copy, "" for NULL)   b const void **, size_t *
- *   _ skip a column
+ *   f double *   _ skip a column
+ * Bound text and blobs are borrowed until the statement's last step or
+ * reset.  The number of letters must be the highest ?N of the SQL, else
+ * db_bindf fails (DB_F_OTHER).
  */
 int		 db_bindf(struct db_stmt *, const char *fmt, ...);
 int		 db_vbindf(struct db_stmt *, const char *fmt, va_list);

@@ -155,6 +155,30 @@ db_expand(const struct db_driver *drv, const char *sql)
 	return b.data;
 }
 
+/* The highest ?N of sql outside quoted literals and identifiers. */
+static int
+db_nparams(const char *sql)
+{
+	const char *p;
+	char quote = 0;
+	long n, max = 0;
+
+	for (p = sql; *p != '\0'; p++) {
+		if (quote != 0) {
+			if (*p == quote)
+				quote = 0;
+		} else if (*p == '\'' || *p == '"')
+			quote = *p;
+		else if (*p == '?' && p[1] >= '0' && p[1] <= '9') {
+			n = strtol(p + 1, (char **)&p, 10);
+			p--;
+			if (n > max)
+				max = n;
+		}
+	}
+	return (int)max;
+}
+
 struct db_stmt *
 db_prepare(struct db *db, const char *sql)
 {
@@ -174,6 +198,7 @@ db_prepare(struct db *db, const char *sql)
 	stmt->db = db;
 	stmt->sql = sql;
 	stmt->text = db_expand(db->drv, sql);
+	stmt->nparams = db_nparams(sql);
 	if (db->drv->prepare(db, stmt) < 0) {
 		free(stmt->text);
 		memset(stmt, 0, sizeof(*stmt));
@@ -209,6 +234,12 @@ void
 db_bind_null(struct db_stmt *stmt, int idx)
 {
 	stmt->db->drv->bind_null(stmt, idx);
+}
+
+void
+db_bind_double(struct db_stmt *stmt, int idx, double v)
+{
+	stmt->db->drv->bind_double(stmt, idx, v);
 }
 
 int
@@ -253,6 +284,12 @@ db_col_blob(struct db_stmt *stmt, int col, size_t *len_r)
 	return stmt->db->drv->col_blob(stmt, col, len_r);
 }
 
+double
+db_col_double(struct db_stmt *stmt, int col)
+{
+	return stmt->db->drv->col_double(stmt, col);
+}
+
 int64_t
 db_changes(struct db *db)
 {
@@ -273,6 +310,12 @@ db_vbindf(struct db_stmt *stmt, const char *fmt, va_list ap)
 	size_t len;
 	int idx;
 
+	if (strlen(fmt) != (size_t)stmt->nparams) {
+		db_set_fault(stmt->db, DB_F_OTHER, "bind format and"
+		    " parameters differ in number");
+		db_failed(stmt->db, stmt->sql);
+		return -1;
+	}
 	for (f = fmt, idx = 1; *f != '\0'; f++, idx++) {
 		switch (*f) {
 		case 'i':
@@ -291,6 +334,9 @@ db_vbindf(struct db_stmt *stmt, const char *fmt, va_list ap)
 			break;
 		case 'n':
 			db_bind_null(stmt, idx);
+			break;
+		case 'f':
+			db_bind_double(stmt, idx, va_arg(ap, double));
 			break;
 		default:
 			db_set_fault(stmt->db, DB_F_OTHER,
@@ -343,6 +389,9 @@ db_getf(struct db_stmt *stmt, const char *fmt, ...)
 			*pp = db_col_blob(stmt, col, va_arg(ap, size_t *));
 			break;
 		}
+		case 'f':
+			*va_arg(ap, double *) = db_col_double(stmt, col);
+			break;
 		case '_':
 			break;
 		default:

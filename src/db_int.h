@@ -28,11 +28,13 @@ struct db_driver {
 	void		(*bind_blob)(struct db_stmt *, int, const void *,
 			    size_t);
 	void		(*bind_null)(struct db_stmt *, int);
+	void		(*bind_double)(struct db_stmt *, int, double);
 	int		(*step)(struct db_stmt *);
 	int		(*col_is_null)(struct db_stmt *, int);
 	int64_t		(*col_int64)(struct db_stmt *, int);
 	const char	*(*col_text)(struct db_stmt *, int);
 	const void	*(*col_blob)(struct db_stmt *, int, size_t *);
+	double		(*col_double)(struct db_stmt *, int);
 	int64_t		(*changes)(struct db *);
 	int		(*exec)(struct db *, const char *sql);
 	int		(*begin)(struct db *);
@@ -52,6 +54,7 @@ struct db_stmt {
 	const char	*sql;		/* the caller's literal: cache key */
 	char		*text;		/* markers expanded, engine syntax */
 	void		*drv;		/* the driver's statement */
+	int		 nparams;	/* highest ?N: db_bindf checks */
 };
 
 struct db {

@@ -292,6 +292,12 @@ db_sqlite_bind_null(struct db_stmt *stmt, int idx)
 	sqlite3_bind_null(stmt->drv, idx);
 }
 
+static void
+db_sqlite_bind_double(struct db_stmt *stmt, int idx, double v)
+{
+	sqlite3_bind_double(stmt->drv, idx, v);
+}
+
 static int
 db_sqlite_step(struct db_stmt *stmt)
 {
@@ -332,6 +338,12 @@ db_sqlite_col_blob(struct db_stmt *stmt, int col, size_t *len_r)
 
 	*len_r = (size_t)sqlite3_column_bytes(stmt->drv, col);
 	return p;
+}
+
+static double
+db_sqlite_col_double(struct db_stmt *stmt, int col)
+{
+	return sqlite3_column_double(stmt->drv, col);
 }
 
 static int64_t
@@ -495,11 +507,13 @@ const struct db_driver db_driver_sqlite = {
 	.bind_text = db_sqlite_bind_text,
 	.bind_blob = db_sqlite_bind_blob,
 	.bind_null = db_sqlite_bind_null,
+	.bind_double = db_sqlite_bind_double,
 	.step = db_sqlite_step,
 	.col_is_null = db_sqlite_col_is_null,
 	.col_int64 = db_sqlite_col_int64,
 	.col_text = db_sqlite_col_text,
 	.col_blob = db_sqlite_col_blob,
+	.col_double = db_sqlite_col_double,
 	.changes = db_sqlite_changes,
 	.exec = db_sqlite_exec,
 	.begin = db_sqlite_begin,

@@ -9,7 +9,7 @@
  *
  * Reads give borrowed strings (valid during the callback only); a hash
  * blob of the wrong size is reported, not trusted (store_modlog_row).
- * Fails: -1 after logging the SQLite error (store_fail()).
+ * Fails: -1, logged by the store's fault hook.
  */
 #include <stdint.h>
 #include <string.h>
@@ -23,20 +23,21 @@
 			" reason, moderator, prev, hash, form, modid"
 
 static const char *
-col_text(sqlite3_stmt *stmt, int col)
+col_text(struct db_stmt *stmt, int col)
 {
-	const unsigned char *s = sqlite3_column_text(stmt, col);
+	const char *s = db_col_text(stmt, col);
 
-	return s != NULL ? (const char *)s : "";
+	return s != NULL ? s : "";
 }
 
 /* Copy a hash blob; 1 when it had the right size, else 0 (zeroed). */
 static int
-col_hash(sqlite3_stmt *stmt, int col, uint8_t out[MODLOG_HASH])
+col_hash(struct db_stmt *stmt, int col, uint8_t out[MODLOG_HASH])
 {
-	const void *p = sqlite3_column_blob(stmt, col);
+	size_t len;
+	const void *p = db_col_blob(stmt, col, &len);
 
-	if (p == NULL || sqlite3_column_bytes(stmt, col) != MODLOG_HASH) {
+	if (p == NULL || len != MODLOG_HASH) {
 		memset(out, 0, MODLOG_HASH);
 		return 0;
 	}
@@ -45,13 +46,13 @@ col_hash(sqlite3_stmt *stmt, int col, uint8_t out[MODLOG_HASH])
 }
 
 static void
-modlog_row(sqlite3_stmt *stmt, struct store_modlog_row *r)
+modlog_row(struct db_stmt *stmt, struct store_modlog_row *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->e.seq = sqlite3_column_int64(stmt, 0);
-	r->e.time = (time_t)sqlite3_column_int64(stmt, 1);
+	r->e.seq = db_col_int64(stmt, 0);
+	r->e.time = (time_t)db_col_int64(stmt, 1);
 	r->e.action = col_text(stmt, 2);
-	r->e.post_id = sqlite3_column_int64(stmt, 3);
+	r->e.post_id = db_col_int64(stmt, 3);
 	r->e.msgid = col_text(stmt, 4);
 	r->e.subject = col_text(stmt, 5);
 	r->e.rule = col_text(stmt, 6);
@@ -59,7 +60,7 @@ modlog_row(sqlite3_stmt *stmt, struct store_modlog_row *r)
 	r->e.moderator = col_text(stmt, 8);
 	r->prev_ok = col_hash(stmt, 9, r->prev);
 	r->hash_ok = col_hash(stmt, 10, r->e.hash);
-	r->e.form = sqlite3_column_int(stmt, 11);
+	r->e.form = (int)db_col_int64(stmt, 11);
 	r->e.modid = col_text(stmt, 12);
 }
 
@@ -67,21 +68,20 @@ int
 store_modlog_last(struct store *st, int64_t list_id, int64_t *seq_r,
     uint8_t hash[MODLOG_HASH])
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int rc;
 
 	*seq_r = 0;
 	memset(hash, 0, MODLOG_HASH);
-	stmt = store_stmt(st, "SELECT seq, hash FROM modlog"
-	    " WHERE list_id = ?1 ORDER BY seq DESC LIMIT 1");
+	stmt = db_query(st->db, "SELECT seq, hash FROM modlog"
+	    " WHERE list_id = ?1 ORDER BY seq DESC LIMIT 1", "i", list_id);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
-		return store_step_end(st, stmt, rc);
-	*seq_r = sqlite3_column_int64(stmt, 0);
+	if ((rc = db_step(stmt)) != DB_ROW)
+		return store_end(stmt, rc);
+	*seq_r = db_col_int64(stmt, 0);
 	(void)col_hash(stmt, 1, hash);
-	sqlite3_reset(stmt);
+	db_reset(stmt);
 	return 1;
 }
 
@@ -89,58 +89,43 @@ int
 store_modlog_hash_at(struct store *st, int64_t list_id, int64_t seq,
     uint8_t hash[MODLOG_HASH])
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int rc;
 
 	memset(hash, 0, MODLOG_HASH);
 	if (seq == 0)
 		return 1;
-	stmt = store_stmt(st, "SELECT hash FROM modlog"
-	    " WHERE list_id = ?1 AND seq = ?2");
+	stmt = db_query(st->db, "SELECT hash FROM modlog"
+	    " WHERE list_id = ?1 AND seq = ?2", "ii", list_id, seq);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_int64(stmt, 2, seq);
-	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
-		return store_step_end(st, stmt, rc);
+	if ((rc = db_step(stmt)) != DB_ROW)
+		return store_end(stmt, rc);
 	(void)col_hash(stmt, 0, hash);
-	sqlite3_reset(stmt);
+	db_reset(stmt);
 	return 1;
 }
 
-static void
-bind_str(sqlite3_stmt *stmt, int col, const char *s)
+/* NULL as "": the columns are NOT NULL. */
+static const char *
+str(const char *s)
 {
-	sqlite3_bind_text(stmt, col, s != NULL ? s : "", -1, SQLITE_STATIC);
+	return s != NULL ? s : "";
 }
 
 int
 store_modlog_insert(struct store *st, int64_t list_id,
     const struct modlog_entry *e, const uint8_t prev[MODLOG_HASH])
 {
-	sqlite3_stmt *stmt;
-
-	stmt = store_stmt(st, "INSERT INTO modlog (list_id, seq, time,"
+	return db_run(st->db, "INSERT INTO modlog (list_id, seq, time,"
 	    " action, post_id, msgid, subject, rule, reason, moderator,"
 	    " prev, hash, form, modid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-	    " ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_int64(stmt, 2, e->seq);
-	sqlite3_bind_int64(stmt, 3, (int64_t)e->time);
-	bind_str(stmt, 4, e->action);
-	sqlite3_bind_int64(stmt, 5, e->post_id);
-	bind_str(stmt, 6, e->msgid);
-	bind_str(stmt, 7, e->subject);
-	bind_str(stmt, 8, e->rule);
-	bind_str(stmt, 9, e->reason);
-	bind_str(stmt, 10, e->moderator);
-	sqlite3_bind_blob(stmt, 11, prev, MODLOG_HASH, SQLITE_STATIC);
-	sqlite3_bind_blob(stmt, 12, e->hash, MODLOG_HASH, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 13, e->form);
-	bind_str(stmt, 14, e->modid);
-	return store_step_done(st, stmt);
+	    " ?8, ?9, ?10, ?11, ?12, ?13, ?14)", "iiititttttbbdt", list_id,
+	    e->seq, (int64_t)e->time, str(e->action), e->post_id,
+	    str(e->msgid), str(e->subject), str(e->rule), str(e->reason),
+	    str(e->moderator), (const void *)prev, (size_t)MODLOG_HASH,
+	    (const void *)e->hash, (size_t)MODLOG_HASH, e->form,
+	    str(e->modid)) < 0 ? -1 : 0;
 }
 
 int
@@ -149,82 +134,78 @@ store_modlog_each(struct store *st, int64_t list_id, int newest_first,
     void *arg)
 {
 	struct store_modlog_row r;
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
+	int64_t n;
 	int rc;
 
-	/* LIMIT -1 is no limit in SQLite. */
+	/* No limit is the largest one (both engines reject LIMIT -1 or
+	 * LIMIT NULL in one way or another). */
+	n = limit == 0 || limit > INT64_MAX ? INT64_MAX : (int64_t)limit;
 	if (newest_first)
-		stmt = store_stmt(st, "SELECT " MODLOG_COLS " FROM modlog"
-		    " WHERE list_id = ?1 ORDER BY seq DESC LIMIT ?2");
+		stmt = db_query(st->db, "SELECT " MODLOG_COLS " FROM modlog"
+		    " WHERE list_id = ?1 ORDER BY seq DESC LIMIT ?2", "ii",
+		    list_id, n);
 	else
-		stmt = store_stmt(st, "SELECT " MODLOG_COLS " FROM modlog"
-		    " WHERE list_id = ?1 ORDER BY seq ASC LIMIT ?2");
+		stmt = db_query(st->db, "SELECT " MODLOG_COLS " FROM modlog"
+		    " WHERE list_id = ?1 ORDER BY seq ASC LIMIT ?2", "ii",
+		    list_id, n);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_int64(stmt, 2, limit == 0 || limit > INT64_MAX ? -1 :
-	    (int64_t)limit);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while ((rc = db_step(stmt)) == DB_ROW) {
 		modlog_row(stmt, &r);
-		if (fn(&r, arg) != 0) {
-			sqlite3_reset(stmt);
-			return 0;
-		}
+		if (fn(&r, arg) != 0)
+			break;
 	}
-	return store_step_end(st, stmt, rc);
+	return store_end(stmt, rc);
 }
 
 int
 store_modlog_count(struct store *st, int64_t list_id, time_t since,
     int by_rule, int (*fn)(const char *key, int64_t n, void *), void *arg)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int rc;
 
 	if (by_rule)
-		stmt = store_stmt(st, "SELECT rule, COUNT(*) FROM modlog"
+		stmt = db_query(st->db, "SELECT rule, COUNT(*) FROM modlog"
 		    " WHERE list_id = ?1 AND time >= ?2 AND rule != ''"
-		    " GROUP BY rule ORDER BY rule");
+		    " GROUP BY rule ORDER BY rule", "ii", list_id,
+		    (int64_t)since);
 	else
-		stmt = store_stmt(st, "SELECT action, COUNT(*) FROM modlog"
+		stmt = db_query(st->db, "SELECT action, COUNT(*) FROM modlog"
 		    " WHERE list_id = ?1 AND time >= ?2"
-		    " GROUP BY action ORDER BY action");
+		    " GROUP BY action ORDER BY action", "ii", list_id,
+		    (int64_t)since);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_int64(stmt, 2, (int64_t)since);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		if (fn(col_text(stmt, 0), sqlite3_column_int64(stmt, 1),
-		    arg) != 0) {
-			sqlite3_reset(stmt);
-			return 0;
-		}
-	return store_step_end(st, stmt, rc);
+	while ((rc = db_step(stmt)) == DB_ROW)
+		if (fn(col_text(stmt, 0), db_col_int64(stmt, 1), arg) != 0)
+			break;
+	return store_end(stmt, rc);
 }
 
 int
 store_modlog_decision_times(struct store *st, int64_t list_id, time_t since,
     int (*fn)(int64_t secs, void *), void *arg)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int rc;
 
-	stmt = store_stmt(st, "SELECT MIN(d.time) - h.held FROM modlog d"
+	/* MIN(h.held): one h row per post, but PostgreSQL wants every
+	 * column outside GROUP BY in an aggregate. */
+	stmt = db_query(st->db, "SELECT MIN(d.time) - MIN(h.held) FROM modlog d"
 	    " JOIN (SELECT post_id, MIN(time) AS held FROM modlog"
 	    "  WHERE list_id = ?1 AND action = 'held' AND post_id != 0"
 	    "  GROUP BY post_id) h ON h.post_id = d.post_id"
 	    " WHERE d.list_id = ?1 AND d.action IN ('approved', 'rejected')"
-	    " GROUP BY d.post_id HAVING MIN(d.time) >= ?2 ORDER BY 1");
+	    " GROUP BY d.post_id HAVING MIN(d.time) >= ?2 ORDER BY 1", "ii",
+	    list_id, (int64_t)since);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_int64(stmt, 2, (int64_t)since);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		if (fn(sqlite3_column_int64(stmt, 0), arg) != 0) {
-			sqlite3_reset(stmt);
-			return 0;
-		}
-	return store_step_end(st, stmt, rc);
+	while ((rc = db_step(stmt)) == DB_ROW)
+		if (fn(db_col_int64(stmt, 0), arg) != 0)
+			break;
+	return store_end(stmt, rc);
 }
 
 /* ---- signed checkpoints ---------------------------------------------- */
@@ -233,46 +214,41 @@ int
 store_modlog_checkpoint_put(struct store *st, int64_t list_id,
     const struct checkpoint *cp)
 {
-	sqlite3_stmt *stmt;
-
-	stmt = store_stmt(st, "INSERT INTO modlog_checkpoints (list_id,"
-	    " count, head, time, sig) VALUES (?1, ?2, ?3, ?4, ?5)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_int64(stmt, 2, cp->count);
-	sqlite3_bind_blob(stmt, 3, cp->head, CHECKPOINT_HASH, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 4, (int64_t)cp->time);
-	sqlite3_bind_blob(stmt, 5, cp->sig, CHECKPOINT_SIG, SQLITE_STATIC);
-	return store_step_done(st, stmt);
+	return db_run(st->db, "INSERT INTO modlog_checkpoints (list_id,"
+	    " count, head, time, sig) VALUES (?1, ?2, ?3, ?4, ?5)", "iibib",
+	    list_id, (int64_t)cp->count, (const void *)cp->head,
+	    (size_t)CHECKPOINT_HASH, (int64_t)cp->time, (const void *)cp->sig,
+	    (size_t)CHECKPOINT_SIG) < 0 ? -1 : 0;
 }
 
 int
 store_modlog_checkpoint_last(struct store *st, int64_t list_id,
     struct checkpoint *cp)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
+	const void *head, *sig;
+	size_t hlen, slen;
+	int64_t count, t;
 	int rc;
 
 	memset(cp, 0, sizeof(*cp));
-	stmt = store_stmt(st, "SELECT count, head, time, sig"
+	stmt = db_query(st->db, "SELECT count, head, time, sig"
 	    " FROM modlog_checkpoints WHERE list_id = ?1"
-	    " ORDER BY id DESC LIMIT 1");
+	    " ORDER BY id DESC LIMIT 1", "i", list_id);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
-		return store_step_end(st, stmt, rc);
+	if ((rc = db_step(stmt)) != DB_ROW)
+		return store_end(stmt, rc);
+	db_getf(stmt, "ibib", &count, &head, &hlen, &t, &sig, &slen);
 	rc = 0;
-	if (sqlite3_column_bytes(stmt, 1) == CHECKPOINT_HASH &&
-	    sqlite3_column_bytes(stmt, 3) == CHECKPOINT_SIG) {
-		cp->count = sqlite3_column_int64(stmt, 0);
-		memcpy(cp->head, sqlite3_column_blob(stmt, 1),
-		    CHECKPOINT_HASH);
-		cp->time = (time_t)sqlite3_column_int64(stmt, 2);
-		memcpy(cp->sig, sqlite3_column_blob(stmt, 3), CHECKPOINT_SIG);
+	if (head != NULL && sig != NULL && hlen == CHECKPOINT_HASH &&
+	    slen == CHECKPOINT_SIG) {
+		cp->count = count;
+		memcpy(cp->head, head, CHECKPOINT_HASH);
+		cp->time = (time_t)t;
+		memcpy(cp->sig, sig, CHECKPOINT_SIG);
 		rc = 1;
 	}
-	sqlite3_reset(stmt);
+	db_reset(stmt);
 	return rc;
 }

@@ -16,8 +16,8 @@
  * stepped back, or a row written by a host whose clock runs ahead) is
  * treated as unknown rather than honoured for longer than it should be.
  *
- * Fails: -1 after logging the SQLite error (store_fail()); st->last_rc
- * keeps the code for store_error_full().  Strings in a struct
+ * Fails: -1, logged by the store's fault hook, which keeps the fault for
+ * store_error_full().  Strings in a struct
  * store_token are malloc'd and freed by store_token_clear().
  */
 #include <inttypes.h>
@@ -35,30 +35,43 @@
 #define TOKEN_COLS	"purpose, list_id, addr, data, created, expires, used"
 
 static void
-token_row(sqlite3_stmt *stmt, struct store_token *t)
+token_row(struct db_stmt *stmt, struct store_token *t)
 {
-	t->purpose = store_col_str(stmt, 0);
-	t->list_id = sqlite3_column_int64(stmt, 1);
-	t->addr = store_col_str(stmt, 2);
-	t->data = store_col_str(stmt, 3);
-	t->created = (time_t)sqlite3_column_int64(stmt, 4);
-	t->expires = (time_t)sqlite3_column_int64(stmt, 5);
-	t->used = (time_t)sqlite3_column_int64(stmt, 6);
-}
+	int64_t created, expires, used;
 
+	db_getf(stmt, "TiTTiii", &t->purpose, &t->list_id, &t->addr, &t->data,
+	    &created, &expires, &used);
+	t->created = (time_t)created;
+	t->expires = (time_t)expires;
+	t->used = (time_t)used;
+}
 
 /*
  * Run a writing statement with RETURNING to its end after its one row
  * was read: in autocommit mode the change commits only then.
  */
 static int
-step_finish(struct store *st, sqlite3_stmt *stmt)
+step_finish(struct db_stmt *stmt)
 {
 	int rc;
 
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+	while ((rc = db_step(stmt)) == DB_ROW)
 		;
-	return store_step_end(st, stmt, rc);
+	return store_end(stmt, rc);
+}
+
+/* The single 0/1 or count a query returns, or -1. */
+static int
+one_int(struct db_stmt *stmt)
+{
+	int rc, v = -1;
+
+	if (stmt == NULL)
+		return -1;
+	if ((rc = db_step(stmt)) == DB_ROW)
+		v = (int)db_col_int64(stmt, 0);
+	db_reset(stmt);
+	return v;
 }
 
 int
@@ -66,25 +79,15 @@ store_token_add(struct store *st, const uint8_t *hash, size_t hashlen,
     const char *purpose, int64_t list_id, const char *addr, const char *data,
     time_t now, time_t expires)
 {
-	sqlite3_stmt *stmt;
 	char key[ADDR_MAX];
 
 	addr_key(addr, key);
-	stmt = store_stmt(st, "INSERT INTO tokens (hash, purpose, list_id,"
+	return db_run(st->db, "INSERT INTO tokens (hash, purpose, list_id,"
 	    " addr, addr_key, data, created, expires)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_blob(stmt, 1, hash, (int)hashlen, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, purpose, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, list_id);
-	sqlite3_bind_text(stmt, 4, addr, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 6, data != NULL ? data : "", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 7, (int64_t)now);
-	sqlite3_bind_int64(stmt, 8, (int64_t)expires);
-	return store_step_done(st, stmt);
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", "btitttii",
+	    (const void *)hash, hashlen, purpose, list_id, addr, key,
+	    data != NULL ? data : "", (int64_t)now, (int64_t)expires) < 0 ?
+	    -1 : 0;
 }
 
 /*
@@ -97,19 +100,18 @@ token_why(struct store *st, const uint8_t *hash, size_t hashlen,
     int64_t list_id, time_t now, enum token_status *status,
     struct store_token *t)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int rc;
 
-	stmt = store_stmt(st, "SELECT " TOKEN_COLS " FROM tokens"
-	    " WHERE hash = ?1 AND list_id = ?2");
+	stmt = db_query(st->db, "SELECT " TOKEN_COLS " FROM tokens"
+	    " WHERE hash = ?1 AND list_id = ?2", "bi", (const void *)hash,
+	    hashlen, list_id);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_blob(stmt, 1, hash, (int)hashlen, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, list_id);
-	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
-		return store_step_end(st, stmt, rc);
+	if ((rc = db_step(stmt)) != DB_ROW)
+		return store_end(stmt, rc);
 	token_row(stmt, t);
-	sqlite3_reset(stmt);
+	db_reset(stmt);
 	if (t->created > now + TOKEN_SKEW) {
 		log_warnx("store: %s token of list %" PRId64 " created %lld s"
 		    " in the future: refused (clock skew?)", t->purpose,
@@ -129,30 +131,28 @@ store_token_take(struct store *st, const uint8_t *hash, size_t hashlen,
     int64_t list_id, time_t now, enum token_status *status,
     struct store_token *t)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
 	*status = TOKEN_UNKNOWN;
 	if (hash == NULL || hashlen == 0)
 		return 0;
-	stmt = store_stmt(st, "UPDATE tokens SET used = ?2"
+	stmt = db_query(st->db, "UPDATE tokens SET used = ?2"
 	    " WHERE hash = ?1 AND list_id = ?4 AND used = 0 AND expires > ?2"
-	    " AND created <= ?3 RETURNING " TOKEN_COLS);
+	    " AND created <= ?3 RETURNING " TOKEN_COLS, "biii",
+	    (const void *)hash, hashlen, (int64_t)now,
+	    (int64_t)now + TOKEN_SKEW, list_id);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_blob(stmt, 1, hash, (int)hashlen, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, (int64_t)now);
-	sqlite3_bind_int64(stmt, 3, (int64_t)now + TOKEN_SKEW);
-	sqlite3_bind_int64(stmt, 4, list_id);
-	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
-		if (store_step_end(st, stmt, rc) < 0)
+	if ((rc = db_step(stmt)) != DB_ROW) {
+		if (store_end(stmt, rc) < 0)
 			return -1;
 		return token_why(st, hash, hashlen, list_id, now, status,
 		    t);
 	}
 	token_row(stmt, t);
-	if (step_finish(st, stmt) < 0) {
+	if (step_finish(stmt) < 0) {
 		store_token_clear(t);
 		return -1;
 	}
@@ -174,80 +174,53 @@ int
 store_token_live(struct store *st, const uint8_t *hash, size_t hashlen,
     int64_t list_id, time_t now)
 {
-	sqlite3_stmt *stmt;
-	int rc, live;
-
-	stmt = store_stmt(st, "SELECT EXISTS (SELECT 1 FROM tokens"
-	    " WHERE hash = ?1 AND list_id = ?2 AND used = 0 AND expires > ?3)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_blob(stmt, 1, hash, (int)hashlen, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, list_id);
-	sqlite3_bind_int64(stmt, 3, (int64_t)now);
-	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
-		(void)store_step_end(st, stmt, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
-		return -1;
-	}
-	live = sqlite3_column_int(stmt, 0) != 0;
-	sqlite3_reset(stmt);
-	return live;
+	return one_int(db_query(st->db, "SELECT CASE WHEN EXISTS (SELECT 1"
+	    " FROM tokens WHERE hash = ?1 AND list_id = ?2 AND used = 0"
+	    " AND expires > ?3) THEN 1 ELSE 0 END", "bii", (const void *)hash,
+	    hashlen, list_id, (int64_t)now));
 }
 
 /* A statement on the pending tokens of (list, addr, purpose): ?1 list,
  * ?2 address key, ?3 purpose, ?4 now. */
-static sqlite3_stmt *
+static struct db_stmt *
 pending_stmt(struct store *st, const char *sql, int64_t list_id,
     const char *addr, const char *purpose, time_t now, char key[ADDR_MAX])
 {
-	sqlite3_stmt *stmt;
-
 	addr_key(addr, key);
-	if ((stmt = store_stmt(st, sql)) == NULL)
-		return NULL;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, purpose, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 4, (int64_t)now);
-	return stmt;
+	return db_query(st->db, sql, "itti", list_id, key, purpose,
+	    (int64_t)now);
 }
 
 int
 store_token_pending(struct store *st, int64_t list_id, const char *addr,
     const char *purpose, time_t now)
 {
-	sqlite3_stmt *stmt;
 	char key[ADDR_MAX];
-	int rc, found;
 
-	stmt = pending_stmt(st, "SELECT EXISTS (SELECT 1 FROM tokens"
-	    " WHERE list_id = ?1 AND addr_key = ?2 AND purpose = ?3"
-	    " AND used = 0 AND expires > ?4)", list_id, addr, purpose, now,
-	    key);
-	if (stmt == NULL)
-		return -1;
-	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
-		(void)store_step_end(st, stmt, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
-		return -1;
-	}
-	found = sqlite3_column_int(stmt, 0) != 0;
-	sqlite3_reset(stmt);
-	return found;
+	return one_int(pending_stmt(st, "SELECT CASE WHEN EXISTS (SELECT 1"
+	    " FROM tokens WHERE list_id = ?1 AND addr_key = ?2"
+	    " AND purpose = ?3 AND used = 0 AND expires > ?4) THEN 1 ELSE 0"
+	    " END", list_id, addr, purpose, now, key));
 }
 
 int
 store_token_pending_use(struct store *st, int64_t list_id, const char *addr,
     const char *purpose, time_t now)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	char key[ADDR_MAX];
+	int rc;
 
 	stmt = pending_stmt(st, "UPDATE tokens SET used = ?4"
 	    " WHERE list_id = ?1 AND addr_key = ?2 AND purpose = ?3"
 	    " AND used = 0 AND expires > ?4", list_id, addr, purpose, now,
 	    key);
-	if (stmt == NULL || store_step_done(st, stmt) < 0)
+	if (stmt == NULL)
 		return -1;
-	return sqlite3_changes(st->sq) > 0;
+	if ((rc = db_step(stmt)) < 0)
+		return -1;
+	db_reset(stmt);
+	return db_changes(st->db) > 0;
 }
 
 int
@@ -255,46 +228,35 @@ store_token_pending_each(struct store *st, int64_t list_id,
     const char *purpose, time_t now,
     int (*fn)(const struct store_token *, void *), void *arg)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	struct store_token t;
 	int rc, stop = 0;
 
-	stmt = store_stmt(st, "SELECT addr, created, expires FROM tokens"
+	stmt = db_query(st->db, "SELECT addr, created, expires FROM tokens"
 	    " WHERE list_id = ?1 AND purpose = ?2 AND used = 0"
-	    " AND expires > ?3 ORDER BY created, addr_key");
+	    " AND expires > ?3 ORDER BY created, addr_key", "iti", list_id,
+	    purpose, (int64_t)now);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_text(stmt, 2, purpose, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, (int64_t)now);
-	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while (!stop && (rc = db_step(stmt)) == DB_ROW) {
 		memset(&t, 0, sizeof(t));
 		t.purpose = (char *)purpose;
 		t.list_id = list_id;
-		t.addr = (char *)sqlite3_column_text(stmt, 0);
+		t.addr = (char *)db_col_text(stmt, 0);
 		t.data = (char *)"";
-		t.created = (time_t)sqlite3_column_int64(stmt, 1);
-		t.expires = (time_t)sqlite3_column_int64(stmt, 2);
+		t.created = (time_t)db_col_int64(stmt, 1);
+		t.expires = (time_t)db_col_int64(stmt, 2);
 		stop = fn(&t, arg);
 	}
-	if (stop)
-		rc = SQLITE_DONE;
-	return store_step_end(st, stmt, rc);
+	return store_end(stmt, rc);
 }
 
 int
 store_token_purge(struct store *st, time_t before)
 {
-	sqlite3_stmt *stmt;
-
-	stmt = store_stmt(st, "DELETE FROM tokens"
-	    " WHERE expires < ?1 OR (used != 0 AND used < ?1)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, (int64_t)before);
-	if (store_step_done(st, stmt) < 0)
-		return -1;
-	return sqlite3_changes(st->sq);
+	return (int)db_run(st->db, "DELETE FROM tokens"
+	    " WHERE expires < ?1 OR (used != 0 AND used < ?1)", "i",
+	    (int64_t)before);
 }
 
 /* ---- request limits ----------------------------------------------- */
@@ -302,42 +264,32 @@ store_token_purge(struct store *st, time_t before)
 int
 store_request_purge(struct store *st, int64_t before_day)
 {
-	sqlite3_stmt *stmt;
-
-	stmt = store_stmt(st, "DELETE FROM requests WHERE day < ?1");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, before_day);
-	if (store_step_done(st, stmt) < 0)
-		return -1;
-	return sqlite3_changes(st->sq);
+	return (int)db_run(st->db, "DELETE FROM requests WHERE day < ?1", "i",
+	    before_day);
 }
 
 int
 store_request_count(struct store *st, int64_t list_id, const char *addr,
     int64_t day, int *count_r)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	char key[ADDR_MAX];
-	int rc;
 
 	*count_r = 0;
 	addr_key(addr, key);
-	stmt = store_stmt(st, "INSERT INTO requests (list_id, addr_key, day,"
+	stmt = db_query(st->db, "INSERT INTO requests (list_id, addr_key, day,"
 	    " count) VALUES (?1, ?2, ?3, 1)"
 	    " ON CONFLICT (list_id, addr_key, day)"
-	    " DO UPDATE SET count = count + 1 RETURNING count");
+	    " DO UPDATE SET count = requests.count + 1 RETURNING count", "iti",
+	    list_id, key, day);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, day);
-	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
-		(void)store_step_end(st, stmt, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+	if (db_step(stmt) != DB_ROW) {
+		db_reset(stmt);
 		return -1;
 	}
-	*count_r = sqlite3_column_int(stmt, 0);
-	return step_finish(st, stmt);
+	*count_r = (int)db_col_int64(stmt, 0);
+	return step_finish(stmt);
 }
 
 /* ---- thread preferences ------------------------------------------- */
@@ -360,48 +312,42 @@ int
 store_thread_pref_set(struct store *st, int64_t member_id,
     const char *thread, const char *pref)
 {
-	sqlite3_stmt *stmt;
+	int64_t n;
 
 	if (pref != NULL && thread_pref_name(pref) == NULL) {
 		log_warnx("store: unknown thread preference '%s'", pref);
 		return -1;
 	}
 	if (pref == NULL)
-		stmt = store_stmt(st, "DELETE FROM thread_prefs"
-		    " WHERE member_id = ?1 AND thread = ?2");
+		n = db_run(st->db, "DELETE FROM thread_prefs"
+		    " WHERE member_id = ?1 AND thread = ?2", "it", member_id,
+		    thread);
 	else
-		stmt = store_stmt(st, "INSERT INTO thread_prefs"
+		n = db_run(st->db, "INSERT INTO thread_prefs"
 		    " (member_id, thread, pref) VALUES (?1, ?2, ?3)"
 		    " ON CONFLICT (member_id, thread)"
-		    " DO UPDATE SET pref = excluded.pref");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, member_id);
-	sqlite3_bind_text(stmt, 2, thread, -1, SQLITE_STATIC);
-	if (pref != NULL)
-		sqlite3_bind_text(stmt, 3, pref, -1, SQLITE_STATIC);
-	return store_step_done(st, stmt);
+		    " DO UPDATE SET pref = excluded.pref", "itt", member_id,
+		    thread, pref);
+	return n < 0 ? -1 : 0;
 }
 
 int
 store_thread_pref_get(struct store *st, int64_t member_id,
     const char *thread, const char **pref_r)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	const char *pref;
 	int rc;
 
 	*pref_r = NULL;
-	stmt = store_stmt(st, "SELECT pref FROM thread_prefs"
-	    " WHERE member_id = ?1 AND thread = ?2");
+	stmt = db_query(st->db, "SELECT pref FROM thread_prefs"
+	    " WHERE member_id = ?1 AND thread = ?2", "it", member_id, thread);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, member_id);
-	sqlite3_bind_text(stmt, 2, thread, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
-		return store_step_end(st, stmt, rc);
-	pref = (const char *)sqlite3_column_text(stmt, 0);
+	if ((rc = db_step(stmt)) != DB_ROW)
+		return store_end(stmt, rc);
+	pref = db_col_text(stmt, 0);
 	*pref_r = pref != NULL ? thread_pref_name(pref) : NULL;
-	sqlite3_reset(stmt);
+	db_reset(stmt);
 	return *pref_r != NULL ? 1 : 0;
 }

@@ -122,6 +122,7 @@ test_formats(void **state)
 	const void *blob;
 	char *copy;
 	int64_t id, n;
+	double half;
 	size_t len;
 	int d;
 
@@ -157,8 +158,20 @@ test_formats(void **state)
 	assert_int_equal(db_step(s), DB_DONE);
 	db_reset(s);
 	/* An unknown letter is a fault, not a crash. */
+	s = db_query(db, "SELECT ?1 / 4.0", "f", 3.0);
+	assert_int_equal(db_step(s), DB_ROW);
+	db_getf(s, "f", &half);
+	assert_true(half == 0.75);
+	db_reset(s);
 	assert_int_equal(db_run(db, "SELECT ?1", "x", 1), -1);
 	assert_int_equal(db_fault(db), DB_F_OTHER);
+	/* So is a format that does not match the parameters in number
+	 * (a ?N inside a literal is no parameter). */
+	db_fault_clear(db);
+	assert_int_equal(db_run(db, "SELECT ?2, '?3'", "i", (int64_t)1), -1);
+	assert_int_equal(db_fault(db), DB_F_OTHER);
+	assert_true(db_run(db, "SELECT ?2, ?1, '?3'", "ii", (int64_t)1,
+	    (int64_t)2) >= 0);
 }
 
 /* RETURNING gives the new id; changes count the rows an UPDATE hit. */
