@@ -30,7 +30,8 @@ struct pg_stmt {
 	char		 name[24];
 	unsigned	 gen;		/* prepared on this connection */
 	int		 nparams;
-	char		**vals;
+	const char	**vals;		/* borrowed, or into nums */
+	char		(*nums)[32];	/* bound numbers as text */
 	int		*lens;
 	int		*fmts;
 	int		 bad_idx;	/* a bind out of range, 0 if none */
@@ -64,10 +65,12 @@ void		 db_pgsql_bind_int64(struct db_stmt *, int, int64_t);
 void		 db_pgsql_bind_text(struct db_stmt *, int, const char *);
 void		 db_pgsql_bind_blob(struct db_stmt *, int, const void *, size_t);
 void		 db_pgsql_bind_null(struct db_stmt *, int);
+void		 db_pgsql_bind_double(struct db_stmt *, int, double);
 int		 db_pgsql_step(struct db_stmt *);
 int		 db_pgsql_col_is_null(struct db_stmt *, int);
 int64_t		 db_pgsql_col_int64(struct db_stmt *, int);
 const char	*db_pgsql_col_text(struct db_stmt *, int);
 const void	*db_pgsql_col_blob(struct db_stmt *, int, size_t *);
+double		 db_pgsql_col_double(struct db_stmt *, int);
 
 #endif

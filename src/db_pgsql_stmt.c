@@ -1,9 +1,10 @@
 /*
  * db_pgsql_stmt.c — the statements of the PostgreSQL driver: each ?N
- * outside quoted text and comments turned into $N, prepared on the server
- * once per connection (again after a reconnection) under a name from a
- * per-connection counter, run by PQexecPrepared with integers and text
- * as text parameters and blobs as binary ones.  Results come back as
+ * outside quoted text turned into $N, prepared on the server once per
+ * connection (again after a reconnection) under a name from a
+ * per-connection counter, run by PQexecPrepared with numbers and text as
+ * text parameters and blobs as binary ones (text and blobs borrowed from
+ * the caller until the first step, as db.h says).  Results come back as
  * text, bytea decoded by PQunescapeBytea, booleans read as 1 and 0.
  *
  * A step loop holds the whole PGresult of its statement, so the store
@@ -23,8 +24,9 @@
 #include "log.h"
 
 /*
- * Copy sql into out (as long) with each ?N outside quotes and comments
- * turned into $N; *nparams_r is the highest N.  -1 on a bare "?".
+ * Copy sql into out (as long) with each ?N outside quotes turned into
+ * $N; *nparams_r is the highest N (as db.c counts them: comments are not
+ * skipped, the store's SQL has none).  -1 on a bare "?".
  */
 static int
 pg_translate(const char *sql, char *out, int *nparams_r)
@@ -36,22 +38,11 @@ pg_translate(const char *sql, char *out, int *nparams_r)
 	*nparams_r = 0;
 	for (; *p != '\0'; p++, out++) {
 		*out = *p;
-		if (quote == '-') {
-			if (*p == '\n')
-				quote = 0;
-		} else if (quote == '*') {
-			if (p[0] == '*' && p[1] == '/') {
-				*++out = *++p;
-				quote = 0;
-			}
-		} else if (quote != 0) {
+		if (quote != 0) {
 			if (*p == quote)
 				quote = 0;
 		} else if (*p == '\'' || *p == '"')
 			quote = *p;
-		else if ((p[0] == '-' && p[1] == '-') ||
-		    (p[0] == '/' && p[1] == '*'))
-			quote = p[1];
 		else if (*p == '?') {
 			if (p[1] < '0' || p[1] > '9')
 				return -1;
@@ -99,7 +90,6 @@ pg_server_prepare(struct db *db, struct db_stmt *st)
 static void
 pg_param_clear(struct pg_stmt *ps, int i)
 {
-	free(ps->vals[i]);
 	ps->vals[i] = NULL;
 	ps->lens[i] = 0;
 	ps->fmts[i] = 0;
@@ -132,6 +122,7 @@ db_pgsql_prepare(struct db *db, struct db_stmt *st)
 		ps->vals = xcalloc((size_t)ps->nparams, sizeof(*ps->vals));
 		ps->lens = xcalloc((size_t)ps->nparams, sizeof(*ps->lens));
 		ps->fmts = xcalloc((size_t)ps->nparams, sizeof(*ps->fmts));
+		ps->nums = xcalloc((size_t)ps->nparams, sizeof(*ps->nums));
 	}
 	return 0;
 }
@@ -182,6 +173,7 @@ db_pgsql_finalize(struct db_stmt *st)
 	free(ps->vals);
 	free(ps->lens);
 	free(ps->fmts);
+	free(ps->nums);
 	free(ps);
 	st->drv = NULL;
 }
@@ -204,12 +196,23 @@ void
 db_pgsql_bind_int64(struct db_stmt *st, int idx, int64_t v)
 {
 	struct pg_stmt *ps;
-	char buf[24];
 
 	if ((ps = pg_slot(st, idx)) == NULL)
 		return;
-	snprintf(buf, sizeof(buf), "%" PRId64, v);
-	ps->vals[idx - 1] = xstrdup(buf);
+	snprintf(ps->nums[idx - 1], sizeof(ps->nums[idx - 1]), "%" PRId64, v);
+	ps->vals[idx - 1] = ps->nums[idx - 1];
+}
+
+/* As text with every digit: float8 reads it back exactly. */
+void
+db_pgsql_bind_double(struct db_stmt *st, int idx, double v)
+{
+	struct pg_stmt *ps;
+
+	if ((ps = pg_slot(st, idx)) == NULL)
+		return;
+	snprintf(ps->nums[idx - 1], sizeof(ps->nums[idx - 1]), "%.17g", v);
+	ps->vals[idx - 1] = ps->nums[idx - 1];
 }
 
 void
@@ -217,8 +220,8 @@ db_pgsql_bind_text(struct db_stmt *st, int idx, const char *s)
 {
 	struct pg_stmt *ps;
 
-	if ((ps = pg_slot(st, idx)) != NULL && s != NULL)
-		ps->vals[idx - 1] = xstrdup(s);
+	if ((ps = pg_slot(st, idx)) != NULL)
+		ps->vals[idx - 1] = s;
 }
 
 void
@@ -232,10 +235,8 @@ db_pgsql_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len)
 		ps->bad_idx = idx;
 		return;
 	}
-	/* A zero-length blob is an empty bytea, not NULL. */
-	ps->vals[idx - 1] = xmalloc(len + 1);
-	if (len > 0)
-		memcpy(ps->vals[idx - 1], p, len);
+	/* Borrowed; a zero-length blob is an empty bytea, not NULL. */
+	ps->vals[idx - 1] = len > 0 ? p : "";
 	ps->lens[idx - 1] = (int)len;
 	ps->fmts[idx - 1] = 1;
 }
@@ -286,7 +287,7 @@ pg_execute(struct db_stmt *st)
 	    pg_server_prepare(db, st) < 0)
 		return -1;
 	res = PQexecPrepared(db_pgsql_pc(db), ps->name, ps->nparams,
-	    (const char *const *)ps->vals, ps->lens, ps->fmts, 0);
+	    ps->vals, ps->lens, ps->fmts, 0);
 	switch (PQresultStatus(res)) {
 	case PGRES_TUPLES_OK:
 	case PGRES_COMMAND_OK:
@@ -340,18 +341,31 @@ db_pgsql_col_is_null(struct db_stmt *st, int col)
 	    col < 0 || col >= ps->ncols || PQgetisnull(ps->res, ps->row, col);
 }
 
-int64_t
-db_pgsql_col_int64(struct db_stmt *st, int col)
+/* A number column as text: NULL reads 0, a boolean 1 or 0, as SQLite's. */
+static const char *
+pg_number(struct db_stmt *st, int col)
 {
 	struct pg_stmt *ps = st->drv;
 	const char *v;
 
 	if (db_pgsql_col_is_null(st, col))
-		return 0;
+		return "0";
 	v = PQgetvalue(ps->res, ps->row, col);
 	if (PQftype(ps->res, col) == PG_BOOLOID)
-		return v[0] == 't';
-	return strtoll(v, NULL, 10);
+		return v[0] == 't' ? "1" : "0";
+	return v;
+}
+
+int64_t
+db_pgsql_col_int64(struct db_stmt *st, int col)
+{
+	return strtoll(pg_number(st, col), NULL, 10);
+}
+
+double
+db_pgsql_col_double(struct db_stmt *st, int col)
+{
+	return strtod(pg_number(st, col), NULL);
 }
 
 /* A bytea column of the current row, decoded once, NUL-terminated. */
@@ -386,8 +400,8 @@ db_pgsql_col_text(struct db_stmt *st, int col)
 		return NULL;
 	if (PQftype(ps->res, col) == PG_BYTEAOID)
 		return pg_decoded(ps, col, &len);
-	if (PQftype(ps->res, col) == PG_BOOLOID)	/* as SQLite says */
-		return db_pgsql_col_int64(st, col) ? "1" : "0";
+	if (PQftype(ps->res, col) == PG_BOOLOID)
+		return pg_number(st, col);
 	return PQgetvalue(ps->res, ps->row, col);
 }
 

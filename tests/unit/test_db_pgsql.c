@@ -183,7 +183,7 @@ test_types(void **state)
 	    "n"), 1);
 
 	st = db_query(f->db, "SELECT name, n, data, n IS NULL, '?1' FROM t "
-	    "WHERE id = ?1 -- ?2 is not a parameter\n", "i", id);
+	    "WHERE id = ?1", "i", id);
 	assert_int_equal(db_step(st), DB_ROW);
 	assert_string_equal(db_col_text(st, 0), "a'b?1");
 	assert_true(db_col_int64(st, 1) == INT64_MIN);
@@ -246,6 +246,27 @@ test_formats(void **state)
 	free(name);
 	db_getf(st, "i", &n);
 	assert_int_equal(n, 1);
+	db_reset(st);
+}
+
+/* Doubles go and come back exactly (the bounce scores). */
+static void
+test_doubles(void **state)
+{
+	struct fixture *f = *state;
+	struct db_stmt *st;
+	double d = 0;
+
+	st = db_query(f->db, "SELECT ?1::float8, ?2::float8 * 2, NULL, 1 = 1",
+	    "ff", 0.1, -2.5e-300);
+	assert_non_null(st);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_true(db_col_double(st, 0) == 0.1);
+	assert_true(db_col_double(st, 1) == -5e-300);
+	assert_true(db_col_double(st, 2) == 0);
+	assert_true(db_col_double(st, 3) == 1);
+	db_getf(st, "f", &d);
+	assert_true(d == 0.1);
 	db_reset(st);
 }
 
@@ -632,6 +653,7 @@ main(void)
 		T(test_open),
 		T(test_types),
 		T(test_formats),
+		T(test_doubles),
 		T(test_returning),
 		T(test_bad_statements),
 		T(test_unique),
