@@ -57,6 +57,9 @@ def main():
 
 if __name__ == "__main__":
     import harness
+    import signal
+    # SIGTERM (timeout, make interrupted) stops the PostgreSQL cluster too.
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     try:
         rc = main()
     finally:
