@@ -512,6 +512,23 @@ db_try_lock(struct db *db, const char *name)
 	return rc;
 }
 
+int
+db_lock_session(struct db *db, const char *name)
+{
+	int rc = db->drv->lock_session(db, name, 1);
+
+	if (rc < 0)
+		db_failed(db, "lock_session");
+	return rc;
+}
+
+void
+db_unlock_session(struct db *db, const char *name)
+{
+	if (db->drv->lock_session(db, name, 0) < 0)
+		db_failed(db, "unlock_session");
+}
+
 int64_t
 db_data_version(struct db *db)
 {

@@ -12,7 +12,8 @@
  * (which the server turns into a ROLLBACK).  A committed write is
  * announced with NOTIFY postino_changed, and each handle LISTENs, so
  * db_data_version counts the commits of other handles.  db_try_lock is
- * pg_try_advisory_xact_lock on a 64-bit FNV-1a hash of the name.
+ * pg_try_advisory_xact_lock on a 64-bit FNV-1a hash of the name,
+ * db_lock_session pg_try_advisory_lock on the same key.
  *
  * Failures: every entry that fails sets the handle's fault from the
  * SQLSTATE (23 constraint, 53100 full, 40001/40P01/55P03/57014 busy,
@@ -289,25 +290,22 @@ pg_lock_key(const char *name)
 	return (int64_t)h;
 }
 
+/* Run "SELECT fn($1::bigint)" on name's key: its boolean, or -1. */
 static int
-pg_try_lock(struct db *db, const char *name)
+pg_lock_call(struct db *db, const char *fn, const char *name)
 {
 	const char *vals[1];
-	char key[24];
+	char key[24], sql[64];
 	PGresult *res;
 	int rc;
 
-	if (PQtransactionStatus(db_pgsql_pc(db)) == PQTRANS_IDLE) {
-		db_set_fault(db, DB_F_OTHER, "db_try_lock outside a "
-		    "transaction");
-		return -1;
-	}
 	if (db_pgsql_aborted(db) < 0)
 		return -1;
 	snprintf(key, sizeof(key), "%" PRId64, pg_lock_key(name));
+	snprintf(sql, sizeof(sql), "SELECT %s($1::bigint)", fn);
 	vals[0] = key;
-	res = PQexecParams(db_pgsql_pc(db), "SELECT pg_try_advisory_xact_lock("
-	    "$1::bigint)", 1, NULL, vals, NULL, NULL, 0);
+	res = PQexecParams(db_pgsql_pc(db), sql, 1, NULL, vals, NULL, NULL,
+	    0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		db_pgsql_fail(db, res);
 		rc = -1;
@@ -315,6 +313,38 @@ pg_try_lock(struct db *db, const char *name)
 		rc = PQgetvalue(res, 0, 0)[0] == 't';
 	PQclear(res);
 	return rc;
+}
+
+static int
+pg_try_lock(struct db *db, const char *name)
+{
+	if (PQtransactionStatus(db_pgsql_pc(db)) == PQTRANS_IDLE) {
+		db_set_fault(db, DB_F_OTHER, "db_try_lock outside a "
+		    "transaction");
+		return -1;
+	}
+	return pg_lock_call(db, "pg_try_advisory_xact_lock", name);
+}
+
+/*
+ * Session locks: taken after a lost connection is reset; a lock whose
+ * connection was lost is gone with it, so releasing it is done; an
+ * unlock of a lock not held is a misuse (-1).
+ */
+static int
+pg_lock_session(struct db *db, const char *name, int take)
+{
+	int rc;
+
+	if (take)
+		return db_pgsql_ready(db) < 0 ? -1 :
+		    pg_lock_call(db, "pg_try_advisory_lock", name);
+	if (PQstatus(db_pgsql_pc(db)) != CONNECTION_OK)
+		return 0;
+	if ((rc = pg_lock_call(db, "pg_advisory_unlock", name)) == 0)
+		db_set_fault(db, DB_F_OTHER, "db_unlock_session of a lock "
+		    "not held");
+	return rc == 1 ? 0 : -1;
 }
 
 /* Count the NOTIFYs of other backends received so far. */
@@ -421,6 +451,7 @@ const struct db_driver db_driver_pgsql = {
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.try_lock = pg_try_lock,
+	.lock_session = pg_lock_session,
 	.data_version = pg_data_version,
 	.check = pg_check,
 	.schema_version = pg_schema_version,

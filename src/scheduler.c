@@ -11,6 +11,14 @@
  * full disk, a damaged database; fault.h) the processor's back-off
  * pauses the tasks too, under its one "waiting" line.
  *
+ * Several nodes on one database (PostgreSQL) each run this scheduler; a
+ * task runs once for the cluster: the node runs it under the cluster
+ * lock of its name (store_cluster.h), held across the task's
+ * transactions, and a node that finds the lock taken skips the task
+ * until its next period (another node is doing it).  Every task reads
+ * what is due inside its run, so a node that runs it after another sees
+ * that node's work done.
+ *
  * Owns: the time of each task's last run.  A task that fails is logged
  * once, at its first failure (then at debug level until it works again,
  * which is logged too) and tried again a period later; it never stops
@@ -26,6 +34,7 @@
 #include "moderation.h"
 #include "scheduler.h"
 #include "store.h"
+#include "store_cluster.h"
 
 /* Seconds between two purges of spent tokens and request counts. */
 #define SCHEDULER_PURGE_S	3600
@@ -120,7 +129,15 @@ scheduler_one(struct scheduler *s, size_t i, struct store *st,
 
 	ss->ran = 1;
 	ss->last = now;
-	if ((rc = t->run(st, cfg, now)) < 0) {
+	if ((rc = store_cluster_lock(st, t->name)) == 0) {
+		log_debug("scheduler: %s runs on another node", t->name);
+		return 0;
+	}
+	if (rc == 1) {
+		rc = t->run(st, cfg, now);
+		store_cluster_unlock(st, t->name);
+	}
+	if (rc < 0) {
 		if (ss->failures++ == 0)
 			log_warnx("scheduler: %s failed; tried again every"
 			    " %ds", t->name, t->period);

@@ -327,6 +327,8 @@ test_fault_busy(void **state)
 	assert_int_equal(db_begin(db2), 0);
 	assert_int_equal(db_in_txn(db2), 1);
 	assert_int_equal(db_try_lock(db2, "digest"), 1);
+	assert_int_equal(db_lock_session(db2, "digest"), 1);
+	db_unlock_session(db2, "digest");
 	assert_int_equal(db_run(db2, "INSERT INTO t (name) VALUES ('z')",
 	    ""), 1);
 	assert_int_equal(db_commit(db2), 0);

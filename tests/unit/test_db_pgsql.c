@@ -25,6 +25,7 @@
 #include "../../src/db_int.h"
 #include "../../src/store_int.h"
 #include "buf.h"
+#include "scheduler.h"
 
 #define PGI	"scripts/pg-instance.sh"
 
@@ -431,6 +432,78 @@ test_try_lock(void **state)
 	db_close(&b);
 }
 
+/* Session locks: held across transactions until released, one node at
+ * a time, and they exclude the transaction locks of the same name. */
+static void
+test_lock_session(void **state)
+{
+	struct fixture *f = *state;
+	struct db *b = other(f, 0);
+
+	assert_int_equal(db_lock_session(f->db, "digests"), 1);
+	assert_int_equal(db_begin(f->db), 0);
+	assert_int_equal(db_commit(f->db), 0);
+	assert_int_equal(db_lock_session(b, "digests"), 0);
+	assert_int_equal(db_begin(b), 0);
+	assert_int_equal(db_try_lock(b, "digests"), 0);
+	db_rollback(b);
+	assert_int_equal(db_lock_session(b, "holds"), 1);
+	db_unlock_session(f->db, "digests");
+	assert_int_equal(db_lock_session(b, "digests"), 1);
+	db_unlock_session(b, "digests");
+	db_unlock_session(b, "holds");
+	assert_int_equal(db_fault(b), DB_F_NONE);
+	db_unlock_session(b, "holds");
+	assert_int_equal(db_fault(b), DB_F_OTHER);
+	db_close(&b);
+}
+
+/* Two nodes' schedulers on one database: while one runs a task, the
+ * other skips it; after, the other runs it. */
+static struct scheduler	*node_b;
+static struct store	*store_b;
+static int		 task_runs;
+
+static int
+task_cluster(struct store *st, const struct config *cfg, time_t now)
+{
+	(void)st;
+	(void)cfg;
+	if (task_runs++ == 0)
+		(void)scheduler_run(node_b, store_b, NULL, now);
+	return 0;
+}
+
+static const struct scheduler_task cluster_tasks[] = {
+	{ "cluster", 1, 0, task_cluster, "thing(s)" },
+};
+
+static void
+test_scheduler_once(void **state)
+{
+	struct fixture *f = *state;
+	struct scheduler *node_a;
+	struct store *store_a = NULL;
+	const char *error = NULL;
+
+	assert_int_equal(store_open(f->uri, STORE_DURABLE, &store_a, &error),
+	    0);
+	assert_int_equal(store_open(f->uri, STORE_DURABLE, &store_b, &error),
+	    0);
+	node_a = scheduler_new(cluster_tasks, 1);
+	node_b = scheduler_new(cluster_tasks, 1);
+	task_runs = 0;
+	(void)scheduler_run(node_a, store_a, NULL, 100);
+	assert_int_equal(task_runs, 1);
+	assert_false(scheduler_due(node_b, 0, 100));
+	(void)scheduler_run(node_b, store_b, NULL, 101);
+	assert_int_equal(task_runs, 2);
+	scheduler_free(&node_a);
+	scheduler_free(&node_b);
+	store_close(&store_a);
+	store_close(&store_b);
+}
+
 /* Waits for a NOTIFY to arrive: the server sends it asynchronously. */
 static int64_t
 version_after(struct db *db, int64_t old)
@@ -661,6 +734,8 @@ main(void)
 		T(test_conn_lost),
 		T(test_conn_lost_txn),
 		T(test_try_lock),
+		T(test_lock_session),
+		T(test_scheduler_once),
 		T(test_data_version),
 		T(test_flags),
 		T(test_skip_locked),

@@ -1,5 +1,7 @@
 /*
- * test_scheduler.c — the scheduler's table logic without a store: which
+ * test_scheduler.c — the scheduler's table logic on an empty SQLite store
+ * (where the cluster lock is always free; test_db_pgsql.c holds it on
+ * PostgreSQL from a second node): which
  * task runs when (first run at once, then a period later, again at once
  * when the clock goes back), a failing task retried a period later and
  * stopping none of the others, and when the delivery is to be woken.
@@ -8,11 +10,19 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "scheduler.h"
+#include "store.h"
+
+static char		 dir[] = "/tmp/postino-test-sched-XXXXXX";
+static char		 path[96];
+static struct store	*store;
 
 #define T_A	0x1	/* every second, may queue mail: 1 at even seconds */
 #define T_B	0x2	/* every 3 s: fails at 99 and 103, else 2 */
@@ -85,7 +95,7 @@ test_run(void **state)
 	s = scheduler_new(tasks, sizeof(tasks) / sizeof(tasks[0]));
 	for (i = 0; i < sizeof(run_rows) / sizeof(run_rows[0]); i++) {
 		ran = 0;
-		mail = scheduler_run(s, NULL, NULL, run_rows[i].now);
+		mail = scheduler_run(s, store, NULL, run_rows[i].now);
 		if (ran != run_rows[i].want || mail != run_rows[i].mail)
 			fail_msg("%s: ran %#x mail %d, want %#x mail %d",
 			    run_rows[i].label, ran, mail, run_rows[i].want,
@@ -114,7 +124,7 @@ test_due(void **state)
 	s = scheduler_new(tasks, sizeof(tasks) / sizeof(tasks[0]));
 	for (i = 0; i < sizeof(tasks) / sizeof(tasks[0]); i++)
 		assert_true(scheduler_due(s, i, 100));
-	(void)scheduler_run(s, NULL, NULL, 100);
+	(void)scheduler_run(s, store, NULL, 100);
 	for (i = 0; i < sizeof(due_rows) / sizeof(due_rows[0]); i++)
 		if (scheduler_due(s, 1, due_rows[i].now) != due_rows[i].want)
 			fail_msg("b at %lld: want %d",
@@ -159,6 +169,34 @@ test_table(void **state)
 	assert_string_equal(scheduler_tasks[0].name, "purge");
 }
 
+static int
+group_setup(void **state)
+{
+	const char *error;
+
+	(void)state;
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	return store_open(path, STORE_DURABLE, &store, &error);
+}
+
+static int
+group_teardown(void **state)
+{
+	static const char *const files[] = { "-wal", "-shm", "" };
+	char p[128];
+	size_t i;
+
+	(void)state;
+	store_close(&store);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, files[i]);
+		(void)unlink(p);
+	}
+	return rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -168,5 +206,5 @@ main(void)
 		cmocka_unit_test(test_table),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
