@@ -88,14 +88,17 @@ if [ "$pg" = 1 ] && [ ! -e /usr/sbin/policy-rc.d ]; then
 	chmod 755 /usr/sbin/policy-rc.d
 	rcd=1
 fi
-had=$(pg_lsclusters -h 2>/dev/null | awk '{print $1 "/" $2}' || true)
+had=$(pg_lsclusters -h 2>/dev/null | awk '{print $1 "/" $2}' |
+    tr '\n' ' ' || true)
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends -o Dpkg::Progress-Fancy=0 \
-	$missing || { [ "$rcd" = 1 ] && rm -f /usr/sbin/policy-rc.d; exit 1; }
-[ "$rcd" = 1 ] && rm -f /usr/sbin/policy-rc.d
+	$missing || { [ "$rcd" = 0 ] || rm -f /usr/sbin/policy-rc.d; exit 1; }
+if [ "$rcd" = 1 ]; then
+	rm -f /usr/sbin/policy-rc.d
+fi
 if [ "$pg" = 1 ]; then
 	pg_lsclusters -h 2>/dev/null | while read -r ver name _; do
-		case " $(echo $had) " in
+		case " $had " in
 		*" $ver/$name "*) ;;
 		*) echo "deps: removing the cluster $ver/$name the" \
 		    "postgresql package created" >&2

@@ -101,17 +101,21 @@ pg_simple(struct db *db, const char *sql)
 	return rc;
 }
 
-/* Per-connection settings: durability, read-only, LISTEN. */
+/*
+ * Per-connection settings: durability, read-only, LISTEN, and a lock
+ * wait that gives up after 5 s with 55P03 (DB_F_BUSY), as SQLite's busy
+ * handler does (db_sqlite.c).
+ */
+#define PG_SESSION	"SET lock_timeout TO '5s'; LISTEN postino_changed;"
 static const char *
 pg_session_sql(int flags)
 {
 	if (flags & DB_READONLY)
-		return "SET synchronous_commit TO on;"
-		    "SET default_transaction_read_only TO on;"
-		    "LISTEN postino_changed";
+		return PG_SESSION "SET synchronous_commit TO on;"
+		    "SET default_transaction_read_only TO on";
 	if (flags & DB_RELAXED)
-		return "SET synchronous_commit TO off; LISTEN postino_changed";
-	return "SET synchronous_commit TO on; LISTEN postino_changed";
+		return PG_SESSION "SET synchronous_commit TO off";
+	return PG_SESSION "SET synchronous_commit TO on";
 }
 
 /* libpq prints NOTICEs on stderr by default; the daemon has a log. */
@@ -376,13 +380,15 @@ pg_check(struct db *db, struct buf *report)
  * The schema version lives in the one row of schema_version.  Read in
  * the migrating transaction, it is read under an advisory lock (the key
  * db_try_lock("postino schema") takes), so that a node starting while
- * another migrates waits for it and reads the new version; the table is
+ * another migrates waits for it, however long, and reads the new
+ * version; the table is
  * made there if missing.  Read outside, a missing table is version 0.
  */
 static int
 pg_schema_version(struct db *db, int *v_r)
 {
-	static const char lock[] = "SELECT pg_advisory_xact_lock(%" PRId64
+	static const char lock[] = "SET LOCAL lock_timeout TO 0;"
+	    "SELECT pg_advisory_xact_lock(%" PRId64
 	    "); CREATE TABLE IF NOT EXISTS schema_version (version BIGINT"
 	    " NOT NULL); SELECT coalesce(max(version), 0) FROM schema_version";
 	static const char peek[] = "SELECT CASE WHEN to_regclass("

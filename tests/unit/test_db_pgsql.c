@@ -413,6 +413,26 @@ test_conn_lost_txn(void **state)
 	assert_int_equal(count(f->db), 1);
 }
 
+/* A lock wait that times out is DB_F_BUSY. */
+static void
+test_lock_timeout(void **state)
+{
+	struct fixture *f = *state;
+	struct db *b = other(f, 0);
+
+	assert_int_equal(db_run(f->db, "INSERT INTO t (name) VALUES ('x')",
+	    NULL), 1);
+	assert_int_equal(db_begin(f->db), 0);
+	assert_int_equal(db_run(f->db, "UPDATE t SET n = 1", NULL), 1);
+	assert_int_equal(db_begin(b), 0);
+	assert_int_equal(db_exec(b, "SET LOCAL lock_timeout TO '50ms'"), 0);
+	assert_int_equal(db_run(b, "UPDATE t SET n = 2", NULL), -1);
+	assert_int_equal(db_fault(b), DB_F_BUSY);
+	db_rollback(b);
+	assert_int_equal(db_commit(f->db), 0);
+	db_close(&b);
+}
+
 /* Advisory transaction locks: one holder at a time, freed by COMMIT. */
 static void
 test_try_lock(void **state)
@@ -560,6 +580,10 @@ test_flags(void **state)
 	st = db_query(f->db, "SHOW synchronous_commit", NULL);
 	assert_int_equal(db_step(st), DB_ROW);
 	assert_string_equal(db_col_text(st, 0), "on");
+	db_reset(st);
+	st = db_query(r, "SHOW lock_timeout", NULL);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_string_equal(db_col_text(st, 0), "5s");
 	db_reset(st);
 	assert_int_equal(db_run(ro, "INSERT INTO t (name) VALUES ('ro')",
 	    NULL), -1);
@@ -733,6 +757,7 @@ main(void)
 		T(test_txn_abort),
 		T(test_conn_lost),
 		T(test_conn_lost_txn),
+		T(test_lock_timeout),
 		T(test_try_lock),
 		T(test_lock_session),
 		T(test_scheduler_once),
