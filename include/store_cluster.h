@@ -8,11 +8,27 @@
 #ifndef POSTINO_STORE_CLUSTER_H
 #define POSTINO_STORE_CLUSTER_H
 
+#include <time.h>
+
 struct store;
 
 /* 1 taken (release it with store_cluster_unlock), 0 another node holds
  * it, -1 error.  Outside a transaction. */
 int	 store_cluster_lock(struct store *, const char *name);
 void	 store_cluster_unlock(struct store *, const char *name);
+
+/*
+ * This process's node: its name in the claims it makes on inbox rows,
+ * fan-out ranges and retries (the node and lease_until columns), and the
+ * seconds a claim lives unrenewed.  Set once at start, before any thread
+ * claims (default: "" and 60).
+ */
+void		 store_cluster_node(const char *name, int lease);
+const char	*store_cluster_name(void);
+int		 store_cluster_lease(void);
+
+/* Push the expiry of this node's live claims to now + lease: the count
+ * of claims renewed, or -1. */
+int	 store_cluster_renew(struct store *, time_t now);
 
 #endif

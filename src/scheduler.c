@@ -74,6 +74,25 @@ scheduler_purge(struct store *st, const struct config *cfg, time_t now)
 	return tokens + requests;
 }
 
+/*
+ * This node's claims (store_cluster.h) renewed every third of
+ * node_lease: a node that stops (killed, its host down) stops renewing,
+ * and another takes its claims over once they expire.  Checked every
+ * second, run at that pace; the processor thread is its only caller.
+ */
+static int
+scheduler_leases(struct store *st, const struct config *cfg, time_t now)
+{
+	static time_t last;
+
+	(void)cfg;
+	if (last != 0 && now >= last &&
+	    now - last < store_cluster_lease() / 3)
+		return 0;
+	last = now;
+	return store_cluster_renew(st, now) < 0 ? -1 : 0;
+}
+
 const struct scheduler_task scheduler_tasks[] = {
 	{ "purge", SCHEDULER_PURGE_S, 0, scheduler_purge,
 	    "token(s) and request count(s) purged" },
@@ -84,6 +103,8 @@ const struct scheduler_task scheduler_tasks[] = {
 	    "bounce(s) scored and member(s) warned or removed" },
 	{ "bounce scores", SCHEDULER_PURGE_S, 0, bounce_stale_tick,
 	    "stale bounce score(s) reset" },
+	{ "leases", 1, SCHEDULER_NODE, scheduler_leases,
+	    "claim(s) of this node renewed" },
 };
 const size_t scheduler_ntasks =
     sizeof(scheduler_tasks) / sizeof(scheduler_tasks[0]);
@@ -129,11 +150,12 @@ scheduler_one(struct scheduler *s, size_t i, struct store *st,
 
 	ss->ran = 1;
 	ss->last = now;
-	if ((rc = store_cluster_lock(st, t->name)) == 0) {
+	if (t->flags & SCHEDULER_NODE)
+		rc = t->run(st, cfg, now);
+	else if ((rc = store_cluster_lock(st, t->name)) == 0) {
 		log_debug("scheduler: %s runs on another node", t->name);
 		return 0;
-	}
-	if (rc == 1) {
+	} else if (rc == 1) {
 		rc = t->run(st, cfg, now);
 		store_cluster_unlock(st, t->name);
 	}

@@ -311,6 +311,17 @@ static const char *const store_migrations_sqlite[] = {
 	 * members may see) instead of the address (modlog.c). */
 	"ALTER TABLE modlog ADD COLUMN form INTEGER NOT NULL DEFAULT 1;"
 	"ALTER TABLE modlog ADD COLUMN modid TEXT NOT NULL DEFAULT '';",
+	/* Several nodes on one database (PostgreSQL): the node that claimed
+	 * an inbox row, a fan-out range or a retry, and until when its claim
+	 * lives unrenewed (store_cluster.h); '' and 0: nobody's. */
+	"ALTER TABLE inbox ADD COLUMN node TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE inbox ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE inflight ADD COLUMN node TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE inflight ADD COLUMN lease_until INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE retries ADD COLUMN node TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE retries ADD COLUMN lease_until INTEGER NOT NULL"
+	"  DEFAULT 0;",
 };
 
 /* The engine's list of migrations and its length. */

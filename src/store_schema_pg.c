@@ -294,6 +294,15 @@ const char *const store_migrations_pgsql[] = {
 	"  (list_id, id);"
 	"ALTER TABLE modlog ADD COLUMN form BIGINT NOT NULL DEFAULT 1;"
 	"ALTER TABLE modlog ADD COLUMN modid TEXT NOT NULL DEFAULT '';",
+	/* 10: claims of several nodes (store_schema.c's 10) */
+	"ALTER TABLE inbox ADD COLUMN node TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE inbox ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE inflight ADD COLUMN node TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE inflight ADD COLUMN lease_until BIGINT NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE retries ADD COLUMN node TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE retries ADD COLUMN lease_until BIGINT NOT NULL"
+	"  DEFAULT 0;",
 };
 
 const size_t store_migrations_pgsql_count =
