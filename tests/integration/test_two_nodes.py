@@ -47,10 +47,12 @@ def idle(sql):
         [["0"]]
 
 
-def node(sink, url, key):
+def node(sink, url, key, name):
+    """A node; both run on this host, so each is named."""
     return Postino(relay="smtp://127.0.0.1:%d" % sink.port,
                    settings={"database": url, "secret_file": key,
-                             "retry_min": "1"})
+                             "retry_min": "1", "node_name": name,
+                             "node_lease": "6"})
 
 
 def site(a):
@@ -114,8 +116,8 @@ def test_two_nodes_on_one_database():
     harness.give_to_run_as(keydir)
     key = os.path.join(keydir, "postino.key")
     try:
-        with SmtpSink() as sink, node(sink, url, key) as a, \
-                node(sink, url, key) as b:
+        with SmtpSink() as sink, node(sink, url, key, "a") as a, \
+                node(sink, url, key, "b") as b:
             r = a.cli("list", "ls", check=False)
             if r.returncode != 0:
                 print("SKIP two nodes: this store does not run on"
