@@ -27,6 +27,10 @@ void		 store_cluster_node(const char *name, int lease);
 const char	*store_cluster_name(void);
 int		 store_cluster_lease(void);
 
+/* At start: this node's inbox rows (and those of no node) are free
+ * again, as if their leases had expired.  0 or -1. */
+int	 store_cluster_recover(struct store *);
+
 /* Push the expiry of this node's live claims to now + lease: the count
  * of claims renewed, or -1. */
 int	 store_cluster_renew(struct store *, time_t now);

@@ -61,6 +61,13 @@ store_cluster_lease(void)
 }
 
 int
+store_cluster_recover(struct store *st)
+{
+	return db_run(st->db, "UPDATE inbox SET lease_until = 0"
+	    " WHERE node = ?1 OR node = ''", "t", node_name) < 0 ? -1 : 0;
+}
+
+int
 store_cluster_renew(struct store *st, time_t now)
 {
 	static const char *const renew[] = {

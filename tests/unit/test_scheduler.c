@@ -1,7 +1,16 @@
 /*
  * test_scheduler.c — the scheduler's table logic on an empty SQLite store
  * (where the cluster lock is always free; test_db_pgsql.c holds it on
- * PostgreSQL from a second node): which
+ * PostgreSQL from a second node), and the claims of several nodes that
+ * its "leases" task renews (store_cluster.h), played by one process that
+ * changes its node name between calls (the SQL is the same on
+ * PostgreSQL, where {FOR_UPDATE_SKIP_LOCKED} also keeps two claims apart
+ * while they run): an inbox row claimed by node a is not node b's while
+ * a's lease lives, is b's once it expired (and then no longer a's), is
+ * never quarantined under another node's live lease, is renewed by its
+ * node only, and is free again when its node starts again.
+ *
+ * The table logic: which
  * task runs when (first run at once, then a period later, again at once
  * when the clock goes back), a failing task retried a period later and
  * stopping none of the others, and when the delivery is to be woken.
@@ -17,8 +26,9 @@
 
 #include <cmocka.h>
 
+#include "../../src/store_int.h"
 #include "scheduler.h"
-#include "store.h"
+#include "store_cluster.h"
 
 static char		 dir[] = "/tmp/postino-test-sched-XXXXXX";
 static char		 path[96];
@@ -169,6 +179,104 @@ test_table(void **state)
 	assert_string_equal(scheduler_tasks[0].name, "purge");
 }
 
+/* n inbox rows of one message, nobody's. */
+static void
+inbox_rows(int n)
+{
+	int64_t msg;
+	int i;
+
+	assert_true(db_run(store->db, "DELETE FROM inbox", NULL) >= 0);
+	assert_true(db_run(store->db, "DELETE FROM quarantine", NULL) >= 0);
+	assert_true(db_run(store->db, "DELETE FROM messages", NULL) >= 0);
+	assert_int_equal(db_run(store->db, "INSERT INTO messages (id, received,"
+	    " sender, size, body) VALUES (1, 0, 'a@x.org', 1, 'x')", NULL), 1);
+	msg = 1;
+	for (i = 0; i < n; i++)
+		assert_int_equal(db_run(store->db, "INSERT INTO inbox (message_id,"
+		    " list_id, rcpt, created) VALUES (?1, 1, 'team@x.org', 0)",
+		    "i", msg), 1);
+}
+
+static int
+claim(const char *node, int64_t *ids)
+{
+	int attempts[8];
+
+	store_cluster_node(node, 60);
+	return store_inbox_claim(store, 3, 8, ids, attempts);
+}
+
+static void
+expire_all(void)
+{
+	assert_true(db_run(store->db, "UPDATE inbox SET lease_until = 1",
+	    NULL) >= 0);
+}
+
+static int64_t
+one(const char *sql)
+{
+	struct db_stmt *s = db_query(store->db, sql, NULL);
+	int64_t v;
+
+	assert_non_null(s);
+	assert_int_equal(db_step(s), DB_ROW);
+	v = db_col_int64(s, 0);
+	db_reset(s);
+	return v;
+}
+
+static void
+test_inbox_leases(void **state)
+{
+	int64_t ids[8];
+
+	(void)state;
+	inbox_rows(2);
+	assert_int_equal(claim("a", ids), 2);
+	/* a's lease lives: nothing for b, a takes its own again. */
+	assert_int_equal(claim("b", ids), 0);
+	assert_int_equal(claim("a", ids), 2);
+	/* a stopped renewing: b takes over, and a no longer has them. */
+	expire_all();
+	assert_int_equal(claim("b", ids), 2);
+	assert_int_equal(claim("a", ids), 0);
+	/* At its third attempt b holds them: a quarantines none of them
+	 * while b's lease lives, both once it expired. */
+	assert_int_equal(claim("b", ids), 0);	/* attempts are 3 */
+	store_cluster_node("a", 60);
+	assert_int_equal(store_inbox_quarantine(store, 3), 0);
+	assert_int_equal(one("SELECT count(*) FROM inbox"), 2);
+	expire_all();
+	assert_int_equal(store_inbox_quarantine(store, 3), 0);
+	assert_int_equal(one("SELECT count(*) FROM inbox"), 0);
+	assert_int_equal(one("SELECT count(*) FROM quarantine"), 2);
+}
+
+static void
+test_renew_and_recover(void **state)
+{
+	int64_t ids[8];
+
+	(void)state;
+	inbox_rows(3);
+	assert_int_equal(claim("a", ids), 3);
+	expire_all();
+	/* b renews nothing of a's; a renews its own. */
+	store_cluster_node("b", 60);
+	assert_int_equal(store_cluster_renew(store, 1000), 0);
+	store_cluster_node("a", 60);
+	assert_int_equal(store_cluster_renew(store, 1000), 3);
+	assert_int_equal(one("SELECT min(lease_until) FROM inbox"), 1060);
+	/* a starts again: its rows are free at once, for anyone. */
+	assert_int_equal(store_cluster_recover(store), 0);
+	assert_int_equal(one("SELECT max(lease_until) FROM inbox"), 0);
+	assert_int_equal(claim("b", ids), 3);
+	assert_int_equal(one("SELECT count(*) FROM inbox WHERE node = 'b'"),
+	    3);
+}
+
 static int
 group_setup(void **state)
 {
@@ -204,6 +312,8 @@ main(void)
 		cmocka_unit_test(test_run),
 		cmocka_unit_test(test_due),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_inbox_leases),
+		cmocka_unit_test(test_renew_and_recover),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
