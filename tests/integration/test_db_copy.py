@@ -51,7 +51,7 @@ def rcpts_of(sink, subject):
     """The envelope recipients of the sink's messages with subject."""
     out = []
     for raw in sink.messages():
-        if b"Subject: " + subject in raw:
+        if re.search(rb"(?m)^Subject: .*" + re.escape(subject), raw):
             head = raw.partition(b"\nReceived:")[0]
             out += [r.decode().strip("<> \r") for r in
                     re.findall(rb"^X-Rcpt-Args: (\S+)", head, re.M)]
@@ -62,16 +62,11 @@ def copy(p, src, url):
     return p.cli("db", "copy", src, url, check=False)
 
 
-def serve_on_copy(url, key):
+def serve_on_copy(pg, name, url, key):
     """A post over LMTP to the copy reaches every copied member."""
     with SmtpSink() as sink, \
             Postino(relay="smtp://127.0.0.1:%d" % sink.port,
                     settings={"database": url, "secret_file": key}) as q:
-        r = q.cli("queue", check=False)
-        if r.returncode != 0:
-            print("SKIP serve on the copy: this store does not run on"
-                  " PostgreSQL yet: " + r.stderr.decode(errors="replace"))
-            return
         q.cli("log", "verify", LIST)
         q.start()
         lmtp_send(q.lmtp_port, MEMBERS[1], [LIST],
@@ -79,8 +74,9 @@ def serve_on_copy(url, key):
 
         wait_for(lambda: sorted(rcpts_of(sink, b"after the move")) ==
                  sorted(MEMBERS), 30, "the post at both copied members")
-        ids = q.sql("SELECT id FROM posts ORDER BY id")
-        assert len(ids) == len(set(i[0] for i in ids)), ids
+        # The new post's id continues after the copied ones.
+        assert pg.psql("SELECT id FROM posts WHERE subject = 'after the"
+                       " move'", db=name) == [["4"]]
 
 
 def test_copy_a_site_to_postgresql():
@@ -103,9 +99,6 @@ def test_copy_a_site_to_postgresql():
             for t, n in counts.items():
                 assert pg.psql("SELECT count(*) FROM %s" % t, db=name) == \
                     [[n]], t
-            # New ids continue after the copied ones.
-            assert pg.psql("SELECT nextval(pg_get_serial_sequence("
-                           "'posts', 'id'))", db=name) == [["4"]]
 
             r = copy(p, src, url)
             assert r.returncode == EX_CANTCREAT, r
@@ -119,7 +112,7 @@ def test_copy_a_site_to_postgresql():
             assert b"mysql://x/y: not a PostgreSQL URL" in r.stderr
             r = copy(p, os.path.join(src_dir, "none.db"), url)
             assert r.returncode == 66, r
-        serve_on_copy(url, key)
+        serve_on_copy(pg, name, url, key)
     finally:
         pg.drop_db(name)
         shutil.rmtree(src_dir, ignore_errors=True)
