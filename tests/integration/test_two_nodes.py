@@ -5,14 +5,22 @@ nodes' LMTP ports reach every member once; a hold deadline and a digest,
 which both nodes' schedulers see due, fire once for the cluster (the
 advisory lock of each periodic task, scheduler.c).  Mail is read at
 Postfix's smtp-sink.
+
+Then a 100,000-member fan-out during which one node is killed with
+SIGKILL: the other takes its in-flight ranges over once their lease
+(node_lease, short here) expired and finishes the job; every member gets
+the post, duplicates at most the killed node's in-flight batches
+(relay_connections x relay_batch), read at a recording relay.
 """
+import collections
 import os
 import re
 import shutil
 import tempfile
 
 import harness
-from harness import Postino, SmtpSink, lmtp_send, message, wait_for
+from harness import (Postino, RecordingRelay, SmtpSink, lmtp_send, message,
+                     wait_for)
 
 LIST = "team@example.org"
 MOD = "mia@example.org"
@@ -47,12 +55,13 @@ def idle(sql):
         [["0"]]
 
 
-def node(sink, url, key, name):
+def node(relay, url, key, name, **more):
     """A node; both run on this host, so each is named."""
-    return Postino(relay="smtp://127.0.0.1:%d" % sink.port,
-                   settings={"database": url, "secret_file": key,
-                             "retry_min": "1", "node_name": name,
-                             "node_lease": "6"})
+    settings = {"database": url, "secret_file": key, "retry_min": "1",
+                "node_name": name, "node_lease": "6"}
+    settings.update(more)
+    return Postino(relay="smtp://127.0.0.1:%d" % relay.port,
+                   settings=settings)
 
 
 def site(a):
@@ -105,25 +114,78 @@ def digest_once(sink, sql):
     assert count(sink, DIGEST, "digest") == 1, rcpts_and_subjects(sink)
 
 
-def test_two_nodes_on_one_database():
-    pg = harness.pg_cluster()
-    name = "postino_two_%d" % os.getpid()
-    url = pg.create_db(name)
+class Cluster:
+    """A database of the private cluster and a key file for two nodes."""
 
-    def sql(query):
-        return pg.psql(query, db=name)
-    keydir = tempfile.mkdtemp(prefix="postino-key-")
-    harness.give_to_run_as(keydir)
-    key = os.path.join(keydir, "postino.key")
-    try:
-        with SmtpSink() as sink, node(sink, url, key, "a") as a, \
-                node(sink, url, key, "b") as b:
-            site(a)
-            a.start()
-            b.start()
-            posts_once(sink, sql, a, b)
-            deadline_once(sink, sql, a)
-            digest_once(sink, sql)
-    finally:
-        pg.drop_db(name)
-        shutil.rmtree(keydir, ignore_errors=True)
+    def __init__(self, tag):
+        self.pg = harness.pg_cluster()
+        self.name = "postino_%s_%d" % (tag, os.getpid())
+        self.url = self.pg.create_db(self.name)
+        self.keydir = tempfile.mkdtemp(prefix="postino-key-")
+        harness.give_to_run_as(self.keydir)
+        self.key = os.path.join(self.keydir, "postino.key")
+
+    def sql(self, query):
+        return self.pg.psql(query, db=self.name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.pg.drop_db(self.name)
+        shutil.rmtree(self.keydir, ignore_errors=True)
+
+
+def test_two_nodes_on_one_database():
+    with Cluster("two") as c, SmtpSink() as sink, \
+            node(sink, c.url, c.key, "a") as a, \
+            node(sink, c.url, c.key, "b") as b:
+        site(a)
+        a.start()
+        b.start()
+        posts_once(sink, c.sql, a, b)
+        deadline_once(sink, c.sql, a)
+        digest_once(sink, c.sql)
+
+
+N = 100000
+BATCH = 100
+CONNS = 4
+
+
+def test_kill9_one_node_mid_fanout_the_other_finishes():
+    members = ["user%06d@example.org" % i for i in range(N)]
+    more = {"relay_batch": str(BATCH), "relay_connections": str(CONNS),
+            "log_level": "info", "node_lease": "4"}
+    with Cluster("kill") as c, RecordingRelay() as relay, \
+            node(relay, c.url, c.key, "a", **more) as a, \
+            node(relay, c.url, c.key, "b", **more) as b:
+        # Shared batches (verp = no): the bound on duplicates below.
+        a.make_list("big@example.org", members, verp="no")
+        a.start()
+        b.start()
+        assert lmtp_send(a.lmtp_port, members[0], ["big@example.org"],
+                         message(sender=members[0])) == [250]
+        wait_for(lambda: len(relay.delivered) > N // 5, 120,
+                 "fan-out under way")
+        a.kill9()
+        at_kill = len(relay.delivered)
+        assert at_kill < N, "fan-out finished before the kill"
+        # a's ranges in flight, which only b can finish now (a renewed
+        # their lease a third of node_lease ago at most).
+        held = int(c.sql("SELECT count(*) FROM inflight WHERE node = 'a'")
+                   [0][0])
+        assert held > 0, "node a had nothing in flight"
+        wait_for(lambda: c.sql("SELECT state FROM jobs WHERE kind ="
+                               " 'fanout'") == [["done"]], 120,
+                 "node b finishing the job")
+        b.stop()
+        counts = collections.Counter(relay.delivered)
+        missing = [m for m in members if counts[m] == 0]
+        assert not missing, "%d members never got the post (%s..%s)" % (
+            len(missing), missing[0], missing[-1])
+        dups = sum(n - 1 for n in counts.values() if n > 1)
+        assert dups <= BATCH * CONNS, "%d duplicates" % dups
+        assert set(counts) == set(members)
+        print("    node a killed after %d deliveries with %d range(s) in"
+              " flight; %d duplicates" % (at_kill, held, dups))
