@@ -233,6 +233,27 @@ store_end(struct db_stmt *stmt, int rc)
 	return rc < 0 ? -1 : 0;
 }
 
+/* The one integer a statement returns first (RETURNING id), the
+ * statement then run to its end; 0 when there was no row, -1 error. */
+int64_t
+store_returned_id(struct db_stmt *stmt)
+{
+	int64_t id = 0;
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	if ((rc = db_step(stmt)) == DB_ROW) {
+		id = db_col_int64(stmt, 0);
+		while ((rc = db_step(stmt)) == DB_ROW)
+			;
+	}
+	if (rc < 0)
+		return -1;
+	db_reset(stmt);
+	return id;
+}
+
 char *
 store_col_str(sqlite3_stmt *stmt, int col)
 {

@@ -21,29 +21,23 @@ store_archive_each(struct store *st, int64_t list_id, time_t since,
     void *arg)
 {
 	struct store_post p;
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	const char *body;
+	size_t len;
 	int rc, stop = 0;
 
 	/* POST_COLS are unqualified: inside the sub-select "id" is the
 	 * message's, so the post's message is named as posts.message_id. */
-	stmt = store_stmt(st, "SELECT " POST_COLS ", (SELECT body FROM"
+	stmt = db_query(st->db, "SELECT " POST_COLS ", (SELECT body FROM"
 	    " messages WHERE id = posts.message_id) FROM posts"
 	    " WHERE list_id = ?1 AND state = 'accepted' AND created >= ?2"
-	    " ORDER BY created, id");
+	    " ORDER BY created, id", "ii", list_id, (int64_t)since);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, list_id);
-	sqlite3_bind_int64(stmt, 2, (int64_t)since);
-	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while (!stop && (rc = db_step(stmt)) == DB_ROW) {
 		store_post_view(stmt, &p);
-		body = sqlite3_column_blob(stmt, 19);
-		stop = fn(&p, body != NULL ? body : "",
-		    (size_t)sqlite3_column_bytes(stmt, 19), arg);
+		body = db_col_blob(stmt, 19, &len);
+		stop = fn(&p, body != NULL ? body : "", len, arg);
 	}
-	if (stop) {
-		sqlite3_reset(stmt);
-		return 0;
-	}
-	return store_step_end(st, stmt, rc);
+	return store_end(stmt, rc);
 }

@@ -41,6 +41,9 @@ int		 store_step_end(struct store *, sqlite3_stmt *, int rc);
 /* After a loop of db_step() that ended with rc: the statement reset,
  * 0 when it ended well (DB_DONE or DB_ROW), -1 after a failure. */
 int		 store_end(struct db_stmt *, int rc);
+/* The first column of the first row (RETURNING id), the statement run to
+ * its end and reset: 0 when there was no row, -1 after a failure. */
+int64_t		 store_returned_id(struct db_stmt *);
 /* Copy a text column (NULL -> "") into a malloc'd string. */
 char		*store_col_str(sqlite3_stmt *, int col);
 
@@ -50,7 +53,7 @@ char		*store_col_str(sqlite3_stmt *, int col);
 			" sender, state, reason, max_member, created, decided," \
 			" thread, rule, decided_by, deadline, reminded, escalated," \
 			" appeal"
-void		 store_post_view(sqlite3_stmt *, struct store_post *);
+void		 store_post_view(struct db_stmt *, struct store_post *);
 
 /* store_schema.c */
 int		 store_migrate(struct store *, const char **error_r);
