@@ -1,7 +1,8 @@
 /*
- * store.h — the SQLite store: the only module that talks to sqlite3.
+ * store.h — the store: every SQL statement, written once for SQLite and
+ * PostgreSQL and run through db.h (the engine is chosen by the URI).
  *
- * One database file in WAL mode.  Each thread opens its own handle.
+ * SQLite: one database file in WAL mode.  Each thread opens its own handle.
  * Handles opened with STORE_DURABLE use synchronous=FULL: a commit on them
  * survives power loss, and the ingest path acknowledges mail only after
  * such a commit.  STORE_RELAXED handles (delivery progress) use

@@ -39,6 +39,13 @@ LAYERS = [
     ("face", "cmd main"),
 ]
 
+# Engine headers and the one file of src/ and include/ that may include
+# each: the store reaches its engine through db.h only.
+ENGINE_HEADERS = {
+    "sqlite3.h": "db_sqlite.c",
+    "libpq-fe.h": "db_pgsql.c",
+}
+
 # Files whose family is not the first word of their name: the server's
 # protocol files, the CLI's JSON writer, the outcome map shared by the
 # wire and the domain, and the pure parsers the configuration uses.
@@ -80,6 +87,12 @@ def main():
             bad.append("%s: family '%s' is in no layer of scripts/"
                        "layers.py" % (path, me))
             continue
+        for m in re.finditer(r'^#include <([^>]+)>', path.read_text(),
+                             re.M):
+            owner = ENGINE_HEADERS.get(m.group(1))
+            if owner is not None and path.name != owner:
+                bad.append("%s: includes <%s>, which only %s may"
+                           % (path, m.group(1), owner))
         for m in re.finditer(r'^#include "([^"]+)"', path.read_text(),
                              re.M):
             them = family(m.group(1))

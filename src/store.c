@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "db_int.h"
 #include "log.h"
 #include "store_int.h"
 
@@ -138,7 +137,6 @@ store_open(const char *path, int flags, struct store **st_r,
 	if (db_open(path, dflags, &st->db, error_r) < 0)
 		goto fail;
 	db_set_fault_hook(st->db, store_fault_hook, st);
-	st->sq = st->db->conn;
 	if (!(flags & STORE_READONLY) && store_migrate(st, error_r) < 0)
 		goto fail;
 	*st_r = st;
@@ -152,78 +150,12 @@ void
 store_close(struct store **stp)
 {
 	struct store *st = *stp;
-	size_t i;
-
 	if (st == NULL)
 		return;
-	for (i = 0; i < st->nstmts; i++)
-		sqlite3_finalize(st->stmts[i].stmt);
 	db_close(&st->db);
 	free(st->path);
 	free(st);
 	*stp = NULL;
-}
-
-sqlite3_stmt *
-store_stmt(struct store *st, const char *sql)
-{
-	sqlite3_stmt *stmt;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < st->nstmts; i++) {
-		if (st->stmts[i].sql == sql) {
-			stmt = st->stmts[i].stmt;
-			sqlite3_reset(stmt);
-			sqlite3_clear_bindings(stmt);
-			return stmt;
-		}
-	}
-	rc = sqlite3_prepare_v3(st->sq, sql, -1, SQLITE_PREPARE_PERSISTENT,
-	    &stmt, NULL);
-	if (rc != SQLITE_OK) {
-		store_fail(st, sql, rc);
-		return NULL;
-	}
-	if (st->nstmts == STORE_STMT_MAX)
-		fatalx("store: statement cache full");
-	st->stmts[st->nstmts].sql = sql;
-	st->stmts[st->nstmts].stmt = stmt;
-	st->nstmts++;
-	return stmt;
-}
-
-void
-store_fail(struct store *st, const char *what, int rc)
-{
-	db_set_fault(st->db, db_sqlite_fault(rc), sqlite3_errmsg(st->sq));
-	store_fault_hook(st, what, db_fault(st->db), db_errmsg(st->db));
-}
-
-int
-store_step_done(struct store *st, sqlite3_stmt *stmt)
-{
-	int rc = sqlite3_step(stmt);
-
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		store_fail(st, sqlite3_sql(stmt), rc);
-		sqlite3_reset(stmt);
-		return -1;
-	}
-	sqlite3_reset(stmt);
-	return 0;
-}
-
-int
-store_step_end(struct store *st, sqlite3_stmt *stmt, int rc)
-{
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		store_fail(st, sqlite3_sql(stmt), rc);
-		sqlite3_reset(stmt);
-		return -1;
-	}
-	sqlite3_reset(stmt);
-	return 0;
 }
 
 int
@@ -235,6 +167,18 @@ store_end(struct db_stmt *stmt, int rc)
 
 /* The one integer a statement returns first (RETURNING id), the
  * statement then run to its end; 0 when there was no row, -1 error. */
+int
+store_first_row(struct db_stmt *stmt)
+{
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	if ((rc = db_step(stmt)) == DB_ROW)
+		return 1;
+	return store_end(stmt, rc);
+}
+
 int64_t
 store_returned_id(struct db_stmt *stmt)
 {
@@ -255,11 +199,11 @@ store_returned_id(struct db_stmt *stmt)
 }
 
 char *
-store_col_str(sqlite3_stmt *stmt, int col)
+store_col_str(struct db_stmt *stmt, int col)
 {
-	const unsigned char *s = sqlite3_column_text(stmt, col);
+	const char *s = db_col_text(stmt, col);
 
-	return xstrdup(s != NULL ? (const char *)s : "");
+	return xstrdup(s != NULL ? s : "");
 }
 
 int

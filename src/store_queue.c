@@ -8,11 +8,14 @@
  * range and records only the recipients that need a retry or bounced.  A
  * crash leaves the claimed ranges behind; store_queue_recover marks them
  * orphans, and they are sent again first: only what was in flight can be
- * delivered twice.  Claim and finish are each one IMMEDIATE transaction,
- * so several delivery threads can share a job.
+ * delivered twice.  Claim and finish are each one transaction that holds
+ * the write lock, so several delivery threads can share a job; the claims
+ * read their rows {FOR_UPDATE_SKIP_LOCKED} for nodes on one PostgreSQL
+ * database.  Times are computed here, never by the engine.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "log.h"
@@ -32,24 +35,18 @@ store_job_fanout(struct store *st, int64_t list_id, int64_t post_id,
     const char *env_from, const char *body, size_t len, int64_t max_member,
     int per_rcpt, const char *thread, int64_t *job_id_r)
 {
-	sqlite3_stmt *s = store_stmt(st,
-	    "INSERT INTO jobs (list_id, post_id, kind, env_from, body,"
-	    " cursor, max_member, per_rcpt, thread, created) VALUES (?, ?,"
-	    " 'fanout', ?, ?, 0, ?, ?, ?, strftime('%s','now'))");
+	int64_t id;
 
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, list_id);
-	sqlite3_bind_int64(s, 2, post_id);
-	sqlite3_bind_text(s, 3, env_from, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 4, body, (int)len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, max_member);
-	sqlite3_bind_int(s, 6, per_rcpt);
-	sqlite3_bind_text(s, 7, thread ? thread : "", -1, SQLITE_STATIC);
-	if (store_step_done(st, s) < 0)
+	id = store_returned_id(db_query(st->db, "INSERT INTO jobs (list_id,"
+	    " post_id, kind, env_from, body, cursor, max_member, per_rcpt,"
+	    " thread, created) VALUES (?1, ?2, 'fanout', ?3, ?4, 0, ?5, ?6, ?7,"
+	    " ?8) RETURNING id", "iitbidti", list_id, post_id, env_from,
+	    (const void *)body, len, max_member, per_rcpt,
+	    thread ? thread : "", (int64_t)time(NULL)));
+	if (id <= 0)
 		return -1;
 	if (job_id_r != NULL)
-		*job_id_r = sqlite3_last_insert_rowid(st->sq);
+		*job_id_r = id;
 	return 0;
 }
 
@@ -58,61 +55,41 @@ store_job_direct(struct store *st, const char *env_from,
     const char *const *rcpts, size_t n, const char *body, size_t len,
     int64_t *job_id_r)
 {
-	sqlite3_stmt *s;
 	int64_t job;
 	size_t i;
 
-	s = store_stmt(st,
-	    "INSERT INTO jobs (kind, env_from, body, created)"
-	    " VALUES ('direct', ?, ?, strftime('%s','now'))");
-	if (s == NULL)
+	job = store_returned_id(db_query(st->db, "INSERT INTO jobs (kind,"
+	    " env_from, body, created) VALUES ('direct', ?1, ?2, ?3)"
+	    " RETURNING id", "tbi", env_from, (const void *)body, len,
+	    (int64_t)time(NULL)));
+	if (job <= 0)
 		return -1;
-	sqlite3_bind_text(s, 1, env_from, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 2, body, (int)len, SQLITE_STATIC);
-	if (store_step_done(st, s) < 0)
-		return -1;
-	job = sqlite3_last_insert_rowid(st->sq);
-	for (i = 0; i < n; i++) {
-		s = store_stmt(st,
-		    "INSERT INTO retries (job_id, addr, next_attempt)"
-		    " VALUES (?, ?, 0)");
-		if (s == NULL)
+	for (i = 0; i < n; i++)
+		if (db_run(st->db, "INSERT INTO retries (job_id, addr,"
+		    " next_attempt) VALUES (?1, ?2, 0)", "it", job,
+		    rcpts[i]) < 0)
 			return -1;
-		sqlite3_bind_int64(s, 1, job);
-		sqlite3_bind_text(s, 2, rcpts[i], -1, SQLITE_STATIC);
-		if (store_step_done(st, s) < 0)
-			return -1;
-	}
 	if (job_id_r != NULL)
 		*job_id_r = job;
 	return 0;
 }
 
 static void
-job_from_row(sqlite3_stmt *s, struct store_job *j, int with_body)
+job_from_row(struct db_stmt *s, struct store_job *j, int with_body)
 {
+	const void *body;
+	int64_t created;
+
 	memset(j, 0, sizeof(*j));
-	j->id = sqlite3_column_int64(s, 0);
-	j->list_id = sqlite3_column_int64(s, 1);
-	j->post_id = sqlite3_column_int64(s, 2);
-	j->kind = store_col_str(s, 3);
-	j->env_from = store_col_str(s, 4);
-	j->cursor = sqlite3_column_int64(s, 5);
-	j->max_member = sqlite3_column_int64(s, 6);
-	j->state = store_col_str(s, 7);
-	j->created = (time_t)sqlite3_column_int64(s, 8);
-	j->sent = sqlite3_column_int64(s, 9);
-	j->failed = sqlite3_column_int64(s, 10);
-	j->deferred = sqlite3_column_int64(s, 11);
-	j->inflight = sqlite3_column_int64(s, 12);
-	j->per_rcpt = sqlite3_column_int(s, 13);
-	j->list_addr = store_col_str(s, 15);
-	j->thread = store_col_str(s, 16);
-	j->len = (size_t)sqlite3_column_bytes(s, 14);
+	db_getf(s, "iiiTTiiTiiiiidbTT", &j->id, &j->list_id, &j->post_id,
+	    &j->kind, &j->env_from, &j->cursor, &j->max_member, &j->state,
+	    &created, &j->sent, &j->failed, &j->deferred, &j->inflight,
+	    &j->per_rcpt, &body, &j->len, &j->list_addr, &j->thread);
+	j->created = (time_t)created;
 	if (with_body) {
 		j->body = xmalloc(j->len + 1);
 		if (j->len > 0)
-			memcpy(j->body, sqlite3_column_blob(s, 14), j->len);
+			memcpy(j->body, body, j->len);
 		j->body[j->len] = '\0';
 	}
 }
@@ -127,26 +104,18 @@ job_from_row(sqlite3_stmt *s, struct store_job *j, int with_body)
 int
 store_job_get(struct store *st, int64_t job_id, struct store_job *j)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT " JOB_COLUMNS ", j.body,"
-	    " (SELECT addr FROM lists WHERE id = j.list_id), j.thread"
-	    " FROM jobs j WHERE j.id = ?");
+	struct db_stmt *s;
 	int rc;
 
+	s = db_query(st->db, "SELECT " JOB_COLUMNS ", j.body,"
+	    " (SELECT addr FROM lists WHERE id = j.list_id), j.thread"
+	    " FROM jobs j WHERE j.id = ?1", "i", job_id);
 	if (s == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, job_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(s);
-		return 0;
-	}
-	if (rc != SQLITE_ROW) {
-		store_fail(st, "job get", rc);
-		sqlite3_reset(s);
-		return -1;
-	}
+	if ((rc = db_step(s)) != DB_ROW)
+		return store_end(s, rc);
 	job_from_row(s, j, 1);
-	sqlite3_reset(s);
+	db_reset(s);
 	return 1;
 }
 
@@ -166,45 +135,40 @@ int
 store_job_each(struct store *st, int active_only,
     int (*fn)(const struct store_job *, void *), void *arg)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT " JOB_COLUMNS ", length(j.body),"
-	    " (SELECT addr FROM lists WHERE id = j.list_id), j.thread"
-	    " FROM jobs j WHERE (? = 0 OR j.state = 'active') ORDER BY j.id");
+	struct db_stmt *s;
 	struct store_job j;
 	int rc, stop = 0;
 
+	s = db_query(st->db, "SELECT " JOB_COLUMNS ", length(j.body),"
+	    " (SELECT addr FROM lists WHERE id = j.list_id), j.thread"
+	    " FROM jobs j WHERE (?1 = 0 OR j.state = 'active') ORDER BY j.id",
+	    "d", active_only);
 	if (s == NULL)
 		return -1;
-	sqlite3_bind_int(s, 1, active_only);
-	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while (!stop && (rc = db_step(s)) == DB_ROW) {
 		job_from_row(s, &j, 0);
-		j.len = (size_t)sqlite3_column_int64(s, 14);
+		j.len = (size_t)db_col_int64(s, 14);
 		stop = fn(&j, arg);
 		store_job_clear(&j);
 	}
-	if (!stop && rc != SQLITE_DONE) {
-		store_fail(st, "job list", rc);
-		sqlite3_reset(s);
-		return -1;
-	}
-	sqlite3_reset(s);
-	return 0;
+	return store_end(s, rc);
 }
 
 /* 1 when some member muted or follows thread, 0 not, -1 error. */
 static int
 thread_has_prefs(struct store *st, const char *thread)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc;
 
 	if (thread == NULL || *thread == '\0')
 		return 0;
-	if ((s = store_stmt(st, "SELECT EXISTS (SELECT 1 FROM thread_prefs"
-	    " WHERE thread = ?)")) == NULL)
+	if ((s = db_query(st->db, "SELECT CASE WHEN EXISTS (SELECT 1"
+	    " FROM thread_prefs WHERE thread = ?1) THEN 1 ELSE 0 END", "t",
+	    thread)) == NULL)
 		return -1;
-	sqlite3_bind_text(s, 1, thread, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
-	sqlite3_reset(s);
+	rc = db_step(s) == DB_ROW ? (int)db_col_int64(s, 0) : -1;
+	db_reset(s);
 	return rc;
 }
 
@@ -219,11 +183,11 @@ struct audience {
 
 /* Read list_id, thread, digest_id, audience from columns col.. */
 static void
-audience_read(sqlite3_stmt *s, int col, struct audience *a)
+audience_read(struct db_stmt *s, int col, struct audience *a)
 {
-	a->list_id = sqlite3_column_int64(s, col);
+	a->list_id = db_col_int64(s, col);
 	a->thread = store_col_str(s, col + 1);
-	a->digest_id = sqlite3_column_int64(s, col + 2);
+	a->digest_id = db_col_int64(s, col + 2);
 	a->format = store_col_str(s, col + 3);
 }
 
@@ -246,13 +210,13 @@ static int
 range_members(struct store *st, const struct audience *a,
     int64_t lo, int64_t hi, size_t max, struct store_batch *b)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc, prefs = 0;
 
 	if (a->digest_id == 0 && (prefs = thread_has_prefs(st, a->thread)) < 0)
 		return -1;
 	if (a->digest_id != 0)
-		s = store_stmt(st, "SELECT m.id, m.addr FROM members m"
+		s = db_query(st->db, "SELECT m.id, m.addr FROM members m"
 		    " WHERE m.list_id = ?1 AND m.id > ?2 AND m.id <= ?3"
 		    " AND m.mode = 'digest' AND m.digest_format = ?5"
 		    " AND m.disabled = 0"
@@ -260,94 +224,66 @@ range_members(struct store *st, const struct audience *a,
 		    "  JOIN posts p ON p.thread = t.thread"
 		    "  WHERE t.member_id = m.id AND t.pref = 'mute'"
 		    "  AND p.list_id = ?1 AND p.digest_id = ?6)"
-		    " ORDER BY m.id LIMIT ?4");
+		    " ORDER BY m.id LIMIT ?4", "iiiiti", a->list_id, lo, hi,
+		    (int64_t)max, a->format, a->digest_id);
 	else if (prefs)
-		s = store_stmt(st, "SELECT m.id, m.addr FROM members m"
+		s = db_query(st->db, "SELECT m.id, m.addr FROM members m"
 		    " LEFT JOIN thread_prefs t ON t.member_id = m.id"
 		    " AND t.thread = ?5"
 		    " WHERE m.list_id = ?1 AND m.id > ?2 AND m.id <= ?3"
 		    " AND m.disabled = 0"
-		    " AND ((m.mode = 'each' AND t.pref IS NOT 'mute')"
+		    " AND ((m.mode = 'each' AND t.pref IS DISTINCT FROM 'mute')"
 		    " OR (m.mode = 'follow' AND t.pref = 'follow'))"
-		    " ORDER BY m.id LIMIT ?4");
+		    " ORDER BY m.id LIMIT ?4", "iiiit", a->list_id, lo, hi,
+		    (int64_t)max, a->thread);
 	else
-		s = store_stmt(st, "SELECT id, addr FROM members"
+		s = db_query(st->db, "SELECT id, addr FROM members"
 		    " WHERE list_id = ?1 AND id > ?2 AND id <= ?3"
-		    " AND mode = 'each' AND disabled = 0 ORDER BY id LIMIT ?4");
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, a->list_id);
-	sqlite3_bind_int64(s, 2, lo);
-	sqlite3_bind_int64(s, 3, hi);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
-	if (a->digest_id != 0) {
-		sqlite3_bind_text(s, 5, a->format, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 6, a->digest_id);
-	} else if (prefs)
-		sqlite3_bind_text(s, 5, a->thread, -1, SQLITE_STATIC);
+		    " AND mode = 'each' AND disabled = 0 ORDER BY id LIMIT ?4",
+		    "iiii", a->list_id, lo, hi, (int64_t)max);
 	b->rcpts = xcalloc(max, sizeof(*b->rcpts));
 	b->nrcpts = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		rcpt_set(&b->rcpts[b->nrcpts], sqlite3_column_int64(s, 0),
-		    (const char *)sqlite3_column_text(s, 1));
+	if (s == NULL)
+		return -1;
+	while ((rc = db_step(s)) == DB_ROW) {
+		rcpt_set(&b->rcpts[b->nrcpts], db_col_int64(s, 0),
+		    db_col_text(s, 1));
 		b->nrcpts++;
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		store_fail(st, "range members", rc);
-		return -1;
-	}
-	return 0;
+	return store_end(s, rc);
 }
 
 /* Mark a job done when nothing of it is left. */
 static int
 job_maybe_done(struct store *st, int64_t job_id)
 {
-	sqlite3_stmt *s = store_stmt(st,
-	    "UPDATE jobs SET state = 'done' WHERE id = ? AND state = 'active'"
-	    " AND cursor >= max_member"
+	return db_run(st->db, "UPDATE jobs SET state = 'done' WHERE id = ?1"
+	    " AND state = 'active' AND cursor >= max_member"
 	    " AND NOT EXISTS (SELECT 1 FROM inflight WHERE job_id = jobs.id)"
-	    " AND NOT EXISTS (SELECT 1 FROM retries WHERE job_id = jobs.id)");
-
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, job_id);
-	return store_step_done(st, s);
+	    " AND NOT EXISTS (SELECT 1 FROM retries WHERE job_id = jobs.id)",
+	    "i", job_id) < 0 ? -1 : 0;
 }
 
 /* 1 claimed an orphaned in-flight range, 0 none, -1 error. */
 static int
 claim_orphan(struct store *st, size_t max, time_t now, struct store_batch *b)
 {
-	sqlite3_stmt *s = store_stmt(st,
-	    "SELECT f.id, f.job_id, f.lo, f.hi, j.list_id, j.thread,"
-	    " j.digest_id, j.audience"
-	    " FROM inflight f JOIN jobs j ON j.id = f.job_id"
-	    " WHERE f.orphan = 1 LIMIT 1");
+	struct db_stmt *s;
 	struct audience a;
 	int rc;
 
-	if (s == NULL)
-		return -1;
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return rc == SQLITE_DONE ? 0 : -1;
-	}
-	b->inflight_id = sqlite3_column_int64(s, 0);
-	b->job_id = sqlite3_column_int64(s, 1);
-	b->lo = sqlite3_column_int64(s, 2);
-	b->hi = sqlite3_column_int64(s, 3);
+	s = db_query(st->db, "SELECT f.id, f.job_id, f.lo, f.hi, j.list_id,"
+	    " j.thread, j.digest_id, j.audience"
+	    " FROM inflight f JOIN jobs j ON j.id = f.job_id"
+	    " WHERE f.orphan = 1 LIMIT 1 {FOR_UPDATE_SKIP_LOCKED}", "");
+	if ((rc = store_first_row(s)) <= 0)
+		return rc;
+	db_getf(s, "iiii", &b->inflight_id, &b->job_id, &b->lo, &b->hi);
 	audience_read(s, 4, &a);
-	sqlite3_reset(s);
+	db_reset(s);
 	rc = -1;
-	if ((s = store_stmt(st, "UPDATE inflight SET orphan = 0, claimed = ?"
-	    " WHERE id = ?")) == NULL)
-		goto out;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(s, 2, b->inflight_id);
-	if (store_step_done(st, s) < 0)
+	if (db_run(st->db, "UPDATE inflight SET orphan = 0, claimed = ?1"
+	    " WHERE id = ?2", "ii", (int64_t)now, b->inflight_id) < 0)
 		goto out;
 	/* A range never holds more than max: ids only grow. */
 	if (range_members(st, &a, b->lo, b->hi, max > 1000 ? max : 1000,
@@ -363,72 +299,69 @@ out:
 static int
 claim_retries(struct store *st, size_t max, time_t now, struct store_batch *b)
 {
-	sqlite3_stmt *s = store_stmt(st,
-	    "SELECT id, job_id, member_id, addr, attempts, first_attempt"
-	    " FROM retries WHERE leased = 0 AND next_attempt <= ?"
-	    " AND job_id = (SELECT job_id FROM retries WHERE leased = 0"
-	    "  AND next_attempt <= ? ORDER BY next_attempt LIMIT 1)"
-	    " ORDER BY id LIMIT ?");
-	sqlite3_stmt *u;
+	struct db_stmt *s;
 	struct store_rcpt *r;
+	int64_t first;
+	size_t i;
 	int rc;
 
+	s = db_query(st->db, "SELECT id, job_id, member_id, addr, attempts,"
+	    " first_attempt FROM retries WHERE leased = 0 AND next_attempt <= ?1"
+	    " AND job_id = (SELECT job_id FROM retries WHERE leased = 0"
+	    "  AND next_attempt <= ?1 ORDER BY next_attempt LIMIT 1)"
+	    " ORDER BY id LIMIT ?2 {FOR_UPDATE_SKIP_LOCKED}", "ii",
+	    (int64_t)now, (int64_t)max);
+	b->rcpts = xcalloc(max, sizeof(*b->rcpts));
 	if (s == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
-	b->rcpts = xcalloc(max, sizeof(*b->rcpts));
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		r = &b->rcpts[b->nrcpts++];
-		rcpt_set(r, sqlite3_column_int64(s, 2),
-		    (const char *)sqlite3_column_text(s, 3));
-		r->retry_id = sqlite3_column_int64(s, 0);
-		r->attempts = sqlite3_column_int(s, 4);
-		r->first_attempt = (time_t)sqlite3_column_int64(s, 5);
-		b->job_id = sqlite3_column_int64(s, 1);
+		rcpt_set(r, db_col_int64(s, 2), db_col_text(s, 3));
+		db_getf(s, "ii__di", &r->retry_id, &b->job_id, &r->attempts,
+		    &first);
+		r->first_attempt = (time_t)first;
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
+	if (store_end(s, rc) < 0)
 		return -1;
-	for (size_t i = 0; i < b->nrcpts; i++) {
-		if ((u = store_stmt(st,
-		    "UPDATE retries SET leased = 1 WHERE id = ?")) == NULL)
+	for (i = 0; i < b->nrcpts; i++)
+		if (db_run(st->db, "UPDATE retries SET leased = 1 WHERE id = ?1",
+		    "i", b->rcpts[i].retry_id) < 0)
 			return -1;
-		sqlite3_bind_int64(u, 1, b->rcpts[i].retry_id);
-		if (store_step_done(st, u) < 0)
-			return -1;
-	}
 	return b->nrcpts > 0;
+}
+
+/* The next active fan-out job with members left: 1 (b->job_id, b->lo,
+ * *max_member_r, *a set), 0 none, -1 error. */
+static int
+next_job(struct store *st, struct store_batch *b, int64_t *max_member_r,
+    struct audience *a)
+{
+	struct db_stmt *s;
+	int rc;
+
+	s = db_query(st->db, "SELECT id, cursor, max_member, list_id,"
+	    " thread, digest_id, audience FROM jobs WHERE state = 'active'"
+	    " AND kind = 'fanout' AND cursor < max_member"
+	    " ORDER BY id LIMIT 1 {FOR_UPDATE_SKIP_LOCKED}", "");
+	if ((rc = store_first_row(s)) <= 0)
+		return rc;
+	db_getf(s, "iii", &b->job_id, &b->lo, max_member_r);
+	audience_read(s, 3, a);
+	db_reset(s);
+	return 1;
 }
 
 /* 1 claimed the next range of an active fan-out job, 0 none, -1 error. */
 static int
 claim_range(struct store *st, size_t max, time_t now, struct store_batch *b)
 {
-	sqlite3_stmt *s;
 	struct audience a;
 	int64_t max_member;
 	int rc;
 
 	for (;;) {
-		s = store_stmt(st, "SELECT id, cursor, max_member, list_id,"
-		    " thread, digest_id, audience FROM jobs"
-		    " WHERE state = 'active'"
-		    " AND kind = 'fanout' AND cursor < max_member"
-		    " ORDER BY id LIMIT 1");
-		if (s == NULL)
-			return -1;
-		rc = sqlite3_step(s);
-		if (rc != SQLITE_ROW) {
-			sqlite3_reset(s);
-			return rc == SQLITE_DONE ? 0 : -1;
-		}
-		b->job_id = sqlite3_column_int64(s, 0);
-		b->lo = sqlite3_column_int64(s, 1);
-		max_member = sqlite3_column_int64(s, 2);
-		audience_read(s, 3, &a);
-		sqlite3_reset(s);
+		if ((rc = next_job(st, b, &max_member, &a)) <= 0)
+			return rc;
 		free(b->rcpts);
 		rc = range_members(st, &a, b->lo, max_member, max, b);
 		audience_clear(&a);
@@ -436,12 +369,8 @@ claim_range(struct store *st, size_t max, time_t now, struct store_batch *b)
 			return -1;
 		b->hi = b->nrcpts == max ?
 		    b->rcpts[b->nrcpts - 1].member_id : max_member;
-		if ((s = store_stmt(st,
-		    "UPDATE jobs SET cursor = ? WHERE id = ?")) == NULL)
-			return -1;
-		sqlite3_bind_int64(s, 1, b->hi);
-		sqlite3_bind_int64(s, 2, b->job_id);
-		if (store_step_done(st, s) < 0)
+		if (db_run(st->db, "UPDATE jobs SET cursor = ?1 WHERE id = ?2",
+		    "ii", b->hi, b->job_id) < 0)
 			return -1;
 		if (b->nrcpts > 0)
 			break;
@@ -449,32 +378,25 @@ claim_range(struct store *st, size_t max, time_t now, struct store_batch *b)
 		if (job_maybe_done(st, b->job_id) < 0)
 			return -1;
 	}
-	s = store_stmt(st, "INSERT INTO inflight (job_id, lo, hi, claimed)"
-	    " VALUES (?, ?, ?, ?)");
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, b->job_id);
-	sqlite3_bind_int64(s, 2, b->lo);
-	sqlite3_bind_int64(s, 3, b->hi);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
-	if (store_step_done(st, s) < 0)
-		return -1;
-	b->inflight_id = sqlite3_last_insert_rowid(st->sq);
-	return 1;
+	b->inflight_id = store_returned_id(db_query(st->db, "INSERT INTO"
+	    " inflight (job_id, lo, hi, claimed) VALUES (?1, ?2, ?3, ?4)"
+	    " RETURNING id", "iiii", b->job_id, b->lo, b->hi, (int64_t)now));
+	return b->inflight_id > 0 ? 1 : -1;
 }
 
 static time_t
 next_due(struct store *st)
 {
-	sqlite3_stmt *s = store_stmt(st,
-	    "SELECT min(next_attempt) FROM retries WHERE leased = 0");
+	struct db_stmt *s;
 	time_t t = 0;
 
+	s = db_query(st->db,
+	    "SELECT min(next_attempt) FROM retries WHERE leased = 0", "");
 	if (s == NULL)
 		return 0;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		t = (time_t)sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
+	if (db_step(s) == DB_ROW)
+		t = (time_t)db_col_int64(s, 0);
+	db_reset(s);
 	return t;
 }
 
@@ -531,32 +453,19 @@ static int
 record_bounce(struct store *st, int64_t job_id, const struct store_rcpt *r,
     time_t now, const char *text)
 {
-	sqlite3_stmt *s = store_stmt(st,
-	    "INSERT INTO bounces (list_id, member_id, job_id, addr, time, code,"
-	    " text) SELECT list_id, ?, id, ?, ?, ?, ? FROM jobs WHERE id = ?");
-
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, r->member_id);
-	sqlite3_bind_text(s, 2, r->addr, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)now);
-	sqlite3_bind_int(s, 4, r->code);
-	sqlite3_bind_text(s, 5, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, job_id);
-	return store_step_done(st, s);
+	return db_run(st->db, "INSERT INTO bounces (list_id, member_id, job_id,"
+	    " addr, time, code, text) SELECT list_id, ?1, id, ?2, ?3, ?4, ?5"
+	    " FROM jobs WHERE id = ?6", "itidti", r->member_id, r->addr,
+	    (int64_t)now, r->code, text, job_id) < 0 ? -1 : 0;
 }
 
 static int
 retry_delete(struct store *st, int64_t retry_id)
 {
-	sqlite3_stmt *s;
-
 	if (retry_id == 0)
 		return 0;
-	if ((s = store_stmt(st, "DELETE FROM retries WHERE id = ?")) == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, retry_id);
-	return store_step_done(st, s);
+	return db_run(st->db, "DELETE FROM retries WHERE id = ?1", "i",
+	    retry_id) < 0 ? -1 : 0;
 }
 
 /* A temporary failure: schedule the next attempt, or give up. */
@@ -564,7 +473,7 @@ static int
 retry_defer(struct store *st, int64_t job_id, const struct store_rcpt *r,
     time_t now, int rmin, int rmax, int lifetime, int *gave_up)
 {
-	sqlite3_stmt *s;
+	int64_t n;
 	time_t first = r->retry_id ? r->first_attempt : now;
 	int attempts = r->attempts + 1;
 	time_t next = now + backoff(attempts, r->addr, rmin, rmax);
@@ -575,29 +484,19 @@ retry_defer(struct store *st, int64_t job_id, const struct store_rcpt *r,
 		return record_bounce(st, job_id, r, now, r->text) < 0 ||
 		    retry_delete(st, r->retry_id) < 0 ? -1 : 0;
 	}
-	if (r->retry_id != 0) {
-		s = store_stmt(st, "UPDATE retries SET attempts = ?,"
-		    " first_attempt = CASE first_attempt WHEN 0 THEN ?"
-		    " ELSE first_attempt END, next_attempt = ?, leased = 0,"
-		    " last_error = ? WHERE id = ?");
-		if (s == NULL)
-			return -1;
-		sqlite3_bind_int64(s, 5, r->retry_id);
-	} else {
-		s = store_stmt(st, "INSERT INTO retries (attempts,"
+	if (r->retry_id != 0)
+		n = db_run(st->db, "UPDATE retries SET attempts = ?1,"
+		    " first_attempt = CASE first_attempt WHEN 0 THEN ?2"
+		    " ELSE first_attempt END, next_attempt = ?3, leased = 0,"
+		    " last_error = ?4 WHERE id = ?5", "diiti", attempts,
+		    (int64_t)now, (int64_t)next, r->text, r->retry_id);
+	else
+		n = db_run(st->db, "INSERT INTO retries (attempts,"
 		    " first_attempt, next_attempt, last_error, job_id,"
-		    " member_id, addr) VALUES (?, ?, ?, ?, ?, ?, ?)");
-		if (s == NULL)
-			return -1;
-		sqlite3_bind_int64(s, 5, job_id);
-		sqlite3_bind_int64(s, 6, r->member_id);
-		sqlite3_bind_text(s, 7, r->addr, -1, SQLITE_STATIC);
-	}
-	sqlite3_bind_int(s, 1, attempts);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)next);
-	sqlite3_bind_text(s, 4, r->text, -1, SQLITE_STATIC);
-	return store_step_done(st, s);
+		    " member_id, addr) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+		    "diitiit", attempts, (int64_t)now, (int64_t)next, r->text,
+		    job_id, r->member_id, r->addr);
+	return n < 0 ? -1 : 0;
 }
 
 static int
@@ -637,28 +536,18 @@ int
 store_batch_finish(struct store *st, struct store_batch *b, time_t now,
     int rmin, int rmax, int lifetime)
 {
-	sqlite3_stmt *s;
 	int64_t sent = 0, failed = 0;
 
 	if (store_begin(st) < 0)
 		return -1;
 	if (finish_rcpts(st, b, now, rmin, rmax, lifetime, &sent, &failed) < 0)
 		goto fail;
-	if (b->inflight_id != 0) {
-		if ((s = store_stmt(st, "DELETE FROM inflight WHERE id = ?")) ==
-		    NULL)
-			goto fail;
-		sqlite3_bind_int64(s, 1, b->inflight_id);
-		if (store_step_done(st, s) < 0)
-			goto fail;
-	}
-	if ((s = store_stmt(st, "UPDATE jobs SET sent = sent + ?,"
-	    " failed = failed + ? WHERE id = ?")) == NULL)
+	if (b->inflight_id != 0 && db_run(st->db, "DELETE FROM inflight"
+	    " WHERE id = ?1", "i", b->inflight_id) < 0)
 		goto fail;
-	sqlite3_bind_int64(s, 1, sent);
-	sqlite3_bind_int64(s, 2, failed);
-	sqlite3_bind_int64(s, 3, b->job_id);
-	if (store_step_done(st, s) < 0 || job_maybe_done(st, b->job_id) < 0)
+	if (db_run(st->db, "UPDATE jobs SET sent = sent + ?1,"
+	    " failed = failed + ?2 WHERE id = ?3", "iii", sent, failed,
+	    b->job_id) < 0 || job_maybe_done(st, b->job_id) < 0)
 		goto fail;
 	if (store_commit(st) < 0)
 		goto fail;
@@ -671,29 +560,18 @@ fail:
 int
 store_batch_release(struct store *st, struct store_batch *b)
 {
-	sqlite3_stmt *s;
 	size_t i;
 
 	if (store_begin(st) < 0)
 		return -1;
-	if (b->inflight_id != 0) {
-		if ((s = store_stmt(st, "UPDATE inflight SET orphan = 1"
-		    " WHERE id = ?")) == NULL)
+	if (b->inflight_id != 0 && db_run(st->db, "UPDATE inflight"
+	    " SET orphan = 1 WHERE id = ?1", "i", b->inflight_id) < 0)
+		goto fail;
+	for (i = 0; i < b->nrcpts; i++)
+		if (b->rcpts[i].retry_id != 0 && db_run(st->db, "UPDATE"
+		    " retries SET leased = 0 WHERE id = ?1", "i",
+		    b->rcpts[i].retry_id) < 0)
 			goto fail;
-		sqlite3_bind_int64(s, 1, b->inflight_id);
-		if (store_step_done(st, s) < 0)
-			goto fail;
-	}
-	for (i = 0; i < b->nrcpts; i++) {
-		if (b->rcpts[i].retry_id == 0)
-			continue;
-		if ((s = store_stmt(st, "UPDATE retries SET leased = 0"
-		    " WHERE id = ?")) == NULL)
-			goto fail;
-		sqlite3_bind_int64(s, 1, b->rcpts[i].retry_id);
-		if (store_step_done(st, s) < 0)
-			goto fail;
-	}
 	return store_commit(st);
 fail:
 	store_rollback(st);
@@ -711,15 +589,10 @@ store_batch_clear(struct store_batch *b)
 int
 store_queue_recover(struct store *st)
 {
-	sqlite3_stmt *s;
-
 	if (store_begin(st) < 0)
 		return -1;
-	if ((s = store_stmt(st, "UPDATE inflight SET orphan = 1")) == NULL ||
-	    store_step_done(st, s) < 0)
-		goto fail;
-	if ((s = store_stmt(st, "UPDATE retries SET leased = 0")) == NULL ||
-	    store_step_done(st, s) < 0)
+	if (db_run(st->db, "UPDATE inflight SET orphan = 1", "") < 0 ||
+	    db_run(st->db, "UPDATE retries SET leased = 0", "") < 0)
 		goto fail;
 	return store_commit(st);
 fail:
@@ -731,25 +604,20 @@ int
 store_retry_each(struct store *st,
     int (*fn)(const struct store_retry *, void *), void *arg)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT job_id, addr, attempts,"
-	    " next_attempt, last_error FROM retries ORDER BY next_attempt, id");
+	struct db_stmt *s;
 	struct store_retry r;
+	int64_t next;
 	int rc, stop = 0;
 
+	s = db_query(st->db, "SELECT job_id, addr, attempts, next_attempt,"
+	    " last_error FROM retries ORDER BY next_attempt, id", "");
 	if (s == NULL)
 		return -1;
-	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		r.job_id = sqlite3_column_int64(s, 0);
-		r.addr = (char *)sqlite3_column_text(s, 1);
-		r.attempts = sqlite3_column_int(s, 2);
-		r.next_attempt = (time_t)sqlite3_column_int64(s, 3);
-		r.last_error = (char *)sqlite3_column_text(s, 4);
+	while (!stop && (rc = db_step(s)) == DB_ROW) {
+		db_getf(s, "itdit", &r.job_id, &r.addr, &r.attempts, &next,
+		    &r.last_error);
+		r.next_attempt = (time_t)next;
 		stop = fn(&r, arg);
 	}
-	sqlite3_reset(s);
-	if (!stop && rc != SQLITE_DONE) {
-		store_fail(st, "retry list", rc);
-		return -1;
-	}
-	return 0;
+	return store_end(s, rc);
 }
