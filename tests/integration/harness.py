@@ -12,9 +12,11 @@ import atexit
 import itertools
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -34,6 +36,32 @@ RUN_AS = "nobody"
 ENGINE = os.environ.get("POSTINO_TEST_DB", "sqlite")
 _pg = None
 _pg_names = itertools.count(1)
+
+
+# The SQLite idioms the tests' own SQL uses, in PostgreSQL's words.
+PG_IDIOMS = [
+    (re.compile(r"\bx'([0-9a-fA-F]*)'", re.I), r"'\\x\1'::bytea"),
+    (re.compile(r"\bzeroblob\((\d+)\)"),
+     r"decode(repeat('00', \1), 'hex')"),
+    (re.compile(r"\bhex\(([^()]*)\)"), r"upper(encode(\1, 'hex'))"),
+]
+
+
+def pg_sql(query):
+    """A test's SQLite SQL (blob literals, zeroblob, hex) for psql."""
+    for pattern, repl in PG_IDIOMS:
+        query = pattern.sub(repl, query)
+    return query
+
+
+def _pg_value(v):
+    """A psql output value as sqlite3 would give it: bytea (\\x...) as
+    bytes, integers as int."""
+    if v.startswith("\\x") and re.fullmatch(r"(?:[0-9a-f]{2})*", v[2:]):
+        return bytes.fromhex(v[2:])
+    if re.fullmatch(r"-?\d+", v):
+        return int(v)
+    return v
 
 
 def pg_cluster():
@@ -272,16 +300,30 @@ class Postino:
         """Run a read-only query with the sqlite3 CLI (psql on
         PostgreSQL); rows as lists."""
         if self.pg_db is not None:
-            return pg_cluster().psql(query, db=self.pg_db)
+            return pg_cluster().psql(pg_sql(query), db=self.pg_db)
         r = subprocess.run(["sqlite3", "-readonly", "-separator", "\t",
                             self.settings["database"], query],
                            capture_output=True, text=True, check=True)
         return [line.split("\t") for line in r.stdout.splitlines()]
 
+    def rows(self, query):
+        """Run a read-only query; rows as tuples of int, str or bytes
+        (blobs), on either engine."""
+        if self.pg_db is None:
+            db = sqlite3.connect("file:%s?mode=ro" %
+                                 self.settings["database"], uri=True,
+                                 timeout=10)
+            try:
+                return [tuple(bytes(v) if isinstance(v, memoryview) else v
+                              for v in r) for r in db.execute(query)]
+            finally:
+                db.close()
+        return [tuple(_pg_value(v) for v in r) for r in self.sql(query)]
+
     def sql_write(self, query):
         """Change the database behind the daemon's back (tests only)."""
         if self.pg_db is not None:
-            pg_cluster().psql(query, db=self.pg_db)
+            pg_cluster().psql(pg_sql(query), db=self.pg_db)
             return
         subprocess.run(["sqlite3", "-cmd", ".timeout 5000",
                         self.settings["database"], query],
