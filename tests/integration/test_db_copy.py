@@ -4,20 +4,21 @@ held post, a rejected one and so a moderation log entry) copied to a
 database of the private PostgreSQL cluster (pg_instance.py); every
 table's count is the source's, identity sequences continue after the
 copied ids, a second copy into the now non-empty target and bad URLs get
-precise errors.  Then `postino serve` on the copy distributes a post sent
+precise errors, and so does a source at an older schema version.  Then `postino serve` on the copy distributes a post sent
 over LMTP to the copied members (mail read at Postfix's smtp-sink) and
 `postino log verify` passes on the copy.
 """
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 
 import harness
 from harness import Postino, SmtpSink, lmtp_send, message, wait_for
 from test_moderation import LIST, hold_one, setup
 
-EX_USAGE, EX_CANTCREAT, EX_TEMPFAIL = 64, 73, 75
+EX_USAGE, EX_DATAERR, EX_CANTCREAT, EX_TEMPFAIL = 64, 65, 73, 75
 MEMBERS = ["ann@example.org", "bob@example.org"]
 TABLES = ("lists", "list_roles", "members", "messages", "posts", "modlog",
           "tokens")
@@ -112,6 +113,16 @@ def test_copy_a_site_to_postgresql():
             assert b"mysql://x/y: not a PostgreSQL URL" in r.stderr
             r = copy(p, os.path.join(src_dir, "none.db"), url)
             assert r.returncode == 66, r
+            # A source this postino has not migrated yet.
+            old = os.path.join(src_dir, "old.db")
+            shutil.copy(src, old)
+            subprocess.run(["sqlite3", old, "PRAGMA user_version = 3"],
+                           check=True)
+            harness.give_to_run_as(old)
+            r = copy(p, old, url)
+            assert r.returncode == EX_DATAERR, r
+            assert b"old.db is at schema version 3, this postino's is" \
+                in r.stderr, r.stderr
         serve_on_copy(pg, name, url, key)
     finally:
         pg.drop_db(name)
