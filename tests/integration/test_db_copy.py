@@ -3,10 +3,11 @@ built on SQLite by the real daemon (a list, members, an archived post, a
 held post, a rejected one and so a moderation log entry) copied to a
 database of the private PostgreSQL cluster (pg_instance.py); every
 table's count is the source's, identity sequences continue after the
-copied ids, a second copy into the now non-empty target and bad URLs get
-precise errors, and so does a source at an older schema version.  Then `postino serve` on the copy distributes a post sent
-over LMTP to the copied members (mail read at Postfix's smtp-sink) and
-`postino log verify` passes on the copy.
+copied ids; a second copy into the now non-empty target, bad URLs and a
+source at an older schema version get precise errors.  Then `postino
+serve` on the copy distributes a post sent over LMTP to the copied
+members (mail read at Postfix's smtp-sink) and `postino log verify`
+passes on the copy.
 """
 import os
 import re
