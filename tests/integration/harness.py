@@ -44,14 +44,27 @@ PG_IDIOMS = [
     (re.compile(r"\bzeroblob\((\d+)\)"),
      r"decode(repeat('00', \1), 'hex')"),
     (re.compile(r"\bhex\(([^()]*)\)"), r"upper(encode(\1, 'hex'))"),
+    (re.compile(r"\bstrftime\('%s', ?'now'\)"),
+     r"extract(epoch from now())::bigint"),
 ]
 
 
 def pg_sql(query):
-    """A test's SQLite SQL (blob literals, zeroblob, hex) for psql."""
+    """A test's SQLite SQL (blob literals, zeroblob, hex, the time now)
+    for psql."""
     for pattern, repl in PG_IDIOMS:
         query = pattern.sub(repl, query)
     return query
+
+
+class Skip(Exception):
+    """A test that does not apply to this run (run.py counts it apart)."""
+
+
+def sqlite_only(why):
+    """Skip the calling test on PostgreSQL: it is about SQLite's file."""
+    if ENGINE != "sqlite":
+        raise Skip(why)
 
 
 def _pg_value(v):
@@ -321,13 +334,15 @@ class Postino:
         return [tuple(_pg_value(v) for v in r) for r in self.sql(query)]
 
     def sql_write(self, query):
-        """Change the database behind the daemon's back (tests only)."""
+        """Change the database behind the daemon's back (tests only);
+        the rows a RETURNING clause gives, as lists of strings."""
         if self.pg_db is not None:
-            pg_cluster().psql(pg_sql(query), db=self.pg_db)
-            return
-        subprocess.run(["sqlite3", "-cmd", ".timeout 5000",
-                        self.settings["database"], query],
-                       capture_output=True, text=True, check=True)
+            return pg_cluster().psql(pg_sql(query), db=self.pg_db)
+        r = subprocess.run(["sqlite3", "-cmd", ".timeout 5000",
+                            "-separator", "\t", self.settings["database"],
+                            query],
+                           capture_output=True, text=True, check=True)
+        return [line.split("\t") for line in r.stdout.splitlines()]
 
     def outbox(self):
         """{recipient: [message bytes, ...]} from the maildir transport."""
