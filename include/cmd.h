@@ -110,5 +110,6 @@ int	 cmd_archive(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_digest(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_sub(struct cmd_ctx *, int argc, char **argv);
 int	 cmd_bounce(struct cmd_ctx *, int argc, char **argv);
+int	 cmd_db(struct cmd_ctx *, int argc, char **argv);
 
 #endif

@@ -34,6 +34,8 @@ struct config {
 	int	 relay_pipeline;	/* transactions per round trip */
 	int	 relay_timeout;		/* seconds, per reply */
 	char	*hostname;		/* our name in greetings and Message-IDs */
+	char	*node_name;		/* this node's claims on a shared database */
+	int	 node_lease;		/* seconds a claim lives unrenewed */
 	size_t	 max_message_size;	/* bytes */
 	int	 max_recipients;	/* per transaction, inbound */
 	int	 max_sessions;		/* per listener, unless set below */

@@ -139,6 +139,16 @@ int		 db_in_txn(const struct db *);
 int		 db_try_lock(struct db *, const char *name);
 
 /*
+ * The same named lock held by the handle's session, across its
+ * transactions, until db_unlock_session() or the connection's end: a
+ * periodic task of several transactions runs on one node at a time
+ * (PostgreSQL: pg_try_advisory_lock, same keys as db_try_lock; SQLite:
+ * always 1, one node).  1 taken, 0 held by another node, -1 error.
+ */
+int		 db_lock_session(struct db *, const char *name);
+void		 db_unlock_session(struct db *, const char *name);
+
+/*
  * A number that changes whenever another handle commits a change
  * (SQLite: PRAGMA data_version; PostgreSQL: a counter the driver bumps
  * on NOTIFY postino_changed, which db_commit sends after a write).

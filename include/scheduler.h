@@ -16,6 +16,8 @@ struct config;
 struct store;
 
 #define SCHEDULER_MAIL	0x01	/* what the task did may have queued mail */
+#define SCHEDULER_NODE	0x02	/* each node runs it for itself: no cluster
+				 * lock (scheduler.c) */
 
 struct scheduler_task {
 	const char	*name;		/* "holds", in the log */

@@ -9,12 +9,12 @@
 # apt-get line is printed and the script fails.
 set -eu
 
-build="gcc make pkg-config libetpan-dev libsqlite3-dev libsodium-dev libidn2-dev libmicrohttpd-dev libc-ares-dev libpsl-dev publicsuffix"
+build="gcc make pkg-config libetpan-dev libsqlite3-dev libsodium-dev libidn2-dev libmicrohttpd-dev libc-ares-dev libpsl-dev libpq-dev publicsuffix"
 # mandoc lints the man pages; the Exim and OpenSMTPD that scripts/mta.sh
 # unpacks (not installed: they conflict with postfix) need the libraries
 # of mtalibs, and libnss-wrapper gives them their users.
 mtalibs="libidn12 libgnutls-dane0 libevent-2.1-7 libnss-wrapper"
-check="$build clang libcmocka-dev postfix swaks adduser python3 sqlite3 libclang-rt-14-dev chromium mandoc opendkim opendkim-tools python3-dkim procmail dnsmasq-base $mtalibs"
+check="$build clang libcmocka-dev postfix swaks adduser python3 sqlite3 libclang-rt-14-dev chromium mandoc opendkim opendkim-tools python3-dkim procmail dnsmasq-base postgresql $mtalibs"
 bench="$build postfix"
 
 case "${1:-build}" in
@@ -55,6 +55,9 @@ why() {
 	    "run by a test with its own configuration" ;;
 	python3-dkim) echo "verifies the DKIM signature in a test" ;;
 	procmail) echo "formail splits a plain digest in a test" ;;
+	postgresql) echo "initdb and pg_ctl for the private PostgreSQL cluster" \
+	    "the tests start in a temporary directory (the system cluster" \
+	    "is neither started nor kept)" ;;
 	chromium) echo "renders the HTML archive headless in a test" \
 	    "(about 350 MB)" ;;
 	*) echo "needed by the tests" ;;
@@ -72,6 +75,35 @@ export DEBIAN_FRONTEND=noninteractive
 echo "deps: apt-get update" >&2
 apt-get update -q || true
 echo "deps: apt-get install -y --no-install-recommends$missing" >&2
+# postgresql's package creates and starts a system cluster: the tests
+# only want its programs.  policy-rc.d keeps it from starting, and a
+# cluster this install created is removed afterwards.
+case " $missing " in
+*" postgresql "*) pg=1 ;;
+*) pg=0 ;;
+esac
+rcd=0
+if [ "$pg" = 1 ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	rcd=1
+fi
+had=$(pg_lsclusters -h 2>/dev/null | awk '{print $1 "/" $2}' |
+    tr '\n' ' ' || true)
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends -o Dpkg::Progress-Fancy=0 \
-	$missing
+	$missing || { [ "$rcd" = 0 ] || rm -f /usr/sbin/policy-rc.d; exit 1; }
+if [ "$rcd" = 1 ]; then
+	rm -f /usr/sbin/policy-rc.d
+fi
+if [ "$pg" = 1 ]; then
+	pg_lsclusters -h 2>/dev/null | while read -r ver name _; do
+		case " $had " in
+		*" $ver/$name "*) ;;
+		*) echo "deps: removing the cluster $ver/$name the" \
+		    "postgresql package created" >&2
+		   pg_dropcluster --stop "$ver" "$name" ;;
+		esac
+	done
+fi
+exit 0

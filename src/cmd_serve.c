@@ -30,6 +30,7 @@
 #include "queue.h"
 #include "server.h"
 #include "store.h"
+#include "store_cluster.h"
 #include "template.h"
 #include "token.h"
 
@@ -278,7 +279,10 @@ serve_start(struct serve *s, struct cmd_ctx *ctx)
 		    " unsubscribe link", s->http ? "http_listen" : "public_url",
 		    s->http ? "public_url" : "http_listen");
 	ctx->st = s->st;	/* closed by main */
-	if (store_queue_recover(s->st) < 0 || demo_setup(s) < 0)
+	/* This node's name in its claims: before any thread claims. */
+	store_cluster_node(s->cfg->node_name, s->cfg->node_lease);
+	if (store_cluster_recover(s->st) < 0 ||
+	    store_queue_recover(s->st) < 0 || demo_setup(s) < 0)
 		return EX_TEMPFAIL_;
 	if (token_init(s->cfg->secret_file, &error) < 0 ||
 	    template_check(ctx->cfg.templates, &error) < 0 ||

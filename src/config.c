@@ -58,6 +58,8 @@ static const struct setting settings[] = {
 	{ "relay_pipeline",	C_INT,	  S(relay_pipeline), "8", 1, 64 },
 	{ "relay_timeout",	C_INT,	  S(relay_timeout), "300", 1, 3600 },
 	{ "hostname",		C_STR,	  S(hostname),	"", 0, 0 },
+	{ "node_name",		C_STR,	  S(node_name),	"", 0, 0 },
+	{ "node_lease",		C_INT,	  S(node_lease), "60", 2, 3600 },
 	{ "max_message_size",	C_SIZE,	  S(max_message_size), "10M", 1024,
 	    1LL << 30 },
 	{ "max_recipients",	C_INT,	  S(max_recipients), "1000", 100,
@@ -341,6 +343,8 @@ config_defaults(struct config *cfg)
 	host[sizeof(host) - 1] = '\0';
 	free(cfg->hostname);
 	cfg->hostname = xstrdup(host);
+	free(cfg->node_name);
+	cfg->node_name = xstrdup(host);
 }
 
 static char *

@@ -18,13 +18,13 @@
 #include "db_int.h"
 #include "log.h"
 
-/* The PostgreSQL driver is linked when the Makefile defines DB_PGSQL. */
+/* The PostgreSQL driver is linked when the Makefile defines HAVE_PGSQL. */
 static const struct db_driver *
 db_driver_for(const char *uri)
 {
 	if (strncmp(uri, "postgresql://", 13) == 0 ||
 	    strncmp(uri, "postgres://", 11) == 0) {
-#ifdef DB_PGSQL
+#ifdef HAVE_PGSQL
 		return &db_driver_pgsql;
 #else
 		return NULL;
@@ -510,6 +510,23 @@ db_try_lock(struct db *db, const char *name)
 	if (rc < 0)
 		db_failed(db, "try_lock");
 	return rc;
+}
+
+int
+db_lock_session(struct db *db, const char *name)
+{
+	int rc = db->drv->lock_session(db, name, 1);
+
+	if (rc < 0)
+		db_failed(db, "lock_session");
+	return rc;
+}
+
+void
+db_unlock_session(struct db *db, const char *name)
+{
+	if (db->drv->lock_session(db, name, 0) < 0)
+		db_failed(db, "unlock_session");
 }
 
 int64_t

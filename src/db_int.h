@@ -41,6 +41,9 @@ struct db_driver {
 	int		(*commit)(struct db *);
 	int		(*rollback)(struct db *);
 	int		(*try_lock)(struct db *, const char *name);
+	/* take 1: try the session lock; take 0: release it. */
+	int		(*lock_session)(struct db *, const char *name,
+			    int take);
 	int64_t		(*data_version)(struct db *);
 	int		(*check)(struct db *, struct buf *report);
 	int		(*schema_version)(struct db *, int *v_r);

@@ -382,6 +382,15 @@ db_sqlite_try_lock(struct db *db, const char *name)
 	return 1;
 }
 
+/* One node: a session lock is always free. */
+static int
+db_sqlite_lock_session(struct db *db, const char *name, int take)
+{
+	(void)db;
+	(void)name;
+	return take ? 1 : 0;
+}
+
 static int64_t
 db_sqlite_data_version(struct db *db)
 {
@@ -520,6 +529,7 @@ const struct db_driver db_driver_sqlite = {
 	.commit = db_sqlite_commit,
 	.rollback = db_sqlite_rollback,
 	.try_lock = db_sqlite_try_lock,
+	.lock_session = db_sqlite_lock_session,
 	.data_version = db_sqlite_data_version,
 	.check = db_sqlite_check,
 	.schema_version = db_sqlite_schema_version,

@@ -59,15 +59,18 @@ list_addr_dash(const struct list_name *ln, const char *word, struct buf *out)
 	return compose(ln, "-", word, out);
 }
 
+/* In the directory of the database file; with a PostgreSQL URI, which
+ * names no directory, in that of the key file (both var/ by default). */
 char *
 list_override_dir(const struct config *cfg, const char *list_addr)
 {
 	struct buf b = BUF_INIT;
-	const char *slash = strrchr(cfg->database, '/');
+	const char *base, *slash;
 
-	if (slash != NULL)
-		buf_append(&b, cfg->database,
-		    (size_t)(slash - cfg->database) + 1);
+	base = strstr(cfg->database, "://") != NULL ? cfg->secret_file :
+	    cfg->database;
+	if ((slash = strrchr(base, '/')) != NULL)
+		buf_append(&b, base, (size_t)(slash - base) + 1);
 	buf_printf(&b, "lists/%s", list_addr);
 	return buf_steal(&b, NULL);
 }

@@ -53,6 +53,7 @@ static const struct command commands[] = {
 	{ "digest",  cmd_digest,  0, 1, "digest send|preview|volume|ls LIST" },
 	{ "sub",     cmd_sub,     0, 1, "sub ls|approve|decline LIST ..." },
 	{ "bounce",  cmd_bounce,  0, 1, "bounce ls|reset LIST ..." },
+	{ "db",      cmd_db,      0, 1, "db copy SQLITE_PATH POSTGRES_URL" },
 	{ "help",    cmd_help,    0, 0, "help [COMMAND]" },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

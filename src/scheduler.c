@@ -11,6 +11,14 @@
  * full disk, a damaged database; fault.h) the processor's back-off
  * pauses the tasks too, under its one "waiting" line.
  *
+ * Several nodes on one database (PostgreSQL) each run this scheduler; a
+ * task runs once for the cluster: the node runs it under the cluster
+ * lock of its name (store_cluster.h), held across the task's
+ * transactions, and a node that finds the lock taken skips the task
+ * until its next period (another node is doing it).  Every task reads
+ * what is due inside its run, so a node that runs it after another sees
+ * that node's work done.
+ *
  * Owns: the time of each task's last run.  A task that fails is logged
  * once, at its first failure (then at debug level until it works again,
  * which is logged too) and tried again a period later; it never stops
@@ -26,6 +34,7 @@
 #include "moderation.h"
 #include "scheduler.h"
 #include "store.h"
+#include "store_cluster.h"
 
 /* Seconds between two purges of spent tokens and request counts. */
 #define SCHEDULER_PURGE_S	3600
@@ -65,6 +74,25 @@ scheduler_purge(struct store *st, const struct config *cfg, time_t now)
 	return tokens + requests;
 }
 
+/*
+ * This node's claims (store_cluster.h) renewed every third of
+ * node_lease: a node that stops (killed, its host down) stops renewing,
+ * and another takes its claims over once they expire.  Checked every
+ * second, run at that pace; the processor thread is its only caller.
+ */
+static int
+scheduler_leases(struct store *st, const struct config *cfg, time_t now)
+{
+	static time_t last;
+
+	(void)cfg;
+	if (last != 0 && now >= last &&
+	    now - last < store_cluster_lease() / 3)
+		return 0;
+	last = now;
+	return store_cluster_renew(st, now) < 0 ? -1 : 0;
+}
+
 const struct scheduler_task scheduler_tasks[] = {
 	{ "purge", SCHEDULER_PURGE_S, 0, scheduler_purge,
 	    "token(s) and request count(s) purged" },
@@ -75,6 +103,8 @@ const struct scheduler_task scheduler_tasks[] = {
 	    "bounce(s) scored and member(s) warned or removed" },
 	{ "bounce scores", SCHEDULER_PURGE_S, 0, bounce_stale_tick,
 	    "stale bounce score(s) reset" },
+	{ "leases", 1, SCHEDULER_NODE, scheduler_leases,
+	    "claim(s) of this node renewed" },
 };
 const size_t scheduler_ntasks =
     sizeof(scheduler_tasks) / sizeof(scheduler_tasks[0]);
@@ -120,7 +150,16 @@ scheduler_one(struct scheduler *s, size_t i, struct store *st,
 
 	ss->ran = 1;
 	ss->last = now;
-	if ((rc = t->run(st, cfg, now)) < 0) {
+	if (t->flags & SCHEDULER_NODE)
+		rc = t->run(st, cfg, now);
+	else if ((rc = store_cluster_lock(st, t->name)) == 0) {
+		log_debug("scheduler: %s runs on another node", t->name);
+		return 0;
+	} else if (rc == 1) {
+		rc = t->run(st, cfg, now);
+		store_cluster_unlock(st, t->name);
+	}
+	if (rc < 0) {
 		if (ss->failures++ == 0)
 			log_warnx("scheduler: %s failed; tried again every"
 			    " %ds", t->name, t->period);

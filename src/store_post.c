@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "store_cluster.h"
 #include "store_int.h"
 
 static const char *const post_state_names[] = {
@@ -122,14 +123,21 @@ store_inbox_claim(struct store *st, int max_attempts, size_t n,
     int64_t *ids, int *attempts)
 {
 	struct db_stmt *stmt;
+	time_t now = time(NULL);
 	size_t got = 0;
 	int rc;
 
-	/* Several nodes on one PostgreSQL database claim without overlap. */
-	stmt = db_query(st->db, "UPDATE inbox SET attempts = attempts + 1"
+	/* Several nodes on one PostgreSQL database claim without overlap:
+	 * a row is this node's until its lease expires (store_cluster.h),
+	 * then any node's; the node's own rows are always its. */
+	stmt = db_query(st->db, "UPDATE inbox SET attempts = attempts + 1,"
+	    " node = ?3, lease_until = ?4"
 	    " WHERE id IN (SELECT id FROM inbox WHERE attempts < ?1"
+	    " AND (lease_until < ?5 OR node = ?3)"
 	    " ORDER BY id LIMIT ?2 {FOR_UPDATE_SKIP_LOCKED})"
-	    " RETURNING id, attempts", "di", max_attempts, (int64_t)n);
+	    " RETURNING id, attempts", "ditii", max_attempts, (int64_t)n,
+	    store_cluster_name(), (int64_t)now + store_cluster_lease(),
+	    (int64_t)now);
 	if (stmt == NULL)
 		return -1;
 	while ((rc = db_step(stmt)) == DB_ROW && got < n) {
@@ -174,8 +182,9 @@ store_inbox_unclaim(struct store *st, const int64_t *ids, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (db_run(st->db, "UPDATE inbox SET attempts = attempts - 1"
-		    " WHERE id = ?1 AND attempts > 0", "i", ids[i]) < 0)
+		if (db_run(st->db, "UPDATE inbox SET attempts = attempts - 1,"
+		    " lease_until = 0 WHERE id = ?1 AND attempts > 0", "i",
+		    ids[i]) < 0)
 			return -1;
 	return 0;
 }
@@ -215,11 +224,14 @@ fail:
 	return -1;
 }
 
+/* Not a row another node is deciding in its last attempt. */
 static const char *const quarantine_sql[] = {
 	"INSERT INTO quarantine (id, message_id, list_id, rcpt, ext, attempts,"
 	" created, max_member) SELECT id, message_id, list_id, rcpt, ext,"
-	" attempts, created, max_member FROM inbox WHERE attempts >= ?1",
-	"DELETE FROM inbox WHERE attempts >= ?1",
+	" attempts, created, max_member FROM inbox WHERE attempts >= ?1"
+	" AND (lease_until < ?2 OR node = ?3)",
+	"DELETE FROM inbox WHERE attempts >= ?1"
+	" AND (lease_until < ?2 OR node = ?3)",
 };
 
 int
@@ -232,8 +244,9 @@ store_inbox_quarantine(struct store *st, int max_attempts)
 	if (own && store_begin(st) < 0)
 		return -1;
 	for (i = 0; i < 2; i++) {
-		if ((n = db_run(st->db, quarantine_sql[i], "d",
-		    max_attempts)) < 0)
+		if ((n = db_run(st->db, quarantine_sql[i], "dit",
+		    max_attempts, (int64_t)time(NULL),
+		    store_cluster_name())) < 0)
 			goto fail;
 		if (i == 0)
 			moved = (int)n;

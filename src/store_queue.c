@@ -11,7 +11,11 @@
  * delivered twice.  Claim and finish are each one transaction that holds
  * the write lock, so several delivery threads can share a job; the claims
  * read their rows {FOR_UPDATE_SKIP_LOCKED} for nodes on one PostgreSQL
- * database.  Times are computed here, never by the engine.
+ * database.  Ranges and retries are claimed in the node's name with a
+ * lease (store_cluster.h) that its "leases" task renews: a node recovers
+ * only its own at start, and takes over another node's once their lease
+ * expired (that node was killed): only what it had in flight can be
+ * delivered twice.  Times are computed here, never by the engine.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +23,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "store_cluster.h"
 #include "store_int.h"
 
 static void
@@ -275,15 +280,19 @@ claim_orphan(struct store *st, size_t max, time_t now, struct store_batch *b)
 	s = db_query(st->db, "SELECT f.id, f.job_id, f.lo, f.hi, j.list_id,"
 	    " j.thread, j.digest_id, j.audience"
 	    " FROM inflight f JOIN jobs j ON j.id = f.job_id"
-	    " WHERE f.orphan = 1 LIMIT 1 {FOR_UPDATE_SKIP_LOCKED}", "");
+	    " WHERE f.orphan = 1 OR (f.node <> ?1 AND f.lease_until < ?2)"
+	    " ORDER BY f.id LIMIT 1 {FOR_UPDATE_SKIP_LOCKED}", "ti",
+	    store_cluster_name(), (int64_t)now);
 	if ((rc = store_first_row(s)) <= 0)
 		return rc;
 	db_getf(s, "iiii", &b->inflight_id, &b->job_id, &b->lo, &b->hi);
 	audience_read(s, 4, &a);
 	db_reset(s);
 	rc = -1;
-	if (db_run(st->db, "UPDATE inflight SET orphan = 0, claimed = ?1"
-	    " WHERE id = ?2", "ii", (int64_t)now, b->inflight_id) < 0)
+	if (db_run(st->db, "UPDATE inflight SET orphan = 0, claimed = ?1,"
+	    " node = ?3, lease_until = ?4 WHERE id = ?2", "iiti", (int64_t)now,
+	    b->inflight_id, store_cluster_name(),
+	    (int64_t)now + store_cluster_lease()) < 0)
 		goto out;
 	/* A range never holds more than max: ids only grow. */
 	if (range_members(st, &a, b->lo, b->hi, max > 1000 ? max : 1000,
@@ -305,12 +314,15 @@ claim_retries(struct store *st, size_t max, time_t now, struct store_batch *b)
 	size_t i;
 	int rc;
 
+	/* Free, or leased by a node whose lease expired. */
 	s = db_query(st->db, "SELECT id, job_id, member_id, addr, attempts,"
-	    " first_attempt FROM retries WHERE leased = 0 AND next_attempt <= ?1"
-	    " AND job_id = (SELECT job_id FROM retries WHERE leased = 0"
-	    "  AND next_attempt <= ?1 ORDER BY next_attempt LIMIT 1)"
-	    " ORDER BY id LIMIT ?2 {FOR_UPDATE_SKIP_LOCKED}", "ii",
-	    (int64_t)now, (int64_t)max);
+	    " first_attempt FROM retries WHERE (leased = 0 OR (node <> ?3"
+	    "  AND lease_until < ?1)) AND next_attempt <= ?1"
+	    " AND job_id = (SELECT job_id FROM retries WHERE (leased = 0 OR"
+	    "  (node <> ?3 AND lease_until < ?1)) AND next_attempt <= ?1"
+	    "  ORDER BY next_attempt LIMIT 1)"
+	    " ORDER BY id LIMIT ?2 {FOR_UPDATE_SKIP_LOCKED}", "iit",
+	    (int64_t)now, (int64_t)max, store_cluster_name());
 	b->rcpts = xcalloc(max, sizeof(*b->rcpts));
 	if (s == NULL)
 		return -1;
@@ -324,8 +336,10 @@ claim_retries(struct store *st, size_t max, time_t now, struct store_batch *b)
 	if (store_end(s, rc) < 0)
 		return -1;
 	for (i = 0; i < b->nrcpts; i++)
-		if (db_run(st->db, "UPDATE retries SET leased = 1 WHERE id = ?1",
-		    "i", b->rcpts[i].retry_id) < 0)
+		if (db_run(st->db, "UPDATE retries SET leased = 1, node = ?2,"
+		    " lease_until = ?3 WHERE id = ?1", "iti",
+		    b->rcpts[i].retry_id, store_cluster_name(),
+		    (int64_t)now + store_cluster_lease()) < 0)
 			return -1;
 	return b->nrcpts > 0;
 }
@@ -379,8 +393,10 @@ claim_range(struct store *st, size_t max, time_t now, struct store_batch *b)
 			return -1;
 	}
 	b->inflight_id = store_returned_id(db_query(st->db, "INSERT INTO"
-	    " inflight (job_id, lo, hi, claimed) VALUES (?1, ?2, ?3, ?4)"
-	    " RETURNING id", "iiii", b->job_id, b->lo, b->hi, (int64_t)now));
+	    " inflight (job_id, lo, hi, claimed, node, lease_until) VALUES"
+	    " (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id", "iiiiti", b->job_id,
+	    b->lo, b->hi, (int64_t)now, store_cluster_name(),
+	    (int64_t)now + store_cluster_lease()));
 	return b->inflight_id > 0 ? 1 : -1;
 }
 
@@ -542,8 +558,11 @@ store_batch_finish(struct store *st, struct store_batch *b, time_t now,
 		return -1;
 	if (finish_rcpts(st, b, now, rmin, rmax, lifetime, &sent, &failed) < 0)
 		goto fail;
+	/* Unless another node took the range over meanwhile (this node's
+	 * lease had expired): it is that node's to finish. */
 	if (b->inflight_id != 0 && db_run(st->db, "DELETE FROM inflight"
-	    " WHERE id = ?1", "i", b->inflight_id) < 0)
+	    " WHERE id = ?1 AND node = ?2", "it", b->inflight_id,
+	    store_cluster_name()) < 0)
 		goto fail;
 	if (db_run(st->db, "UPDATE jobs SET sent = sent + ?1,"
 	    " failed = failed + ?2 WHERE id = ?3", "iii", sent, failed,
@@ -591,8 +610,12 @@ store_queue_recover(struct store *st)
 {
 	if (store_begin(st) < 0)
 		return -1;
-	if (db_run(st->db, "UPDATE inflight SET orphan = 1", "") < 0 ||
-	    db_run(st->db, "UPDATE retries SET leased = 0", "") < 0)
+	/* This node's claims only (and those of no node: before the
+	 * claims had one); another node's are its own, until they expire. */
+	if (db_run(st->db, "UPDATE inflight SET orphan = 1 WHERE node = ?1"
+	    " OR node = ''", "t", store_cluster_name()) < 0 ||
+	    db_run(st->db, "UPDATE retries SET leased = 0 WHERE node = ?1"
+	    " OR node = ''", "t", store_cluster_name()) < 0)
 		goto fail;
 	return store_commit(st);
 fail:

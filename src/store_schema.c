@@ -319,13 +319,24 @@ static const char *const store_migrations_sqlite[] = {
 	 * owner's or moderator's post accepted by role: rules.h): the
 	 * address it waits for, '' for a moderator's hold. */
 	"ALTER TABLE posts ADD COLUMN confirm TEXT NOT NULL DEFAULT '';",
+	/* Several nodes on one database (PostgreSQL): the node that claimed
+	 * an inbox row, a fan-out range or a retry, and until when its claim
+	 * lives unrenewed (store_cluster.h); '' and 0: nobody's. */
+	"ALTER TABLE inbox ADD COLUMN node TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE inbox ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE inflight ADD COLUMN node TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE inflight ADD COLUMN lease_until INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE retries ADD COLUMN node TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE retries ADD COLUMN lease_until INTEGER NOT NULL"
+	"  DEFAULT 0;",
 };
 
 /* The engine's list of migrations and its length. */
 static const char *const *
 store_migrations(struct store *st, size_t *n_r)
 {
-#ifdef DB_PGSQL
+#ifdef HAVE_PGSQL
 	if (db_engine(st->db) == DB_PGSQL) {
 		*n_r = store_migrations_pgsql_count;
 		return store_migrations_pgsql;

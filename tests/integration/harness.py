@@ -3,12 +3,20 @@
 Every object here stops what it started, by PID, and removes its
 temporary directory, also when the test fails (use them with `with`).
 Only loopback addresses are used.
+
+POSTINO_TEST_DB=pgsql runs every postino on PostgreSQL: one private
+cluster for the whole run (pg_instance.py, started at the first instance
+and stopped by run.py or at exit), one database per instance.
 """
+import atexit
+import itertools
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -23,6 +31,71 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
 
 # The account the daemon runs as when the tests run as root.
 RUN_AS = "nobody"
+
+# The store engine under test: "sqlite" (the default) or "pgsql".
+ENGINE = os.environ.get("POSTINO_TEST_DB", "sqlite")
+_pg = None
+_pg_names = itertools.count(1)
+
+
+# The SQLite idioms the tests' own SQL uses, in PostgreSQL's words.
+PG_IDIOMS = [
+    (re.compile(r"\bx'([0-9a-fA-F]*)'", re.I), r"'\\x\1'::bytea"),
+    (re.compile(r"\bzeroblob\((\d+)\)"),
+     r"decode(repeat('00', \1), 'hex')"),
+    (re.compile(r"\bhex\(([^()]*)\)"), r"upper(encode(\1, 'hex'))"),
+    (re.compile(r"\bstrftime\('%s', ?'now'\)"),
+     r"extract(epoch from now())::bigint"),
+]
+
+
+def pg_sql(query):
+    """A test's SQLite SQL (blob literals, zeroblob, hex, the time now)
+    for psql."""
+    for pattern, repl in PG_IDIOMS:
+        query = pattern.sub(repl, query)
+    return query
+
+
+class Skip(Exception):
+    """A test that does not apply to this run (run.py counts it apart)."""
+
+
+def sqlite_only(why):
+    """Skip the calling test on PostgreSQL: it is about SQLite's file."""
+    if ENGINE != "sqlite":
+        raise Skip(why)
+
+
+def _pg_value(v):
+    """A psql output value as sqlite3 would give it: bytea (\\x...) as
+    bytes, integers as int."""
+    if v.startswith("\\x") and re.fullmatch(r"(?:[0-9a-f]{2})*", v[2:]):
+        return bytes.fromhex(v[2:])
+    if re.fullmatch(r"-?\d+", v):
+        return int(v)
+    return v
+
+
+def pg_cluster():
+    """The run's private PostgreSQL cluster, started on first use."""
+    global _pg
+    if _pg is None:
+        from pg_instance import PgCluster, have_postgres
+        if not have_postgres():
+            raise RuntimeError("POSTINO_TEST_DB=pgsql needs initdb (Debian "
+                               "package postgresql: scripts/deps.sh check)")
+        _pg = PgCluster().start()
+        atexit.register(pg_stop)
+    return _pg
+
+
+def pg_stop():
+    """Stop the run's cluster, if one was started."""
+    global _pg
+    if _pg is not None:
+        pg, _pg = _pg, None
+        pg.stop()
 
 
 def give_to_run_as(path):
@@ -100,6 +173,10 @@ class Postino:
             conf["templates"] = os.path.join(self.dir, "templates")
             shutil.copytree(REPO / "templates", conf["templates"])
             give_to_run_as(self.dir)
+        self.pg_db = None
+        if ENGINE == "pgsql" and "database" not in (settings or {}):
+            self.pg_db = "postino_%d_%d" % (os.getpid(), next(_pg_names))
+            conf["database"] = pg_cluster().create_db(self.pg_db)
         conf.update(settings or {})
         self.wrap = []
         with open(self.conf, "w") as f:
@@ -233,17 +310,39 @@ class Postino:
             return ""
 
     def sql(self, query):
-        """Run a read-only query with the sqlite3 CLI; rows as lists."""
+        """Run a read-only query with the sqlite3 CLI (psql on
+        PostgreSQL); rows as lists."""
+        if self.pg_db is not None:
+            return pg_cluster().psql(pg_sql(query), db=self.pg_db)
         r = subprocess.run(["sqlite3", "-readonly", "-separator", "\t",
                             self.settings["database"], query],
                            capture_output=True, text=True, check=True)
         return [line.split("\t") for line in r.stdout.splitlines()]
 
+    def rows(self, query):
+        """Run a read-only query; rows as tuples of int, str or bytes
+        (blobs), on either engine."""
+        if self.pg_db is None:
+            db = sqlite3.connect("file:%s?mode=ro" %
+                                 self.settings["database"], uri=True,
+                                 timeout=10)
+            try:
+                return [tuple(bytes(v) if isinstance(v, memoryview) else v
+                              for v in r) for r in db.execute(query)]
+            finally:
+                db.close()
+        return [tuple(_pg_value(v) for v in r) for r in self.sql(query)]
+
     def sql_write(self, query):
-        """Change the database behind the daemon's back (tests only)."""
-        subprocess.run(["sqlite3", "-cmd", ".timeout 5000",
-                        self.settings["database"], query],
-                       capture_output=True, text=True, check=True)
+        """Change the database behind the daemon's back (tests only);
+        the rows a RETURNING clause gives, as lists of strings."""
+        if self.pg_db is not None:
+            return pg_cluster().psql(pg_sql(query), db=self.pg_db)
+        r = subprocess.run(["sqlite3", "-cmd", ".timeout 5000",
+                            "-separator", "\t", self.settings["database"],
+                            query],
+                           capture_output=True, text=True, check=True)
+        return [line.split("\t") for line in r.stdout.splitlines()]
 
     def outbox(self):
         """{recipient: [message bytes, ...]} from the maildir transport."""
@@ -261,6 +360,10 @@ class Postino:
         return res
 
     def close(self):
+        # A store that does not speak PostgreSQL takes the URI for a
+        # file name: a test that passed on that SQLite file fails here.
+        fallback = self.pg_db is not None and os.path.exists(
+            os.path.join(self.dir, "postgresql:"))
         try:
             if self.proc is not None:
                 if os.environ.get("POSTINO_KEEP"):
@@ -269,6 +372,12 @@ class Postino:
         finally:
             self.kill9()
             shutil.rmtree(self.dir, ignore_errors=True)
+            if self.pg_db is not None and _pg is not None:
+                _pg.drop_db(self.pg_db)
+        if fallback:
+            raise AssertionError("postino opened a SQLite file named %s "
+                                 "instead of PostgreSQL" %
+                                 self.settings["database"])
 
     def __enter__(self):
         return self

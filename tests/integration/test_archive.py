@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-import sqlite3
 import struct
 import subprocess
 import tempfile
@@ -161,15 +160,9 @@ def set_created(p, when):
 
 
 def stored(p):
-    """{post id: stored message bytes}, read with Python's sqlite3."""
-    db = sqlite3.connect("file:%s?mode=ro" % p.settings["database"],
-                         uri=True)
-    try:
-        return {i: bytes(b) for i, b in db.execute(
-            "SELECT p.id, m.body FROM posts p JOIN messages m"
-            " ON m.id = p.message_id WHERE p.state = 'accepted'")}
-    finally:
-        db.close()
+    """{post id: stored message bytes}."""
+    return dict(p.rows("SELECT p.id, m.body FROM posts p JOIN messages m"
+                       " ON m.id = p.message_id WHERE p.state = 'accepted'"))
 
 
 def page_of(post_id, created):

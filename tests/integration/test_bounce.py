@@ -11,7 +11,6 @@ delivers back to postino over LMTP: the real round trip of a bounce.
 import json
 import os
 import re
-import sqlite3
 import subprocess
 
 from harness import (Postino, RecordingRelay, SmtpSink, lmtp_send, message,
@@ -47,17 +46,12 @@ def setup_list(p, **settings):
 
 def warning_mail(p):
     """The newest bounce warning postino queued (the job's body)."""
-    db = sqlite3.connect("file:%s?mode=ro" % p.settings["database"],
-                         uri=True, timeout=10)
-    try:
-        for (body,) in db.execute("SELECT body FROM jobs WHERE kind ="
-                                  " 'direct' ORDER BY id DESC"):
-            text = bytes(body).decode(errors="replace")
-            if "reenable-" in text.replace("=\r\n", ""):
-                return text.replace("=\r\n", "")
-        return None
-    finally:
-        db.close()
+    for (body,) in p.rows("SELECT body FROM jobs WHERE kind = 'direct'"
+                          " ORDER BY id DESC"):
+        text = body.decode(errors="replace")
+        if "reenable-" in text.replace("=\r\n", ""):
+            return text.replace("=\r\n", "")
+    return None
 
 
 def test_postfix_dsn_scores_disables_warns_and_reply_reenables():

@@ -9,7 +9,7 @@ import os
 import sqlite3
 import time
 
-from harness import Postino
+from harness import Postino, sqlite_only
 
 EX_USAGE, EX_DATAERR, EX_NOINPUT, EX_NOUSER, EX_CANTCREAT = 64, 65, 66, 67, 73
 
@@ -438,19 +438,17 @@ def test_member_import_100k():
 
 def hold(p, list_addr, author, subject, reason):
     """Insert a held post as the daemon would (no daemon needed)."""
-    db = sqlite3.connect(p.settings["database"])
-    with db:
-        lid = db.execute("SELECT id FROM lists WHERE addr = ?",
-                         (list_addr,)).fetchone()[0]
-        mid = db.execute("INSERT INTO messages (received, sender, size,"
-                         " body) VALUES (1, ?, 1, x'41')",
-                         (author,)).lastrowid
-        db.execute("INSERT INTO posts (list_id, message_id, msgid, subject,"
-                   " author, sender, state, reason, max_member, created)"
-                   " VALUES (?, ?, '<m@x>', ?, ?, ?, 'held', ?, 0,"
-                   " 1795000000)", (lid, mid, subject, author, author,
-                                    reason))
-    db.close()
+    def q(s):
+        return "'" + s.replace("'", "''") + "'"
+    lid = p.rows("SELECT id FROM lists WHERE addr = " + q(list_addr))[0][0]
+    mid = p.sql_write("INSERT INTO messages (received, sender, size, body)"
+                      " VALUES (1, %s, 1, x'41') RETURNING id" % q(author)
+                      )[0][0]
+    p.sql_write("INSERT INTO posts (list_id, message_id, msgid, subject,"
+                " author, sender, state, reason, max_member, created)"
+                " VALUES (%d, %s, '<m@x>', %s, %s, %s, 'held', %s, 0,"
+                " 1795000000)" % (lid, mid, q(subject), q(author), q(author),
+                                  q(reason)))
 
 
 def test_mod_ls():
@@ -462,11 +460,8 @@ def test_mod_ls():
         hold(p, "team@example.org", "eve@x.org", "Buy now", "not a member")
         hold(p, "team@example.org", "zoe@x.org",
              "Caff\u00e8 \"tab\"\there", "moderated list")
-        db = sqlite3.connect(p.settings["database"])
-        with db:
-            db.execute("UPDATE posts SET deadline = 1795600000 WHERE author"
-                       " = 'eve@x.org'")
-        db.close()
+        p.sql_write("UPDATE posts SET deadline = 1795600000 WHERE author"
+                    " = 'eve@x.org'")
         lines = out(p.cli("mod", "ls", "team@example.org")).splitlines()
         assert len(lines) == 2
         assert lines[0].split("\t")[2:] == ["-", "zoe@x.org",
@@ -507,6 +502,7 @@ def test_config_json():
 
 def test_json_invalid_utf8():
     """A subject with bytes that are not UTF-8 still gives valid JSON."""
+    sqlite_only("PostgreSQL stores no text that is not UTF-8")
     with Postino() as p:
         p.cli("list", "create", "team@example.org")
         db = sqlite3.connect(p.settings["database"])

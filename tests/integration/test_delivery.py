@@ -269,6 +269,8 @@ def test_pipe_mode_exit_codes():
         box = delivered_to(p, 3)
         m = parse(box["alice@example.org"][0])
         assert m["Subject"] == "[team] piped"
+        if p.pg_db is not None:
+            return      # a read-only SQLite file: not for PostgreSQL
         os.chmod(p.settings["database"], 0o400)
         try:
             if os.geteuid() != 0:

@@ -17,7 +17,7 @@ import threading
 
 from harness import (POSTINO, Client, Postino, RecordingRelay,
                      check_sanitizer, give_to_run_as, lmtp_send, message,
-                     wait_for)
+                     sqlite_only, wait_for)
 
 LIST = "team@example.org"
 MEMBERS = ["alice@example.org"] + ["m%03d@example.org" % i
@@ -56,6 +56,7 @@ def rcpt_code(port, rcpt=LIST):
 
 
 def test_damaged_database_refuses_to_start():
+    sqlite_only("it damages a page of the SQLite file")
     with Postino() as p:
         p.make_list(LIST, MEMBERS)
         db = p.settings["database"]
@@ -73,6 +74,7 @@ def test_damaged_database_refuses_to_start():
 
 
 def test_damage_found_while_running_stops_new_250s():
+    sqlite_only("it damages a page of the SQLite file")
     with Postino() as p:
         p.make_list(LIST, MEMBERS)
         db = p.settings["database"]
@@ -103,17 +105,14 @@ def test_queue_lists_and_releases_quarantine():
     with Postino() as p:
         p.make_list(LIST, members)
         body = message(subject="poison", sender="alice@example.org")
-        con = sqlite3.connect(p.settings["database"])
-        with con:
-            mid = con.execute(
-                "INSERT INTO messages (received, sender, size, body)"
-                " VALUES (1, 'alice@example.org', ?, ?)",
-                (len(body), body)).lastrowid
-            con.execute(
-                "INSERT INTO quarantine (id, message_id, list_id, rcpt, ext,"
-                " attempts, created, max_member) SELECT 7, ?, id, addr, '',"
-                " 3, 1, 2 FROM lists", (mid,))
-        con.close()
+        mid = int(p.sql_write(
+            "INSERT INTO messages (received, sender, size, body)"
+            " VALUES (1, 'alice@example.org', %d, x'%s') RETURNING id"
+            % (len(body), body.hex()))[0][0])
+        p.sql_write(
+            "INSERT INTO quarantine (id, message_id, list_id, rcpt, ext,"
+            " attempts, created, max_member) SELECT 7, %d, id, addr, '',"
+            " 3, 1, 2 FROM lists" % mid)
         out = p.cli("queue").stdout.decode()
         assert "quarantine 7" in out and "<alice@example.org>" in out, out
         q = json.loads(p.cli("--json", "queue").stdout)

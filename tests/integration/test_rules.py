@@ -71,9 +71,9 @@ def test_rules_add_ls():
             "    Everything is held today."]
         assert "4 ads reject header Subject:*[ad]*\n" in text
         # What is on disk: one row per rule, positions dense.
-        assert p.sql("SELECT group_concat(position) FROM"
-                     " (SELECT position FROM rules ORDER BY position)"
-                     )[0][0] == "1,2,3,4,5"
+        assert [r[0] for r in p.sql("SELECT position FROM rules ORDER BY"
+                                    " position")] == ["1", "2", "3", "4",
+                                                      "5"]
 
 
 def test_rules_mv_rm():

@@ -95,7 +95,7 @@ test_open_choice(void **state)
 	/* The file is private whatever the umask. */
 	assert_int_equal(stat(f->path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0077, 0);
-#ifndef DB_PGSQL
+#ifndef HAVE_PGSQL
 	assert_int_equal(db_open("postgresql://localhost/x", 0, &db, &error),
 	    -1);
 	assert_string_equal(error, "PostgreSQL support not built");
@@ -327,6 +327,8 @@ test_fault_busy(void **state)
 	assert_int_equal(db_begin(db2), 0);
 	assert_int_equal(db_in_txn(db2), 1);
 	assert_int_equal(db_try_lock(db2, "digest"), 1);
+	assert_int_equal(db_lock_session(db2, "digest"), 1);
+	db_unlock_session(db2, "digest");
 	assert_int_equal(db_run(db2, "INSERT INTO t (name) VALUES ('z')",
 	    ""), 1);
 	assert_int_equal(db_commit(db2), 0);

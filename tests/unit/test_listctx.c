@@ -91,6 +91,12 @@ test_override_dir(void **state)
 	dir = list_override_dir(&cfg, "team@example.org");
 	assert_string_equal(dir, "lists/team@example.org");
 	free(dir);
+	/* A PostgreSQL URI names no directory: the key file's. */
+	cfg.database = "postgresql:///postino?host=/run/postgresql";
+	cfg.secret_file = "/var/lib/postino/postino.key";
+	dir = list_override_dir(&cfg, "team@example.org");
+	assert_string_equal(dir, "/var/lib/postino/lists/team@example.org");
+	free(dir);
 }
 
 int
