@@ -22,7 +22,7 @@ LAYERS = [
              " template"
              " config admit relay_target digest_schedule outcome"),
     # One SQL API over two engines: the only includer of sqlite3.h and
-    # libpq-fe.h (db_int.h, the drivers db_sqlite.c and db_pgsql.c).
+    # libpq-fe.h (db_int.h, the drivers db_sqlite.c and db_pgsql*.c).
     ("db", "db"),
     # The rows: every SQL statement, and the fault classes.
     ("store", "store fault"),
@@ -43,7 +43,9 @@ LAYERS = [
 # each: the store reaches its engine through db.h only.
 ENGINE_HEADERS = {
     "sqlite3.h": "db_sqlite.c",
-    "libpq-fe.h": "db_pgsql.c",
+    # The PostgreSQL driver is two files (db_pgsql.c, db_pgsql_stmt.c)
+    # that share their libpq types through this private header.
+    "libpq-fe.h": "db_pgsql_int.h",
 }
 
 # Files whose family is not the first word of their name: the server's
