@@ -6,6 +6,10 @@ which both nodes' schedulers see due, fire once for the cluster (the
 advisory lock of each periodic task, scheduler.c).  Mail is read at
 Postfix's smtp-sink.
 
+Two nodes behind one real Postfix whose transport lists both LMTP
+destinations (README): with node a killed, Postfix delivers the next
+post through node b, and every member gets each post once.
+
 Then a 100,000-member fan-out during which one node is killed with
 SIGKILL: the other takes its in-flight ranges over once their lease
 (node_lease, short here) expired and finishes the job; every member gets
@@ -18,9 +22,12 @@ import re
 import shutil
 import tempfile
 
+import subprocess
+
 import harness
 from harness import (Postino, RecordingRelay, SmtpSink, lmtp_send, message,
                      wait_for)
+from postfix_instance import Postfix
 
 LIST = "team@example.org"
 MOD = "mia@example.org"
@@ -146,6 +153,67 @@ def test_two_nodes_on_one_database():
         posts_once(sink, c.sql, a, b)
         deadline_once(sink, c.sql, a)
         digest_once(sink, c.sql)
+
+
+# Two nodes behind one Postfix, as README's "Moving to PostgreSQL" says:
+# an LMTP nexthop list (Postfix 3.5 and later) that Postfix tries in
+# order, so that mail goes on when the first node is down.
+POSTFIX_MAIN = """\
+relay_domains = example.org
+transport_maps = hash:{etc}/transport
+recipient_delimiter = +
+"""
+
+
+def swaks(pf, subject):
+    r = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % pf.smtp_port,
+                        "--from", MEMBERS[0], "--to", LIST,
+                        "--helo", "c.example", "--header",
+                        "Subject: " + subject, "--body", "Hello."],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_two_nodes_behind_one_postfix_fail_over():
+    with Cluster("mta") as c, SmtpSink() as sink, \
+            node(sink, c.url, c.key, "a") as a, \
+            node(sink, c.url, c.key, "b") as b, \
+            Postfix(relay_port=sink.port) as pf:
+        site(a)
+        a.start()
+        b.start()
+        pf.configure(POSTFIX_MAIN.format(etc=pf.etc), "")
+        with open(os.path.join(pf.etc, "transport"), "w") as f:
+            f.write("%s lmtp:[127.0.0.1]:%d, [127.0.0.1]:%d\n" %
+                    (LIST, a.lmtp_port, b.lmtp_port))
+        pf.run("postmap", "hash:" + os.path.join(pf.etc, "transport"))
+        pf.backdate()
+        pf.start()
+        try:
+            swaks(pf, "while both run")
+            wait_for(lambda: all(count(sink, m, "while both run") == 1
+                                 for m in MEMBERS), 60, "the first post")
+            assert re.search(r"to=<%s>, relay=127\.0\.0\.1\[127\.0\.0\.1\]"
+                             r":%d.*status=sent" % (re.escape(LIST),
+                                                    a.lmtp_port),
+                             pf.read_log()), "not through node a"
+            a.kill9()
+            swaks(pf, "with node a down")
+            wait_for(lambda: all(count(sink, m, "with node a down") == 1
+                                 for m in MEMBERS), 60,
+                     "the second post, through node b")
+            assert re.search(r"to=<%s>, relay=127\.0\.0\.1\[127\.0\.0\.1\]"
+                             r":%d.*status=sent" % (re.escape(LIST),
+                                                    b.lmtp_port),
+                             pf.read_log()), "not through node b"
+            wait_for(lambda: not pf.queued(), 30, "an empty Postfix queue")
+            wait_for(lambda: idle(c.sql), 60, "the cluster idle")
+            for m in MEMBERS:
+                for subj in ("while both run", "with node a down"):
+                    assert count(sink, m, subj) == 1, (m, subj)
+        except BaseException:
+            print(pf.read_log()[-3000:])
+            raise
 
 
 N = 100000
