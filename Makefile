@@ -2,7 +2,8 @@
 #
 #   make          build bin/postino
 #   make run      build and start `postino serve` on the embedded defaults
-#   make check    unit + integration tests, then again under ASan/UBSan
+#   make check    unit + integration tests, the integration tests again
+#                 on a private PostgreSQL cluster, all again under ASan/UBSan
 #   make bench    fan-out and ingest benchmarks against smtp-sink
 #   make install  binary, man pages, templates and contrib files under
 #                 $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall
@@ -89,9 +90,8 @@ integration: $(BIN) $(B)/mimetree
 	    python3 tests/integration/run.py
 
 # The same suite on PostgreSQL: one private cluster for the run (initdb
-# and pg_ctl in a temporary directory, unix socket only), one database
-# per postino instance.  Not yet part of check: the store is being moved
-# onto the db API.
+# and pg_ctl in a temporary directory, unix socket only, run as nobody,
+# stopped by PID), one database per postino instance.
 integration-pg: $(BIN) $(B)/mimetree
 	@POSTINO_TEST_DB=pgsql POSTINO=$(abspath $(BIN)) \
 	    MIMETREE=$(abspath $(B)/mimetree) python3 tests/integration/run.py
@@ -109,6 +109,7 @@ check: deps-check
 	@scripts/mta.sh opensmtpd >/dev/null
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory integration
+	$(MAKE) --no-print-directory integration-pg
 	$(MAKE) --no-print-directory san
 
 # mandoc exits non-zero on any warning (style notes are not checked:

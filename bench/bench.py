@@ -19,6 +19,10 @@ reports, in one run:
   (c) durable LMTP ingest: 8 and 32 concurrent smtp-source -L sessions
       posting 4 KB messages, posts/s and posts per commit (from the
       daemon's stop log), next to one fsync per post on the same disk;
+  (e) the same store work on PostgreSQL (a private cluster of this run,
+      unix socket, fsync on) next to the SQLite figures of (a), (b) and
+      (c): shared fan-out at 1 and 4 connections, VERP fan-out, durable
+      ingest with 8 and 32 sessions;
   (d) digest fan-out: a digest of 20 such posts to 10,000 / 100,000
       digest members (MIME format): the time `postino digest send` takes
       to cut, render and queue it, then recipients/s from there to the
@@ -30,6 +34,7 @@ reports, in one run:
   any machine, unlike rates.  A summary table ends the run.
 Set BENCH_QUICK=1 for a short run (fewer members).
 """
+import contextlib
 import os
 import platform
 import sqlite3
@@ -41,10 +46,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" /
                        "integration"))
+import harness  # noqa: E402
 from harness import Postino, SmtpSink, lmtp_send, message  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
-ONLY = os.environ.get("BENCH_ONLY", "abcd")    # which parts to run
+ONLY = os.environ.get("BENCH_ONLY", "abcde")    # which parts to run
 LIST = "bench@example.org"
 BODY = ("x" * 70 + "\r\n") * 56          # about 4 KB
 
@@ -74,7 +80,17 @@ def rss_parts():
 
 
 def cpu_s(pid):
-    """User + system CPU seconds of a process so far (all threads)."""
+    """User + system CPU seconds of a process so far: the sum over its
+    threads of /proc's schedstat (nanoseconds; the daemon's threads live
+    as long as it does), else /proc/PID/stat (clock ticks)."""
+    total, tasks = 0, "/proc/%d/task" % pid
+    try:
+        for tid in os.listdir(tasks):
+            with open("%s/%s/schedstat" % (tasks, tid)) as f:
+                total += int(f.read().split()[0])
+        return total / 1e9
+    except (OSError, ValueError, IndexError):
+        pass
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -108,9 +124,19 @@ def smtp_source(port, sessions, msgs, rcpts, lmtp=False, size=4096,
     return time.monotonic() - t0
 
 
-def wait_done(db, timeout=600):
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
+def wait_done(p, timeout=600):
+    """When every job of p's store is done (polled: every 5 ms on SQLite,
+    through psql on PostgreSQL, which costs about 10 ms a look)."""
     deadline = time.monotonic() + timeout
+    if p.pg_db is not None:
+        while time.monotonic() < deadline:
+            rows = p.sql("SELECT state FROM jobs")
+            if rows and all(r[0] == "done" for r in rows):
+                return time.monotonic()
+            time.sleep(0.005)
+        raise RuntimeError("fan-out did not finish")
+    con = sqlite3.connect("file:%s?mode=ro" % p.settings["database"],
+                          uri=True, timeout=30)
     try:
         while time.monotonic() < deadline:
             try:
@@ -147,7 +173,7 @@ def fanout(members, conns, per_rcpt, port):
                           message(sender="m0000000@example.org",
                                   to=LIST, body=BODY))
         assert codes == [250], codes
-        t1 = wait_done(p.settings["database"])
+        t1 = wait_done(p)
         cpu = cpu_s(p.proc.pid) - c0
         rss = peak_rss_kb(p.proc.pid)
         sent = int(p.sql("SELECT sum(sent) FROM jobs")[0][0])
@@ -173,17 +199,16 @@ def digest_fanout(members, conns, port, posts=20):
                                       to=LIST, subject="post %d" % i,
                                       body=BODY))
             assert codes == [250], codes
-        db = p.settings["database"]
         deadline = time.monotonic() + 60
         while int(p.sql("SELECT count(*) FROM posts WHERE state ="
                         " 'accepted'")[0][0]) < posts:
             assert time.monotonic() < deadline, "posts not accepted"
             time.sleep(0.01)
-        wait_done(db)
+        wait_done(p)
         t0 = time.monotonic()
         p.cli("digest", "send", LIST)
         t1 = time.monotonic()       # cut, rendered and queued
-        t2 = wait_done(db)
+        t2 = wait_done(p)
         rss = peak_rss_kb(p.proc.pid)
         size = int(p.sql("SELECT length(body) FROM jobs WHERE"
                          " audience = 'mime'")[0][0])
@@ -301,6 +326,64 @@ def ingest_cases(rows):
                      "%.2fx" % (rate / fs), "%.0f us/post" % us, rss))
 
 
+@contextlib.contextmanager
+def postgresql():
+    """Postino instances made inside use a database of a private cluster
+    started for them with fsync on; stopped by PID at the end."""
+    from pg_instance import PgCluster
+    saved = harness.ENGINE
+    harness._pg = PgCluster(durable=True).start()
+    harness.ENGINE = "pgsql"
+    try:
+        yield
+    finally:
+        harness.ENGINE = saved
+        harness.pg_stop()
+
+
+def find(rows, what):
+    """The postino figure of an earlier row, as a number, or None."""
+    for r in rows:
+        if r[0] == what:
+            return float(r[2].split()[0])
+    return None
+
+
+def pg_row(rows, what, got, unit, us, rss):
+    base = find(rows, what)
+    print("    %s: PostgreSQL %.0f %s, SQLite %s, ratio %s; %s CPU, peak RSS"
+          " %.1f MB" % (what, got, unit, "%.0f" % base if base else "-",
+                        "%.2f" % (got / base) if base else "-", us,
+                        rss / 1024))
+    rows.append((what + ", PostgreSQL", "SQLite %s %s" % (
+        "%.0f" % base if base else "-", unit), "%.0f %s" % (got, unit),
+        "%.2fx" % (got / base) if base else "-", us, rss))
+
+
+def pg_cases(s, rows):
+    """(e): the store work of (a), (b) and (c) on PostgreSQL."""
+    if "e" not in ONLY:
+        return
+    n = 10000 if QUICK else 100000
+    print("(e) PostgreSQL (private cluster, unix socket, fsync on) next to"
+          " SQLite")
+    with postgresql():
+        for conns in (1, 4):
+            rate, rss, us = fanout(n, conns, False, s.port)
+            pg_row(rows, "shared fan-out, %d conn, %s members" % (
+                conns, "{:,}".format(n)), rate, "rcpt/s",
+                "%.2f us/rcpt" % us, rss)
+        rate, rss, us = fanout(n, 1, True, s.port)
+        pg_row(rows, "VERP fan-out, 1 conn, %s members" % "{:,}".format(n),
+               rate, "msg/s", "%.2f us/rcpt" % us, rss)
+        for sessions in (8, 32):
+            rate, fs, rss, stored, per, us = ingest(
+                5000 if QUICK else 20000, sessions)
+            pg_row(rows, "durable ingest, %d sessions" % sessions, rate,
+                   "posts/s", "%.0f us/post, %.1f posts/commit" % (us, per),
+                   rss)
+
+
 def main():
     sizes = [10000, 100000] if QUICK else [10000, 100000, 1000000]
     print("postino benchmark  %s" % time.strftime("%Y-%m-%d %H:%M:%S"))
@@ -314,6 +397,8 @@ def main():
         fanout_cases(s, sizes, rows)
         digest_cases(s, sizes)
     ingest_cases(rows)
+    with sink() as s:
+        pg_cases(s, rows)
     print("loadavg at end: %s" % open("/proc/loadavg").read().strip())
     if not rows:
         return

@@ -42,9 +42,9 @@ listen_addresses = ''
 unix_socket_directories = '{dir}'
 unix_socket_permissions = 0777
 port = 5432
-fsync = off
-full_page_writes = off
-shared_buffers = 16MB
+fsync = {fsync}
+full_page_writes = {fsync}
+shared_buffers = {buffers}
 max_connections = 200
 logging_collector = off
 log_min_messages = warning
@@ -76,7 +76,10 @@ def have_postgres():
 class PgCluster:
     """A private cluster in dir (a new temporary directory by default)."""
 
-    def __init__(self, dir=None):
+    def __init__(self, dir=None, durable=False):
+        """durable: fsync and full page writes on, and PostgreSQL's
+        default buffers, as a production server (make bench)."""
+        self.durable = durable
         self.dir = dir or tempfile.mkdtemp(prefix="postino-pg-")
         os.makedirs(self.dir, exist_ok=True)
         self.data = os.path.join(self.dir, "data")
@@ -103,7 +106,9 @@ class PgCluster:
               SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C",
               "--no-sync"])
         with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
-            f.write(CONF.format(dir=self.dir))
+            f.write(CONF.format(dir=self.dir,
+                                fsync="on" if self.durable else "off",
+                                buffers="128MB" if self.durable else "16MB"))
         _run([os.path.join(PGBIN, "pg_ctl"), "start", "-w", "-t", "60",
               "-D", self.data, "-l", self.log], cwd=self.dir)
         self.pid = self._read_pid()
