@@ -12,9 +12,10 @@
  *     INSERT OR IGNORE / OR REPLACE; coalesce(), not ifnull();
  *   - times are integers (Unix seconds) computed by the caller;
  *   - a few words that exist in one engine only are written as markers
- *     that the driver expands: {FOR_UPDATE_SKIP_LOCKED} (PostgreSQL:
- *     "FOR UPDATE SKIP LOCKED", SQLite: "", its writers being serialised
- *     by BEGIN IMMEDIATE anyway).
+ *     that the driver expands: {FOR_UPDATE_SKIP_LOCKED} and
+ *     {FOR_UPDATE} (PostgreSQL: "FOR UPDATE SKIP LOCKED", "FOR UPDATE";
+ *     SQLite: "", its writers being serialised by BEGIN IMMEDIATE
+ *     anyway).
  * DDL differs (types, identity columns): each engine has its own list of
  * migrations, with the same numbering.
  *

@@ -47,6 +47,13 @@ struct store_modlog_row {
 
 /* The newest row of a list: 1 with *seq_r and hash, 0 when the log is
  * empty (*seq_r 0, hash all zero), -1 on error. */
+/*
+ * Hold the list's log for this transaction, so that two nodes sharing a
+ * PostgreSQL database append one after the other instead of racing for
+ * the same seq (the lists row, FOR UPDATE; nothing to do on SQLite,
+ * whose writers are serialised).  0, or -1 on error.
+ */
+int	 store_modlog_lock(struct store *, int64_t list_id);
 int	 store_modlog_last(struct store *, int64_t list_id, int64_t *seq_r,
 	    uint8_t hash[MODLOG_HASH]);
 /* The stored hash of entry seq: 1 found (hash), 0 no such entry, -1

@@ -140,19 +140,34 @@ db_fault_clear(struct db *db)
 static char *
 db_expand(const struct db_driver *drv, const char *sql)
 {
-	static const char fusl[] = "{FOR_UPDATE_SKIP_LOCKED}";
+	const struct {
+		const char	*marker;
+		const char	*text;
+	} m[] = {
+		{ "{FOR_UPDATE_SKIP_LOCKED}", drv->for_update_skip_locked },
+		{ "{FOR_UPDATE}", drv->for_update },
+	};
 	struct buf b;
-	const char *p, *m;
+	const char *p;
+	size_t i, n;
 
 	if (strchr(sql, '{') == NULL)
 		return xstrdup(sql);
 	buf_init(&b);
-	for (p = sql; (m = strstr(p, fusl)) != NULL; p = m + sizeof(fusl) - 1) {
-		buf_append(&b, p, (size_t)(m - p));
-		buf_puts(&b, drv->for_update_skip_locked);
+	for (p = sql; *p != '\0'; p++) {
+		for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+			n = strlen(m[i].marker);
+			if (strncmp(p, m[i].marker, n) == 0)
+				break;
+		}
+		if (i == sizeof(m) / sizeof(m[0])) {
+			buf_putc(&b, *p);
+			continue;
+		}
+		buf_puts(&b, m[i].text);
+		p += n - 1;
 	}
-	buf_puts(&b, p);
-	return b.data;
+	return b.data != NULL ? b.data : xstrdup("");
 }
 
 /* The highest ?N of sql outside quoted literals and identifiers. */

@@ -50,6 +50,7 @@ struct db_driver {
 	int		(*set_schema_version)(struct db *, int v);
 	/* Expansion of each marker for this engine. */
 	const char	*for_update_skip_locked;
+	const char	*for_update;
 };
 
 struct db_stmt {

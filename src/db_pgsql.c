@@ -463,4 +463,5 @@ const struct db_driver db_driver_pgsql = {
 	.schema_version = pg_schema_version,
 	.set_schema_version = pg_set_schema_version,
 	.for_update_skip_locked = "FOR UPDATE SKIP LOCKED",
+	.for_update = "FOR UPDATE",
 };

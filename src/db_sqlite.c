@@ -535,4 +535,5 @@ const struct db_driver db_driver_sqlite = {
 	.schema_version = db_sqlite_schema_version,
 	.set_schema_version = db_sqlite_set_schema_version,
 	.for_update_skip_locked = "",
+	.for_update = "",
 };

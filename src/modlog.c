@@ -98,7 +98,8 @@ modlog_append(struct store *st, int64_t list_id, struct modlog_entry *e)
 	int64_t last;
 	int rc = -1;
 
-	if (store_modlog_last(st, list_id, &last, prev) < 0 ||
+	if (store_modlog_lock(st, list_id) < 0 ||
+	    store_modlog_last(st, list_id, &last, prev) < 0 ||
 	    entry_form(st, list_id, e, &modid) < 0)
 		goto out;
 	if (e->time == 0)

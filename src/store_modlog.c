@@ -65,6 +65,21 @@ modlog_row(struct db_stmt *stmt, struct store_modlog_row *r)
 }
 
 int
+store_modlog_lock(struct store *st, int64_t list_id)
+{
+	struct db_stmt *stmt;
+	int rc;
+
+	stmt = db_query(st->db, "SELECT id FROM lists WHERE id = ?1"
+	    " {FOR_UPDATE}", "i", list_id);
+	if (stmt == NULL)
+		return -1;
+	while ((rc = db_step(stmt)) == DB_ROW)
+		continue;
+	return store_end(stmt, rc) < 0 ? -1 : 0;
+}
+
+int
 store_modlog_last(struct store *st, int64_t list_id, int64_t *seq_r,
     uint8_t hash[MODLOG_HASH])
 {

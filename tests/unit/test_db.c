@@ -252,6 +252,12 @@ test_markers(void **state)
 	assert_string_equal(s->text, "SELECT n FROM t WHERE n = ?1 ");
 	assert_int_equal(db_step(s), DB_ROW);
 	db_reset(s);
+	s = db_query(db, "SELECT n FROM t WHERE n = ?1 {FOR_UPDATE}", "i",
+	    (int64_t)1);
+	assert_non_null(s);
+	assert_string_equal(s->text, "SELECT n FROM t WHERE n = ?1 ");
+	assert_int_equal(db_step(s), DB_ROW);
+	db_reset(s);
 	s = db_prepare(db, "SELECT '{x}'");
 	assert_non_null(s);
 	assert_string_equal(s->text, "SELECT '{x}'");

@@ -25,7 +25,9 @@
 #include "../../src/db_int.h"
 #include "../../src/store_int.h"
 #include "buf.h"
+#include "modlog.h"
 #include "scheduler.h"
+#include "store.h"
 
 #define PGI	"scripts/pg-instance.sh"
 
@@ -742,6 +744,65 @@ test_schema_race(void **state)
 	assert_int_equal(v, store_migrations_pgsql_count);
 }
 
+/* Node b's append, in its own thread: it waits for node a's lock. */
+struct appender {
+	struct store	*st;
+	int64_t		 list;
+	int64_t		 seq;
+	int		 rc;
+};
+
+static void *
+append_b(void *arg)
+{
+	struct appender *a = arg;
+	struct modlog_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.action = MODLOG_HELD;
+	e.msgid = e.subject = e.rule = e.reason = e.moderator = "";
+	a->rc = store_begin(a->st) < 0 || modlog_append(a->st, a->list, &e) < 0 ||
+	    store_commit(a->st) < 0 ? -1 : 0;
+	a->seq = e.seq;
+	return NULL;
+}
+
+/*
+ * Two nodes append to one list's log at once: the second waits for the
+ * first's commit (store_modlog_lock) and takes the next number, instead
+ * of both reading the same head and one failing on UNIQUE (list, seq).
+ */
+static void
+test_modlog_two_nodes(void **state)
+{
+	struct fixture *f = *state;
+	struct store *a = NULL;
+	struct appender b = { NULL, 0, 0, -1 };
+	struct modlog_entry e;
+	const char *error = NULL;
+	pthread_t th;
+	int64_t bad = 0;
+
+	assert_int_equal(store_open(f->uri, STORE_DURABLE, &a, &error), 0);
+	assert_int_equal(store_open(f->uri, STORE_DURABLE, &b.st, &error), 0);
+	assert_int_equal(store_list_create(a, "team@example.org", &b.list), 0);
+	memset(&e, 0, sizeof(e));
+	e.action = MODLOG_HELD;
+	e.msgid = e.subject = e.rule = e.reason = e.moderator = "";
+	assert_int_equal(store_begin(a), 0);
+	assert_int_equal(modlog_append(a, b.list, &e), 0);
+	assert_int_equal(e.seq, 1);
+	assert_int_equal(pthread_create(&th, NULL, append_b, &b), 0);
+	usleep(200 * 1000);	/* b now waits on the list's row */
+	assert_int_equal(store_commit(a), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(b.rc, 0);
+	assert_int_equal(b.seq, 2);
+	assert_int_equal(modlog_verify(a, b.list, &bad), 0);
+	store_close(&a);
+	store_close(&b.st);
+}
+
 int
 main(void)
 {
@@ -766,6 +827,7 @@ main(void)
 		T(test_skip_locked),
 		T(test_schema),
 		T(test_schema_race),
+		T(test_modlog_two_nodes),
 #undef T
 	};
 
