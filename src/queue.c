@@ -34,6 +34,8 @@
 #define BREAKER_MIN	1	/* first wait after a failed connect, s */
 #define BREAKER_MAX	60
 #define QUEUE_POLL_MS	100	/* idle: look for commits of other processes */
+#define PERSONAL_BYTES	(1024 * 1024)	/* personalized copies in memory at
+					 * once, per connection */
 
 struct worker {
 	struct queue		*q;
@@ -317,8 +319,9 @@ worker_send_txns(struct worker *w, struct relay_txn *txns, size_t n)
 }
 
 /*
- * Per-recipient copies, relay_batch of them rendered at a time: one
- * transaction each, pipelined.  Recipients after a broken connection
+ * Per-recipient copies, relay_batch of them rendered at a time, or fewer
+ * when they would take more than PERSONAL_BYTES (a digest of 87 KB: 12):
+ * one transaction each, pipelined.  Recipients after a broken connection
  * are deferred, never sent on a dead one.
  */
 static void
@@ -328,6 +331,10 @@ worker_send_personal(struct worker *w, struct store_batch *b, size_t per)
 	struct relay_txn *txns;
 	size_t off, i;
 
+	if (per > PERSONAL_BYTES / (w->job.len + 1))
+		per = PERSONAL_BYTES / (w->job.len + 1);
+	if (per == 0)
+		per = 1;
 	txns = xcalloc(per, sizeof(*txns));
 	for (off = 0; off < b->nrcpts; off += part.nrcpts) {
 		part = *b;
