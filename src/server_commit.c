@@ -91,23 +91,12 @@ server_commit_stop(struct server *srv)
 }
 
 int
-server_commit_busy(struct server *srv)
-{
-	int busy;
-
-	pthread_mutex_lock(&srv->mu);
-	busy = srv->busy;
-	pthread_mutex_unlock(&srv->mu);
-	return busy;
-}
-
-int
 server_commit_dispatch(struct server *srv)
 {
 	struct conn *c;
 	size_t i, n = 0;
 
-	if (server_commit_busy(srv))
+	if (srv->busy)		/* only this thread writes it */
 		return 0;
 	for (i = 0; i < srv->nconns; i++) {
 		c = srv->conns[i];

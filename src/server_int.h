@@ -71,8 +71,9 @@ struct server {
 	char			*sock_group;	/* NULL: the process's group */
 
 	/* The committer thread (server_commit.c).  The loop hands it one
-	 * group at a time and goes on reading; under mu, busy says a group
-	 * is out, done that its outcome is back. */
+	 * group at a time and goes on reading.  busy (a group is out) is
+	 * written by the loop only, under mu; done (its outcome is back) by
+	 * the committer, under mu. */
 	pthread_t		 cth;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
@@ -103,6 +104,5 @@ void	server_commit_start(struct server *);
 void	server_commit_stop(struct server *);
 int	server_commit_dispatch(struct server *);
 size_t	server_commit_reap(struct server *);
-int	server_commit_busy(struct server *);
 
 #endif
