@@ -17,4 +17,14 @@
  */
 size_t	 utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
 
+struct buf;
+
+/*
+ * Append s[0..n) to out as UTF-8 text with LF line ends: CRLF and a lone
+ * CR become LF, every other control character but TAB and LF (C0, DEL
+ * and C1) a blank, and each byte that starts no valid sequence '?'.
+ * Runs of printable ASCII are copied whole; out stays NUL-terminated.
+ */
+void	 utf8_clean(const char *s, size_t n, struct buf *out);
+
 #endif

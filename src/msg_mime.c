@@ -374,34 +374,6 @@ mime_part_end(const struct mime_walk *w, size_t p)
 }
 
 
-/* Copy s[0..n) into out as UTF-8 text with LF line ends: CRLF and lone
- * CR become LF, other controls but TAB a blank, invalid bytes '?'. */
-static void
-text_clean(const char *s, size_t n, struct buf *out)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, k;
-
-	while (i < n) {
-		k = utf8_next(u + i, n - i, NULL);
-		if (k == 1 && u[i] == '\r') {
-			buf_putc(out, '\n');
-			i += i + 1 < n && u[i + 1] == '\n' ? 2 : 1;
-			continue;
-		}
-		if (k == 0)
-			buf_putc(out, '?');
-		else if (k == 1 && u[i] != '\n' && u[i] != '\t' &&
-		    (u[i] < 32 || u[i] == 127))
-			buf_putc(out, ' ');
-		else if (k == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0)
-			buf_putc(out, ' ');	/* C1 control */
-		else
-			buf_append(out, s + i, k);
-		i += k == 0 ? 1 : k;
-	}
-}
-
 /* Whether charset names a conversion worth asking iconv for. */
 static int
 charset_convert(const char *cs)
@@ -431,10 +403,10 @@ mime_text_utf8(const char *s, size_t n, const char *cs, struct buf *out)
 
 	if (charset_convert(cs) && charconv_buffer("utf-8", cs, s, n, &conv,
 	    &clen) == MAIL_CHARCONV_NO_ERROR && conv != NULL) {
-		text_clean(conv, clen, out);
+		utf8_clean(conv, clen, out);
 		charconv_buffer_free(conv);
 	} else
-		text_clean(s, n, out);
+		utf8_clean(s, n, out);
 }
 
 /*

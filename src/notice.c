@@ -92,37 +92,7 @@ errorf(const char *fmt, ...)
 /* ---- text ------------------------------------------------------------ */
 
 /*
- * Copy s[0..n) into out as valid UTF-8 ('?' for bad bytes) where every
- * control character but tab and LF is a space; CRLF and lone CR are LF.
- */
-static void
-text_clean(const char *s, size_t n, struct buf *out)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, k;
-
-	while (i < n) {
-		k = utf8_next(u + i, n - i, NULL);
-		if (k == 0)
-			buf_putc(out, '?');
-		else if (u[i] == '\r' && i + 1 < n && u[i + 1] == '\n')
-			;
-		else if (u[i] == '\r')
-			buf_putc(out, '\n');
-		else if (k == 1 && ((u[i] < 32 && u[i] != '\t' &&
-		    u[i] != '\n') || u[i] == 127))
-			buf_putc(out, ' ');
-		else if (k == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0)
-			buf_putc(out, ' ');	/* C1 control */
-		else
-			buf_append(out, s + i, k);
-		i += k == 0 ? 1 : k;
-	}
-	buf_puts(out, "");
-}
-
-/*
- * Clean rendered text (text_clean) into out, with at most one blank line
+ * Clean rendered text (utf8_clean) into out, with at most one blank line
  * in a row and none at the start, so that a line holding only an empty
  * placeholder (rules, description) leaves no hole.
  */
@@ -131,7 +101,7 @@ body_clean(const char *s, size_t n, struct buf *out)
 {
 	size_t start = out->len, i, o;
 
-	text_clean(s, n, out);
+	utf8_clean(s, n, out);
 	for (i = o = start; i < out->len; i++) {
 		if (out->data[i] == '\n' && (o == start || (o - start >= 2 &&
 		    out->data[o - 1] == '\n' && out->data[o - 2] == '\n')))
@@ -369,7 +339,7 @@ put_mailbox(const char *field, const char *display, const char *addr_s,
 	size_t i;
 	char addr[ADDR_MAX * 2];
 
-	text_clean(display, strlen(display), &name);
+	utf8_clean(display, strlen(display), &name);
 	for (i = 0; i < name.len; i++)
 		if (name.data[i] == '\n' || name.data[i] == '\t')
 			name.data[i] = ' ';

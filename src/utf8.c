@@ -1,6 +1,7 @@
 /*
  * utf8.c — see utf8.h.  Owns nothing; cannot fail.
  */
+#include "buf.h"
 #include "utf8.h"
 
 size_t
@@ -31,4 +32,43 @@ utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 	if (cp != NULL)
 		*cp = c;
 	return len;
+}
+
+/* Whether c is copied as it is: printable ASCII, TAB or LF. */
+static int
+ascii_plain(unsigned char c)
+{
+	return (c >= 32 && c < 127) || c == '\t' || c == '\n';
+}
+
+void
+utf8_clean(const char *s, size_t n, struct buf *out)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, run, k;
+
+	buf_reserve(out, n);
+	while (i < n) {
+		for (run = i; run < n && ascii_plain(u[run]); run++)
+			;
+		if (run > i) {
+			buf_append(out, s + i, run - i);
+			i = run;
+			continue;
+		}
+		k = utf8_next(u + i, n - i, NULL);
+		if (k == 1 && u[i] == '\r') {
+			buf_putc(out, '\n');
+			i += i + 1 < n && u[i + 1] == '\n' ? 2 : 1;
+			continue;
+		}
+		if (k == 0)
+			buf_putc(out, '?');
+		else if (k == 1 || (k == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0))
+			buf_putc(out, ' ');	/* C0, DEL or C1 control */
+		else
+			buf_append(out, s + i, k);
+		i += k == 0 ? 1 : k;
+	}
+	buf_puts(out, "");
 }

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "buf.h"
 #include "utf8.h"
 
 static const struct {
@@ -125,12 +126,106 @@ test_exhaustive(void **state)
 	}
 }
 
+/* utf8_clean, one code point at a time: what the run copy must equal. */
+static void
+clean_reference(const unsigned char *u, size_t n, struct buf *out)
+{
+	size_t i = 0, k;
+
+	while (i < n) {
+		k = utf8_next(u + i, n - i, NULL);
+		if (k == 1 && u[i] == '\r') {
+			buf_putc(out, '\n');
+			i += i + 1 < n && u[i + 1] == '\n' ? 2 : 1;
+			continue;
+		}
+		if (k == 0)
+			buf_putc(out, '?');
+		else if (k == 1 && u[i] != '\n' && u[i] != '\t' &&
+		    (u[i] < 32 || u[i] == 127))
+			buf_putc(out, ' ');
+		else if (k == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0)
+			buf_putc(out, ' ');
+		else
+			buf_append(out, u + i, k);
+		i += k == 0 ? 1 : k;
+	}
+	buf_puts(out, "");
+}
+
+static void
+test_clean_table(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} t[] = {
+		{ "", "" },
+		{ "plain text\tline\n", "plain text\tline\n" },
+		{ "a\r\nb\rc\n", "a\nb\nc\n" },
+		{ "bell\a esc\x1b del\x7f", "bell  esc  del " },
+		{ "C1 \xc2\x85 nbsp \xc2\xa0", "C1   nbsp \xc2\xa0" },
+		{ "caff\xc3\xa8 \xe2\x82\xac", "caff\xc3\xa8 \xe2\x82\xac" },
+		{ "bad \xff \xc3 cut", "bad ? ? cut" },
+		{ "surrogate \xed\xa0\x80", "surrogate ???" },
+		{ "trailing CR\r", "trailing CR\n" },
+	};
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		b.len = 0;
+		utf8_clean(t[i].in, strlen(t[i].in), &b);
+		assert_string_equal(b.data, t[i].want);
+		assert_int_equal(b.len, strlen(t[i].want));
+	}
+	buf_free(&b);
+}
+
+/* Pseudo-random text weighted to the edges (runs, CR, controls, UTF-8
+ * lead and continuation bytes), checked against clean_reference. */
+static void
+test_clean_random(void **state)
+{
+	static const unsigned char pick[] = { 'a', ' ', '\t', '\n', '\r',
+	    0x01, 0x7f, 0x80, 0x85, 0xa0, 0xbf, 0xc2, 0xc3, 0xe2, 0xed, 0xf0,
+	    0xf4, 0xff };
+	unsigned char s[64];
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	uint32_t x = 2463534242u;
+	size_t n, i;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 200000; round++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		n = x % sizeof(s);
+		for (i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			s[i] = pick[x % sizeof(pick)];
+		}
+		a.len = b.len = 0;
+		utf8_clean((const char *)s, n, &a);
+		clean_reference(s, n, &b);
+		assert_int_equal(a.len, b.len);
+		assert_memory_equal(a.data, b.data, a.len + 1);
+	}
+	buf_free(&a);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_exhaustive),
+		cmocka_unit_test(test_clean_table),
+		cmocka_unit_test(test_clean_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
