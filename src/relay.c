@@ -65,9 +65,12 @@ void
 relay_rcpt_set(struct store_rcpt *r, enum outcome o, int code,
     const char *text)
 {
+	size_t n = strnlen(text, sizeof(r->text) - 1);
+
 	r->outcome = o;
 	r->code = code;
-	snprintf(r->text, sizeof(r->text), "%s", text);
+	memcpy(r->text, text, n);	/* once per recipient: no printf */
+	r->text[n] = '\0';
 }
 
 /* ---- low-level I/O --------------------------------------------------- */

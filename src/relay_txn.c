@@ -81,14 +81,23 @@ queue_mail(struct relay_conn *c, const struct relay_txn *t)
 static void
 queue_orcpt(struct relay_conn *c, const char *addr)
 {
-	const unsigned char *p;
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)addr, *run;
+	char esc[3] = { '+', 0, 0 };
 
 	buf_puts(&c->w, " ORCPT=rfc822;");
-	for (p = (const unsigned char *)addr; *p != '\0'; p++)
-		if (*p < '!' || *p > '~' || *p == '+' || *p == '=')
-			buf_printf(&c->w, "+%02X", *p);
-		else
-			buf_putc(&c->w, (char)*p);
+	while (*p != '\0') {
+		for (run = p; *p >= '!' && *p <= '~' && *p != '+' && *p != '=';
+		    p++)
+			;
+		buf_append(&c->w, run, (size_t)(p - run));
+		if (*p == '\0')
+			break;
+		esc[1] = hex[*p >> 4];
+		esc[2] = hex[*p & 15];
+		buf_append(&c->w, esc, sizeof(esc));
+		p++;
+	}
 }
 
 static void

@@ -29,10 +29,20 @@
 static void
 rcpt_set(struct store_rcpt *r, int64_t member_id, const char *addr)
 {
-	memset(r, 0, sizeof(*r));
+	size_t n = strlen(addr);
+
+	/* Once per recipient: set each field rather than clear ~600 bytes. */
 	r->member_id = member_id;
-	if (strlen(addr) < sizeof(r->addr))
-		strcpy(r->addr, addr);
+	r->retry_id = 0;
+	r->attempts = 0;
+	r->first_attempt = 0;
+	r->outcome = OUT_OK;
+	r->code = 0;
+	r->text[0] = '\0';
+	if (n >= sizeof(r->addr))
+		n = 0;		/* longer than any valid address */
+	memcpy(r->addr, addr, n);
+	r->addr[n] = '\0';
 }
 
 int

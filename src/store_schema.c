@@ -330,6 +330,11 @@ static const char *const store_migrations_sqlite[] = {
 	"ALTER TABLE retries ADD COLUMN node TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE retries ADD COLUMN lease_until INTEGER NOT NULL"
 	"  DEFAULT 0;",
+	/* The fan-out of a post with no thread preferences (store_queue.c's
+	 * range_members) reads its recipients from this index alone, in
+	 * member order, without a look-up of each member's row. */
+	"CREATE INDEX members_each ON members (list_id, id, addr)"
+	"  WHERE mode = 'each' AND disabled = 0;",
 };
 
 /* The engine's list of migrations and its length. */

@@ -307,6 +307,9 @@ const char *const store_migrations_pgsql[] = {
 	"ALTER TABLE retries ADD COLUMN node TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE retries ADD COLUMN lease_until BIGINT NOT NULL"
 	"  DEFAULT 0;",
+	/* 13: a post's fan-out reads the index alone (store_schema.c's 13) */
+	"CREATE INDEX members_each ON members (list_id, id, addr)"
+	"  WHERE mode = 'each' AND disabled = 0;",
 };
 
 const size_t store_migrations_pgsql_count =
