@@ -47,6 +47,36 @@ void	 personal_render(const char *body, size_t len, const char *list_addr,
 	    const char *thread, struct buf *out);
 
 /*
+ * The same for many members, with the body scanned once: personal_plan
+ * finds where the markers and the List-Unsubscribe line of body are (it
+ * keeps pointers to body, list_addr and delim, which must outlive it);
+ * personal_plan_render writes one member's copy, making only the links
+ * the body holds.  personal_render is the three in a row.
+ */
+#define PERSONAL_NACTIONS	3	/* leave, digest, mute */
+
+struct personal_spot {
+	size_t	 off;		/* where a marker starts in the body */
+	int	 action;	/* index in leave, digest, mute */
+};
+
+struct personal_plan {
+	const char		*body, *list_addr, *delim;
+	size_t			 len;
+	size_t			 mark_len[PERSONAL_NACTIONS];
+	struct personal_spot	*spots;		/* in body order */
+	size_t			 nspots, capspots;
+	size_t			 unsub_off, unsub_end;	/* the line without its
+							 * CRLF; 0, 0: none */
+};
+
+void	 personal_plan(const char *body, size_t len, const char *list_addr,
+	    const char *delim, struct personal_plan *);
+void	 personal_plan_render(const struct personal_plan *, int64_t member_id,
+	    int64_t post_id, const char *thread, struct buf *out);
+void	 personal_plan_free(struct personal_plan *);
+
+/*
  * Where the HTTP listener is reached ("https://lists.example.org/postino",
  * a trailing '/' dropped), or "" for none: set once, before the delivery
  * threads start.  With a URL, personal_render gives each copy the member's

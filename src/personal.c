@@ -9,6 +9,7 @@
  * malformed input (-1).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -19,6 +20,12 @@
 
 #define ID_LEN		8		/* base32 of 5 bytes */
 #define MARK		'#'
+
+/* The links of a footer, in the order of struct personal_plan's arrays;
+ * the leave link comes first (the List-Unsubscribe header uses it). */
+static const char personal_actions[PERSONAL_NACTIONS] = {
+	PERSONAL_LEAVE, PERSONAL_DIGEST, PERSONAL_MUTE,
+};
 
 /* Set once before the delivery threads start (personal_set_public_url). */
 static char public_url[1024];
@@ -192,40 +199,144 @@ personal_web_parse(const char *tok, size_t len, int64_t *member_r,
 }
 
 /*
- * Replace the list-wide List-Unsubscribe line of a decorated copy (the
- * first of its header, msg_decorate writes it on one line) with this
- * member's own: his web link when public_url is set (then also RFC 8058's
- * List-Unsubscribe-Post), and his leave address.
+ * The member's own List-Unsubscribe line, without its CRLF: his web link
+ * when public_url is set (then also RFC 8058's List-Unsubscribe-Post),
+ * and his leave address.
  */
 static void
-unsub_header(struct buf *out, const char *list_addr, int64_t member_id,
+unsub_line(struct buf *out, const char *list_addr, int64_t member_id,
     const char *leave_addr)
 {
-	static const char name[] = "\r\nList-Unsubscribe:";
-	struct buf b = BUF_INIT;
-	const char *hend, *p, *eol;
-
-	if (leave_addr == NULL || *leave_addr == '\0' || out->len == 0 ||
-	    (hend = memmem(out->data, out->len, "\r\n\r\n", 4)) == NULL ||
-	    (p = memmem(out->data, (size_t)(hend - out->data) + 2, name,
-	    sizeof(name) - 1)) == NULL)
-		return;
-	p += 2;
-	eol = memmem(p, (size_t)(hend + 2 - p), "\r\n", 2);
-	buf_append(&b, out->data, (size_t)(p - out->data));
-	buf_puts(&b, "List-Unsubscribe: ");
+	buf_puts(out, "List-Unsubscribe: ");
 	if (public_url[0] != '\0') {
-		buf_printf(&b, "<%s/u/", public_url);
-		personal_web_token(list_addr, member_id, &b);
-		buf_puts(&b, ">,\r\n ");
+		buf_printf(out, "<%s/u/", public_url);
+		personal_web_token(list_addr, member_id, out);
+		buf_puts(out, ">,\r\n ");
 	}
-	buf_printf(&b, "<mailto:%s>", leave_addr);
+	buf_printf(out, "<mailto:%s>", leave_addr);
 	if (public_url[0] != '\0')
-		buf_puts(&b, "\r\nList-Unsubscribe-Post: "
+		buf_puts(out, "\r\nList-Unsubscribe-Post: "
 		    "List-Unsubscribe=One-Click");
-	buf_append(&b, eol, (size_t)(out->data + out->len - eol));
-	buf_free(out);
-	*out = b;
+}
+
+/* Add a marker's place to the plan. */
+static void
+plan_spot(struct personal_plan *pl, size_t off, int action)
+{
+	if (pl->nspots == pl->capspots) {
+		pl->capspots = pl->capspots ? 2 * pl->capspots : 8;
+		pl->spots = xrealloc(pl->spots, pl->capspots *
+		    sizeof(*pl->spots));
+	}
+	pl->spots[pl->nspots].off = off;
+	pl->spots[pl->nspots++].action = action;
+}
+
+static int
+spot_cmp(const void *a, const void *b)
+{
+	const struct personal_spot *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+void
+personal_plan(const char *body, size_t len, const char *list_addr,
+    const char *delim, struct personal_plan *pl)
+{
+	static const char name[] = "\r\nList-Unsubscribe:";
+	struct buf mark = BUF_INIT;
+	const char *end = body + len, *p, *hend, *eol;
+	int i;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->body = body;
+	pl->len = len;
+	pl->list_addr = list_addr;
+	pl->delim = delim;
+	/* The list-wide List-Unsubscribe line (msg_decorate writes it on
+	 * one line), replaced whole in each copy. */
+	if (len > 0 && (hend = memmem(body, len, "\r\n\r\n", 4)) != NULL &&
+	    (p = memmem(body, (size_t)(hend - body) + 2, name,
+	    sizeof(name) - 1)) != NULL &&
+	    (eol = memmem(p + 2, (size_t)(hend + 2 - (p + 2)), "\r\n",
+	    2)) != NULL) {
+		pl->unsub_off = (size_t)(p + 2 - body);
+		pl->unsub_end = (size_t)(eol - body);
+	}
+	for (i = 0; i < PERSONAL_NACTIONS; i++) {
+		buf_reset(&mark);
+		if (personal_marker(list_addr, delim, personal_actions[i],
+		    &mark) < 0)
+			continue;
+		pl->mark_len[i] = mark.len;
+		for (p = body; (p = memmem(p, (size_t)(end - p), mark.data,
+		    mark.len)) != NULL; p += mark.len)
+			if ((size_t)(p - body) >= pl->unsub_end ||
+			    (size_t)(p - body) + mark.len <= pl->unsub_off)
+				plan_spot(pl, (size_t)(p - body), i);
+	}
+	buf_free(&mark);
+	qsort(pl->spots, pl->nspots, sizeof(*pl->spots), spot_cmp);
+}
+
+void
+personal_plan_free(struct personal_plan *pl)
+{
+	free(pl->spots);
+	memset(pl, 0, sizeof(*pl));
+}
+
+void
+personal_plan_render(const struct personal_plan *pl, int64_t member_id,
+    int64_t post_id, const char *thread, struct buf *out)
+{
+	struct buf real[PERSONAL_NACTIONS], line = BUF_INIT;
+	size_t pos = 0, k, off;
+	int i, used[PERSONAL_NACTIONS] = { 0 };
+
+	for (i = 0; i < PERSONAL_NACTIONS; i++)
+		buf_init(&real[i]);
+	for (k = 0; k < pl->nspots; k++)
+		used[pl->spots[k].action] = 1;
+	used[0] |= pl->unsub_end > 0;		/* the leave address */
+	/* Only the links this body holds cost a MAC. */
+	for (i = 0; i < PERSONAL_NACTIONS; i++)
+		if (used[i])
+			link_addr(pl->list_addr, pl->delim, personal_actions[i],
+			    member_id, post_id, thread, &real[i]);
+	buf_reset(out);
+	buf_reserve(out, pl->len + 512);
+	for (k = 0; k <= pl->nspots; k++) {
+		off = k < pl->nspots ? pl->spots[k].off : pl->len;
+		if (pl->unsub_end > 0 && pos <= pl->unsub_off &&
+		    pl->unsub_off < off) {
+			buf_append(out, pl->body + pos, pl->unsub_off - pos);
+			if (real[0].len > 0) {
+				unsub_line(&line, pl->list_addr, member_id,
+				    real[0].data);
+				buf_append(out, line.data, line.len);
+			} else
+				buf_append(out, pl->body + pl->unsub_off,
+				    pl->unsub_end - pl->unsub_off);
+			pos = pl->unsub_end;
+		}
+		buf_append(out, pl->body + pos, off - pos);
+		pos = off;
+		if (k == pl->nspots)
+			break;
+		i = pl->spots[k].action;
+		/* Same layout as the marker, so the same length; a real
+		 * address that differed would leave the marker as it is. */
+		if (real[i].len == pl->mark_len[i])
+			buf_append(out, real[i].data, real[i].len);
+		else
+			buf_append(out, pl->body + off, pl->mark_len[i]);
+		pos = off + pl->mark_len[i];
+	}
+	for (i = 0; i < PERSONAL_NACTIONS; i++)
+		buf_free(&real[i]);
+	buf_free(&line);
 }
 
 void
@@ -233,33 +344,11 @@ personal_render(const char *body, size_t len, const char *list_addr,
     const char *delim, int64_t member_id, int64_t post_id,
     const char *thread, struct buf *out)
 {
-	static const char actions[] = { PERSONAL_LEAVE, PERSONAL_DIGEST,
-	    PERSONAL_MUTE };
-	struct buf mark = BUF_INIT, real = BUF_INIT;
-	char *p, *end;
-	size_t i;
+	struct personal_plan pl;
 
-	buf_reset(out);
-	buf_append(out, body, len);
-	for (i = 0; i < sizeof(actions); i++) {
-		buf_reset(&mark);
-		buf_reset(&real);
-		if (personal_marker(list_addr, delim, actions[i], &mark) < 0)
-			continue;
-		link_addr(list_addr, delim, actions[i], member_id, post_id,
-		    thread, &real);
-		if (real.len != mark.len)
-			continue;	/* cannot happen: same layout */
-		end = out->data + out->len;
-		for (p = out->data; (p = memmem(p, (size_t)(end - p),
-		    mark.data, mark.len)) != NULL; p += mark.len)
-			memcpy(p, real.data, real.len);
-	}
-	buf_reset(&real);
-	link_addr(list_addr, delim, PERSONAL_LEAVE, member_id, 0, NULL, &real);
-	unsub_header(out, list_addr, member_id, real.data);
-	buf_free(&mark);
-	buf_free(&real);
+	personal_plan(body, len, list_addr, delim, &pl);
+	personal_plan_render(&pl, member_id, post_id, thread, out);
+	personal_plan_free(&pl);
 }
 
 void

@@ -255,15 +255,16 @@ personal_prepare(struct worker *w, struct store_batch *b,
     struct relay_txn *txns)
 {
 	const char *delim = w->q->delim;
+	struct personal_plan plan;
 	size_t i;
 
 	w->pbodies = xcalloc(b->nrcpts, sizeof(*w->pbodies));
 	w->pfrom = xcalloc(b->nrcpts, sizeof(*w->pfrom));
 	w->npersonal = b->nrcpts;
+	personal_plan(w->job.body, w->job.len, w->job.list_addr, delim, &plan);
 	for (i = 0; i < b->nrcpts; i++) {
-		personal_render(w->job.body, w->job.len, w->job.list_addr,
-		    delim, b->rcpts[i].member_id, w->job.post_id,
-		    w->job.thread, &w->pbodies[i]);
+		personal_plan_render(&plan, b->rcpts[i].member_id,
+		    w->job.post_id, w->job.thread, &w->pbodies[i]);
 		personal_verp(w->job.list_addr, delim, b->rcpts[i].member_id,
 		    &w->pfrom[i]);
 		txns[i].from = w->pfrom[i].data;
@@ -272,6 +273,7 @@ personal_prepare(struct worker *w, struct store_batch *b,
 		txns[i].body = w->pbodies[i].data;
 		txns[i].len = w->pbodies[i].len;
 	}
+	personal_plan_free(&plan);
 }
 
 static void

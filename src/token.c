@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,12 +60,28 @@ _Static_assert(TOKEN_MAC_RAW <= MAC_FULL, "MAC cut longer than the MAC");
 _Static_assert(BASE32_LEN(TOKEN_RAW) == TOKEN_LEN, "token length");
 _Static_assert(BASE32_LEN(TOKEN_MAC_RAW) == TOKEN_MAC_LEN, "MAC length");
 
+#define KEYED_MAX	4	/* purposes whose keyed HMAC state is kept */
+
 static struct {
 	uint8_t	 hash[crypto_generichash_KEYBYTES];	/* tokenhsh */
 	uint8_t	 mac[crypto_generichash_KEYBYTES];	/* tokenmac */
 	uint8_t	 sign[crypto_generichash_KEYBYTES];	/* modlogsg */
+	/*
+	 * The HMAC state of a purpose right after its key went in (the key
+	 * derived with BLAKE2b, then hashed into the inner and outer pads):
+	 * a copy of it saves those three compressions on every MAC, which
+	 * a personalized fan-out makes several times per copy.  Key material
+	 * like the rest, so it lives here (mlock'ed, wiped by
+	 * token_shutdown); filled on first use under keyed_lock.
+	 */
+	struct {
+		char				 purpose[16];
+		crypto_auth_hmacsha512256_state	 st;
+	} keyed[KEYED_MAX];
+	size_t	 nkeyed;
 } keys;
 static int keys_loaded, keys_locked;
+static pthread_mutex_t keyed_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char b32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
 
@@ -348,21 +365,44 @@ out:
 
 /* ---- MACs --------------------------------------------------------- */
 
+/* *s: the HMAC state of purpose with its key in (keys.keyed). */
+static void
+mac_keyed(const char *purpose, crypto_auth_hmacsha512256_state *s)
+{
+	uint8_t pkey[crypto_auth_hmacsha512256_KEYBYTES];
+	size_t i, n = strlen(purpose);
+
+	keys_check();
+	pthread_mutex_lock(&keyed_lock);
+	for (i = 0; i < keys.nkeyed; i++)
+		if (strcmp(keys.keyed[i].purpose, purpose) == 0) {
+			*s = keys.keyed[i].st;
+			pthread_mutex_unlock(&keyed_lock);
+			return;
+		}
+	crypto_generichash(pkey, sizeof(pkey), (const uint8_t *)purpose, n,
+	    keys.mac, sizeof(keys.mac));
+	crypto_auth_hmacsha512256_init(s, pkey, sizeof(pkey));
+	sodium_memzero(pkey, sizeof(pkey));
+	if (keys.nkeyed < KEYED_MAX && n < sizeof(keys.keyed[0].purpose)) {
+		memcpy(keys.keyed[keys.nkeyed].purpose, purpose, n + 1);
+		keys.keyed[keys.nkeyed++].st = *s;
+	}
+	pthread_mutex_unlock(&keyed_lock);
+}
+
 /* The full HMAC of the fields under purpose's key.  NULL fields are "". */
 static void
 mac_full(const char *purpose, const char *const *fields, size_t n,
     uint8_t tag[MAC_FULL])
 {
 	crypto_auth_hmacsha512256_state s;
-	uint8_t pkey[crypto_auth_hmacsha512256_KEYBYTES], len[8];
+	uint8_t len[8];
 	const char *f;
 	size_t i, flen;
 	int b;
 
-	keys_check();
-	crypto_generichash(pkey, sizeof(pkey), (const uint8_t *)purpose,
-	    strlen(purpose), keys.mac, sizeof(keys.mac));
-	crypto_auth_hmacsha512256_init(&s, pkey, sizeof(pkey));
+	mac_keyed(purpose, &s);
 	for (i = 0; i < n; i++) {
 		f = fields[i] != NULL ? fields[i] : "";
 		flen = strlen(f);
@@ -372,7 +412,6 @@ mac_full(const char *purpose, const char *const *fields, size_t n,
 		crypto_auth_hmacsha512256_update(&s, (const uint8_t *)f, flen);
 	}
 	crypto_auth_hmacsha512256_final(&s, tag);
-	sodium_memzero(pkey, sizeof(pkey));
 	sodium_memzero(&s, sizeof(s));
 }
 

@@ -193,6 +193,91 @@ test_render_header(void **state)
 	buf_free(&want);
 }
 
+/* The address of action for member in out (same length as its marker),
+ * at the place of the marker in body: parses and verifies. */
+static void
+check_link(const char *body, const char *mark, const char *out,
+    char action, int64_t member, const char *thread)
+{
+	const char *at = strstr(body, mark), *ext, *mac;
+	char got[256];
+	size_t n = strlen(mark);
+	int64_t id, post;
+
+	assert_non_null(at);
+	assert_true(n < sizeof(got));
+	memcpy(got, out + (at - body), n);
+	got[n] = '\0';
+	assert_null(strchr(got, '#'));
+	*strchr(got, '@') = '\0';
+	assert_non_null(ext = strchr(got, '+'));
+	assert_int_equal(ext[1], action);
+	assert_int_equal(personal_parse(action, ext + 3, &id, &post, &mac), 0);
+	assert_int_equal(id, member);
+	assert_int_equal(personal_verify(LIST, action, id, thread, mac), 0);
+	assert_int_equal(personal_verify(LIST, action, id + 1, thread, mac),
+	    -1);
+}
+
+static void
+test_render_links(void **state)
+{
+	static const char actions[] = { PERSONAL_LEAVE, PERSONAL_DIGEST,
+	    PERSONAL_MUTE };
+	struct buf mark[3], body = BUF_INIT, out = BUF_INIT, other = BUF_INIT;
+	struct personal_plan plan;
+	const char *lu;
+	size_t i, k;
+
+	(void)state;
+	personal_set_public_url("");
+	for (i = 0; i < 3; i++) {
+		buf_init(&mark[i]);
+		assert_int_equal(personal_marker(LIST, "+", actions[i],
+		    &mark[i]), 0);
+	}
+	/* A marker inside the List-Unsubscribe line too: the line goes
+	 * whole.  The leave marker twice, the others once. */
+	buf_printf(&body, "From: a@example.net\r\nList-Unsubscribe: "
+	    "<mailto:%s>\r\nSubject: hi\r\n\r\nleave: %s\r\n"
+	    "digest: %s\r\nmute: %s\r\nleave again: %s", mark[0].data,
+	    mark[0].data, mark[1].data, mark[2].data, mark[0].data);
+	personal_plan(body.data, body.len, LIST, "+", &plan);
+	assert_int_equal(plan.nspots, 4);
+	personal_plan_render(&plan, 9, 5, "thread-1", &out);
+	personal_plan_render(&plan, 10, 5, "thread-1", &other);
+	personal_plan_free(&plan);
+	/* Every byte but the links and the List-Unsubscribe line is kept:
+	 * compare from the blank line on, where lengths match. */
+	lu = strstr(out.data, "\r\n\r\n");
+	assert_non_null(lu);
+	k = (size_t)(lu - out.data);
+	assert_int_equal(out.len - k, body.len - (size_t)(strstr(body.data,
+	    "\r\n\r\n") - body.data));
+	for (i = 0; i < 3; i++)
+		check_link(strstr(body.data, "\r\n\r\n"), mark[i].data, lu,
+		    actions[i], 9, i == 2 ? "thread-1" : "");
+	check_link(strstr(body.data, "again: "), mark[0].data,
+	    lu + (strstr(body.data, "again: ") - strstr(body.data,
+	    "\r\n\r\n")), PERSONAL_LEAVE, 9, "");
+	assert_null(strchr(out.data, '#'));
+	assert_non_null(strstr(out.data, "\r\nList-Unsubscribe: <mailto:"
+	    "team+u-aaaaaaaj-"));		/* member 9's own, once */
+	assert_non_null(strstr(other.data, "team+u-aaaaaaak-"));
+	assert_null(strstr(other.data, "team+u-aaaaaaaj-"));
+	/* Without markers nor the header: the body as it is. */
+	personal_plan("a\r\n\r\nb#", 7, LIST, "+", &plan);
+	personal_plan_render(&plan, 9, 5, NULL, &out);
+	assert_int_equal(out.len, 7);
+	assert_memory_equal(out.data, "a\r\n\r\nb#", 7);
+	personal_plan_free(&plan);
+	for (i = 0; i < 3; i++)
+		buf_free(&mark[i]);
+	buf_free(&body);
+	buf_free(&out);
+	buf_free(&other);
+}
+
 int
 main(void)
 {
@@ -201,6 +286,7 @@ main(void)
 		cmocka_unit_test(test_form_fields),
 		cmocka_unit_test(test_web_token),
 		cmocka_unit_test(test_render_header),
+		cmocka_unit_test(test_render_links),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

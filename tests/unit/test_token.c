@@ -475,6 +475,30 @@ test_key_create_reload(void **state)
 	assert_int_equal(access(dir, F_OK), -1);
 }
 
+/* The keyed state kept per purpose (four at most, names under 16 bytes)
+ * gives the MAC the purpose would get without it: past the table, and
+ * for a long name, MACs are made afresh and still verify. */
+static void
+test_mac_many_purposes(void **state)
+{
+	static const char *const purposes[] = { "p1", "p2", "p3", "p4",
+	    "p5", "p6", "a-purpose-longer-than-sixteen-bytes" };
+	char mac[7][TOKEN_MAC_LEN + 1], again[TOKEN_MAC_LEN + 1];
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < 7; i++)
+		token_mac(purposes[i], verp_fields, 3, mac[i]);
+	for (i = 0; i < 7; i++) {
+		token_mac(purposes[i], verp_fields, 3, again);
+		assert_string_equal(mac[i], again);
+		assert_int_equal(token_mac_verify(purposes[i], verp_fields, 3,
+		    mac[i], TOKEN_MAC_LEN), 0);
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(mac[i], mac[j]);
+	}
+}
+
 /* Another key: other hashes, other MACs. */
 static void
 test_key_other(void **state)
@@ -930,6 +954,7 @@ main(void)
 		K(test_token_garbage),
 		K(test_mac_ok),
 		K(test_mac_reject),
+		K(test_mac_many_purposes),
 		K(test_key_create_reload),
 		K(test_key_other),
 		K(test_key_refused),
