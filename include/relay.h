@@ -35,7 +35,13 @@ struct relay_txn {
 	const char		*body;		/* CRLF, not dot-stuffed */
 	size_t			 len;
 	int			 orcpt;		/* ORCPT= when the relay has DSN */
+	int			 body8;		/* 0: look at the body for
+						 * BODY=8BITMIME; 1: 8-bit;
+						 * -1: 7-bit (known) */
 };
+
+/* Whether body[0..len) has a byte above 0x7f (relay_txn's body8). */
+int	 relay_body_8bit(const char *body, size_t len);
 
 /* Set a recipient's outcome, code and text (the text is cut to fit). */
 void	 relay_rcpt_set(struct store_rcpt *, enum outcome, int code,

@@ -115,10 +115,15 @@ static void
 link_ext(char action, const char *member, const char *post, const char *mac,
     struct buf *out)
 {
-	if (action == PERSONAL_MUTE)
-		buf_printf(out, "%c-%s-%s-%s", action, member, post, mac);
-	else
-		buf_printf(out, "%c-%s-%s", action, member, mac);
+	buf_putc(out, action);		/* several per copy: no printf */
+	buf_putc(out, '-');
+	buf_puts(out, member);
+	buf_putc(out, '-');
+	if (action == PERSONAL_MUTE) {
+		buf_puts(out, post);
+		buf_putc(out, '-');
+	}
+	buf_puts(out, mac);
 }
 
 int
@@ -360,7 +365,10 @@ personal_verp(const char *list_addr, const char *delim, int64_t member_id,
 
 	id_encode(member_id, id);
 	mac_of(list_addr, 'b', member_id, "", mac);
-	buf_printf(&ext, "bounces-%s-%s", id, mac);
+	buf_puts(&ext, "bounces-");
+	buf_puts(&ext, id);
+	buf_putc(&ext, '-');
+	buf_puts(&ext, mac);
 	if (ext_addr(list_addr, delim, ext.data, out) < 0) {
 		/* Too long for VERP: the plain bounce address. */
 		(void)ext_addr(list_addr, delim, "bounces", out);

@@ -272,6 +272,10 @@ personal_prepare(struct worker *w, struct store_batch *b,
 		txns[i].nrcpts = 1;
 		txns[i].body = w->pbodies[i].data;
 		txns[i].len = w->pbodies[i].len;
+		/* Copies differ only in base32 and in lengths that do not
+		 * change: the first tells for all. */
+		txns[i].body8 = i > 0 ? txns[0].body8 :
+		    relay_body_8bit(txns[0].body, txns[0].len) ? 1 : -1;
 	}
 	personal_plan_free(&plan);
 }

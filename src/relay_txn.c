@@ -46,10 +46,9 @@ struct send {
 
 /* ---- queuing commands ----------------------------------------------- */
 
-/* Any byte above 0x7f?  Eight bytes at a time: it runs once per copy
- * of a personalized post. */
-static int
-has_8bit(const char *p, size_t len)
+/* Any byte above 0x7f?  Eight bytes at a time. */
+int
+relay_body_8bit(const char *p, size_t len)
 {
 	uint64_t acc = 0, w;
 	size_t i = 0;
@@ -71,7 +70,8 @@ queue_mail(struct relay_conn *c, const struct relay_txn *t)
 	buf_putc(&c->w, '>');
 	if (c->size_max > 0)
 		buf_printf(&c->w, " SIZE=%zu", t->len);
-	if (c->eightbit && has_8bit(t->body, t->len))
+	if (c->eightbit && (t->body8 > 0 ||
+	    (t->body8 == 0 && relay_body_8bit(t->body, t->len))))
 		buf_puts(&c->w, " BODY=8BITMIME");
 	buf_puts(&c->w, "\r\n");
 }

@@ -513,6 +513,7 @@ check_case(const struct fake_case *fc)
 	while (n < 4 && fc->rcpts[n] != NULL)
 		n++;
 	rcpts_set(r, fc->rcpts, n);
+	memset(&txn, 0, sizeof(txn));
 	txn.from = fc->from != NULL ? fc->from : FROM;
 	txn.body = fc->body != NULL ? fc->body : BODY;
 	txn.len = strlen(txn.body);
@@ -582,6 +583,7 @@ test_personalized(void **state)
 	(void)state;
 	rcpts_set(r, addrs, 3);
 	for (i = 0; i < 3; i++) {
+		memset(&txns[i], 0, sizeof(txns[i]));
 		txns[i].from = FROM;
 		txns[i].rcpts = &r[i];
 		txns[i].nrcpts = 1;
@@ -625,6 +627,7 @@ test_lost_mid_batch(void **state)
 	(void)state;
 	rcpts_set(r, addrs, 3);
 	for (i = 0; i < 3; i++) {
+		memset(&txns[i], 0, sizeof(txns[i]));
 		txns[i].from = FROM;
 		txns[i].rcpts = &r[i];
 		txns[i].nrcpts = 1;
@@ -832,6 +835,7 @@ sink_send(struct sink *s, int lmtp, struct relay_txn *txns, size_t n)
 static void
 txn_one(struct relay_txn *t, struct store_rcpt *r, size_t n)
 {
+	memset(t, 0, sizeof(*t));
 	t->from = FROM;
 	t->rcpts = r;
 	t->nrcpts = n;
