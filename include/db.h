@@ -126,6 +126,16 @@ int		 db_exec(struct db *, const char *sql);
  * for want of it.  A failed COMMIT rolls back.
  */
 int		 db_begin(struct db *);
+/*
+ * Around a run of queries that only read: on SQLite one read transaction
+ * (BEGIN DEFERRED ... COMMIT) instead of one per query, each of which
+ * looks at the WAL index and takes and drops its locks; it takes no
+ * write lock and blocks no writer.  On PostgreSQL nothing: a BEGIN would
+ * add round trips and each query reads a fresh snapshot anyway.  No
+ * write may happen in between.  db_end_read() cannot fail.
+ */
+int		 db_begin_read(struct db *);
+void		 db_end_read(struct db *);
 int		 db_commit(struct db *);
 void		 db_rollback(struct db *);
 int		 db_in_txn(const struct db *);

@@ -41,6 +41,8 @@ int	 store_open(const char *path, int flags, struct store **st_r,
 	    const char **error_r);
 void	 store_close(struct store **);
 int	 store_begin(struct store *);		/* BEGIN IMMEDIATE */
+int	 store_begin_read(struct store *);	/* db_begin_read */
+void	 store_end_read(struct store *);
 int	 store_commit(struct store *);
 void	 store_rollback(struct store *);
 int	 store_error_full(const struct store *);	/* last error SQLITE_FULL? */

@@ -486,6 +486,28 @@ db_begin(struct db *db)
 }
 
 int
+db_begin_read(struct db *db)
+{
+	if (db->drv->begin_read == NULL)
+		return 0;
+	db_fault_clear(db);
+	if (db->drv->begin_read(db) < 0) {
+		db_failed(db, "BEGIN DEFERRED");
+		return -1;
+	}
+	return 0;
+}
+
+/* A read transaction has nothing to lose: its end is a rollback, and
+ * the fault of the query that stopped it stays on the handle. */
+void
+db_end_read(struct db *db)
+{
+	if (db->drv->begin_read != NULL)
+		db_rollback(db);
+}
+
+int
 db_commit(struct db *db)
 {
 	if (db->drv->commit(db) < 0) {

@@ -38,6 +38,8 @@ struct db_driver {
 	int64_t		(*changes)(struct db *);
 	int		(*exec)(struct db *, const char *sql);
 	int		(*begin)(struct db *);
+	int		(*begin_read)(struct db *);	/* NULL: nothing; ended
+							 * by rollback */
 	int		(*commit)(struct db *);
 	int		(*rollback)(struct db *);
 	int		(*try_lock)(struct db *, const char *name);

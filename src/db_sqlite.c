@@ -359,6 +359,12 @@ db_sqlite_begin(struct db *db)
 }
 
 static int
+db_sqlite_begin_read(struct db *db)
+{
+	return db_sqlite_exec(db, "BEGIN DEFERRED");
+}
+
+static int
 db_sqlite_commit(struct db *db)
 {
 	return db_sqlite_exec(db, "COMMIT");
@@ -526,6 +532,7 @@ const struct db_driver db_driver_sqlite = {
 	.changes = db_sqlite_changes,
 	.exec = db_sqlite_exec,
 	.begin = db_sqlite_begin,
+	.begin_read = db_sqlite_begin_read,
 	.commit = db_sqlite_commit,
 	.rollback = db_sqlite_rollback,
 	.try_lock = db_sqlite_try_lock,

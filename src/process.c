@@ -479,6 +479,10 @@ decide(struct store *st, const struct config *cfg,
 	pc.in = in;
 	pc.lc = &d->lc;
 	d->inbox_id = in->id;
+	/* A post's decision reads a dozen tables: in one read transaction,
+	 * not one each (about a fifth of the processor's time). */
+	if (store_begin_read(st) < 0)
+		return -1;
 	if (in->ext[0] == '\0')
 		rc = list_ctx_load(st, cfg, in->list_id, &d->lc);
 	else if ((rc = store_list_get_id(st, in->list_id, &list)) == 1)
@@ -494,6 +498,7 @@ decide(struct store *st, const struct config *cfg,
 	} else if (rc == 0)
 		buf_printf(&d->note, "list %lld no longer exists; dropped",
 		    (long long)in->list_id);
+	store_end_read(st);
 	return rc;
 }
 

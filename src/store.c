@@ -213,6 +213,18 @@ store_begin(struct store *st)
 }
 
 int
+store_begin_read(struct store *st)
+{
+	return db_begin_read(st->db);
+}
+
+void
+store_end_read(struct store *st)
+{
+	db_end_read(st->db);
+}
+
+int
 store_commit(struct store *st)
 {
 	if (db_commit(st->db) < 0)

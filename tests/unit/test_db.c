@@ -373,6 +373,38 @@ test_txn_check(void **state)
 	buf_free(&report);
 }
 
+/* A read transaction: one snapshot for its queries, no write lock (a
+ * writer on another handle commits meanwhile), and its end leaves the
+ * handle out of any transaction. */
+static void
+test_read_txn(void **state)
+{
+	struct fixture *f = *state;
+	struct db *db2 = NULL;
+	const char *error = NULL;
+
+	assert_int_equal(db_open(f->path, DB_RELAXED, &db2, &error), 0);
+	assert_int_equal(db_begin_read(f->db), 0);
+	assert_int_equal(db_in_txn(f->db), 0);	/* writers do not own it */
+	assert_int_equal(one(f->db, "SELECT count(*) FROM t"), 0);
+	assert_int_equal(db_begin(db2), 0);
+	assert_int_equal(db_run(db2, "INSERT INTO t (name) VALUES ('z')",
+	    ""), 1);
+	assert_int_equal(db_commit(db2), 0);
+	assert_int_equal(one(f->db, "SELECT count(*) FROM t"), 0);
+	db_end_read(f->db);
+	assert_int_equal(db_fault(f->db), DB_F_NONE);
+	assert_int_equal(one(f->db, "SELECT count(*) FROM t"), 1);
+	/* The next writer on the handle is not inside it. */
+	assert_int_equal(db_begin(f->db), 0);
+	assert_int_equal(db_run(f->db, "INSERT INTO t (name) VALUES ('y')",
+	    ""), 1);
+	assert_int_equal(db_commit(f->db), 0);
+	db_end_read(f->db);		/* without a transaction: harmless */
+	assert_int_equal(one(f->db, "SELECT count(*) FROM t"), 2);
+	db_close(&db2);
+}
+
 /* Which SQLite codes map to which class. */
 static const struct {
 	const char	*label;
@@ -427,6 +459,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fault_constraint, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fault_busy, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_read_txn, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_txn_check, setup,
 		    teardown),
