@@ -37,6 +37,7 @@ Set BENCH_QUICK=1 for a short run (fewer members).
 import contextlib
 import os
 import platform
+import resource
 import socket
 import sqlite3
 import subprocess
@@ -108,6 +109,32 @@ def ready(p):
         assert banner.startswith(b"220"), banner
         c.sendall(b"QUIT\r\n")
         c.recv(512)
+
+
+def cpu_by_thread(pid):
+    """CPU seconds of each kind of thread of a process, by the names the
+    daemon gives them ("postino" is the main thread: the event loop;
+    "commit", "process", "queue-N" summed as "queue")."""
+    out = {}
+    tasks = "/proc/%d/task" % pid
+    for tid in os.listdir(tasks):
+        try:
+            with open("%s/%s/comm" % (tasks, tid)) as f:
+                name = f.read().strip()
+            with open("%s/%s/schedstat" % (tasks, tid)) as f:
+                ns = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        name = "queue" if name.startswith("queue-") else name
+        name = "loop" if name == "postino" else name
+        out[name] = out.get(name, 0) + ns / 1e9
+    return out
+
+
+def children_cpu():
+    """User + system CPU seconds of the children waited for so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def pipe_source(port, sessions, txns, rcpts, size=4096):
@@ -256,11 +283,17 @@ def ingest(posts=20000, sessions=8):
         p.cli("list", "create", LIST)
         p.start()
         ready(p)
-        c0 = cpu_s(p.proc.pid)
+        c0, t0, s0 = cpu_s(p.proc.pid), cpu_by_thread(p.proc.pid), \
+            children_cpu()
         dt = smtp_source(p.lmtp_port, sessions, posts, 1, lmtp=True, to=LIST)
         # All threads while the posts came in: the acknowledgements, and
         # whatever the processor did with the posts meanwhile.
         cpu = cpu_s(p.proc.pid) - c0
+        t1, client = cpu_by_thread(p.proc.pid), children_cpu() - s0
+        split = ", ".join("%s %.0f" % (k, (t1[k] - t0.get(k, 0)) * 1e6 /
+                                        posts)
+                          for k in sorted(t1) if t1[k] - t0.get(k, 0) > 0)
+        split += "; smtp-source %.0f" % (client * 1e6 / posts)
         # Every acknowledged post is in the database.
         stored = int(p.sql("SELECT count(*) FROM messages")[0][0])
         rss = peak_rss_kb(p.proc.pid)
@@ -270,7 +303,7 @@ def ingest(posts=20000, sessions=8):
         for line in p.read_log().splitlines():
             if "per commit" in line:
                 per = float(line.split(", ")[-1].split()[0])
-    return posts / dt, fs, rss, stored, per, cpu * 1e6 / posts
+    return posts / dt, fs, rss, stored, per, cpu * 1e6 / posts, split
 
 
 def fanout_cases(s, sizes, rows):
@@ -332,13 +365,13 @@ def ingest_cases(rows):
         return
     print("(c) durable LMTP ingest, smtp-source -L sessions, 4 KB posts")
     for sessions in (8, 32):
-        rate, fs, rss, stored, per, us = ingest(
+        rate, fs, rss, stored, per, us, split = ingest(
             5000 if QUICK else 20000, sessions)
         print("    %2d sessions: postino %.0f posts/s acknowledged durably"
               " (%d stored), %.1f posts per commit; one fsync per post:"
-              " %.0f/s on the same disk; ratio %.2f; %.0f us CPU/post,"
-              " peak RSS %.1f MB (at the end: %s)" % (
-                  sessions, rate, stored, per, fs, rate / fs, us,
+              " %.0f/s on the same disk; ratio %.2f; %.0f us CPU/post"
+              " (by thread: %s), peak RSS %.1f MB (at the end: %s)" % (
+                  sessions, rate, stored, per, fs, rate / fs, us, split,
                   rss / 1024, rss_parts()))
         rows.append(("durable ingest, %d sessions" % sessions,
                      "%.0f fsync/s" % fs, "%.0f posts/s" % rate,
@@ -396,7 +429,7 @@ def pg_cases(s, rows):
         pg_row(rows, "VERP fan-out, 1 conn, %s members" % "{:,}".format(n),
                rate, "msg/s", "%.2f us/rcpt" % us, rss)
         for sessions in (8, 32):
-            rate, fs, rss, stored, per, us = ingest(
+            rate, fs, rss, stored, per, us, _ = ingest(
                 5000 if QUICK else 20000, sessions)
             pg_row(rows, "durable ingest, %d sessions" % sessions, rate,
                    "posts/s", "%.0f us/post, %.1f posts/commit" % (us, per),

@@ -725,6 +725,8 @@ process_thread(void *arg)
 	struct scheduler *sched;
 	int n;
 
+	/* Named for top -H, ps -L and make bench's CPU split. */
+	(void)pthread_setname_np(pthread_self(), "process");
 	sched = scheduler_new(scheduler_tasks, scheduler_ntasks);
 
 	while (!process_stopping(p)) {

@@ -55,7 +55,8 @@ struct worker {
 
 struct queue {
 	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
+	pthread_cond_t		 cond;		/* stop, settings */
+	pthread_cond_t		 idle;		/* a kick: wakes one */
 	int			 stop;
 	unsigned		 kicks;
 	/* Settings, under lock; generation counts reloads. */
@@ -85,7 +86,7 @@ queue_wait_ms(struct queue *q, unsigned seen, long ms)
 	}
 	pthread_mutex_lock(&q->lock);
 	while (!q->stop && q->kicks == seen)
-		if (pthread_cond_timedwait(&q->cond, &q->lock, &ts) ==
+		if (pthread_cond_timedwait(&q->idle, &q->lock, &ts) ==
 		    ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&q->lock);
@@ -454,6 +455,7 @@ worker_round(struct worker *w, time_t *wait_r)
 			*wait_r = 5;
 		return rc;
 	}
+	queue_kick(q);		/* there may be more: the next worker */
 	worker_send(w, &b, (size_t)batch);
 	log_batch(w, &b);
 	worker_finish(w, &b, rmin, rmax, life);
@@ -466,9 +468,12 @@ worker_thread(void *arg)
 {
 	struct worker *w = arg;
 	struct queue *q = w->q;
+	char name[16];
 	unsigned seen;
 	time_t wait;
 
+	snprintf(name, sizeof(name), "queue-%d", w->n);
+	(void)pthread_setname_np(pthread_self(), name);
 	while (!queue_stopping(q)) {
 		seen = queue_kicks(q);
 		if (worker_connect(w) < 0) {
@@ -519,6 +524,7 @@ queue_start(const struct config *cfg, struct queue **q_r, char **error_r)
 	}
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
+	pthread_cond_init(&q->idle, NULL);
 	queue_settings(q, cfg, &t);
 	q->database = xstrdup(cfg->database);
 	q->nworkers = cfg->relay_connections;
@@ -554,12 +560,18 @@ fail:
 	return -1;
 }
 
+/*
+ * New work: wake one idle worker, not all of them.  A worker that finds
+ * a batch wakes the next (worker_round), so a fan-out still spreads over
+ * every connection at once, while the kick of each processed post does
+ * not send every worker to claim nothing with the write lock.
+ */
 void
 queue_kick(struct queue *q)
 {
 	pthread_mutex_lock(&q->lock);
 	q->kicks++;
-	pthread_cond_broadcast(&q->cond);
+	pthread_cond_signal(&q->idle);
 	pthread_mutex_unlock(&q->lock);
 }
 
@@ -578,6 +590,7 @@ queue_configure(struct queue *q, const struct config *cfg)
 	queue_settings(q, cfg, &t);
 	q->kicks++;
 	pthread_cond_broadcast(&q->cond);
+	pthread_cond_broadcast(&q->idle);
 	pthread_mutex_unlock(&q->lock);
 	if (cfg->relay_connections != q->nworkers)
 		log_warnx("reload: relay_connections changes at the next"
@@ -595,6 +608,7 @@ queue_stop(struct queue **qp)
 	pthread_mutex_lock(&q->lock);
 	q->stop = 1;
 	pthread_cond_broadcast(&q->cond);
+	pthread_cond_broadcast(&q->idle);
 	pthread_mutex_unlock(&q->lock);
 	for (i = 0; i < q->nworkers; i++) {
 		pthread_join(q->workers[i].thread, NULL);
@@ -607,6 +621,7 @@ queue_stop(struct queue **qp)
 	free(q->database);
 	pthread_mutex_destroy(&q->lock);
 	pthread_cond_destroy(&q->cond);
+	pthread_cond_destroy(&q->idle);
 	free(q);
 	*qp = NULL;
 }

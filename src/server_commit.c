@@ -34,6 +34,7 @@ committer_run(void *arg)
 	enum ingest_outcome o;
 	sigset_t all;
 
+	(void)pthread_setname_np(pthread_self(), "commit");
 	sigfillset(&all);	/* signals are the main thread's */
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_mutex_lock(&srv->mu);
