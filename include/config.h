@@ -31,7 +31,7 @@ struct config {
 	char	*relay;			/* smtp://H:P lmtp://H:P lmtp:unix:P maildir:DIR */
 	int	 relay_connections;	/* parallel outbound connections */
 	int	 relay_batch;		/* recipients per transaction */
-	int	 relay_pipeline;	/* transactions per round trip */
+	int	 relay_pipeline;	/* transactions per claim */
 	int	 relay_timeout;		/* seconds, per reply */
 	char	*hostname;		/* our name in greetings and Message-IDs */
 	char	*node_name;		/* this node's claims on a shared database */

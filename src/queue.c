@@ -7,11 +7,13 @@
  * without claiming anything), claim a batch, send it, record the outcome.
  * A batch is relay_pipeline transactions of relay_batch recipients each,
  * or relay_batch x relay_pipeline transactions of one recipient each for
- * per-recipient jobs, sent pipelined (RFC 2920): one claim, one write of
- * the outcome and about one round trip per relay_pipeline transactions,
- * so a connection never waits for the store or for its peer's replies
- * between transactions.  A crash resends at most the batches in flight.  A relay that cannot be
- * reached costs no retry rows: work stays unclaimed until it is back.
+ * per-recipient jobs, sent pipelined (RFC 2920: the end of one
+ * transaction and all the commands of the next share a round trip, as
+ * DATA waits for its 354): one claim and one write of the outcome per
+ * relay_pipeline transactions, so the connection waits on the store once
+ * per batch, not per transaction.  A crash resends at most the batches in
+ * flight.  A relay that cannot be reached costs no retry rows: work stays
+ * unclaimed until it is back.
  * A store that cannot be written (full disk: fault.h) is waited out with
  * a back-off; a batch the relay took keeps its outcome in hand until the
  * store records it, so that nobody gets it twice.

@@ -333,7 +333,8 @@ static const char *const store_migrations_sqlite[] = {
 	/* The fan-out of a post with no thread preferences (store_queue.c's
 	 * range_members) reads its recipients from this index alone, in
 	 * member order, without a look-up of each member's row. */
-	"CREATE INDEX members_each ON members (list_id, id, addr)"
+	"CREATE INDEX members_each ON members (list_id, id, addr, mode,"
+	"  disabled)"
 	"  WHERE mode = 'each' AND disabled = 0;",
 };
 

@@ -308,7 +308,8 @@ const char *const store_migrations_pgsql[] = {
 	"ALTER TABLE retries ADD COLUMN lease_until BIGINT NOT NULL"
 	"  DEFAULT 0;",
 	/* 13: a post's fan-out reads the index alone (store_schema.c's 13) */
-	"CREATE INDEX members_each ON members (list_id, id, addr)"
+	"CREATE INDEX members_each ON members (list_id, id, addr, mode,"
+	"  disabled)"
 	"  WHERE mode = 'each' AND disabled = 0;",
 };
 
