@@ -226,24 +226,38 @@ static int
 read_file(const char *path, struct buf *b, char **error_r)
 {
 	FILE *f = fopen(path, "rb");
-	int c, prev = 0;
+	unsigned char chunk[4096], c;
+	size_t n, i;
+	int prev = 0;
 
 	if (f == NULL) {
 		*error_r = errorf("%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while ((c = getc(f)) != EOF) {
-		if (b->len >= TEMPLATE_MAX_SIZE || c == '\0') {
-			fclose(f);
-			*error_r = errorf("%s: %s", path, c == '\0' ?
-			    "NUL byte in template" : "template too large");
-			return -1;
+	/* Read in chunks, not a getc and a buf_putc per byte: a notice
+	 * loads its templates each time it is written. */
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		buf_reserve(b, n);
+		for (i = 0; i < n; i++) {
+			c = chunk[i];
+			if (b->len >= TEMPLATE_MAX_SIZE || c == '\0') {
+				fclose(f);
+				*error_r = errorf("%s: %s", path, c == '\0' ?
+				    "NUL byte in template" :
+				    "template too large");
+				return -1;
+			}
+			if (c == '\n' && prev == '\r')
+				b->data[b->len - 1] = '\n';
+			else
+				b->data[b->len++] = c == '\r' ? '\n' : (char)c;
+			prev = c;
 		}
-		if (c == '\n' && prev == '\r')
-			b->data[b->len - 1] = '\n';
-		else
-			buf_putc(b, c == '\r' ? '\n' : (char)c);
-		prev = c;
+	}
+	if (ferror(f)) {
+		*error_r = errorf("%s: %s", path, strerror(errno));
+		fclose(f);
+		return -1;
 	}
 	fclose(f);
 	buf_puts(b, "");

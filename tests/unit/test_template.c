@@ -139,6 +139,65 @@ test_load_errors(void **state)
 	}
 }
 
+/* Write n bytes (NULs too) as root/rel. */
+static void
+put_bytes(const char *rel, const char *data, size_t n)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	fclose(f);
+}
+
+/* Line ends as the reader makes them, across its 4096-byte chunks; a NUL
+ * and a file over 64 KB are refused. */
+static void
+test_load_bytes(void **state)
+{
+	static char big[70 * 1024];
+	struct template t;
+	char *err = NULL;
+	size_t i;
+
+	(void)state;
+	/* "Subject: s\r\n\r\n", then x up to offset 4095, where a CR ends
+	 * the first chunk and its LF starts the next; a lone CR at 5000. */
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "Subject: s\r\n\r\n", 14);
+	big[4095] = '\r';
+	big[4096] = '\n';
+	big[5000] = '\r';
+	put_bytes("en/bytes.txt", big, 6000);
+	assert_int_equal(template_load(root, NULL, "en", "bytes", &t, &err),
+	    0);
+	assert_string_equal(t.subject, "s");
+	assert_null(strchr(t.body, '\r'));
+	assert_int_equal(t.body[4095 - 14], '\n');
+	assert_int_equal(t.body[4096 - 14], 'x');
+	assert_int_equal(t.body[5000 - 15], '\n');
+	assert_int_equal(strlen(t.body), 6000 - 14 - 1);
+	template_clear(&t);
+	big[100] = '\0';
+	put_bytes("en/bytes.txt", big, 6000);
+	assert_int_equal(template_load(root, NULL, "en", "bytes", &t, &err),
+	    -1);
+	assert_non_null(strstr(err, "NUL byte in template"));
+	free(err);
+	big[100] = 'x';
+	for (i = 0; i < sizeof(big); i++)
+		if (big[i] == '\r')
+			big[i] = 'x';
+	put_bytes("en/bytes.txt", big, sizeof(big));
+	assert_int_equal(template_load(root, NULL, "en", "bytes", &t, &err),
+	    -1);
+	assert_non_null(strstr(err, "template too large"));
+	free(err);
+}
+
 static const struct {
 	const char	*label;
 	const char	*text;
@@ -277,6 +336,7 @@ main(void)
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_override),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_load_bytes),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_check_scratch),
 		cmocka_unit_test(test_check_real),
