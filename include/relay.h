@@ -38,7 +38,17 @@ struct relay_txn {
 	int			 body8;		/* 0: look at the body for
 						 * BODY=8BITMIME; 1: 8-bit;
 						 * -1: 7-bit (known) */
+	/*
+	 * A body made when it is needed: with body NULL, relay_send calls
+	 * fill(t, fill_arg), which sets body, while the relay is still on
+	 * the transaction before (len and body8 must be right already).
+	 */
+	void			(*fill)(struct relay_txn *, void *);
+	void			*fill_arg;
 };
+
+/* Make t's body now if it is still to be made (fill). */
+void	 relay_txn_fill(struct relay_txn *t);
 
 /* Whether body[0..len) has a byte above 0x7f (relay_txn's body8). */
 int	 relay_body_8bit(const char *body, size_t len);

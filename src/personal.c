@@ -282,7 +282,8 @@ personal_plan(const char *body, size_t len, const char *list_addr,
 				plan_spot(pl, (size_t)(p - body), i);
 	}
 	buf_free(&mark);
-	qsort(pl->spots, pl->nspots, sizeof(*pl->spots), spot_cmp);
+	if (pl->nspots > 1)	/* qsort wants an array, even of none */
+		qsort(pl->spots, pl->nspots, sizeof(*pl->spots), spot_cmp);
 }
 
 void

@@ -52,7 +52,15 @@ struct worker {
 	char			 name[32];	/* "queue N", for the log */
 	struct buf		*pbodies;	/* personalized copies of a batch */
 	struct buf		*pfrom;		/* their VERP senders */
+	struct copy		*copies;	/* what relay_send fills them by */
 	size_t			 npersonal;
+	struct personal_plan	 plan;		/* where their links go */
+};
+
+/* A personalized copy still to be rendered (relay_txn's fill). */
+struct copy {
+	struct worker		*w;
+	size_t			 i;
 };
 
 struct queue {
@@ -248,39 +256,59 @@ log_batch(const struct worker *w, const struct store_batch *b)
 	    (long long)b->lo, (long long)b->hi, ok, temp, perm);
 }
 
+/* Render copy c->i of the batch (relay_txn's fill). */
+static void
+personal_fill(struct relay_txn *t, void *arg)
+{
+	struct copy *c = arg;
+	struct worker *w = c->w;
+
+	personal_plan_render(&w->plan, t->rcpts[0].member_id, w->job.post_id,
+	    w->job.thread, &w->pbodies[c->i]);
+	t->body = w->pbodies[c->i].data;
+	t->len = w->pbodies[c->i].len;
+}
+
 /*
  * A personalized job: each recipient gets his own copy (links filled in,
  * personal.h) and a VERP envelope sender, in a transaction of his own;
- * the transactions still go out pipelined.
+ * the transactions still go out pipelined.  The first copy is rendered
+ * here; the others by relay_send while the relay takes in the copy
+ * before (personal_fill), so that rendering is off the connection's
+ * critical path.  Copies differ only in base32 characters: the first
+ * gives the length and the 8-bit-ness of all.
  */
 static void
 personal_prepare(struct worker *w, struct store_batch *b,
     struct relay_txn *txns)
 {
 	const char *delim = w->q->delim;
-	struct personal_plan plan;
 	size_t i;
 
 	w->pbodies = xcalloc(b->nrcpts, sizeof(*w->pbodies));
 	w->pfrom = xcalloc(b->nrcpts, sizeof(*w->pfrom));
+	w->copies = xcalloc(b->nrcpts, sizeof(*w->copies));
 	w->npersonal = b->nrcpts;
-	personal_plan(w->job.body, w->job.len, w->job.list_addr, delim, &plan);
+	personal_plan(w->job.body, w->job.len, w->job.list_addr, delim,
+	    &w->plan);
 	for (i = 0; i < b->nrcpts; i++) {
-		personal_plan_render(&plan, b->rcpts[i].member_id,
-		    w->job.post_id, w->job.thread, &w->pbodies[i]);
 		personal_verp(w->job.list_addr, delim, b->rcpts[i].member_id,
 		    &w->pfrom[i]);
+		memset(&txns[i], 0, sizeof(txns[i]));
 		txns[i].from = w->pfrom[i].data;
 		txns[i].rcpts = &b->rcpts[i];
 		txns[i].nrcpts = 1;
-		txns[i].body = w->pbodies[i].data;
-		txns[i].len = w->pbodies[i].len;
-		/* Copies differ only in base32 and in lengths that do not
-		 * change: the first tells for all. */
-		txns[i].body8 = i > 0 ? txns[0].body8 :
-		    relay_body_8bit(txns[0].body, txns[0].len) ? 1 : -1;
+		w->copies[i].w = w;
+		w->copies[i].i = i;
+		txns[i].fill = personal_fill;
+		txns[i].fill_arg = &w->copies[i];
 	}
-	personal_plan_free(&plan);
+	personal_fill(&txns[0], &w->copies[0]);
+	txns[0].body8 = relay_body_8bit(txns[0].body, txns[0].len) ? 1 : -1;
+	for (i = 1; i < b->nrcpts; i++) {
+		txns[i].len = txns[0].len;
+		txns[i].body8 = txns[0].body8;
+	}
 }
 
 static void
@@ -294,8 +322,11 @@ personal_clear(struct worker *w)
 	}
 	free(w->pbodies);
 	free(w->pfrom);
+	free(w->copies);
 	w->pbodies = w->pfrom = NULL;
+	w->copies = NULL;
 	w->npersonal = 0;
+	personal_plan_free(&w->plan);
 }
 
 /*

@@ -46,6 +46,13 @@ struct send {
 
 /* ---- queuing commands ----------------------------------------------- */
 
+void
+relay_txn_fill(struct relay_txn *t)
+{
+	if (t->body == NULL && t->fill != NULL)
+		t->fill(t, t->fill_arg);
+}
+
 /* Any byte above 0x7f?  Eight bytes at a time. */
 int
 relay_body_8bit(const char *p, size_t len)
@@ -375,13 +382,19 @@ send_pipelined(struct send *s)
 		if (relay_io_flush(c) < 0 || (go = read_cmd_replies(s, i)) < 0)
 			return send_abort(s, i);
 		next = txn_next(s, i + 1);
-		if (go)
+		if (go) {
+			relay_txn_fill(&s->txns[i]);
 			queue_body(c, s->txns[i].body, s->txns[i].len);
-		else
+		} else
 			buf_puts(&c->w, "RSET\r\n");
 		if (next < s->n)
 			queue_cmds(s, next);
-		if (relay_io_flush(c) < 0 || (go ? read_final(s, i) : read_rset(c)) < 0)
+		if (relay_io_flush(c) < 0)
+			return send_abort(s, i);
+		/* While the relay takes this one in: the next one's body. */
+		if (next < s->n)
+			relay_txn_fill(&s->txns[next]);
+		if ((go ? read_final(s, i) : read_rset(c)) < 0)
 			return send_abort(s, i);
 		if (next == s->n && relay_reply_none_pending(c) < 0)
 			return send_abort(s, i);
@@ -426,6 +439,7 @@ send_txn_serial(struct send *s, size_t i)
 		if (cmd(c, &r) < 0 || (rc = reply_data(s, i, &r)) < 0)
 			return -1;
 		if (rc == 1) {
+			relay_txn_fill(t);
 			queue_body(c, t->body, t->len);
 			return relay_io_flush(c) < 0 ? -1 : read_final(s, i);
 		}
@@ -457,6 +471,8 @@ send_check(struct send *s, size_t i)
 	char text[128];
 	size_t k;
 
+	if (t->body8 == 0)
+		relay_txn_fill(t);	/* BODY=8BITMIME needs to see it */
 	for (k = 0; k < t->nrcpts; k++) {
 		st[k] = RS_SENT;
 		if (!relay_addr_ok(t->from, 1))
@@ -490,6 +506,8 @@ relay_send(struct relay_conn *c, struct relay_txn *txns, size_t n)
 	int rc;
 
 	if (c->kind == RELAY_MAILDIR) {
+		for (i = 0; i < n; i++)
+			relay_txn_fill(&txns[i]);
 		relay_maildir_send(c->dir, txns, n);
 		return 0;
 	}

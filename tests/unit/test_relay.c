@@ -566,30 +566,56 @@ static const char *const script_three[] = {
 	NULL
 };
 
-/* Three one-recipient transactions (personalized fan-out), the second
- * refused: the others still go, and bodies ride with the next commands. */
+/* Three one-recipient transactions, their bodies given, or made on
+ * demand (relay_txn's fill) as personalized copies are. */
+static const char *const fill_bodies[] = { "Body: one\r\n", "Body: two\r\n",
+    "Body: three\r\n" };
+static int fill_calls;
+
 static void
-test_personalized(void **state)
+fill_body(struct relay_txn *t, void *arg)
+{
+	size_t i = (size_t)(uintptr_t)arg;
+
+	fill_calls++;
+	t->body = fill_bodies[i];
+	assert_int_equal(t->len, strlen(fill_bodies[i]));
+}
+
+static void
+three_txns(struct store_rcpt *r, struct relay_txn *txns, int lazy)
 {
 	static const char *const addrs[] = { "a@x.org", "b@x.org", "c@x.org" };
-	static const char *const bodies[] = { "Body: one\r\n", "Body: two\r\n",
-	    "Body: three\r\n" };
-	struct store_rcpt r[3];
-	struct relay_txn txns[3];
-	struct relay_conn *c;
-	struct fake *f;
 	size_t i;
 
-	(void)state;
 	rcpts_set(r, addrs, 3);
 	for (i = 0; i < 3; i++) {
 		memset(&txns[i], 0, sizeof(txns[i]));
 		txns[i].from = FROM;
 		txns[i].rcpts = &r[i];
 		txns[i].nrcpts = 1;
-		txns[i].body = bodies[i];
-		txns[i].len = strlen(bodies[i]);
+		txns[i].len = strlen(fill_bodies[i]);
+		if (lazy) {
+			txns[i].body8 = -1;
+			txns[i].fill = fill_body;
+			txns[i].fill_arg = (void *)(uintptr_t)i;
+		} else
+			txns[i].body = fill_bodies[i];
 	}
+}
+
+/* Three one-recipient transactions (personalized fan-out), the second
+ * refused: the others still go, and bodies ride with the next commands. */
+static void
+test_personalized(void **state)
+{
+	struct store_rcpt r[3];
+	struct relay_txn txns[3];
+	struct relay_conn *c;
+	struct fake *f;
+
+	(void)state;
+	three_txns(r, txns, 0);
 	f = fake_start(script_three);
 	c = fake_conn(f, 0, 5);
 	assert_int_equal(relay_send(c, txns, 3), 0);
@@ -606,6 +632,34 @@ test_personalized(void **state)
 	assert_null(strstr(f->got.data, "Body: two"));
 	assert_non_null(strstr(f->got.data, "Body: three\r\n.\r\nQUIT\r\n"));
 	assert_int_equal(f->chained, 1);	/* the third dot goes alone */
+	fake_stop(&f);
+}
+
+/* The same with bodies made on demand: each filled once, ahead of its
+ * turn, and the wire is the same. */
+static void
+test_personalized_fill(void **state)
+{
+	struct store_rcpt r[3];
+	struct relay_txn txns[3];
+	struct relay_conn *c;
+	struct fake *f;
+
+	(void)state;
+	three_txns(r, txns, 1);
+	fill_calls = 0;
+	f = fake_start(script_three);
+	c = fake_conn(f, 0, 5);
+	assert_int_equal(relay_send(c, txns, 3), 0);
+	relay_close(&c);
+	fake_join(f);
+	assert_int_equal(fill_calls, 3);
+	assert_int_equal(r[0].outcome, OUT_OK);
+	assert_int_equal(r[1].outcome, OUT_PERM);
+	assert_int_equal(r[2].outcome, OUT_OK);
+	assert_non_null(strstr(f->got.data, "Body: one\r\n.\r\nMAIL FROM:<"));
+	assert_null(strstr(f->got.data, "Body: two"));
+	assert_non_null(strstr(f->got.data, "Body: three\r\n.\r\nQUIT\r\n"));
 	fake_stop(&f);
 }
 
@@ -1056,6 +1110,7 @@ main(void)
 		cmocka_unit_test(test_target_parse),
 		cmocka_unit_test(test_fake_cases),
 		cmocka_unit_test(test_personalized),
+		cmocka_unit_test(test_personalized_fill),
 		cmocka_unit_test(test_lost_mid_batch),
 		cmocka_unit_test(test_connect_failures),
 		cmocka_unit_test_teardown(test_sink_deliver, sink_teardown),
