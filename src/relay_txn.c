@@ -470,12 +470,13 @@ send_check(struct send *s, size_t i)
 	struct relay_conn *c = s->c;
 	char text[128];
 	size_t k;
+	int from_ok = relay_addr_ok(t->from, 1);
 
 	if (t->body8 == 0)
 		relay_txn_fill(t);	/* BODY=8BITMIME needs to see it */
 	for (k = 0; k < t->nrcpts; k++) {
 		st[k] = RS_SENT;
-		if (!relay_addr_ok(t->from, 1))
+		if (!from_ok)
 			relay_rcpt_set(&t->rcpts[k], OUT_TEMP, 451,
 			    "451 4.1.7 invalid sender address, not sent");
 		else if (!relay_addr_ok(t->rcpts[k].addr, 0))
@@ -493,7 +494,7 @@ send_check(struct send *s, size_t i)
 		}
 		st[k] = RS_LOCAL;
 	}
-	if (!relay_addr_ok(t->from, 1) && t->nrcpts > 0)
+	if (!from_ok && t->nrcpts > 0)
 		log_warnx("relay: invalid envelope sender, %zu recipients "
 		    "deferred", t->nrcpts);
 }
