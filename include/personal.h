@@ -9,8 +9,9 @@
  * was sent to and cannot be made for anyone else.
  *
  * The decorated copy of a post holds fixed-length markers where the
- * links go; personal_render overwrites them in place, so line lengths
- * and any quoted-printable encoding around them stay valid.
+ * links go; each copy puts a link of the same length in a marker's
+ * place, so line lengths and any quoted-printable encoding around them
+ * stay valid.
  */
 #ifndef POSTINO_PERSONAL_H
 #define POSTINO_PERSONAL_H
